@@ -1,0 +1,27 @@
+// Transpile every TypeScript file (src, test, bench, fixtures) to dist/ one file at a time.
+// esbuild does no type checking: `npm run typecheck` (tsc --noEmit) is the gate for that.
+import { build } from 'esbuild';
+import { readdirSync, statSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = ['src', 'test', 'bench', 'fixtures'];
+const entryPoints = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) entryPoints.push(p);
+  }
+}
+for (const r of roots) if (existsSync(r)) walk(r);
+if (process.argv.includes('--clean')) rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints,
+  outdir: 'dist',
+  outbase: '.',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});

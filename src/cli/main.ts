@@ -1,0 +1,81 @@
+// The `mathpipe` entry point. Each stage folder under src/ that has a `command.js` module registers
+// itself: its default export is a yargs CommandModule. Command modules import their heavy
+// dependencies (tfjs, parsers) lazily inside the handler so `mathpipe --help` stays fast.
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import yargs from 'yargs';
+import type { CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CliError, EXIT } from './errors.js';
+import { configureLog, error } from './log.js';
+import { removeTemps } from './cleanup.js';
+
+const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(srcDir, '..', '..', 'package.json'), 'utf8')) as { version: string };
+
+async function loadCommands(): Promise<CommandModule[]> {
+  const names = readdirSync(srcDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(srcDir, d.name, 'command.js')))
+    .map((d) => d.name)
+    .sort();
+  const mods = await Promise.all(names.map((n) => import(pathToFileURL(join(srcDir, n, 'command.js')).href)));
+  return mods.map((m) => m.default as CommandModule);
+}
+
+function isEpipe(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'EPIPE';
+}
+
+function installProcessHandlers(): void {
+  // `mathpipe ... | head`: the reader went away; that is success, not an error.
+  process.stdout.on('error', (e) => {
+    if (isEpipe(e)) process.exit(EXIT.OK);
+    error(`stdout: ${e.message}`);
+    process.exit(EXIT.IO);
+  });
+  const interrupted = () => {
+    removeTemps();
+    process.exit(EXIT.INTERRUPTED);
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  process.setSourceMapsEnabled(true);
+  installProcessHandlers();
+  const commandName = argv.find((a) => !a.startsWith('-'));
+  configureLog({ prog: commandName ? `mathpipe ${commandName}` : 'mathpipe' });
+  const cli = yargs(argv)
+    .scriptName('mathpipe')
+    .usage('mathpipe <command> [options]\n\nThe DeepSeekMath recipe as composable commands that speak JSONL.')
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'No summary on stderr (warnings still show)' })
+    .middleware((a) => configureLog({ quiet: Boolean(a.quiet) }))
+    .command(await loadCommands())
+    .demandCommand(1, 'Name a command: mathpipe --help lists them.')
+    .recommendCommands()
+    .strict()
+    .version(pkg.version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Exit codes: 0 ok, 2 usage, 65 bad input data, 74 I/O or network failure, 130 interrupted.\nSee man mathpipe, and man mathpipe-<command>.')
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`mathpipe: ${msg}\nRun with --help for usage.\n`);
+      process.exit(EXIT.USAGE);
+    });
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    removeTemps();
+    if (isEpipe(e)) process.exit(EXIT.OK);
+    if (e instanceof CliError) {
+      error(e.message);
+      process.exit(e.exitCode);
+    }
+    error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  }
+}

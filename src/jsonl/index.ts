@@ -1,0 +1,4 @@
+export * from './read.js';
+export * from './write.js';
+export { readLineBatches, type Line, type LineStats } from './lines.js';
+export { readBytes, totalSize, displayName, STDIN } from './input.js';

@@ -1,0 +1,96 @@
+// JSONL records: each line parsed once, its original text kept so that records passing through a
+// filter are written back byte for byte (big numbers, key order and escapes survive untouched).
+import { DataError, at } from '../cli/errors.js';
+import { warn } from '../cli/log.js';
+import { readLineBatches, type LineStats } from './lines.js';
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type JsonObject = { [k: string]: Json };
+
+export interface JsonlRecord<T = JsonObject> {
+  value: T;
+  /** The line exactly as read (without the newline). */
+  raw: string;
+  file: string;
+  line: number;
+}
+
+export interface ReadStats extends LineStats {
+  records: number;
+  skipped: number;
+}
+
+export interface ReadOptions {
+  /** Skip malformed lines (counted in stats.skipped) instead of throwing DataError (exit 65). */
+  skipInvalid?: boolean;
+  stats?: ReadStats;
+}
+
+export function newReadStats(): ReadStats {
+  return { bytes: 0, lines: 0, records: 0, skipped: 0 };
+}
+
+function parseLine(text: string, where: string): JsonObject {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(where, `invalid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DataError(where, 'expected a JSON object');
+  return v as JsonObject;
+}
+
+/** Batches of parsed records; the fastest way to consume a large input. */
+export async function* readJsonlBatches(paths: string[], opts: ReadOptions = {}): AsyncGenerator<JsonlRecord[]> {
+  const stats = opts.stats ?? newReadStats();
+  for await (const lines of readLineBatches(paths, stats)) {
+    const out: JsonlRecord[] = [];
+    for (const l of lines) {
+      let value: JsonObject;
+      try {
+        value = parseLine(l.text, at(l.file, l.line));
+      } catch (e) {
+        if (!opts.skipInvalid) throw e;
+        stats.skipped++;
+        continue;
+      }
+      out.push({ value, raw: l.text, file: l.file, line: l.line });
+    }
+    stats.records += out.length;
+    if (out.length) yield out;
+  }
+}
+
+/** Records one at a time. */
+export async function* readJsonl(paths: string[], opts: ReadOptions = {}): AsyncGenerator<JsonlRecord> {
+  for await (const batch of readJsonlBatches(paths, opts)) yield* batch;
+}
+
+/** Read a whole (small) JSONL file into memory: benchmark files, label sets, configs. */
+export async function readAllJsonl(paths: string[], opts: ReadOptions = {}): Promise<JsonlRecord[]> {
+  const all: JsonlRecord[] = [];
+  for await (const batch of readJsonlBatches(paths, opts)) for (const r of batch) all.push(r);
+  return all;
+}
+
+/** The standard end-of-run note for --skip-invalid. */
+export function reportSkipped(stats: ReadStats): void {
+  if (stats.skipped > 0) warn(`skipped ${stats.skipped} invalid line${stats.skipped === 1 ? '' : 's'} (--skip-invalid)`);
+}
+
+/** A record's string field, or a DataError naming the record. */
+export function stringField(rec: JsonlRecord, field: string): string {
+  const v = rec.value[field];
+  if (typeof v !== 'string') {
+    const why = v === undefined ? `missing field "${field}"` : `field "${field}" is not a string`;
+    throw new DataError(recordWhere(rec), why);
+  }
+  return v;
+}
+
+/** "file:line (id X)" for error messages about a record. */
+export function recordWhere(rec: JsonlRecord): string {
+  const id = rec.value.id;
+  return at(rec.file, rec.line) + (typeof id === 'string' || typeof id === 'number' ? ` (id ${id})` : '');
+}

@@ -1,0 +1,123 @@
+// JSONL output to stdout or a file. Writes are batched into large chunks and respect backpressure,
+// so memory stays flat when the consumer is slow. A file is written under a temporary name and renamed
+// when complete, so a crash or Ctrl-C never leaves a half-written output that looks finished.
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createGzip } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { IoError } from '../cli/errors.js';
+import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import type { JsonlRecord, Json } from './read.js';
+
+const FLUSH_AT = 1 << 16;
+
+export class JsonlWriter {
+  private parts: string[] = [];
+  private size = 0;
+  private failed: Error | null = null;
+  lines = 0;
+
+  private constructor(
+    private readonly out: Writable,
+    private readonly sink: Writable,
+    private readonly path: string | null,
+    private readonly tmp: string | null,
+  ) {
+    sink.on('error', (e) => (this.failed = e));
+    if (out !== sink) out.on('error', (e) => (this.failed = e));
+  }
+
+  /** `path` undefined or "-" writes stdout. A path ending in ".gz" is gzip-compressed. */
+  static open(path?: string): JsonlWriter {
+    if (!path || path === '-') return new JsonlWriter(process.stdout, process.stdout, null, null);
+    const tmp = `${path}.tmp-${process.pid}`;
+    trackTemp(tmp);
+    const file = createWriteStream(tmp);
+    if (path.endsWith('.gz')) {
+      const gz = createGzip();
+      gz.pipe(file);
+      return new JsonlWriter(gz, file, path, tmp);
+    }
+    return new JsonlWriter(file, file, path, tmp);
+  }
+
+  /** Write one line (no trailing newline). Await the result: it resolves at once unless the consumer is slow. */
+  write(line: string): Promise<void> | undefined {
+    this.parts.push(line, '\n');
+    this.size += line.length + 1;
+    this.lines++;
+    return this.size >= FLUSH_AT ? this.flush() : undefined;
+  }
+
+  writeJson(value: Json | object): Promise<void> | undefined {
+    return this.write(JSON.stringify(value));
+  }
+
+  /** Write a record, unchanged or with fields added or replaced (see withFields). */
+  writeRecord(rec: JsonlRecord, fields?: Record<string, Json | undefined>): Promise<void> | undefined {
+    return this.write(fields ? withFields(rec, fields) : rec.raw);
+  }
+
+  async flush(): Promise<void> {
+    if (this.failed) throw this.ioError(this.failed);
+    if (!this.size) return;
+    const chunk = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), once(this.out, 'error')]);
+    if (this.failed) throw this.ioError(this.failed);
+  }
+
+  /** Flush, close, and (for files) move the finished file into place. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (!this.path || !this.tmp) return;
+    const done = once(this.sink, 'close');
+    this.out.end();
+    await done;
+    if (this.failed) throw this.ioError(this.failed);
+    renameSync(this.tmp, this.path);
+    untrackTemp(this.tmp);
+  }
+
+  /** Give up: remove the temporary file. */
+  abort(): void {
+    if (!this.tmp) return;
+    this.out.destroy();
+    rmSync(this.tmp, { force: true });
+    untrackTemp(this.tmp);
+  }
+
+  private ioError(e: Error): Error {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return e; // handled as a quiet exit by the CLI
+    return new IoError(`cannot write ${this.path ?? 'stdout'}: ${e.message}`);
+  }
+}
+
+/**
+ * The record's line with fields added. New fields are spliced into the original text so every other
+ * byte is kept; only when a field already exists is the record re-serialised (JSON.stringify).
+ * A field set to undefined is removed.
+ */
+export function withFields(rec: JsonlRecord, fields: Record<string, Json | undefined>): string {
+  const keys = Object.keys(fields);
+  const replacing = keys.some((k) => Object.prototype.hasOwnProperty.call(rec.value, k));
+  if (!replacing) {
+    const end = rec.raw.lastIndexOf('}');
+    let add = '';
+    for (const k of keys) {
+      const v = fields[k];
+      if (v === undefined) continue;
+      add += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    }
+    if (!add) return rec.raw;
+    const empty = Object.keys(rec.value).length === 0;
+    return rec.raw.slice(0, end) + (empty ? add.slice(1) : add) + rec.raw.slice(end);
+  }
+  const merged: Record<string, unknown> = { ...rec.value };
+  for (const k of keys) {
+    if (fields[k] === undefined) delete merged[k];
+    else merged[k] = fields[k];
+  }
+  return JSON.stringify(merged);
+}

@@ -1,0 +1,74 @@
+// Shared test helpers. Tests are compiled to dist/test/..., so paths are resolved from the repo root.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+}
+
+export const ROOT = findRoot();
+export const BIN = join(ROOT, 'bin', 'mathpipe');
+
+/** `../shared/data/<rel>` when it exists (developer machines and CI), else undefined (a user's clone). */
+export function sharedData(rel = ''): string | undefined {
+  const p = resolve(ROOT, '..', 'shared', 'data', rel);
+  return existsSync(p) ? p : undefined;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real `mathpipe` binary. */
+export function runCli(
+  args: string[],
+  opts: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs ?? 120_000,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (b: Buffer) => out.push(b));
+    p.stderr.on('data', (b: Buffer) => err.push(b));
+    p.on('error', rej);
+    p.on('close', (code, signal) =>
+      res({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    p.stdin.on('error', () => {}); // the command may exit before reading all input
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Run a shell pipeline (for `| head` style tests); `mathpipe` in the string is the real binary. */
+export function runShell(script: string, opts: { cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const p = spawn('bash', ['-o', 'pipefail', '-c', script], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, PATH: `${join(ROOT, 'bin')}:${process.env.PATH}` },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (b: Buffer) => out.push(b));
+    p.stderr.on('data', (b: Buffer) => err.push(b));
+    p.on('error', rej);
+    p.on('close', (code, signal) =>
+      res({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+  });
+}
+
+export function lines(s: string): string[] {
+  return s.split('\n').filter((l) => l !== '');
+}
