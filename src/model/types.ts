@@ -1,0 +1,40 @@
+// The model interface shared by eval, sample/serve and grpo. A local checkpoint (training core) and an
+// OpenAI-compatible HTTP endpoint both implement TextGenerator; only local models can also score
+// tokens (TokenScorer), which GRPO needs for its ratio and KL terms.
+
+export interface GenerateRequest {
+  prompt: string;
+  maxTokens: number;
+  /** 0 means greedy. */
+  temperature: number;
+  topP?: number;
+  /** Generation stops before the first occurrence of any of these strings (it is not included). */
+  stop?: string[];
+  /** Number of independent samples for this prompt. */
+  n: number;
+  seed?: number;
+}
+
+export interface Completion {
+  text: string;
+  finishReason: 'stop' | 'length';
+  /** Token ids of `text`, when the generator knows them (local models). */
+  tokens?: number[];
+  /** log p of each generated token under the sampling policy, aligned with `tokens`. */
+  logprobs?: number[];
+}
+
+export interface TextGenerator {
+  /** Shown in eval summaries: a model name or checkpoint path. */
+  readonly name: string;
+  generate(req: GenerateRequest): Promise<Completion[]>;
+  close?(): Promise<void>;
+}
+
+export interface TokenScorer {
+  /**
+   * Per-token log-probabilities: for each sequence, out[t] = log p(tokens[t+1] | tokens[0..t]),
+   * so the result has length tokens.length - 1.
+   */
+  logprobs(sequences: number[][]): Promise<Float32Array[]>;
+}
