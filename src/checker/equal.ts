@@ -1,0 +1,159 @@
+// Is a predicted answer the gold answer? Cheapest tests first: text, then numbers, then structure
+// (tuples, intervals, sets, matrices, equations), then the CAS. Every step is conservative: when an
+// answer cannot be understood it is not equal, because a false positive is a reward for a wrong answer.
+import { compactForm, hasPercent, normalizeAnswer, stripSimpleLhs } from './normalize.js';
+import { numbersEqual, parseNumber, type Num } from './numeric.js';
+import { shapeOf, splitTop, type Shape } from './structure.js';
+import { constantValue, decimalTolerance, equationsEqual, exprEqual, toExpr } from './symbolic.js';
+
+export interface CheckOptions {
+  /** Use the CAS for expressions that are not plain numbers (default true). */
+  symbolic?: boolean;
+}
+
+const CHOICE = /^\(?([A-E])\)?[.:]?$/;
+const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(a\.?\s*m\.?|p\.?\s*m\.?)?$/i;
+
+function choiceOf(s: string): string | null {
+  const m = CHOICE.exec(s.replace(/\\text\{([^{}]*)\}/g, '$1').trim());
+  return m ? m[1]! : null;
+}
+
+function minutesOf(s: string): number | null {
+  const m = TIME.exec(s.replace(/^\$|\$$/g, '').replace(/\\(?:text|mathrm)\{([^{}]*)\}/g, '$1').replace(/\s+/g, ' ').trim());
+  if (!m) return null;
+  let h = Number(m[1]);
+  const ampm = m[4]?.toLowerCase().replace(/[.\s]/g, '');
+  if (ampm === 'pm' && h < 12) h += 12;
+  if (ampm === 'am' && h === 12) h = 0;
+  return h * 60 + Number(m[2]) + Number(m[3] ?? 0) / 60;
+}
+
+/** The number an answer denotes, if it is a constant: plain syntax first, the CAS for \sqrt, \pi, ... */
+function numberOf(s: string, symbolic: boolean): Num | null {
+  const n = parseNumber(s);
+  if (n) return n;
+  if (!symbolic || !/\d|\\pi|\\sqrt|\\frac/.test(s) || /[a-zA-Z]/.test(s.replace(/\\[a-zA-Z]+/g, '').replace(/\b[ei]\b/g, ''))) return null;
+  const e = toExpr(s);
+  if (!e) return null;
+  const v = constantValue(e);
+  if (!v || Math.abs(v.im) > 1e-12 * Math.max(1, Math.abs(v.re))) return null;
+  const tol = decimalTolerance(s);
+  return { value: v.re, ulp: tol > 1e-9 ? tol * Math.max(1, Math.abs(v.re)) : 0 };
+}
+
+function equationSides(s: string): [string, string] | null {
+  if (/\\[lg]eq?|[<>]|\\neq/.test(s)) return null;
+  const parts = splitTop(s, '=');
+  return parts.length === 2 && parts[0] !== '' && parts[1] !== '' ? [parts[0]!, parts[1]!] : null;
+}
+
+/** Two scalar answers (already normalised). */
+export function scalarEqual(pred: string, gold: string, opts: CheckOptions, pct = { pred: false, gold: false }): boolean {
+  if (compactForm(pred) === compactForm(gold)) return true;
+  const symbolic = opts.symbolic !== false;
+  const gc = choiceOf(gold);
+  if (gc) return choiceOf(pred) === gc;
+
+  const pe = equationSides(pred);
+  const ge = equationSides(gold);
+  if (pe && ge && symbolic) {
+    const sides = [toExpr(pe[0]), toExpr(pe[1]), toExpr(ge[0]), toExpr(ge[1])];
+    if (sides.every((x) => x !== null)) {
+      const [a, b, c, d] = sides as NonNullable<(typeof sides)[0]>[];
+      if (equationsEqual([a!, b!], [c!, d!], decimalTolerance(pred, gold))) return true;
+    }
+  }
+  if (pe || ge) {
+    const p2 = pe ? stripSimpleLhs(pred) : pred;
+    const g2 = ge ? stripSimpleLhs(gold) : gold;
+    if (p2 === pred && g2 === gold) return false;
+    return scalarEqual(p2, g2, opts, pct);
+  }
+
+  const gn = numberOf(gold, symbolic);
+  if (gn) {
+    const pn = numberOf(pred, symbolic);
+    if (!pn) return false;
+    if (numbersEqual(pn, gn)) return true;
+    // "10\%" is 10 or 0.1, whichever side wrote the sign.
+    if (pct.gold && numbersEqual(pn, { value: gn.value / 100, ulp: gn.ulp / 100 })) return true;
+    if (pct.pred && numbersEqual({ value: pn.value / 100, ulp: pn.ulp / 100 }, gn)) return true;
+    return false;
+  }
+  if (!symbolic) return false;
+  const a = toExpr(pred);
+  const b = toExpr(gold);
+  if (!a || !b) return false;
+  return exprEqual(a, b, decimalTolerance(pred, gold));
+}
+
+function itemsEqualOrdered(p: string[], g: string[], opts: CheckOptions): boolean {
+  return p.length === g.length && p.every((x, k) => answersEqual(x, g[k]!, opts));
+}
+
+/** Multiset equality: each gold item matched by a distinct predicted item. */
+function itemsEqualUnordered(p: string[], g: string[], opts: CheckOptions): boolean {
+  if (p.length !== g.length) return false;
+  const used = new Array<boolean>(p.length).fill(false);
+  for (const gi of g) {
+    let found = false;
+    for (let k = 0; k < p.length; k++) {
+      if (!used[k] && answersEqual(p[k]!, gi, opts)) {
+        used[k] = true;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+function vectorOf(s: Shape): string[] | null {
+  if (s.kind === 'matrix') {
+    if (s.rows.length === 1) return s.rows[0]!;
+    if (s.rows.every((r) => r.length === 1)) return s.rows.map((r) => r[0]!);
+    return null;
+  }
+  if (s.kind === 'tuple' || s.kind === 'list') return s.items;
+  return null;
+}
+
+function shapesEqual(p: Shape, g: Shape, opts: CheckOptions, pct: { pred: boolean; gold: boolean }): boolean {
+  if (g.kind === 'scalar' && p.kind === 'scalar') return scalarEqual(p.text, g.text, opts, pct);
+  if (g.kind === 'matrix' && p.kind === 'matrix') {
+    return p.rows.length === g.rows.length && p.rows.every((r, k) => itemsEqualOrdered(r, g.rows[k]!, opts));
+  }
+  if (g.kind === 'tuple' && p.kind === 'tuple') {
+    // Open and closed ends are part of the answer: [a, b) is not (a, b); [1,2,3] is not (1,2,3).
+    return p.open === g.open && p.close === g.close && itemsEqualOrdered(p.items, g.items, opts);
+  }
+  if ((g.kind === 'set' || g.kind === 'list' || g.kind === 'union') && (p.kind === 'set' || p.kind === 'list' || p.kind === 'union')) {
+    if ((g.kind === 'union') !== (p.kind === 'union')) return false;
+    return itemsEqualUnordered(p.items.map(stripSimpleLhs), g.items.map(stripSimpleLhs), opts);
+  }
+  if (g.kind === 'matrix' || p.kind === 'matrix') {
+    const pv = vectorOf(p);
+    const gv = vectorOf(g);
+    return pv !== null && gv !== null && itemsEqualOrdered(pv, gv, opts);
+  }
+  // A bare list against a parenthesised tuple ("1, 2" vs "(1, 2)"): compare in order.
+  if ((g.kind === 'tuple' && p.kind === 'list' && g.open === '(') || (p.kind === 'tuple' && g.kind === 'list' && p.open === '(')) {
+    return itemsEqualOrdered(vectorOf(p)!, vectorOf(g)!, opts);
+  }
+  return false;
+}
+
+/** The answer checker: true when `pred` denotes the same answer as `gold`. */
+export function answersEqual(pred: string, gold: string, opts: CheckOptions = {}): boolean {
+  const pct = { pred: hasPercent(pred), gold: hasPercent(gold) };
+  // Clock times are read before normalisation, which would drop "\text{p.m.}" as a unit.
+  const gt = minutesOf(gold);
+  if (gt !== null) return minutesOf(pred) === gt;
+  const p = normalizeAnswer(pred);
+  const g = normalizeAnswer(gold);
+  if (p === '' || g === '') return false;
+  if (compactForm(p) === compactForm(g)) return true;
+  return shapesEqual(shapeOf(p), shapeOf(g), opts, pct);
+}

@@ -1,0 +1,136 @@
+// Pulling the final answer out of a model response. Each extractor returns null when the response holds
+// no answer of its kind: a truncated response (an unterminated \boxed{) must score as "no answer", never
+// fall through to some number in the middle of the reasoning.
+
+export const EXTRACT_MODES = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none'] as const;
+export type ExtractMode = (typeof EXTRACT_MODES)[number];
+
+const BOX_COMMANDS = ['\\boxed', '\\fbox'];
+
+/** The content of the last \boxed{...} (or \fbox), braces balanced; null if none or if it is unterminated. */
+export function lastBoxed(text: string): string | null {
+  let start = -1;
+  let cmdLen = 0;
+  for (const c of BOX_COMMANDS) {
+    const i = text.lastIndexOf(c);
+    if (i > start) {
+      start = i;
+      cmdLen = c.length;
+    }
+  }
+  if (start < 0) return null;
+  let i = start + cmdLen;
+  if (text[i] === '{') {
+    let depth = 0;
+    for (let j = i; j < text.length; j++) {
+      const ch = text[j];
+      if (ch === '\\') {
+        j++; // an escaped brace \{ does not open or close a group
+        continue;
+      }
+      if (ch === '{') depth++;
+      else if (ch === '}') {
+        depth--;
+        if (depth === 0) return text.slice(i + 1, j).trim();
+      }
+    }
+    return null;
+  }
+  // `\boxed 5`: the argument is one token, up to whitespace or `$`.
+  if (text[i] !== ' ') return null;
+  while (text[i] === ' ') i++;
+  const m = /^[^\s$]+/.exec(text.slice(i));
+  return m ? m[0] : null;
+}
+
+/** `<answer>...</answer>` (the R1-zero format); a \boxed{} inside it wins. */
+export function answerTag(text: string): string | null {
+  const open = text.lastIndexOf('<answer>');
+  if (open < 0) return null;
+  const close = text.indexOf('</answer>', open);
+  if (close < 0) return null;
+  const inner = text.slice(open + 8, close).trim();
+  if (inner.includes('\\boxed') || inner.includes('\\fbox')) return lastBoxed(inner);
+  return inner;
+}
+
+const ANSWER_IS = /(?:the\s+(?:final\s+)?answer\s+is|final\s+answer\s*:|答案是|答案为|答案：)/gi;
+
+/** The text after the last "The answer is" (DeepSeek few-shot CoT), up to the end of its sentence. */
+export function answerIs(text: string): string | null {
+  let last: RegExpExecArray | null = null;
+  for (const m of text.matchAll(ANSWER_IS)) last = m as RegExpExecArray;
+  if (!last) return null;
+  let rest = text.slice(last.index + last[0].length).trim();
+  const boxed = lastBoxed(rest);
+  if (boxed !== null) return boxed;
+  rest = rest.split(/\n/)[0]!.trim();
+  rest = rest.replace(/^[:：]\s*/, '');
+  // "The answer is $18$. I hope it is correct." (Minerva) / "The answer is 72."
+  rest = rest.replace(/\s+I hope it is correct\.?$/i, '');
+  rest = rest.replace(/[.。]\s*$/, '').trim();
+  if (rest.startsWith('$') && rest.endsWith('$') && rest.length > 1) rest = rest.replace(/^\$+|\$+$/g, '');
+  return rest === '' ? null : rest;
+}
+
+/** The gold format of GSM8K: the text after the last "####". */
+export function gsm8kHashes(text: string): string | null {
+  const i = text.lastIndexOf('####');
+  if (i < 0) return null;
+  const rest = text.slice(i + 4).trim().split('\n')[0]!.trim();
+  return rest === '' ? null : rest;
+}
+
+const NUMBER = /-?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|-?\.\d+/g;
+
+/** The last number in the text (thousands separators allowed), without a trailing period. */
+export function lastNumber(text: string): string | null {
+  let last: string | null = null;
+  for (const m of text.matchAll(NUMBER)) last = m[0];
+  if (last === null) return null;
+  return last.replace(/,+$/, '').replace(/,(?!\d{3})/g, '');
+}
+
+/** A multiple-choice letter: "(B)", "B)", "answer is B", "\boxed{B}", or a lone letter. */
+export function choiceLetter(text: string, letters = 'ABCDE'): string | null {
+  const cls = `[${letters}]`;
+  const boxed = lastBoxed(text);
+  const fromBox = boxed !== null ? new RegExp(`^\\(?(${cls})\\)?(?:[.:)\\s]|$)`).exec(boxed.replace(/\\text\{(.*)\}/, '$1').trim()) : null;
+  if (fromBox) return fromBox[1]!;
+  const is = answerIs(text);
+  if (is !== null) {
+    const m = new RegExp(`(?:^|[\\s(\\[{])\\(?(${cls})\\)?(?=$|[\\s.,:;)\\]}])`).exec(is);
+    if (m) return m[1]!;
+  }
+  const trimmed = text.trim();
+  const lone = new RegExp(`^\\(?(${cls})\\)?[.:]?$`).exec(trimmed);
+  if (lone) return lone[1]!;
+  let last: string | null = null;
+  for (const m of trimmed.matchAll(new RegExp(`\\((${cls})\\)`, 'g'))) last = m[1]!;
+  return last;
+}
+
+/** The final answer of a response under the given mode. `auto`: answer tag, boxed, "answer is", ####, last number. */
+export function extractAnswer(text: string, mode: ExtractMode = 'auto'): string | null {
+  switch (mode) {
+    case 'none':
+      return text.trim();
+    case 'boxed':
+      return lastBoxed(text);
+    case 'answer-tag':
+      return answerTag(text);
+    case 'answer-is':
+      return answerIs(text);
+    case 'gsm8k':
+      return gsm8kHashes(text);
+    case 'last-number':
+      return lastNumber(text);
+    case 'choice':
+      return choiceLetter(text);
+    case 'auto': {
+      if (text.includes('<answer>')) return answerTag(text);
+      if (BOX_COMMANDS.some((c) => text.includes(c))) return lastBoxed(text);
+      return answerIs(text) ?? gsm8kHashes(text) ?? lastNumber(text);
+    }
+  }
+}

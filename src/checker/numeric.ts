@@ -1,0 +1,79 @@
+// Plain numbers without a CAS: integers, decimals, scientific notation, fractions and mixed numbers.
+// A decimal remembers how many digits it was written with, because "1.414" is an approximation of
+// \sqrt2 while "10000" is not an approximation of 9999.857.
+
+export interface Num {
+  value: number;
+  /** Unit in the last written place for a decimal ("1.414" -> 1e-3); 0 for an exact value. */
+  ulp: number;
+}
+
+const INT = /^[+-]?\d+$/;
+const DEC = /^([+-]?)(\d*)\.(\d+)$/;
+const SCI = /^([+-]?\d*\.?\d+)\s*(?:[eE]|\\times\s*10\s*\^|\\cdot\s*10\s*\^|\*\s*10\s*\^|×\s*10\s*\^)\s*\{?\s*([+-]?\d+)\s*\}?$/;
+const FRAC = /^([+-]?)\s*\\frac\{\s*([+-]?\d+)\s*\}\{\s*([+-]?\d+)\s*\}$/;
+const SLASH = /^([+-]?)\s*\(?\s*(\d+)\s*\)?\s*\/\s*\(?\s*(\d+)\s*\)?$/;
+const MIXED = /^([+-]?)(\d+)\s*(?:\\frac\{(\d+)\}\{(\d+)\}|\s(\d+)\/(\d+))$/;
+
+function decimalUlp(frac: string): number {
+  return Math.pow(10, -frac.length);
+}
+
+export function parseNumber(s: string): Num | null {
+  const t = s.trim();
+  if (t === '') return null;
+  if (INT.test(t)) return { value: Number(t), ulp: 0 };
+  let m = DEC.exec(t);
+  if (m) return { value: Number(`${m[1]}${m[2] || '0'}.${m[3]}`), ulp: decimalUlp(m[3]!) };
+  m = SCI.exec(t);
+  if (m) {
+    const mant = m[1]!;
+    const exp = Number(m[2]);
+    const dot = mant.indexOf('.');
+    const ulp = dot < 0 ? 0 : decimalUlp(mant.slice(dot + 1)) * Math.pow(10, exp);
+    return { value: Number(mant) * Math.pow(10, exp), ulp };
+  }
+  m = FRAC.exec(t);
+  if (m) {
+    const den = Number(m[3]);
+    if (den === 0) return null;
+    const v = Number(m[2]) / den;
+    return { value: m[1] === '-' ? -v : v, ulp: 0 };
+  }
+  m = SLASH.exec(t);
+  if (m) {
+    const den = Number(m[3]);
+    if (den === 0) return null;
+    const v = Number(m[2]) / den;
+    return { value: m[1] === '-' ? -v : v, ulp: 0 };
+  }
+  m = MIXED.exec(t);
+  if (m) {
+    const num = Number(m[3] ?? m[5]);
+    const den = Number(m[4] ?? m[6]);
+    if (den === 0 || num >= den) return null; // "2\frac{5}{3}" is a product, not a mixed number
+    const v = Number(m[2]) + num / den;
+    return { value: m[1] === '-' ? -v : v, ulp: 0 };
+  }
+  return null;
+}
+
+/** Relative slack for values computed in floating point (both sides exact). */
+export const FLOAT_RTOL = 1e-9;
+
+/**
+ * Numeric equality with the precision the answers were written with: an exact gold accepts a decimal
+ * prediction that agrees to the prediction's last written digit (truncated or rounded); a decimal gold
+ * accepts a more precise prediction that rounds or truncates to it. Two exact values must agree up to floating-point noise.
+ */
+export function numbersEqual(pred: Num, gold: Num): boolean {
+  const a = pred.value;
+  const b = gold.value;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  const diff = Math.abs(a - b);
+  const noise = FLOAT_RTOL * Math.max(1, Math.abs(a), Math.abs(b));
+  if (diff <= noise) return true;
+  if (gold.ulp > 0) return diff < gold.ulp + noise && (pred.ulp === 0 || pred.ulp < gold.ulp);
+  if (pred.ulp > 0) return diff < pred.ulp + noise;
+  return false;
+}

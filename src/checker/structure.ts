@@ -1,0 +1,104 @@
+// The shape of an answer: a scalar, an ordered tuple or interval, an unordered set or list, a union of
+// intervals, or a matrix. Shapes are found on the normalised text, splitting only at top-level commas.
+
+export type Shape =
+  | { kind: 'scalar'; text: string }
+  | { kind: 'tuple'; open: string; close: string; items: string[] }
+  | { kind: 'set'; items: string[] }
+  | { kind: 'list'; items: string[] }
+  | { kind: 'union'; items: string[] }
+  | { kind: 'matrix'; rows: string[][] };
+
+/** Split at top-level occurrences of `sep` (outside (), [], {}). */
+export function splitTop(s: string, sep: string | RegExp): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === '\\' && (s[i + 1] === '{' || s[i + 1] === '}')) {
+      depth += s[i + 1] === '{' ? 1 : -1;
+      i++;
+      continue;
+    }
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    else if (depth === 0) {
+      if (typeof sep === 'string') {
+        if (s.startsWith(sep, i)) {
+          out.push(s.slice(start, i));
+          start = i + sep.length;
+          i += sep.length - 1;
+        }
+      } else {
+        const m = sep.exec(s.slice(i));
+        if (m && m.index === 0) {
+          out.push(s.slice(start, i));
+          start = i + m[0].length;
+          i += m[0].length - 1;
+        }
+      }
+    }
+  }
+  out.push(s.slice(start));
+  return out.map((x) => x.trim());
+}
+
+/** True when the bracket at 0 closes exactly at the last character. */
+function enclosed(s: string, openLen: number, closeLen: number): boolean {
+  let depth = 0;
+  const body = s.slice(openLen, s.length - closeLen);
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch === '\\' && (body[i + 1] === '{' || body[i + 1] === '}')) {
+      depth += body[i + 1] === '{' ? 1 : -1;
+      i++;
+    } else if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    if (depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+const MATRIX = /^\\begin\{(p|b|B|v|V|small)?matrix\}([\s\S]*)\\end\{(p|b|B|v|V|small)?matrix\}$/;
+const ARRAY = /^\\begin\{array\}\{[^}]*\}([\s\S]*)\\end\{array\}$/;
+const CASES = /^\\begin\{cases\}([\s\S]*)\\end\{cases\}$/;
+
+function dropAnd(items: string[]): string[] {
+  return items.map((x) => x.replace(/^(?:and|or)\s+/i, '').replace(/^\\(?:text|mathrm)\{\s*(?:and|or)\s*\}\s*/i, '').trim()).filter((x) => x !== '');
+}
+
+export function shapeOf(s: string): Shape {
+  let t = s.trim();
+  // "x \in [0.5, \infty)": the membership is presentation.
+  t = t.replace(/^[a-zA-Z]\s*\\in\s*/, '');
+  let m = MATRIX.exec(t) ?? ARRAY.exec(t);
+  if (m) {
+    const body = m.length === 4 ? m[2]! : m[1]!;
+    const rows = body.split(/\\\\/).map((r) => r.trim()).filter((r) => r !== '' && r !== '\\hline').map((r) => r.split('&').map((x) => x.trim()));
+    return { kind: 'matrix', rows };
+  }
+  m = CASES.exec(t);
+  if (m) {
+    const items = m[1]!.split(/\\\\/).map((r) => r.replace(/&/g, '').trim()).filter((r) => r !== '');
+    return { kind: 'set', items };
+  }
+  if (splitTop(t, '\\cup').length > 1) return { kind: 'union', items: splitTop(t, '\\cup') };
+  if (t.startsWith('\\{') && t.endsWith('\\}') && enclosed(t, 2, 2)) {
+    const inner = t.slice(2, -2).trim();
+    return { kind: 'set', items: inner === '' ? [] : dropAnd(splitTop(inner, ',')) };
+  }
+  const open = t[0];
+  const close = t[t.length - 1];
+  if ((open === '(' || open === '[') && (close === ')' || close === ']') && t.length > 2 && enclosed(t, 1, 1)) {
+    const items = splitTop(t.slice(1, -1), ',');
+    if (items.length > 1) return { kind: 'tuple', open, close, items };
+  }
+  if (open === '{' && close === '}' && enclosed(t, 1, 1)) {
+    const items = splitTop(t.slice(1, -1), ',');
+    if (items.length > 1) return { kind: 'set', items: dropAnd(items) };
+  }
+  const parts = dropAnd(splitTop(t, /^(?:,|;|\s+and\s+|\\text\{\s*and\s*\})/));
+  if (parts.length > 1) return { kind: 'list', items: parts };
+  return { kind: 'scalar', text: t };
+}

@@ -1,0 +1,261 @@
+// Symbolic equality by evaluation: LaTeX is parsed by @cortex-js/compute-engine into MathJSON, and both
+// expressions are evaluated (complex arithmetic) at the same pseudo-random points. Two expressions that
+// agree at several random points are equal with overwhelming probability (Schwartz-Zippel), and this is
+// far faster and more predictable than asking a CAS to simplify their difference to 0.
+import { ComputeEngine } from '@cortex-js/compute-engine';
+import * as C from './complex.js';
+
+type MathJson = number | string | { num: string } | { sym: string } | { fn: MathJson[] } | MathJson[];
+
+interface Engine {
+  parse(latex: string): { json: unknown };
+}
+
+let engine: Engine | null = null;
+
+function ce(): Engine {
+  if (!engine) {
+    // Created on first use: plain-number grading (GSM8K) never builds the engine's dictionaries.
+    engine = new ComputeEngine() as unknown as Engine;
+  }
+  return engine;
+}
+
+export class Unsupported extends Error {}
+
+/** LaTeX rewrites the CAS parser needs: subscripted names become single symbols, ^\circ is explicit. */
+export function prepareLatex(s: string): string {
+  let t = s;
+  t = t.replace(/([a-zA-Z])_(?:\{([a-zA-Z0-9]+)\}|([a-zA-Z0-9]))/g, (_m, a: string, b?: string, b1?: string) => `\\mathrm{${a}_${b ?? b1}}`);
+  t = t.replace(/\\cdot/g, '\\cdot ').replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
+  t = t.replace(/\\binom\{([^{}]*)\}\{([^{}]*)\}/g, '\\mathrm{Binomial}($1,$2)');
+  return t;
+}
+
+/** Parse LaTeX to MathJSON; null when the parser reports an error anywhere in the tree. */
+export function parseLatex(latex: string): MathJson | null {
+  let json: unknown;
+  try {
+    json = ce().parse(prepareLatex(latex)).json;
+  } catch {
+    return null;
+  }
+  return hasError(json) ? null : (json as MathJson);
+}
+
+function hasError(j: unknown): boolean {
+  if (Array.isArray(j)) return j[0] === 'Error' || j.some(hasError);
+  if (j && typeof j === 'object' && 'fn' in j) return hasError((j as { fn: unknown }).fn);
+  return false;
+}
+
+/** The free variables of a MathJSON expression. */
+export function freeSymbols(j: MathJson, out = new Set<string>()): Set<string> {
+  if (typeof j === 'string') {
+    if (!(j in CONSTANTS)) out.add(j);
+  } else if (Array.isArray(j)) {
+    for (let k = 1; k < j.length; k++) freeSymbols(j[k]!, out);
+  } else if (typeof j === 'object' && j !== null) {
+    if ('sym' in j) freeSymbols(j.sym, out);
+    else if ('fn' in j) freeSymbols(j.fn, out);
+  }
+  return out;
+}
+
+const CONSTANTS: Record<string, C.C> = {
+  Pi: C.c(Math.PI),
+  ExponentialE: C.c(Math.E),
+  ImaginaryUnit: C.c(0, 1),
+  PositiveInfinity: C.c(Infinity),
+  NegativeInfinity: C.c(-Infinity),
+  Half: C.c(0.5),
+  Nothing: C.c(NaN),
+};
+
+type Fn1 = (a: C.C) => C.C;
+const UNARY: Record<string, Fn1> = {
+  Negate: C.neg,
+  Sqrt: C.sqrt,
+  Exp: C.exp,
+  Ln: C.log,
+  Lb: (a) => C.div(C.log(a), C.c(Math.LN2)),
+  Lg: (a) => C.div(C.log(a), C.c(Math.LN10)),
+  Sin: C.sin,
+  Cos: C.cos,
+  Tan: C.tan,
+  Sec: (a) => C.div(C.c(1), C.cos(a)),
+  Csc: (a) => C.div(C.c(1), C.sin(a)),
+  Cot: (a) => C.div(C.cos(a), C.sin(a)),
+  Arcsin: C.asin,
+  Arccos: C.acos,
+  Arctan: C.atan,
+  Sinh: C.sinh,
+  Cosh: C.cosh,
+  Tanh: C.tanh,
+  Abs: (a) => C.c(C.abs(a)),
+  Square: (a) => C.mul(a, a),
+  Factorial: (a) => (a.im === 0 ? C.c(C.gamma(a.re + 1)) : C.c(NaN)),
+  Floor: (a) => C.c(Math.floor(a.re), Math.floor(a.im)),
+  Ceil: (a) => C.c(Math.ceil(a.re), Math.ceil(a.im)),
+};
+
+function binomial(n: C.C, k: C.C): C.C {
+  return C.c(C.gamma(n.re + 1) / (C.gamma(k.re + 1) * C.gamma(n.re - k.re + 1)));
+}
+
+/** Evaluate MathJSON with the given variable values. Throws Unsupported for anything not arithmetic. */
+export function evaluate(j: MathJson, vars: Record<string, C.C>): C.C {
+  if (typeof j === 'number') return C.c(j);
+  if (typeof j === 'string') {
+    const k = CONSTANTS[j] ?? vars[j];
+    if (!k) throw new Unsupported(`symbol ${j}`);
+    return k;
+  }
+  if (!Array.isArray(j)) {
+    if ('num' in j) return C.c(Number(j.num.replace(/[()]/g, '').replace(/\.\.\.$/, '')));
+    if ('sym' in j) return evaluate(j.sym, vars);
+    if ('fn' in j) return evaluate(j.fn, vars);
+    throw new Unsupported('object');
+  }
+  const head = j[0];
+  const args = j.slice(1);
+  const ev = (k: number) => evaluate(args[k]!, vars);
+  switch (head) {
+    case 'Add':
+      return args.reduce<C.C>((s, a) => C.add(s, evaluate(a, vars)), C.c(0));
+    case 'Multiply':
+      return args.reduce<C.C>((s, a) => C.mul(s, evaluate(a, vars)), C.c(1));
+    case 'Subtract':
+      return args.length === 1 ? C.neg(ev(0)) : C.sub(ev(0), ev(1));
+    case 'Divide':
+    case 'Rational':
+      return C.div(ev(0), ev(1));
+    case 'Power':
+      return C.pow(ev(0), ev(1));
+    case 'Root':
+      return C.pow(ev(0), C.div(C.c(1), ev(1)));
+    case 'Complex':
+      return C.c(ev(0).re, ev(1).re);
+    case 'Log':
+      return args.length > 1 ? C.div(C.log(ev(0)), C.log(ev(1))) : C.div(C.log(ev(0)), C.c(Math.LN10));
+    case 'Delimiter':
+    case 'Hold':
+      if (args.length !== 1) throw new Unsupported(String(head));
+      return ev(0);
+    case 'Sequence':
+      if (args.length !== 1) throw new Unsupported('Sequence');
+      return ev(0);
+    case 'Degrees':
+      return C.mul(ev(0), C.c(Math.PI / 180));
+    case 'Binomial':
+      return binomial(ev(0), ev(1));
+    case 'Apply':
+    default: {
+      const f = typeof head === 'string' ? UNARY[head] : undefined;
+      if (f && args.length === 1) return f(ev(0));
+      if (head === 'Binomial' || (head === 'Multiply' && args.length === 0)) return C.c(1);
+      throw new Unsupported(`function ${JSON.stringify(head)}`);
+    }
+  }
+}
+
+/** Deterministic sample points: the same expressions always get the same verdict. */
+function samplePoints(names: string[], count: number): Record<string, C.C>[] {
+  let state = 0x2545f491;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const pts: Record<string, C.C>[] = [];
+  for (let p = 0; p < count; p++) {
+    const v: Record<string, C.C> = {};
+    // Positive, not integers, away from 0 and 1: keeps sqrt/log real and avoids removable coincidences.
+    for (const n of names) v[n] = C.c(0.3 + 2.4 * next());
+    pts.push(v);
+  }
+  return pts;
+}
+
+/** Relative tolerance implied by decimals written inside an expression ("x + 1.414i" -> 1e-3). */
+export function decimalTolerance(...texts: string[]): number {
+  let tol = 1e-9;
+  for (const t of texts) for (const m of t.matchAll(/\d*\.(\d+)/g)) tol = Math.max(tol, Math.pow(10, -m[1]!.length));
+  return tol;
+}
+
+function close(a: C.C, b: C.C, tol: number): boolean {
+  if (!C.isFiniteC(a) || !C.isFiniteC(b)) return a.re === b.re && a.im === b.im;
+  const scale = Math.max(1, C.abs(a), C.abs(b));
+  return C.abs(C.sub(a, b)) <= tol * scale;
+}
+
+export interface Expr {
+  json: MathJson;
+  vars: Set<string>;
+}
+
+export function toExpr(latex: string): Expr | null {
+  const json = parseLatex(latex);
+  if (json === null) return null;
+  return { json, vars: freeSymbols(json) };
+}
+
+/** Value of a constant expression (no free variables), or null. */
+export function constantValue(e: Expr): C.C | null {
+  if (e.vars.size) return null;
+  try {
+    return evaluate(e.json, {});
+  } catch {
+    return null;
+  }
+}
+
+const POINTS = 6;
+
+/** a == b at every sample point (points where both are undefined are skipped; at least 3 must count). */
+export function exprEqual(a: Expr, b: Expr, tol: number): boolean {
+  const names = [...new Set([...a.vars, ...b.vars])].sort();
+  let used = 0;
+  try {
+    for (const pt of samplePoints(names, POINTS)) {
+      const x = evaluate(a.json, pt);
+      const y = evaluate(b.json, pt);
+      const fx = C.isFiniteC(x);
+      const fy = C.isFiniteC(y);
+      if (!fx && !fy) continue;
+      if (!close(x, y, tol)) return false;
+      used++;
+    }
+  } catch {
+    return false;
+  }
+  return used >= Math.min(3, POINTS);
+}
+
+/** lhs1 - rhs1 = k (lhs2 - rhs2) for a constant k != 0: the two equations have the same solutions. */
+export function equationsEqual(a: [Expr, Expr], b: [Expr, Expr], tol: number): boolean {
+  const names = [...new Set([...a[0].vars, ...a[1].vars, ...b[0].vars, ...b[1].vars])].sort();
+  let ratio: C.C | null = null;
+  let used = 0;
+  try {
+    for (const pt of samplePoints(names, POINTS)) {
+      const da = C.sub(evaluate(a[0].json, pt), evaluate(a[1].json, pt));
+      const db = C.sub(evaluate(b[0].json, pt), evaluate(b[1].json, pt));
+      if (!C.isFiniteC(da) || !C.isFiniteC(db)) continue;
+      const za = C.abs(da) < 1e-12;
+      const zb = C.abs(db) < 1e-12;
+      if (za || zb) {
+        if (za !== zb) return false;
+        used++;
+        continue;
+      }
+      const r = C.div(da, db);
+      if (ratio === null) ratio = r;
+      else if (!close(r, ratio, tol)) return false;
+      used++;
+    }
+  } catch {
+    return false;
+  }
+  return used >= 3;
+}
