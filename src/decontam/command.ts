@@ -1,0 +1,113 @@
+// CLI definition only; the work is imported lazily so `mathpipe --help` stays fast.
+import type { Argv, CommandModule, Options } from 'yargs';
+import { inputList, inputs, output, skipInvalid } from '../cli/options.js';
+import { UsageError } from '../cli/errors.js';
+
+const benchOptions = {
+  bench: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: 'Benchmark JSONL (or JSON array) files to index; NAME=FILE names the benchmark in reports',
+  },
+  n: {
+    type: 'number',
+    requiresArg: true,
+    describe: 'n-gram length in words (default 10, the paper); benchmark texts of 3..n-1 words match exactly',
+  },
+  fields: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: 'Benchmark fields to index, for every file (comma-separated or repeated). Default: see man page',
+  },
+  'id-field': { type: 'string', requiresArg: true, describe: 'Benchmark item id field (default: unique_id, id, problem_name, index; else the line)' },
+} as const satisfies Record<string, Options>;
+
+interface BenchArgs {
+  bench?: string[];
+  n?: number;
+  fields?: string[];
+  'id-field'?: string;
+}
+
+function benchOpts(a: BenchArgs) {
+  if (a.n !== undefined && (!Number.isInteger(a.n) || a.n < 3 || a.n > 31)) throw new UsageError(`-n must be an integer from 3 to 31 (got ${a.n})`);
+  const fields = a.fields?.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+  if (a.fields && !fields?.length) throw new UsageError('--fields needs at least one field name');
+  return { bench: a.bench, n: a.n, fields, idField: a['id-field'] };
+}
+
+const indexCommand: CommandModule<object, BenchArgs & { output?: string }> = {
+  command: 'index',
+  describe: 'Build the benchmark n-gram index once into a file, for `decontam --index` on many shards',
+  builder: (y) =>
+    y
+      .options(benchOptions)
+      .option('output', { ...output.output, describe: 'Index file to write (required)' })
+      .demandOption(['bench', 'output'])
+      .example('$0 decontam index --bench gsm8k/test.jsonl math/test.jsonl -o bench.idx', 'Index two benchmarks')
+      .example('$0 decontam --index bench.idx shard-00.jsonl.gz -o clean-00.jsonl.gz', 'Then use it on each shard') as Argv<
+      BenchArgs & { output?: string }
+    >,
+  handler: async (a) => {
+    const { runIndex } = await import('./run-index.js');
+    await runIndex({ ...benchOpts(a), output: a.output! });
+  },
+};
+
+interface Args extends BenchArgs {
+  inputs?: string[];
+  index?: string;
+  'text-field': string;
+  mode: string;
+  output?: string;
+  removed?: string;
+  report?: string;
+  'skip-invalid': boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: 'decontam [inputs..]',
+  describe: 'Remove documents that contain benchmark text (DeepSeekMath 10-gram rule)',
+  builder: (y) =>
+    inputs(
+      y
+        .command(indexCommand as unknown as CommandModule)
+        .options(benchOptions)
+        .options({
+          index: { type: 'string', requiresArg: true, conflicts: 'bench', describe: 'Use an index file built by `decontam index` instead of --bench' },
+          'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Document field holding the text' },
+          mode: {
+            choices: ['doc', 'segment'],
+            default: 'doc',
+            describe: 'doc: drop contaminated documents (the paper). segment: drop only contaminated paragraphs (blank-line separated)',
+          },
+          removed: { type: 'string', requiresArg: true, describe: 'Write removed documents (or paragraphs) with the matching n-gram, benchmark and item to FILE' },
+          report: { type: 'string', requiresArg: true, describe: 'Write the JSON summary (docs in/out, hits per benchmark) to FILE' },
+          ...output,
+          ...skipInvalid,
+        }),
+    )
+      .example('$0 decontam --bench gsm8k/test.jsonl math/test.jsonl -- web.jsonl.gz > clean.jsonl', 'Drop web documents that contain GSM8K or MATH text')
+      .example('$0 decontam --index bench.idx --removed removed.jsonl --report report.json shard.jsonl -o clean.jsonl', 'Use a prebuilt index, keep evidence and a JSON report')
+      .example('$0 decontam --bench math=math/test.jsonl --mode segment < docs.jsonl', 'Cut only the contaminated paragraphs')
+      .epilogue('Words: NFKC, lowercase, punctuation and LaTeX commands removed, CJK characters one word each. See man mathpipe-decontam.') as Argv<Args>,
+  handler: async (a) => {
+    const opts = benchOpts(a);
+    const { runDecontam } = await import('./run.js');
+    await runDecontam({
+      ...opts,
+      inputs: inputList(a.inputs),
+      index: a.index,
+      textField: a['text-field'],
+      mode: a.mode === 'segment' ? 'segment' : 'doc',
+      output: a.output,
+      removed: a.removed,
+      report: a.report,
+      skipInvalid: a['skip-invalid'],
+    });
+  },
+};
+
+export default command;

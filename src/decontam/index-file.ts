@@ -1,0 +1,165 @@
+// The index file (`mathpipe decontam index`): built once from the benchmarks, loaded by every shard job.
+// Little-endian throughout. Layout (also in man mathpipe-decontam, INDEX FILE FORMAT):
+//
+//   offset  size  field
+//   0       8     magic "MPDCIDX\0"
+//   8       4     format version (FORMAT_VERSION)
+//   12      4     word normaliser version (NORMALIZER_VERSION in words.ts)
+//   16      4     n (n-gram length)
+//   20      4     log2 slots of the n-gram table (G)
+//   24      4     keys in the n-gram table
+//   28      4     log2 slots of the short-text table (S)
+//   32      4     keys in the short-text table
+//   36      4     short-text length mask (bit k: a short text of k words exists)
+//   40      4     metadata length M in bytes
+//   44      4     CRC-32 of every byte after the 48-byte header
+//   48      M     metadata: UTF-8 JSON {benchmarks: [...], texts: [[bench, item, field], ...]}, padded with
+//                 spaces to a multiple of 8
+//   ...           n-gram table: keysA u32[2^G], keysB u32[2^G], values i32[2^G] (-1 = empty slot;
+//                 otherwise an index into metadata.texts)
+//   ...           short-text table: the same three arrays with 2^S slots
+//
+// The tables are stored exactly as they are in memory, so loading is one read and no rehashing.
+import { openSync, readSync, writeSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { DataError, IoError } from '../cli/errors.js';
+import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { GramTable } from './table.js';
+import { NgramIndex, MAX_N, MIN_WORDS, type BenchInfo } from './ngram-index.js';
+import { NORMALIZER_VERSION } from './words.js';
+
+export const MAGIC = 'MPDCIDX\0';
+export const FORMAT_VERSION = 1;
+const HEADER = 48;
+
+interface Meta {
+  benchmarks: BenchInfo[];
+  texts: [number, string, string][];
+}
+
+function tableBytes(t: GramTable): Buffer[] {
+  const view = (a: Uint32Array | Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return [view(t.keysA), view(t.keysB), view(t.vals)];
+}
+
+export function serializeIndex(index: NgramIndex): Buffer[] {
+  const meta: Meta = {
+    benchmarks: index.benchmarks,
+    texts: index.textBench.map((b, i) => [b, index.textItem[i], index.textField[i]]),
+  };
+  let metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
+  const pad = (8 - (metaBuf.length % 8)) % 8;
+  if (pad) metaBuf = Buffer.concat([metaBuf, Buffer.alloc(pad, 0x20)]);
+  const body = [metaBuf, ...tableBytes(index.grams), ...tableBytes(index.short)];
+  let crc = 0;
+  for (const b of body) crc = crc32(b, crc);
+  const h = Buffer.alloc(HEADER);
+  h.write(MAGIC, 0, 'latin1');
+  const fields = [
+    FORMAT_VERSION,
+    NORMALIZER_VERSION,
+    index.n,
+    index.grams.bits,
+    index.grams.size,
+    index.short.bits,
+    index.short.size,
+    index.shortLengths >>> 0,
+    metaBuf.length,
+    crc >>> 0,
+  ];
+  fields.forEach((v, i) => h.writeUInt32LE(v, 8 + 4 * i));
+  return [h, ...body];
+}
+
+/** Written under a temporary name and renamed when complete (removed on Ctrl-C), like every mathpipe output. */
+export function writeIndexFile(path: string, index: NgramIndex): number {
+  const tmp = `${path}.tmp-${process.pid}`;
+  trackTemp(tmp);
+  let bytes = 0;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const b of serializeIndex(index)) {
+        for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+        bytes += b.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new IoError(`cannot write ${path}: ${(e as Error).message}`);
+  } finally {
+    untrackTemp(tmp);
+  }
+  return bytes;
+}
+
+function readWhole(path: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new IoError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    // Allocated on an 8-byte boundary so the typed arrays can view it without copying.
+    const buf = Buffer.from(new ArrayBuffer(size));
+    for (let off = 0; off < size; ) {
+      const r = readSync(fd, buf, off, size - off, off);
+      if (r === 0) break;
+      off += r;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function parseIndex(buf: Buffer, path: string): NgramIndex {
+  const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
+  if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
+  const u = (i: number) => buf.readUInt32LE(8 + 4 * i);
+  const [version, normalizer, n, gBits, gSize, sBits, sSize, lengths, metaLen, crc] = Array.from({ length: 10 }, (_, i) => u(i));
+  if (version !== FORMAT_VERSION) throw bad(`format version ${version}, this mathpipe reads ${FORMAT_VERSION}`);
+  if (normalizer !== NORMALIZER_VERSION)
+    throw bad(`built with word normaliser v${normalizer}, this mathpipe uses v${NORMALIZER_VERSION}: rebuild it`);
+  if (n < MIN_WORDS || n > MAX_N || gBits > 30 || sBits > 30) throw bad('corrupt header');
+  const gSlots = 2 ** gBits;
+  const sSlots = 2 ** sBits;
+  const expected = HEADER + metaLen + 12 * gSlots + 12 * sSlots;
+  if (metaLen % 8 || buf.length !== expected) throw bad(`size ${buf.length} bytes, header says ${expected} (truncated?)`);
+  if (crc32(buf.subarray(HEADER)) >>> 0 !== crc) throw bad('checksum mismatch (corrupt file)');
+  let meta: Meta;
+  try {
+    meta = JSON.parse(buf.toString('utf8', HEADER, HEADER + metaLen)) as Meta;
+  } catch {
+    throw bad('corrupt metadata');
+  }
+  const ab = buf.buffer;
+  let off = buf.byteOffset + HEADER + metaLen;
+  const take = <T>(C: new (b: ArrayBuffer, o: number, l: number) => T, len: number): T => {
+    const a = new C(ab as ArrayBuffer, off, len);
+    off += 4 * len;
+    return a;
+  };
+  const table = (slots: number, size: number) =>
+    new GramTable(0, { keysA: take(Uint32Array, slots), keysB: take(Uint32Array, slots), vals: take(Int32Array, slots), size });
+  const grams = table(gSlots, gSize);
+  const short = table(sSlots, sSize);
+  const index = new NgramIndex(n, { grams, short, shortLengths: lengths });
+  index.benchmarks = meta.benchmarks;
+  for (const [b, item, field] of meta.texts) {
+    index.textBench.push(b);
+    index.textItem.push(item);
+    index.textField.push(field);
+  }
+  return index;
+}
+
+export function readIndexFile(path: string): NgramIndex {
+  return parseIndex(readWhole(path), path);
+}
