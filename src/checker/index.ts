@@ -4,3 +4,4 @@ export { answersEqual, scalarEqual, type CheckOptions } from './equal.js';
 export { extractAnswer, lastBoxed, answerTag, answerIs, gsm8kHashes, lastNumber, choiceLetter, EXTRACT_MODES, type ExtractMode } from './extract.js';
 export { normalizeAnswer } from './normalize.js';
 export { gradeResponse, type Grade, type GradeOptions } from './grade.js';
+export { CheckerPool, type PoolGrade, type PoolOptions } from './pool.js';

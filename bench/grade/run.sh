@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Answer-checker agreement and speed on ../shared/data/graded (skipped when absent).
+# Prints agreement with each stored label set, EVERY disagreement (so each can be judged), and grades/s.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+D=../shared/data/graded
+OUT=bench/out/grade
+MP="node bin/mathpipe"
+if [ ! -d "$D" ]; then echo "bench/grade: $D absent, skipped"; exit 0; fi
+mkdir -p "$OUT"
+
+run() { # name, labels field, extra grade args..., file
+  local name=$1; shift
+  echo "== $name"
+  $MP grade "$@" --summary "$OUT/$name.summary.json" --disagreements "$OUT/$name.disagreements.jsonl" -o "$OUT/$name.graded.jsonl"
+  jq -r '"agreement: \(.agree)/\(.compared) = \(.agreement*100*100|round/100)%   (\(.disagreements) disagreements)"' "$OUT/$name.summary.json"
+  if [ -s "$OUT/$name.disagreements.jsonl" ]; then
+    echo "disagreements (ours vs label; extracted | gold):"
+    jq -r '"  \(.where) sample \(.sample): ours=\(.ours) label=\(.label)  \(.extracted|tostring) | \(.gold)"' "$OUT/$name.disagreements.jsonl"
+  fi
+}
+
+# Qwen2.5-Math outputs: we extract from the full responses (code[8]) and compare with the raw gold answer.
+run qwen-responses --response-field code --gold-field answer --labels score "$D/qwen25math_eval_rm_maj_math_cot_100.jsonl"
+# Same labels, grading Qwen's own extracted answers (pred[8]) against its normalised gold (gt): checker only.
+run qwen-pred --response-field pred --gold-field gt --extract none --labels score "$D/qwen25math_eval_rm_maj_math_cot_100.jsonl"
+# GSM8K R1-zero outputs graded by the CS336 reward (answer_reward): <answer> tags.
+run gsm8k-r1zero --extract answer-tag --gold-field ground_truth --labels answer_reward "$D/cs336a5_gsm8k_r1zero_sft_qwen25math1.5b.jsonl"
+# MARIO_EVAL's is_equiv unit tests: 60 pairs, all must be right.
+jq -c '.pairs[] | {id: "line \(.line)", response: .a, gold: .b, equivalent}' "$D/mario_is_equiv_test_pairs.json" > "$OUT/mario.jsonl"
+run mario --extract none --gold-extract none --labels equivalent "$OUT/mario.jsonl"
+
+echo "== speed: all of the above x20 (Qwen responses, GSM8K responses, MARIO pairs), 2 worker threads"
+for k in $(seq 20); do
+  jq -c '{response: .code[], gold: .answer}' "$D/qwen25math_eval_rm_maj_math_cot_100.jsonl"
+  jq -c '{response: .response, gold: .ground_truth}' "$D/cs336a5_gsm8k_r1zero_sft_qwen25math1.5b.jsonl"
+  jq -c '{response: .response, gold: .gold}' "$OUT/mario.jsonl"
+done > "$OUT/speed.jsonl"
+n=$(wc -l < "$OUT/speed.jsonl")
+$MP grade --workers 2 --summary "$OUT/speed.summary.json" "$OUT/speed.jsonl" > /dev/null
+jq -r --arg n "$n" '"grades: \($n)  wall (incl. start-up): \(.seconds*1000|round) ms  speed: \(.grades_per_s|round) grades/s  timeouts: \(.timeouts)"' "$OUT/speed.summary.json"
+echo "(shared 2-core machine: other engineers' jobs run at the same time)"
+echo "Judged (2026-11, by hand): the qwen-responses disagreements at line 4 are label errors (gold '4:30 p.m.', the"
+echo "responses box '4:30 \\text{ p.m.}'; Qwen's extractor dropped 'p.m.' and then compared 4:30 with 4:30p..), and"
+echo "line 73 sample 7 is one too (10000 = 10{,}000; Qwen's grader does not read the {,} separator)."

@@ -1,0 +1,35 @@
+// Worker thread of CheckerPool: grades batches, publishing progress through shared memory after every
+// check so the main thread can tell which check is stuck when a batch overruns its timeout.
+import { parentPort, workerData } from 'node:worker_threads';
+import { gradeResponse, type GradeOptions } from './grade.js';
+
+export interface WorkerJob {
+  response: string;
+  gold: string;
+}
+export interface WorkerBatch {
+  batch: number;
+  jobs: WorkerJob[];
+  opts: GradeOptions;
+}
+
+const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
+// Fault injection for the pool's own tests: a response equal to this marker never finishes.
+const hangMarker = process.env.MATHPIPE_CHECKER_TEST_HANG;
+
+parentPort!.on('message', (msg: WorkerBatch) => {
+  const out = [];
+  for (let k = 0; k < msg.jobs.length; k++) {
+    const j = msg.jobs[k]!;
+    let r;
+    if (hangMarker && j.response === hangMarker) for (;;);
+    try {
+      r = gradeResponse(j.response, j.gold, msg.opts);
+    } catch {
+      r = { pred: null, correct: false };
+    }
+    out.push(r);
+    Atomics.store(progress, 0, k + 1);
+  }
+  parentPort!.postMessage({ batch: msg.batch, results: out });
+});

@@ -1,0 +1,59 @@
+// `mathpipe grade`: grade existing predictions (any JSONL with a response and a gold answer).
+import type { CommandModule } from 'yargs';
+import { inputs, inputList, output, skipInvalid } from '../cli/options.js';
+
+export const GRADE_EXTRACT = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none'] as const;
+
+const command: CommandModule = {
+  command: 'grade [inputs..]',
+  describe: 'Grade model responses against gold answers (the answer checker; also GRPO\'s reward)',
+  builder: (y) =>
+    inputs(y)
+      .options({
+        ...output,
+        ...skipInvalid,
+        'response-field': { type: 'string', describe: 'Field holding the response (string or array of strings). Default: the first of response, completion, output, prediction, code' },
+        'gold-field': { type: 'string', describe: 'Field holding the gold answer. Default: the first of gold, answer, ground_truth, gt, target' },
+        extract: { choices: GRADE_EXTRACT, default: 'auto', describe: 'How to find the answer in a response (auto: <answer> tag, last \\boxed{}, "The answer is", ####, last number)' },
+        'gold-extract': { choices: GRADE_EXTRACT, default: 'auto', describe: 'How to read the gold field (auto: "#### N" or \\boxed{} if present, else the whole field)' },
+        symbolic: { type: 'boolean', default: true, describe: 'Use the CAS for non-numeric answers (--no-symbolic: text and numbers only)' },
+        timeout: { type: 'number', default: 5, describe: 'Seconds one check may take before it counts as incorrect (runs in worker threads)' },
+        workers: { type: 'number', describe: 'Worker threads (default: cores, at most 8)' },
+        'correct-field': { type: 'string', default: 'correct', describe: 'Output field for the verdict (bool, or array for array responses)' },
+        'extracted-field': { type: 'string', default: 'extracted', describe: 'Output field for the extracted answer (null when none)' },
+        labels: { type: 'string', describe: 'Compare with stored labels in this field (bool or 0/1, or arrays): print agreement' },
+        disagreements: { type: 'string', describe: 'With --labels: write every disagreement as JSONL to FILE' },
+        summary: { type: 'string', describe: 'Write the summary (counts, accuracy, agreement, grades/s) as JSON to FILE' },
+      })
+      .example('$0 grade preds.jsonl -o graded.jsonl', 'Add "extracted" and "correct" to each record')
+      .example('$0 grade --response-field code --gold-field answer --labels score qwen.jsonl > /dev/null', 'Agreement with another grader\'s labels')
+      .example('$0 grade --extract answer-tag --gold-field ground_truth r1.jsonl | jq .correct', 'R1-zero <answer> format')
+      .check((a) => {
+        if ((a.timeout as number) <= 0) throw new Error('--timeout must be > 0');
+        if (a.workers !== undefined && !((a.workers as number) >= 1)) throw new Error('--workers must be >= 1');
+        if (a.disagreements && !a.labels) throw new Error('--disagreements needs --labels');
+        return true;
+      }),
+  handler: async (argv) => {
+    const { runGrade } = await import('./run.js');
+    await runGrade({
+      inputs: inputList(argv.inputs),
+      output: argv.output as string | undefined,
+      skipInvalid: Boolean(argv['skip-invalid']),
+      responseField: argv['response-field'] as string | undefined,
+      goldField: argv['gold-field'] as string | undefined,
+      extract: argv.extract as (typeof GRADE_EXTRACT)[number],
+      goldExtract: argv['gold-extract'] as 'auto' | (typeof GRADE_EXTRACT)[number],
+      symbolic: Boolean(argv.symbolic),
+      timeoutMs: (argv.timeout as number) * 1000,
+      workers: argv.workers as number | undefined,
+      correctField: argv['correct-field'] as string,
+      extractedField: argv['extracted-field'] as string,
+      labels: argv.labels as string | undefined,
+      disagreements: argv.disagreements as string | undefined,
+      summary: argv.summary as string | undefined,
+    });
+  },
+};
+
+export default command;

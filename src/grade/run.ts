@@ -1,0 +1,145 @@
+// The grade pipeline: stream records, send every (response, gold) pair to the checker pool one input batch
+// at a time (so memory stays flat), write records in input order with the verdict spliced in.
+import { writeFileSync } from 'node:fs';
+import { DataError } from '../cli/errors.js';
+import { info, warn } from '../cli/log.js';
+import { startProgress } from '../cli/progress.js';
+import { JsonlWriter, newReadStats, readJsonlBatches, recordWhere, reportSkipped, totalSize, type Json, type JsonlRecord } from '../jsonl/index.js';
+import { CheckerPool, type PoolGrade } from '../checker/pool.js';
+import { extractAnswer, type ExtractMode } from '../checker/extract.js';
+
+export interface GradeRunOptions {
+  inputs: string[];
+  output?: string;
+  skipInvalid: boolean;
+  responseField?: string;
+  goldField?: string;
+  extract: ExtractMode;
+  goldExtract: 'auto' | ExtractMode;
+  symbolic: boolean;
+  timeoutMs: number;
+  workers?: number;
+  correctField: string;
+  extractedField: string;
+  labels?: string;
+  disagreements?: string;
+  summary?: string;
+}
+
+const RESPONSE_FIELDS = ['response', 'completion', 'output', 'prediction', 'code'];
+const GOLD_FIELDS = ['gold', 'answer', 'ground_truth', 'gt', 'target'];
+
+function pickField(rec: JsonlRecord, explicit: string | undefined, candidates: string[], what: string): string {
+  if (explicit) {
+    if (!(explicit in rec.value)) throw new DataError(recordWhere(rec), `missing field "${explicit}"`);
+    return explicit;
+  }
+  const f = candidates.find((c) => c in rec.value);
+  if (!f) throw new DataError(recordWhere(rec), `no ${what} field (looked for ${candidates.join(', ')}; name it with --${what}-field)`);
+  return f;
+}
+
+/** The gold answer as written in the gold field: "#### 72" (GSM8K) and \boxed{} solutions are read. */
+export function goldAnswer(text: string, mode: 'auto' | ExtractMode): string | null {
+  if (mode === 'auto') {
+    if (/####/.test(text)) return extractAnswer(text, 'gsm8k');
+    if (/\\boxed|\\fbox/.test(text)) return extractAnswer(text, 'boxed');
+    return text.trim();
+  }
+  return extractAnswer(text, mode);
+}
+
+function labelOf(v: Json | undefined): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string' && /^(true|false|0|1)$/i.test(v)) return /^(true|1)$/i.test(v);
+  return null;
+}
+
+export async function runGrade(o: GradeRunOptions): Promise<void> {
+  const stats = newReadStats();
+  const out = JsonlWriter.open(o.output);
+  const dis = o.disagreements ? JsonlWriter.open(o.disagreements) : null;
+  const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic } });
+  const progress = startProgress('grade', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(o.inputs));
+  let grades = 0;
+  let correct = 0;
+  let noAnswer = 0;
+  let compared = 0;
+  let agree = 0;
+  const t0 = performance.now();
+  try {
+    for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
+      const pending = batch.map((rec) => {
+        const rf = pickField(rec, o.responseField, RESPONSE_FIELDS, 'response');
+        const gf = pickField(rec, o.goldField, GOLD_FIELDS, 'gold');
+        const rv = rec.value[rf];
+        const gv = rec.value[gf];
+        const goldText = typeof gv === 'number' ? String(gv) : gv;
+        if (typeof goldText !== 'string') throw new DataError(recordWhere(rec), `field "${gf}" is not a string or number`);
+        const responses = Array.isArray(rv) ? rv : [rv];
+        if (!responses.every((x) => typeof x === 'string')) throw new DataError(recordWhere(rec), `field "${rf}" must be a string or an array of strings`);
+        const gold = goldAnswer(goldText, o.goldExtract);
+        const grades: Promise<PoolGrade>[] = (responses as string[]).map((r) =>
+          gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold),
+        );
+        return { rec, isArray: Array.isArray(rv), grades: Promise.all(grades), gold };
+      });
+      for (const p of pending) {
+        const gs = await p.grades;
+        grades += gs.length;
+        for (const g of gs) {
+          if (g.correct) correct++;
+          if (g.pred === null) noAnswer++;
+        }
+        if (o.labels) {
+          const lv = p.rec.value[o.labels];
+          const labels = Array.isArray(lv) ? lv.map((x) => labelOf(x)) : [labelOf(lv)];
+          if (labels.length !== gs.length || labels.some((l) => l === null)) {
+            throw new DataError(recordWhere(p.rec), `labels field "${o.labels}" must hold one bool or 0/1 per response`);
+          }
+          gs.forEach((g, k) => {
+            compared++;
+            if (g.correct === labels[k]) agree++;
+            else if (dis) {
+              const id = p.rec.value.id ?? p.rec.value.idx ?? p.rec.value.example_id ?? null;
+              void dis.writeJson({ where: recordWhere(p.rec), id, sample: k, extracted: g.pred, gold: p.gold, ours: g.correct, label: labels[k], timedOut: g.timedOut ?? false });
+            }
+          });
+        }
+        const fields: Record<string, Json> = p.isArray
+          ? { [o.extractedField]: gs.map((g) => g.pred), [o.correctField]: gs.map((g) => g.correct) }
+          : { [o.extractedField]: gs[0]!.pred, [o.correctField]: gs[0]!.correct };
+        await out.writeRecord(p.rec, fields);
+      }
+    }
+    await out.close();
+    await dis?.close();
+  } catch (e) {
+    out.abort();
+    dis?.abort();
+    throw e;
+  } finally {
+    progress.stop();
+    await pool.close();
+  }
+  const secs = (performance.now() - t0) / 1000;
+  reportSkipped(stats);
+  if (pool.timeouts) warn(`${pool.timeouts} check${pool.timeouts === 1 ? '' : 's'} timed out after ${o.timeoutMs / 1000}s and counted as incorrect`);
+  const summary = {
+    records: stats.records,
+    grades,
+    correct,
+    accuracy: grades ? correct / grades : 0,
+    no_answer: noAnswer,
+    timeouts: pool.timeouts,
+    skipped: stats.skipped,
+    seconds: secs,
+    grades_per_s: secs > 0 ? grades / secs : 0,
+    ...(o.labels ? { compared, agree, agreement: compared ? agree / compared : 0, disagreements: compared - agree } : {}),
+  };
+  if (o.summary) writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+  let line = `${grades} grades, ${correct} correct (${(100 * summary.accuracy).toFixed(2)}%), ${noAnswer} without an answer, ${summary.grades_per_s.toFixed(0)} grades/s`;
+  if (o.labels) line += `; agreement with "${o.labels}": ${agree}/${compared} (${(100 * summary.agreement).toFixed(2)}%)`;
+  info(line);
+}
