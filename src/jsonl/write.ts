@@ -64,7 +64,15 @@ export class JsonlWriter {
     const chunk = this.parts.join('');
     this.parts = [];
     this.size = 0;
-    if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), once(this.out, 'error')]);
+    if (!this.out.write(chunk)) {
+      // Both listeners are removed once either fires, or every slow-consumer flush would leak one.
+      const ac = new AbortController();
+      try {
+        await Promise.race([once(this.out, 'drain', { signal: ac.signal }), once(this.out, 'error', { signal: ac.signal })]);
+      } finally {
+        ac.abort();
+      }
+    }
     if (this.failed) throw this.ioError(this.failed);
   }
 
