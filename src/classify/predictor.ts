@@ -37,7 +37,8 @@ export class Predictor {
   }
 
   private project(row: number): void {
-    const { input, output } = this.model as { input: DenseMatrix; output: DenseMatrix };
+    const input = this.model.input as DenseMatrix;
+    const output = this.model.output as DenseMatrix;
     const d = input.cols;
     const x = input.data.subarray(row * d, row * d + d);
     const o = row * this.nout;

@@ -1,0 +1,147 @@
+// The training set, counted into a fastText dictionary and encoded once into flat shared arrays
+// (input rows and label ids per example), so worker threads read it without copies and no epoch
+// re-tokenises text. fastText re-reads its file every epoch instead; the encoding is the same.
+import { UsageError } from '../cli/errors.js';
+import { Dictionary, EOS, Encoder, TYPE_LABEL, TYPE_WORD } from './dictionary.js';
+import type { Args } from './args.js';
+import type { Example } from './examples.js';
+
+const MAX_VOCAB_SIZE = 30000000;
+
+/** Token counts in first-seen order; fastText's Dictionary::add/threshold. */
+export class DictBuilder {
+  private readonly ids = new Map<string, number>();
+  private readonly words: string[] = [];
+  private readonly counts: number[] = [];
+  private ntokens = 0;
+  private minThreshold = 1;
+
+  constructor(private readonly args: Args) {}
+
+  private add(w: string): void {
+    this.ntokens++;
+    const id = this.ids.get(w);
+    if (id !== undefined) this.counts[id]++;
+    else {
+      this.ids.set(w, this.words.length);
+      this.words.push(w);
+      this.counts.push(1);
+      // fastText prunes rare words while reading once the table is 75% full
+      if (this.words.length > 0.75 * MAX_VOCAB_SIZE) this.prune(++this.minThreshold, this.minThreshold);
+    }
+  }
+
+  /** Count one line: fastText sees labels, then words, then "</s>" (order does not change counts). */
+  addExample(e: Example): void {
+    for (const l of e.labels) this.add(l);
+    for (const w of e.words) this.add(w);
+    this.add(EOS);
+  }
+
+  private isLabel(w: string): boolean {
+    return w.startsWith(this.args.label);
+  }
+
+  private prune(minWord: number, minLabel: number): void {
+    const keep: number[] = [];
+    for (let i = 0; i < this.words.length; i++) {
+      const min = this.isLabel(this.words[i]) ? minLabel : minWord;
+      if (this.counts[i] >= min) keep.push(i);
+    }
+    const words = keep.map((i) => this.words[i]);
+    const counts = keep.map((i) => this.counts[i]);
+    this.words.length = 0;
+    this.counts.length = 0;
+    this.ids.clear();
+    words.forEach((w, i) => {
+      this.ids.set(w, i);
+      this.words.push(w);
+      this.counts.push(counts[i]);
+    });
+  }
+
+  /** Apply minCount/minCountLabel and sort (words first, by decreasing count; ties keep first-seen order). */
+  build(): Dictionary {
+    this.prune(this.args.minCount, this.args.minCountLabel);
+    const order = this.words.map((_, i) => i);
+    const label = order.map((i) => (this.isLabel(this.words[i]) ? TYPE_LABEL : TYPE_WORD));
+    order.sort((a, b) => label[a] - label[b] || this.counts[b] - this.counts[a] || a - b);
+    const types = Uint8Array.from(order.map((i) => label[i]));
+    if (!order.length || types.every((t) => t === TYPE_LABEL)) throw new UsageError('empty vocabulary: try a smaller --minCount');
+    if (!types.some((t) => t === TYPE_LABEL)) throw new UsageError('no labels left: try a smaller --minCountLabel');
+    return new Dictionary(
+      order.map((i) => this.words[i]),
+      order.map((i) => this.counts[i]),
+      types,
+      this.ntokens,
+      this.args,
+    );
+  }
+}
+
+/** Encoded examples in SharedArrayBuffer-backed arrays, ready to hand to worker threads. */
+export interface Dataset {
+  n: number;
+  rowStart: Int32Array; // n + 1 offsets into rows
+  rows: Int32Array;
+  labelStart: Int32Array; // n + 1 offsets into labels
+  labels: Int32Array;
+  /** Tokens fastText counts for the example (labels, words, "</s>"): drives the learning-rate schedule. */
+  ntok: Int32Array;
+}
+
+function shared(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+}
+
+class Grow {
+  a = new Int32Array(1 << 16);
+  n = 0;
+  push(v: ArrayLike<number>, len: number): void {
+    if (this.n + len > this.a.length) {
+      const b = new Int32Array(Math.max(this.a.length * 2, this.n + len));
+      b.set(this.a.subarray(0, this.n));
+      this.a = b;
+    }
+    for (let i = 0; i < len; i++) this.a[this.n + i] = v[i];
+    this.n += len;
+  }
+  toShared(): Int32Array {
+    const s = shared(this.n);
+    s.set(this.a.subarray(0, this.n));
+    return s;
+  }
+}
+
+/** Encode examples with a dictionary; examples left with no label or no input row are dropped, as fastText skips them. */
+export function encodeExamples(dict: Dictionary, examples: Example[]): { data: Dataset; dropped: number } {
+  const enc = new Encoder();
+  const rows = new Grow();
+  const labels = new Grow();
+  const rowStart: number[] = [0];
+  const labelStart: number[] = [0];
+  const ntok: number[] = [];
+  let dropped = 0;
+  for (const e of examples) {
+    const lab = dict.labelIds(e.labels);
+    const n = dict.encode(e.words, enc);
+    if (!lab.length || !n) {
+      dropped++;
+      continue;
+    }
+    rows.push(enc.rows, n);
+    labels.push(lab, lab.length);
+    rowStart.push(rows.n);
+    labelStart.push(labels.n);
+    ntok.push(e.labels.length + e.words.length + 1);
+  }
+  const s = (v: number[]) => {
+    const a = shared(v.length);
+    a.set(v);
+    return a;
+  };
+  return {
+    data: { n: ntok.length, rowStart: s(rowStart), rows: rows.toShared(), labelStart: s(labelStart), labels: labels.toShared(), ntok: s(ntok) },
+    dropped,
+  };
+}

@@ -1,0 +1,41 @@
+// `classify test`: fastText's `test` and `test-label` in one JSON report.
+import { inputList } from '../cli/options.js';
+import { info } from '../cli/log.js';
+import { UsageError } from '../cli/errors.js';
+import { JsonlWriter, newReadStats, reportSkipped } from '../jsonl/index.js';
+import { encodeExamples } from './dataset.js';
+import { evaluate } from './evaluate.js';
+import { detectFormat, readExamples, type Example, type InputFormat } from './examples.js';
+import { loadModel } from './modelfile.js';
+import { intOpt, normalizeFor, numOpt } from './options.js';
+
+export async function runTest(argv: Record<string, unknown>): Promise<void> {
+  const model = loadModel(String(argv.model));
+  const k = intOpt(argv, 'k', 1, 1e6);
+  const threshold = numOpt(argv, 'threshold', 0, 1);
+  const paths = inputList(argv.inputs);
+  const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
+  const normalize = normalizeFor(argv.normalize, model.meta?.normalize);
+  const stats = newReadStats();
+  const examples: Example[] = [];
+  const opts = {
+    format,
+    textField: String(argv['text-field']),
+    labelField: String(argv['label-field']),
+    labelPrefix: model.args.label,
+    normalize,
+    skipInvalid: Boolean(argv['skip-invalid']),
+    stats,
+  };
+  for await (const batch of readExamples(paths, opts)) for (const e of batch) examples.push(e);
+  reportSkipped(stats);
+  if (!examples.length) throw new UsageError('no labeled examples in the input');
+  const { data, dropped } = encodeExamples(model.dict, examples);
+  const report = evaluate(model, data, k, threshold);
+  const out = JsonlWriter.open(argv.output as string | undefined);
+  await out.write(JSON.stringify(report));
+  await out.close();
+  const pct = (v: number | null) => (v === null ? 'n/a' : (v * 100).toFixed(2) + '%');
+  const dropNote = dropped ? ` (${dropped} with no known label or word left out, as fastText does)` : '';
+  info(`${report.examples} examples${dropNote}: P@${k} ${pct(report.precision)}, R@${k} ${pct(report.recall)}`);
+}

@@ -1,0 +1,81 @@
+// `classify train`: read labeled examples, build the dictionary, train on worker threads, save .bin.
+import { inputList } from '../cli/options.js';
+import { info } from '../cli/log.js';
+import { UsageError } from '../cli/errors.js';
+import { JsonlWriter, newReadStats, reportSkipped } from '../jsonl/index.js';
+import { DictBuilder, encodeExamples, type Dataset } from './dataset.js';
+import { detectFormat, readExamples, type Example, type InputFormat } from './examples.js';
+import { saveModel, type FastTextModel } from './modelfile.js';
+import type { Normalize } from './normalize.js';
+import { trainArgs } from './options.js';
+import { evaluate } from './evaluate.js';
+import { train } from './trainer.js';
+
+async function readAll(paths: string[], argv: Record<string, unknown>, format: InputFormat, normalize: Normalize, label: string) {
+  const stats = newReadStats();
+  const examples: Example[] = [];
+  const opts = {
+    format,
+    textField: String(argv['text-field']),
+    labelField: String(argv['label-field']),
+    labelPrefix: label,
+    normalize,
+    skipInvalid: Boolean(argv['skip-invalid']),
+    stats,
+  };
+  for await (const batch of readExamples(paths, opts)) for (const e of batch) examples.push(e);
+  reportSkipped(stats);
+  return examples;
+}
+
+export async function runTrain(argv: Record<string, unknown>): Promise<void> {
+  const args = trainArgs(argv);
+  const paths = inputList(argv.inputs);
+  const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
+  const normalize: Normalize = (argv.normalize as Normalize | undefined) ?? (format === 'jsonl' ? 'web' : 'none');
+  const examples = await readAll(paths, argv, format, normalize, args.label);
+  if (!examples.length) throw new UsageError('no training examples in the input');
+  const builder = new DictBuilder(args);
+  for (const e of examples) builder.addExample(e);
+  const dict = builder.build();
+  const { data, dropped } = encodeExamples(dict, examples);
+  examples.length = 0;
+  if (!data.n) throw new UsageError('no example kept a label and a known word: lower --minCount/--minCountLabel');
+
+  let valid: Dataset | null = null;
+  if (typeof argv.valid === 'string') {
+    const vFormat = await detectFormat([argv.valid], argv.format as InputFormat | 'auto');
+    const vex = await readAll([argv.valid], argv, vFormat, normalize, args.label);
+    valid = encodeExamples(dict, vex).data;
+  }
+
+  const out = JsonlWriter.open();
+  const result = await train(args, dict, data, normalize, async (r, model: FastTextModel) => {
+    const line: Record<string, unknown> = {
+      epoch: r.epoch,
+      lr: round(r.lr, 6),
+      loss: round(r.loss, 6),
+      examples: r.examples,
+      seconds: round(r.seconds, 3),
+      words_per_sec_per_thread: Math.round(r.wordsPerSecPerThread),
+    };
+    if (valid) {
+      const m = evaluate(model, valid, 1, 0);
+      line.valid = { examples: m.examples, precision: round(m.precision, 6), recall: round(m.recall, 6) };
+    }
+    await out.writeJson(line);
+  });
+  await out.close();
+  saveModel(String(argv.output), result.model);
+  info(
+    `${data.n} examples (${dropped} without label or known word dropped), ${dict.nwords} words, ${dict.nlabels} labels; ` +
+      `${args.epoch} epochs in ${result.seconds.toFixed(2)}s, ${Math.round(result.wordsPerSecPerThread)} words/sec/thread ` +
+      `on ${Math.min(args.thread, data.n)} threads; model written to ${String(argv.output)}`,
+  );
+}
+
+function round(v: number | null, digits: number): number | null {
+  if (v === null) return null;
+  const s = 10 ** digits;
+  return Math.round(v * s) / s;
+}

@@ -1,0 +1,122 @@
+// Training orchestration: start worker threads on shared matrices, run epoch by epoch (pausing the
+// threads at each boundary to measure the validation set on the model as it stands), and collect
+// per-epoch metrics. The learning-rate schedule is continuous across epochs, as in fastText.
+import { Worker } from 'node:worker_threads';
+import type { Args } from './args.js';
+import type { Dataset } from './dataset.js';
+import type { Dictionary } from './dictionary.js';
+import { DenseMatrix } from './matrix.js';
+import type { FastTextModel } from './modelfile.js';
+import type { Normalize } from './normalize.js';
+import { negativeCdf } from './sgd.js';
+import { buildTree } from './tree.js';
+import type { FromWorker, WorkerInit } from './worker.js';
+
+export interface EpochReport {
+  epoch: number;
+  lr: number;
+  loss: number;
+  examples: number;
+  seconds: number;
+  wordsPerSecPerThread: number;
+}
+
+export interface TrainResult {
+  model: FastTextModel;
+  seconds: number;
+  tokens: number;
+  wordsPerSecPerThread: number;
+}
+
+export async function train(
+  args: Args,
+  dict: Dictionary,
+  data: Dataset,
+  normalize: Normalize,
+  onEpoch: (r: EpochReport, model: FastTextModel) => void | Promise<void>,
+): Promise<TrainResult> {
+  const input = DenseMatrix.zeros(dict.nwords + args.bucket, args.dim, true);
+  const output = DenseMatrix.zeros(dict.nlabels, args.dim, true);
+  const model: FastTextModel = { args, dict, input, output, quantized: false, meta: { normalize } };
+  let epochTokens = 0;
+  for (let i = 0; i < data.n; i++) epochTokens += data.ntok[i];
+  const totalTokens = epochTokens * args.epoch;
+  const counter = new BigInt64Array(new SharedArrayBuffer(8));
+  const nthreads = Math.max(1, Math.min(args.thread, data.n));
+  const common = {
+    nthreads,
+    seed: args.seed,
+    dim: args.dim,
+    nout: dict.nlabels,
+    loss: args.loss,
+    neg: args.neg,
+    lr: args.lr,
+    lrUpdateRate: args.lrUpdateRate,
+    totalTokens,
+    wi: input.data,
+    wo: output.data,
+    tree: args.loss === 'hs' ? buildTree(dict.labelCounts()) : null,
+    negCdf: args.loss === 'ns' ? negativeCdf(dict.labelCounts()) : null,
+    counter,
+    data,
+  };
+  const workers: Worker[] = [];
+  const ready: Promise<unknown>[] = [];
+  for (let t = 0; t < nthreads; t++) {
+    const init: WorkerInit = { ...common, threadId: t };
+    const wk = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+    workers.push(wk);
+    ready.push(nextMessage(wk));
+  }
+  try {
+    await Promise.all(ready);
+    let seconds = 0;
+    for (let e = 1; e <= args.epoch; e++) {
+      const te = performance.now();
+      const until = epochTokens * e;
+      const before = Number(counter[0]);
+      const replies = (await Promise.all(
+        workers.map((wk) => {
+          const p = nextMessage(wk);
+          wk.postMessage({ until });
+          return p;
+        }),
+      )) as FromWorker[];
+      const dt = (performance.now() - te) / 1000;
+      seconds += dt;
+      const lossSum = replies.reduce((s, r) => s + r.lossSum, 0);
+      const examples = replies.reduce((s, r) => s + r.examples, 0);
+      const done = Number(counter[0]);
+      await onEpoch(
+        {
+          epoch: e,
+          lr: args.lr * Math.max(0, 1 - done / totalTokens),
+          loss: examples ? lossSum / examples : 0,
+          examples,
+          seconds: dt,
+          wordsPerSecPerThread: (done - before) / Math.max(dt, 1e-9) / nthreads,
+        },
+        model,
+      );
+    }
+    const tokens = Number(counter[0]);
+    return { model, seconds, tokens, wordsPerSecPerThread: tokens / Math.max(seconds, 1e-9) / nthreads };
+  } finally {
+    await Promise.all(workers.map((wk) => wk.terminate()));
+  }
+}
+
+function nextMessage(wk: Worker): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m: unknown) => {
+      wk.off('error', onErr);
+      resolve(m);
+    };
+    const onErr = (e: Error) => {
+      wk.off('message', onMsg);
+      reject(e);
+    };
+    wk.once('message', onMsg);
+    wk.once('error', onErr);
+  });
+}
