@@ -12,6 +12,6 @@ export function untrackTemp(path: string): void {
 }
 
 export function removeTemps(): void {
-  for (const p of pending) rmSync(p, { force: true });
+  for (const p of pending) rmSync(p, { force: true, recursive: true }); // recursive: checkpoints are temp directories
   pending.clear();
 }

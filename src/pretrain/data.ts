@@ -1,0 +1,135 @@
+// Training data: token datasets (Megatron indexed, from `tokenize`) mixed by weight. Each training sequence
+// picks a dataset with probability proportional to its weight, then a uniformly random window of seqLen+1 tokens
+// (inputs and shifted targets), as nanoGPT does. All randomness comes from one Rng whose state is checkpointed,
+// so a resumed run sees exactly the batches the uninterrupted run would have seen.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DataError, UsageError } from '../cli/errors.js';
+import { IndexedDataset } from '../dataset/indexed.js';
+import type { Rng } from '../train/rng.js';
+
+export interface SourceSpec {
+  weight: number;
+  prefix: string;
+}
+
+export interface Source extends SourceSpec {
+  ds: IndexedDataset;
+}
+
+/** `--data 0.56:path/a` or `--data path/a` (weight 1). */
+export function parseDataArg(s: string): SourceSpec {
+  const m = /^([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?):(.+)$/.exec(s);
+  const spec = m ? { weight: Number(m[1]), prefix: m[2] } : { weight: 1, prefix: s };
+  if (!(spec.weight > 0)) throw new UsageError(`--data ${s}: the weight must be positive`);
+  return { ...spec, prefix: spec.prefix.replace(/\.(bin|idx)$/, '') };
+}
+
+/**
+ * A blend file: JSON, either [{"weight": 0.56, "prefix": "a"}, ...], {"datasets": [...]} (also "path" for
+ * "prefix"), or Megatron's flat list ["0.56", "a", "0.44", "b"]. Relative prefixes are relative to the file.
+ */
+export function readBlendFile(path: string): SourceSpec[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new DataError(path, `cannot read blend: ${(e as Error).message}`);
+  }
+  const base = dirname(path);
+  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const list = Array.isArray(raw) ? raw : (raw as { datasets?: unknown })?.datasets;
+  if (!Array.isArray(list) || list.length === 0) throw new DataError(path, 'blend must be a non-empty list of {weight, prefix}');
+  const out: SourceSpec[] = [];
+  if (list.every((x) => typeof x === 'string' || typeof x === 'number')) {
+    if (list.length % 2) throw new DataError(path, 'flat blend list must alternate weight and prefix');
+    for (let i = 0; i < list.length; i += 2) out.push({ weight: Number(list[i]), prefix: rel(String(list[i + 1])) });
+  } else {
+    list.forEach((e, i) => {
+      const o = e as { weight?: unknown; prefix?: unknown; path?: unknown };
+      const p = o?.prefix ?? o?.path;
+      if (typeof p !== 'string') throw new DataError(`${path}: dataset ${i}`, 'needs "prefix"');
+      out.push({ weight: o.weight === undefined ? 1 : Number(o.weight), prefix: rel(p) });
+    });
+  }
+  for (const s of out) if (!(s.weight > 0)) throw new DataError(path, `dataset ${s.prefix}: weight must be positive`);
+  return out.map((s) => ({ ...s, prefix: s.prefix.replace(/\.(bin|idx)$/, '') }));
+}
+
+export function openSources(specs: SourceSpec[], seqLen: number): Source[] {
+  return specs.map((s) => {
+    const ds = IndexedDataset.open(s.prefix);
+    if (ds.numTokens < seqLen + 1) throw new DataError(`${s.prefix}.bin`, `has ${ds.numTokens} tokens, fewer than one window of ${seqLen + 1}`);
+    return { ...s, ds };
+  });
+}
+
+export interface Batch {
+  ids: Int32Array;
+  targets: Int32Array;
+}
+
+function fill(src: Source, start: number, T: number, vocab: number, b: number, out: Batch): void {
+  const w = src.ds.window(start, T + 1);
+  for (let t = 0; t < T + 1; t++) {
+    const id = w[t];
+    if (id >= vocab) throw new DataError(`${src.prefix}.bin`, `token ${id} at position ${start + t} is outside the model's vocabulary of ${vocab}`);
+  }
+  for (let t = 0; t < T; t++) {
+    out.ids[b * T + t] = w[t];
+    out.targets[b * T + t] = w[t + 1];
+  }
+}
+
+export class MixtureSampler {
+  private readonly cum: number[];
+
+  constructor(
+    readonly sources: Source[],
+    readonly seqLen: number,
+    readonly vocab: number,
+  ) {
+    const total = sources.reduce((a, s) => a + s.weight, 0);
+    let acc = 0;
+    this.cum = sources.map((s) => (acc += s.weight / total));
+  }
+
+  /** Normalised mixture weights, in --data order. */
+  get weights(): number[] {
+    return this.cum.map((c, i) => c - (i ? this.cum[i - 1] : 0));
+  }
+
+  batch(B: number, rng: Rng): Batch {
+    const T = this.seqLen;
+    const out = { ids: new Int32Array(B * T), targets: new Int32Array(B * T) };
+    for (let b = 0; b < B; b++) {
+      const u = rng.next();
+      let k = this.cum.findIndex((c) => u < c);
+      if (k < 0) k = this.sources.length - 1;
+      const src = this.sources[k];
+      fill(src, rng.int(src.ds.numTokens - T), T, this.vocab, b, out);
+    }
+    return out;
+  }
+}
+
+/** Validation batches: consecutive non-overlapping windows from the start of each dataset, round-robin; fixed. */
+export function validationBatches(sources: Source[], seqLen: number, vocab: number, B: number, count: number): Batch[] {
+  const T = seqLen;
+  const next = sources.map(() => 0);
+  const out: Batch[] = [];
+  let k = 0;
+  for (let n = 0; n < count; n++) {
+    const batch = { ids: new Int32Array(B * T), targets: new Int32Array(B * T) };
+    for (let b = 0; b < B; b++) {
+      const src = sources[k % sources.length];
+      const i = k % sources.length;
+      if (next[i] + T + 1 > src.ds.numTokens) next[i] = 0;
+      fill(src, next[i], T, vocab, b, batch);
+      next[i] += T;
+      k++;
+    }
+    out.push(batch);
+  }
+  return out;
+}

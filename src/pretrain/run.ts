@@ -1,0 +1,234 @@
+// The pretraining loop: data mixture -> micro-batches -> AdamW step -> metrics / validation / checkpoints.
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+import * as tf from '@tensorflow/tfjs';
+import { DataError, UsageError } from '../cli/errors.js';
+import { info, warn } from '../cli/log.js';
+import { backendChoice, initBackend } from '../train/backend.js';
+import { PRESETS, humanCount, makeConfig, parameterCount, resolveModelConfig, type LlamaConfig } from '../train/config.js';
+import { LlamaModel } from '../train/model.js';
+import { AdamW } from '../train/optimizer.js';
+import { Rng } from '../train/rng.js';
+import { lrAt, type ScheduleName, type ScheduleSpec } from '../train/schedule.js';
+import { copyTokenizerFiles, findCheckpoint, openCheckpoint, removeStaleTemps, restoreOptimizer, saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
+import { evalLoss, trainStep } from '../train/step.js';
+import { MixtureSampler, openSources, parseDataArg, readBlendFile, validationBatches, type SourceSpec } from './data.js';
+
+export interface PretrainArgs {
+  data: string[];
+  'data-blend'?: string;
+  valid: string[];
+  out?: string;
+  resume: boolean;
+  init?: string;
+  model: string;
+  'list-presets': boolean;
+  'vocab-size'?: number;
+  'seq-len': number;
+  'batch-size': number;
+  'tokens-per-step'?: number;
+  steps: number;
+  lr: number;
+  schedule: ScheduleName;
+  warmup?: number;
+  'min-lr-ratio': number;
+  'weight-decay': number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  clip: number;
+  'log-interval': number;
+  'eval-interval': number;
+  'eval-batches': number;
+  'save-interval': number;
+  tokenizer?: string;
+  log?: string;
+  backend?: string;
+  seed: number;
+}
+
+function listPresets(): void {
+  for (const [name, shape] of Object.entries(PRESETS)) {
+    const cfg = makeConfig(shape);
+    process.stdout.write(JSON.stringify({ preset: name, parameters: parameterCount(cfg), human: humanCount(parameterCount(cfg)), ...shape }) + '\n');
+  }
+}
+
+/** A metrics sink: stdout, or a file opened for append (a resumed run continues the same log). */
+function metricsSink(path?: string): { write(rec: object): Promise<void>; close(): Promise<void> } {
+  if (!path) return { write: async (r) => void process.stdout.write(JSON.stringify(r) + '\n'), close: async () => {} };
+  mkdirSync(dirname(path), { recursive: true });
+  const s = createWriteStream(path, { flags: 'a' });
+  return {
+    write: async (r) => {
+      if (!s.write(JSON.stringify(r) + '\n')) await once(s, 'drain');
+    },
+    close: () => new Promise((res) => s.end(res)),
+  };
+}
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+export async function run(a: PretrainArgs): Promise<void> {
+  if (a['list-presets']) return listPresets();
+  const out = a.out!;
+  const T = a['seq-len'];
+  const B = a['batch-size'];
+  const perMicro = B * T;
+  const tps = a['tokens-per-step'] ?? perMicro;
+  if (tps % perMicro !== 0) throw new UsageError(`--tokens-per-step ${tps} is not a multiple of batch-size x seq-len = ${perMicro}`);
+  const accum = tps / perMicro;
+
+  const backend = await initBackend(backendChoice(a.backend));
+  info(`backend ${backend.name} (${backend.detail})${backend.kernels.length ? `, own kernels: ${backend.kernels.join(', ')}` : ''}`);
+
+  removeStaleTemps(out);
+  const resumeDir = a.resume ? findCheckpoint(out) : undefined;
+  if (a.resume && !resumeDir) warn(`--resume: no checkpoint in ${out} yet, starting from scratch`);
+  if (resumeDir && resumeDir !== out) warn(`--resume: ${out} is missing, using ${resumeDir} left by an interrupted save`);
+  const resumed = resumeDir ? openCheckpoint(resumeDir) : undefined;
+  if (resumed && !resumed.state) throw new DataError(resumed.dir, 'has no trainer_state.json: not resumable (use --init to start from its weights)');
+
+  // Tokenizer: loaded only to check it and to write it into checkpoints.
+  let writeTokenizer: ((dir: string) => void) | undefined;
+  let tokVocab: number | undefined;
+  if (a.tokenizer) {
+    const { loadTokenizer } = await import('../tokenizer/index.js');
+    const tok = loadTokenizer(a.tokenizer);
+    tokVocab = tok.vocabSize;
+    writeTokenizer = (dir) => tok.save(dir);
+  } else {
+    const from = resumed?.hasTokenizer ? resumed.dir : undefined;
+    if (from) writeTokenizer = (dir) => copyTokenizerFiles(out, dir);
+  }
+
+  let config: LlamaConfig;
+  let initFrom: ReturnType<typeof openCheckpoint> | undefined;
+  if (resumed) config = resumed.config;
+  else if (a.init) {
+    const dir = findCheckpoint(a.init);
+    if (!dir) throw new UsageError(`--init ${a.init}: no checkpoint there (config.json missing)`);
+    initFrom = openCheckpoint(dir);
+    config = initFrom.config;
+  } else {
+    config = resolveModelConfig(a.model);
+    const v = a['vocab-size'] ?? (tokVocab !== undefined ? roundUp(tokVocab, 64) : undefined);
+    if (v !== undefined) config.vocab_size = v;
+    if (config.max_position_embeddings < T) config.max_position_embeddings = T;
+  }
+  if (tokVocab !== undefined && tokVocab > config.vocab_size) throw new UsageError(`tokenizer needs ${tokVocab} ids but the model has vocab_size ${config.vocab_size}`);
+  if (T > config.max_position_embeddings) throw new UsageError(`--seq-len ${T} exceeds the model's max_position_embeddings ${config.max_position_embeddings}`);
+
+  const specs: SourceSpec[] = [...(a['data-blend'] ? readBlendFile(a['data-blend']) : []), ...a.data.map(parseDataArg)];
+  if (!specs.length) throw new UsageError('no training data: give --data PREFIX or --data-blend FILE');
+  const sources = openSources(specs, T);
+  const sampler = new MixtureSampler(sources, T, config.vocab_size);
+  const valid = a.valid.length ? validationBatches(openSources(a.valid.map((p) => ({ weight: 1, prefix: p.replace(/\.(bin|idx)$/, '') })), T), T, config.vocab_size, B, a['eval-batches']) : [];
+
+  const fingerprint = {
+    data: specs.map((s) => `${s.weight}:${s.prefix}`),
+    seq_len: T,
+    batch_size: B,
+    tokens_per_step: tps,
+    seed: a.seed,
+  };
+  const schedule: ScheduleSpec = {
+    name: a.schedule,
+    lr: a.lr,
+    warmup: a.warmup ?? Math.min(2000, Math.round(0.05 * a.steps)),
+    totalSteps: a.steps,
+    minLrRatio: a['min-lr-ratio'],
+  };
+  if (resumed?.state) {
+    const was = resumed.state.fingerprint;
+    for (const k of Object.keys(fingerprint) as (keyof typeof fingerprint)[])
+      if (JSON.stringify(was[k]) !== JSON.stringify(fingerprint[k]))
+        throw new UsageError(`--resume: ${k} was ${JSON.stringify(was[k])} in the saved run, now ${JSON.stringify(fingerprint[k])}; resume with the same settings`);
+  }
+
+  const params = parameterCount(config);
+  info(`model ${config.num_hidden_layers} layers, d ${config.hidden_size}, ${config.num_attention_heads} heads (${config.num_key_value_heads} kv), vocab ${config.vocab_size}: ${humanCount(params)} parameters`);
+  info(`data: ${sources.map((s, i) => `${(sampler.weights[i] * 100).toFixed(1)}% ${s.prefix} (${humanCount(s.ds.numTokens)} tokens)`).join(', ')}; ${tps} tokens/step (${accum} x ${B} x ${T})`);
+
+  const from = resumed ?? initFrom;
+  const model = from ? LlamaModel.fromTensors(config, (n) => from.weights.get(n), `${from.dir}/model.safetensors`) : LlamaModel.init(config, new Rng(a.seed));
+  from?.weights.close();
+  const opt = new AdamW(model.params, { beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a['weight-decay'], clip: a.clip });
+  if (resumed?.hasOptimizer) restoreOptimizer(opt, resumed.dir);
+  else if (resumed) warn(`${resumed.dir} has no optimizer.safetensors: AdamW moments restart from zero`);
+
+  const st = resumed?.state;
+  const rng = st ? new Rng(st.rng) : new Rng(a.seed + 0x9e37);
+  let step = st?.step ?? 0;
+  let tokens = st?.tokens ?? 0;
+  let lastValid = st?.last_valid_loss;
+  const elapsedBefore = st?.elapsed_s ?? 0;
+  if (st) info(`resuming at step ${step} (${humanCount(tokens)} tokens)`);
+  if (step >= a.steps) info(`already at step ${step} of ${a.steps}: nothing to train`);
+
+  const sink = metricsSink(a.log);
+  const t0 = performance.now();
+  let trainSeconds = 0;
+  let windowTokens = 0;
+  let windowSeconds = 0;
+  const state = (): TrainerState => ({
+    format: 'mathpipe-trainer-state',
+    version: 1,
+    step,
+    tokens,
+    rng: rng.state(),
+    schedule,
+    elapsed_s: elapsedBefore + (performance.now() - t0) / 1000,
+    fingerprint,
+    ...(lastValid !== undefined ? { last_valid_loss: lastValid } : {}),
+  });
+  const save = () => saveCheckpoint(out, { config, model, optimizer: opt, state: state(), writeTokenizer });
+  const isTTY = process.stderr.isTTY;
+  try {
+    while (step < a.steps) {
+      const lr = lrAt(schedule, step);
+      const ts = performance.now();
+      const micro = Array.from({ length: accum }, () => sampler.batch(B, rng));
+      const { loss, gradNorm } = await trainStep(model, opt, micro, T, lr);
+      const dt = (performance.now() - ts) / 1000;
+      step += 1;
+      tokens += tps;
+      trainSeconds += dt;
+      windowTokens += tps;
+      windowSeconds += dt;
+      if (!Number.isFinite(loss)) throw new DataError(`step ${step}`, `loss is ${loss}; lower --lr or check the data`);
+      const last = step === a.steps;
+      if (step % a['log-interval'] === 0 || last) {
+        await sink.write({
+          step,
+          loss: Number(loss.toFixed(6)),
+          lr: Number(lr.toPrecision(6)),
+          grad_norm: Number(gradNorm.toFixed(6)),
+          tokens,
+          tokens_per_s: Math.round(windowTokens / windowSeconds),
+          elapsed: Number((elapsedBefore + (performance.now() - t0) / 1000).toFixed(3)),
+        });
+        if (isTTY) process.stderr.write(`\rstep ${step}/${a.steps}  loss ${loss.toFixed(4)}  ${Math.round(windowTokens / windowSeconds)} tok/s\x1b[K`);
+        windowTokens = 0;
+        windowSeconds = 0;
+      }
+      if (valid.length && (step % a['eval-interval'] === 0 || last)) {
+        lastValid = await evalLoss(model, valid, T);
+        await sink.write({ step, valid_loss: Number(lastValid.toFixed(6)), valid_ppl: Number(Math.exp(lastValid).toPrecision(6)) });
+      }
+      if ((a['save-interval'] > 0 && step % a['save-interval'] === 0) || last) await save();
+    }
+    if (!existsSync(out)) await save();
+  } finally {
+    if (isTTY) process.stderr.write('\n');
+    await sink.close();
+  }
+  info(`step ${step}: ${humanCount(tokens)} tokens, ${trainSeconds > 0 ? Math.round((step - (st?.step ?? 0)) * tps / trainSeconds) : 0} tokens/s; checkpoint ${out}`);
+  model.dispose();
+  opt.dispose();
+  for (const s of sources) s.ds.close();
+  void tf;
+}

@@ -1,0 +1,148 @@
+// Kernel overrides registered into tfjs backends (DESIGN.md "Training core"):
+// 1. UnsortedSegmentSum as a plain scatter-add. It is the gradient of gather (embeddings, the target-logit pick
+//    in the loss). wasm has no kernel for it at all, and cpu's builds one mask per segment (O(segments x rows)).
+// 2. wasm BatchMatMul: the stock kernel sends only 2-D, untransposed, batch-1 products to XNNPACK; everything else
+//    (most of the backward pass, all of attention) runs a naive loop. We transpose operands explicitly (a cheap
+//    memory pass), fold a shared right operand's batch into rows, and split true batches into per-batch calls,
+//    so every product reaches XNNPACK.
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
+
+// The backends' internals we touch. They are not in tfjs's public typings.
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): void;
+  wasm: { HEAPF32: Float32Array };
+}
+interface CpuBackend {
+  data: { get(dataId: object): { values: ArrayLike<number> } };
+  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** out[segmentIds[i], ...] += x[i, ...]; ids outside [0, numSegments) are dropped, as TensorFlow does. */
+export function scatterAdd(x: ArrayLike<number>, ids: ArrayLike<number>, out: Float32Array, inner: number, numSegments: number): void {
+  out.fill(0);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i];
+    if (s < 0 || s >= numSegments) continue;
+    const xo = i * inner;
+    const oo = s * inner;
+    for (let j = 0; j < inner; j++) out[oo + j] += x[xo + j];
+  }
+}
+
+function segmentShapes(x: TensorInfo, ids: TensorInfo, numSegments: number): { outShape: number[]; inner: number } {
+  const rest = x.shape.slice(ids.shape.length);
+  return { outShape: [numSegments, ...rest], inner: size(rest) };
+}
+
+const cpuSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const numSegments = (attrs as NamedAttrMap).numSegments as number;
+  const b = backend as unknown as CpuBackend;
+  const { outShape, inner } = segmentShapes(x, segmentIds, numSegments);
+  const out = new Float32Array(size(outShape));
+  scatterAdd(b.data.get(x.dataId).values, b.data.get(segmentIds.dataId).values, out, inner, numSegments);
+  return b.makeTensorInfo(outShape, 'float32', out);
+};
+
+const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const numSegments = (attrs as NamedAttrMap).numSegments as number;
+  const b = backend as unknown as WasmBackend;
+  const { outShape, inner } = segmentShapes(x, segmentIds, numSegments);
+  const out = b.makeOutput(outShape, 'float32');
+  // Views are taken after the allocation: growing the wasm heap detaches older views.
+  scatterAdd(b.typedArrayFromHeap(x), b.typedArrayFromHeap(segmentIds), b.typedArrayFromHeap(out) as Float32Array, inner, numSegments);
+  return out;
+};
+
+function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const backend = args.backend as unknown as WasmBackend;
+    const aBatchDims = a.shape.slice(0, -2);
+    const bBatchDims = b.shape.slice(0, -2);
+    const aBatch = size(aBatchDims);
+    const bBatch = size(bBatchDims);
+    const simple = !transposeA && !transposeB && aBatch === 1 && bBatch === 1;
+    const supported = a.dtype === 'float32' && b.dtype === 'float32' && (bBatch === 1 || aBatch === bBatch);
+    if (simple || !supported) return stock(args);
+
+    const temps: TensorInfo[] = [];
+    const lastTwoSwapped = (t: TensorInfo): TensorInfo => {
+      const perm = t.shape.map((_, i) => i);
+      const r = perm.length;
+      [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+      const out = transposeKernel({ inputs: { x: t }, backend: args.backend, attrs: { perm } }) as TensorInfo;
+      temps.push(out);
+      return out;
+    };
+    const A = transposeA ? lastTwoSwapped(a) : a;
+    const B = transposeB ? lastTwoSwapped(b) : b;
+    const M = A.shape[A.shape.length - 2];
+    const K = A.shape[A.shape.length - 1];
+    const N = B.shape[B.shape.length - 1];
+    const batchDims = aBatchDims.length >= bBatchDims.length ? aBatchDims : bBatchDims;
+    const nn = (x: TensorInfo, y: TensorInfo) =>
+      stock({ inputs: { a: x, b: y }, backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
+
+    let out: TensorInfo;
+    if (bBatch === 1) {
+      // One right operand for every batch: the batch folds into rows of a single 2-D product.
+      out = nn({ dataId: A.dataId, shape: [aBatch * M, K], dtype: 'float32' }, { dataId: B.dataId, shape: [K, N], dtype: 'float32' });
+    } else {
+      out = backend.makeOutput([aBatch, M, N], 'float32');
+      for (let i = 0; i < aBatch; i++) {
+        // Fresh operand tensors per batch: XNNPACK caches packed weights by tensor id, so ids must not be reused.
+        const ai = backend.makeOutput([M, K], 'float32');
+        const bi = backend.makeOutput([K, N], 'float32');
+        (backend.typedArrayFromHeap(ai) as Float32Array).set((backend.typedArrayFromHeap(A) as Float32Array).subarray(i * M * K, (i + 1) * M * K));
+        (backend.typedArrayFromHeap(bi) as Float32Array).set((backend.typedArrayFromHeap(B) as Float32Array).subarray(i * K * N, (i + 1) * K * N));
+        const oi = nn(ai, bi);
+        (backend.typedArrayFromHeap(out) as Float32Array).set(backend.typedArrayFromHeap(oi) as Float32Array, i * M * N);
+        backend.disposeData(ai.dataId);
+        backend.disposeData(bi.dataId);
+        backend.disposeData(oi.dataId);
+      }
+    }
+    for (const t of temps) backend.disposeData(t.dataId);
+    out.shape = [...batchDims, M, N];
+    return out;
+  };
+}
+
+const installed = new Set<string>();
+
+function override(config: KernelConfig): void {
+  tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+}
+
+/** Register our kernels into the active backend (idempotent). Call after setBackend(). */
+export function installKernels(backendName: string): string[] {
+  if (installed.has(backendName)) return [];
+  installed.add(backendName);
+  const done: string[] = [];
+  if (backendName === 'cpu') {
+    override({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: cpuSegmentSum });
+    done.push('UnsortedSegmentSum');
+  } else if (backendName === 'wasm') {
+    const stock = tf.getKernel('BatchMatMul', 'wasm');
+    const transpose = tf.getKernel('Transpose', 'wasm');
+    if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });
+    done.push('UnsortedSegmentSum');
+    if (stock && transpose) {
+      override({ ...stock, setupFunc: undefined, kernelFunc: wasmBatchMatMulFor(stock.kernelFunc, transpose.kernelFunc) });
+      done.push('BatchMatMul');
+    }
+  }
+  return done;
+}

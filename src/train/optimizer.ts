@@ -1,0 +1,65 @@
+// AdamW as torch.optim.AdamW computes it (decoupled weight decay: p *= 1 - lr*wd before the Adam step), with
+// global-norm gradient clipping folded into the same tidy so the only host sync per step is the norm we report.
+import * as tf from '@tensorflow/tfjs';
+import { isDecayed } from './model.js';
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this (0 = no clipping). */
+  clip: number;
+}
+
+export const DEFAULT_ADAMW: AdamWOptions = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clip: 1.0 };
+
+export class AdamW {
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+  /** Number of updates applied (torch's state["step"]). */
+  t = 0;
+
+  constructor(
+    readonly params: Map<string, tf.Variable>,
+    readonly opts: AdamWOptions,
+  ) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false, `exp_avg.${name}`));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false, `exp_avg_sq.${name}`));
+    }
+  }
+
+  /** Apply one update; returns the global gradient norm before clipping. The grads are not disposed. */
+  async step(grads: Map<string, tf.Tensor>, lr: number): Promise<number> {
+    const { beta1: b1, beta2: b2, eps, weightDecay: wd, clip } = this.opts;
+    this.t += 1;
+    const bc1 = 1 - Math.pow(b1, this.t);
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
+    const norm = tf.tidy(() => {
+      const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+      const total = tf.sqrt(tf.addN(sq));
+      const coef = clip > 0 ? tf.minimum(1, tf.div(clip, tf.add(total, 1e-6))) : tf.scalar(1);
+      for (const [name, p] of this.params) {
+        const g0 = grads.get(name);
+        if (!g0) continue;
+        const g = tf.mul(g0, coef);
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+        const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps);
+        const decayed = wd > 0 && isDecayed(name) ? tf.mul(p, 1 - lr * wd) : p;
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lr / bc1)));
+      }
+      return total;
+    });
+    const value = (await norm.data())[0];
+    norm.dispose();
+    return value;
+  }
+
+  dispose(): void {
+    for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
+  }
+}
