@@ -1,0 +1,237 @@
+// Split a byte stream into gzip members and inflate each one with the native zlib. Common Crawl writes one
+// WARC record per member, so knowing where each member starts gives the record's offset in the compressed
+// file (the number the CC index stores). A corrupt member is reported and skipped by scanning for the next
+// gzip header, so one bad record does not lose the rest of the file.
+import { constants, inflateRawSync, crc32 } from 'node:zlib';
+
+export interface Piece {
+  /** Decompressed bytes (for plain input: the raw bytes). */
+  data: Buffer;
+  /** Offset in the raw input where the member (or plain chunk) starts. */
+  rawOffset: number;
+  /** Compressed length of the member (plain: chunk length). */
+  rawLength: number;
+  /** True when `data` is a whole gzip member. */
+  member: boolean;
+}
+
+export interface PieceError {
+  error: string;
+  rawOffset: number;
+}
+
+const FTEXT_HCRC = 2;
+const FEXTRA = 4;
+const FNAME = 8;
+const FCOMMENT = 16;
+/** A member that has not ended after this many compressed bytes is surely not one record per member. */
+const MAX_MEMBER = 256 << 20;
+
+/** Pull-based buffer over an async byte source, addressed by absolute offsets. */
+export class ByteBuffer {
+  private buf: Buffer = Buffer.alloc(0);
+  /** Absolute offset of buf[0]. */
+  base = 0;
+  eof = false;
+  constructor(
+    private readonly it: AsyncIterator<Buffer>,
+    start = 0,
+  ) {
+    this.base = start;
+  }
+
+  get end(): number {
+    return this.base + this.buf.length;
+  }
+
+  /** Make sure bytes up to absolute offset `upTo` are loaded (or EOF). Returns whether they are. */
+  async fill(upTo: number): Promise<boolean> {
+    if (upTo <= this.end) return true;
+    const parts = [this.buf];
+    let have = this.end;
+    while (have < upTo && !this.eof) {
+      const r = await this.it.next();
+      if (r.done) this.eof = true;
+      else {
+        parts.push(r.value);
+        have += r.value.length;
+      }
+    }
+    if (parts.length > 1) this.buf = Buffer.concat(parts);
+    return upTo <= this.end;
+  }
+
+  /** Load one more chunk; false at EOF. */
+  async more(): Promise<boolean> {
+    const before = this.end;
+    await this.fill(before + 1);
+    return this.end > before;
+  }
+
+  slice(from: number, to = this.end): Buffer {
+    return this.buf.subarray(from - this.base, Math.min(to, this.end) - this.base);
+  }
+
+  byte(at: number): number {
+    return this.buf[at - this.base]!;
+  }
+
+  /** Forget everything before absolute offset `at`. */
+  drop(at: number): void {
+    if (at <= this.base) return;
+    const cut = Math.min(at, this.end);
+    this.buf = this.buf.subarray(cut - this.base);
+    this.base = cut;
+  }
+
+  indexOf(needle: Buffer | number, from: number): number {
+    const i = this.buf.indexOf(needle, Math.max(0, from - this.base));
+    return i < 0 ? -1 : i + this.base;
+  }
+}
+
+function isMagic(b: ByteBuffer, at: number): boolean {
+  return b.byte(at) === 0x1f && b.byte(at + 1) === 0x8b && b.byte(at + 2) === 8;
+}
+
+/** Offset of the deflate data after a gzip header at `at`, or -1 when more bytes are needed, or -2 if malformed. */
+function headerEnd(b: ByteBuffer, at: number): number {
+  if (b.end < at + 10) return -1;
+  if (!isMagic(b, at)) return -2;
+  const flags = b.byte(at + 3);
+  let p = at + 10;
+  if (flags & FEXTRA) {
+    if (b.end < p + 2) return -1;
+    p += 2 + (b.byte(p) | (b.byte(p + 1) << 8));
+  }
+  for (const f of [FNAME, FCOMMENT]) {
+    if (flags & f) {
+      const z = b.indexOf(0, p);
+      if (z < 0) return -1;
+      p = z + 1;
+    }
+  }
+  if (flags & FTEXT_HCRC) p += 2;
+  return p <= b.end ? p : -1;
+}
+
+/** True when the first bytes of the source are a gzip header. */
+export async function sniffGzip(b: ByteBuffer): Promise<boolean> {
+  await b.fill(b.base + 3);
+  return b.end - b.base >= 3 && isMagic(b, b.base);
+}
+
+/** Find the next plausible gzip header at or after `from`; -1 at EOF. */
+async function resync(b: ByteBuffer, from: number): Promise<number> {
+  let p = from;
+  for (;;) {
+    const i = b.indexOf(0x1f, p);
+    if (i >= 0) {
+      await b.fill(i + 3);
+      if (b.end < i + 3) return -1;
+      if (isMagic(b, i)) return i;
+      p = i + 1;
+      continue;
+    }
+    p = b.end;
+    b.drop(p);
+    if (!(await b.more())) return -1;
+  }
+}
+
+/**
+ * Yield each gzip member's decompressed data, or an error for a member that cannot be inflated
+ * (then continue at the next gzip header).
+ */
+export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceError> {
+  let at = b.base;
+  for (;;) {
+    if (!(await b.fill(at + 1))) return;
+    let hdr = headerEnd(b, at);
+    while (hdr === -1 && !b.eof) {
+      await b.more();
+      hdr = headerEnd(b, at);
+    }
+    if (hdr < 0) {
+      // Tolerate trailing zero padding, which some writers add.
+      const rest = b.slice(at);
+      if (b.eof && rest.every((x) => x === 0)) return;
+      yield { error: hdr === -1 ? 'truncated gzip header' : 'not a gzip member (bad magic bytes)', rawOffset: at };
+      const next = await resync(b, at + 1);
+      if (next < 0) return;
+      at = next;
+      continue;
+    }
+    // Inflate; if the member is not complete in the buffer, load more and try again.
+    let want = Math.max(b.end, hdr + (1 << 16));
+    for (;;) {
+      await b.fill(want);
+      let out: { buffer: Buffer; engine: { bytesWritten: number } } | undefined;
+      let err: NodeJS.ErrnoException | undefined;
+      try {
+        out = inflateRawSync(b.slice(hdr), { info: true }) as unknown as typeof out;
+      } catch (e) {
+        err = e as NodeJS.ErrnoException;
+      }
+      if (out) {
+        const trailer = hdr + out.engine.bytesWritten;
+        if (!(await b.fill(trailer + 8))) {
+          yield { error: 'truncated gzip member (missing trailer)', rawOffset: at };
+          return;
+        }
+        const t = b.slice(trailer, trailer + 8);
+        const crcOk = t.readUInt32LE(0) === crc32(out.buffer) >>> 0;
+        const sizeOk = t.readUInt32LE(4) === out.buffer.length % 2 ** 32;
+        if (!crcOk || !sizeOk) {
+          yield { error: `corrupt gzip member (${crcOk ? 'size' : 'CRC'} mismatch)`, rawOffset: at };
+        } else {
+          yield { data: out.buffer, rawOffset: at, rawLength: trailer + 8 - at, member: true };
+        }
+        at = trailer + 8;
+        b.drop(at);
+        break;
+      }
+      if (err?.code === 'Z_BUF_ERROR' && !b.eof && want - at < MAX_MEMBER) {
+        want = at + Math.max(2 * (b.end - at), 1 << 20);
+        continue;
+      }
+      if (err?.code === 'Z_BUF_ERROR' && b.eof) {
+        // The input ends inside this member: hand on what inflates, so the record layer can name the record.
+        let partial: Buffer | undefined;
+        try {
+          partial = inflateRawSync(b.slice(hdr), { finishFlush: constants.Z_SYNC_FLUSH });
+        } catch {
+          partial = undefined;
+        }
+        if (partial?.length) {
+          yield { data: partial, rawOffset: at, rawLength: b.end - at, member: true };
+          return;
+        }
+      }
+      yield {
+        error:
+          err?.code === 'Z_BUF_ERROR'
+            ? b.eof
+              ? 'truncated gzip member (input ends inside it)'
+              : 'gzip member larger than 256 MiB (not one record per member)'
+            : `corrupt gzip member (${err?.message ?? 'inflate failed'})`,
+        rawOffset: at,
+      };
+      const next = await resync(b, hdr);
+      if (next < 0) return;
+      at = next;
+      break;
+    }
+  }
+}
+
+/** Plain (uncompressed) input as pieces. */
+export async function* plainPieces(b: ByteBuffer): AsyncGenerator<Piece> {
+  for (;;) {
+    if (b.end === b.base && !(await b.more())) return;
+    const at = b.base;
+    const data = b.slice(at);
+    b.drop(b.end);
+    yield { data, rawOffset: at, rawLength: data.length, member: false };
+  }
+}
