@@ -255,6 +255,8 @@ export function extractHtml(html: string): Extracted {
           if (tex) emitMath(tex, m.display);
           return;
         }
+        // htmlparser2 reports a close for void elements too; they never got a frame.
+        if (VOID_TAGS.has(name)) return;
         const f = stack.pop();
         if (!f) return;
         switch (f.kind) {

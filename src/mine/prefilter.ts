@@ -3,7 +3,7 @@
 // deliberately permissive; its job is to skip the bulk of pages (shops, news, spam) quickly.
 
 const MARKUP =
-  /<math[\s>]|math\/tex|katex|mathjax|mjx-container|\\(?:frac|sqrt|sum|int|begin\{|left[(\[|]|cdot|alpha|beta|theta|lambda|sigma|pi\b|infty|mathbb|mathrm|le\b|ge\b|neq|times|partial)|codecogs|wp\.com\/latex|mimetex|mathtex|\\\(|\\\[|\$\$/i;
+  /<math[\s>]|math\/tex|katex|mathjax|mjx-container|\\(?:frac|sqrt|sum|int|begin\{|left[([|]|cdot|alpha|beta|theta|lambda|sigma|pi\b|infty|mathbb|mathrm|le\b|ge\b|neq|times|partial)|codecogs|wp\.com\/latex|mimetex|mathtex|\\\(|\\\[|\$\$/i;
 /** `$...$` with something TeX-like inside (a plain "$5" price does not match). */
 const DOLLAR_TEX = /\$[^$\n<>]{0,80}[\\^_{}][^$\n<>]{0,80}\$/;
 const WORDS =
