@@ -66,6 +66,21 @@ export class IndexedDatasetWriter {
     this.tokens += tokens.length;
   }
 
+  /**
+   * Append many documents at once: `tokens` holds them back to back (already in this dataset's dtype,
+   * ids checked by the caller) and `lengths` their sizes. The bulk path of `tokenize`.
+   */
+  addMany(tokens: TokenArray, lengths: ArrayLike<number>): void {
+    if ((this.dtype === 'uint16') !== tokens instanceof Uint16Array) throw new TypeError(`addMany expects ${this.dtype} tokens`);
+    this.flush();
+    const bytes = Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength);
+    let off = 0;
+    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    for (let i = 0; i < lengths.length; i++) this.lengths.push(lengths[i]);
+    this.bytes += bytes.length;
+    this.tokens += tokens.length;
+  }
+
   get documents(): number {
     return this.lengths.length;
   }

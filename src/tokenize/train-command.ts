@@ -1,0 +1,50 @@
+import type { Argv, CommandModule } from 'yargs';
+import { skipInvalid, inputs, inputList } from '../cli/options.js';
+import { UsageError } from '../cli/errors.js';
+
+export const trainCommand: CommandModule = {
+  command: 'train [inputs..]',
+  describe: 'Learn a byte-level BPE (digits split, LaTeX commands kept whole) and write a tiktoken-format tokenizer directory',
+  builder: (y: Argv) =>
+    inputs(y)
+      .options({
+        output: { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'Directory to write (tokenizer.tiktoken + tiktoken_config.json)' },
+        'vocab-size': { alias: 'v', type: 'number', default: 32000, describe: 'Total vocabulary: 256 bytes + merges + special tokens' },
+        pattern: {
+          type: 'string',
+          default: 'math',
+          requiresArg: true,
+          describe: 'Pre-tokenisation regex: "math" (digits one by one, \\frac kept whole) or a custom pattern that both JavaScript and tiktoken accept',
+        },
+        'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Field holding the document text' },
+        'min-frequency': { type: 'number', default: 2, describe: 'Stop merging when the most frequent pair occurs fewer times' },
+        'max-bytes': { type: 'number', default: Infinity, defaultDescription: 'all', describe: 'Stop reading after this many bytes of text (a sample of a large corpus)' },
+        special: { type: 'string', array: true, default: [] as string[], describe: 'Extra special tokens, after the standard ones (BOS, EOS, PAD, chat markers)' },
+        name: { type: 'string', default: 'mathpipe-bpe', requiresArg: true, describe: 'Name stored in the tokenizer config' },
+        ...skipInvalid,
+      })
+      .example('$0 tokenize train -v 32000 -o tok/ corpus.jsonl.gz', 'a 32K math tokenizer')
+      .example('$0 tokenize train -v 4096 --max-bytes 10e6 -o tok-small/ corpus.jsonl', 'a small one from the first 10 MB')
+      .example('$0 tokenize -t tok/ -o data/math corpus.jsonl.gz', 'then encode with it'),
+  handler: async (a) => {
+    const vocabSize = Number(a['vocab-size']);
+    if (!Number.isInteger(vocabSize) || vocabSize > 2_000_000) throw new UsageError('--vocab-size must be a whole number up to 2000000');
+    const minFrequency = Number(a['min-frequency']);
+    if (!(minFrequency >= 1)) throw new UsageError('--min-frequency must be at least 1');
+    const maxBytes = Number(a['max-bytes']);
+    if (!(maxBytes > 0)) throw new UsageError('--max-bytes must be positive');
+    const { run } = await import('./train.js');
+    await run({
+      inputs: inputList(a.inputs),
+      output: String(a.output),
+      vocabSize,
+      pattern: String(a.pattern),
+      textField: String(a['text-field']),
+      minFrequency,
+      maxBytes,
+      special: (a.special as string[]).map(String),
+      name: String(a.name),
+      skipInvalid: Boolean(a['skip-invalid']),
+    });
+  },
+};
