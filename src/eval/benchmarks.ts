@@ -1,0 +1,225 @@
+// Benchmarks: where each one lives (relative to --data-dir, the layout of ../shared/data/benchmarks, and
+// its canonical public URL pinned to a commit with the sha256 of the file), and how a record becomes an
+// eval item (question, gold answer, subject, level).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../cli/errors.js';
+import { readAllJsonl, type Json, type JsonObject, type JsonlRecord } from '../jsonl/index.js';
+import { DataError } from '../cli/errors.js';
+import { recordWhere } from '../jsonl/index.js';
+
+export interface EvalItem {
+  id: string;
+  question: string;
+  /** The gold answer (already extracted: "18", "\\frac{1}{2}", "B"). */
+  gold: string;
+  subject?: string;
+  level?: string;
+  /** Full reference solution when the benchmark has one (used to build exemplars from train). */
+  solution?: string;
+}
+
+export interface SplitFile {
+  path: string;
+  url?: string;
+  sha256?: string;
+}
+
+export interface Benchmark {
+  name: string;
+  splits: Record<string, SplitFile>;
+  /** Split to draw few-shot exemplars from (`--exemplars train`). */
+  trainBench?: string;
+  /** Prompt files (names in the prompts layout) per style. */
+  prompts: { cot: string; pot?: string };
+  /** Language of the zero-shot instruct template. */
+  lang: 'en' | 'zh';
+  /** Multiple choice: answers are letters. */
+  choice?: boolean;
+  toItem(rec: JsonlRecord, index: number): EvalItem;
+}
+
+const DS = 'https://raw.githubusercontent.com/deepseek-ai/DeepSeek-Math/b8b0f8ce093d80bf8e9a641e44142f06d092c305/evaluation/datasets';
+const GSM = 'https://raw.githubusercontent.com/openai/grade-school-math/3101c7d5072418e28b9008a6636bde82a006892c/grade_school_math/data';
+
+function str(rec: JsonlRecord, field: string): string {
+  const v = rec.value[field];
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  throw new DataError(recordWhere(rec), v === undefined ? `missing field "${field}"` : `field "${field}" is not a string`);
+}
+
+function optStr(v: Json | undefined): string | undefined {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+}
+
+function gsmGold(rec: JsonlRecord): string {
+  const a = str(rec, 'answer');
+  const i = a.lastIndexOf('####');
+  if (i < 0) throw new DataError(recordWhere(rec), 'GSM8K answer has no "#### N" line');
+  return a.slice(i + 4).trim().replace(/,/g, '');
+}
+
+function letters(options: Json | undefined): string {
+  if (Array.isArray(options)) return options.map((o, k) => `(${String.fromCharCode(65 + k)}) ${String(o)}`).join(', ');
+  return typeof options === 'string' ? options : '';
+}
+
+export const BENCHMARKS: Record<string, Benchmark> = {
+  gsm8k: {
+    name: 'gsm8k',
+    splits: {
+      test: { path: 'gsm8k/test.jsonl', url: `${GSM}/test.jsonl`, sha256: '3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14' },
+      train: { path: 'gsm8k/train.jsonl', url: `${GSM}/train.jsonl`, sha256: '17f347dc51477c50d4efb83959dbb7c56297aba886e5544ee2aaed3024813465' },
+    },
+    trainBench: 'gsm8k',
+    prompts: { cot: 'cot_gsm_8_shot', pot: 'pal_gsm_8_shot' },
+    lang: 'en',
+    toItem: (rec, k) => {
+      const sol = str(rec, 'answer');
+      return { id: optStr(rec.value.id) ?? `gsm8k-${k}`, question: str(rec, 'question'), gold: gsmGold(rec), solution: sol };
+    },
+  },
+  math: {
+    name: 'math',
+    splits: { test: { path: 'math/test.jsonl' }, train: { path: 'math/train.jsonl' } },
+    trainBench: 'math',
+    prompts: { cot: 'cot_minerva_math_4_shot', pot: 'pal_math_4_shot' },
+    lang: 'en',
+    toItem: (rec, k) => ({
+      id: optStr(rec.value.unique_id) ?? `math-${k}`,
+      question: str(rec, 'problem'),
+      gold: str(rec, 'answer'),
+      subject: optStr(rec.value.type),
+      level: optStr(rec.value.level)?.replace(/^Level\s*/, ''),
+      solution: optStr(rec.value.solution),
+    }),
+  },
+  math500: {
+    name: 'math500',
+    splits: {
+      test: {
+        path: 'math500/test.jsonl',
+        url: 'https://raw.githubusercontent.com/MobileLLM/BudgetThinker/f0466b9d37595f46603387baa5930e312fefb7f5/evaluation/data/math500/test_ori.jsonl',
+        sha256: '35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132',
+      },
+    },
+    trainBench: 'math',
+    prompts: { cot: 'cot_minerva_math_4_shot', pot: 'pal_math_4_shot' },
+    lang: 'en',
+    toItem: (rec, k) => ({
+      id: optStr(rec.value.unique_id) ?? `math500-${k}`,
+      question: str(rec, 'problem'),
+      gold: str(rec, 'answer'),
+      subject: optStr(rec.value.subject),
+      level: optStr(rec.value.level),
+      solution: optStr(rec.value.solution),
+    }),
+  },
+  cmath: {
+    name: 'cmath',
+    splits: { test: { path: 'cmath/test.jsonl', url: `${DS}/cmath/test.jsonl`, sha256: 'cabe17c127c3227912b3384f4755e180f3aa0d9e5865677e7e5e223439bf15eb' } },
+    prompts: { cot: 'cot_cmath_6_shot' },
+    lang: 'zh',
+    toItem: (rec, k) => ({ id: `cmath-${k}`, question: str(rec, 'question'), gold: str(rec, 'golden'), level: optStr(rec.value.grade) }),
+  },
+  mgsm_zh: {
+    name: 'mgsm_zh',
+    splits: { test: { path: 'mgsm_zh/mgsm_zh.jsonl', url: `${DS}/mgsm_zh/mgsm_zh.jsonl`, sha256: '165c3b6753e8a8786183c27b9af7b7590d54dca4d0136edadb24d684c95bb50d' } },
+    prompts: { cot: 'cot_cmath_6_shot' },
+    lang: 'zh',
+    toItem: (rec, k) => {
+      const msgs = rec.value.messages;
+      const user = Array.isArray(msgs) ? (msgs as JsonObject[]).find((m) => m.role === 'user') : undefined;
+      if (!user || typeof user.content !== 'string') throw new DataError(recordWhere(rec), 'no user message');
+      return { id: `mgsm_zh-${optStr(rec.value.id) ?? k}`, question: user.content, gold: str(rec, 'answer') };
+    },
+  },
+  'gaokao-mathcloze': {
+    name: 'gaokao-mathcloze',
+    splits: { test: { path: 'agieval/gaokao-mathcloze.jsonl', url: `${DS}/agieval/gaokao-mathcloze.jsonl`, sha256: '088675c147794970a3ed25c7147a3bbc59715d6813837d5f483f46dcb1b5008d' } },
+    prompts: { cot: 'cot_gaokao_mathcloze_5_shot' },
+    lang: 'zh',
+    toItem: (rec, k) => ({ id: `gaokao-mathcloze-${k}`, question: str(rec, 'question'), gold: str(rec, 'answer') }),
+  },
+  'gaokao-mathqa': {
+    name: 'gaokao-mathqa',
+    splits: { test: { path: 'agieval/gaokao-mathqa.jsonl', url: `${DS}/agieval/gaokao-mathqa.jsonl`, sha256: 'd246f12752d121289ef55cbf1bcf954243cefb65d110f71d09358e24065c808f' } },
+    prompts: { cot: 'cot_gaokao_mathqa_5_shot' },
+    lang: 'zh',
+    choice: true,
+    toItem: (rec, k) => {
+      const opts = rec.value.options;
+      const list = Array.isArray(opts) ? opts.map(String).join(' ') : '';
+      return { id: `gaokao-mathqa-${k}`, question: `${str(rec, 'question').trim()}\n从以下选项中选择:    ${list}`, gold: str(rec, 'label') };
+    },
+  },
+  sat: {
+    name: 'sat',
+    splits: { test: { path: 'sat/test.jsonl', url: `${DS}/sat/test.jsonl`, sha256: '96720a1dc496ea72f80db55250290cf9c48e95b657ac2183b7deb1dc4627351f' } },
+    prompts: { cot: 'cot_math_sat_4_shot' },
+    lang: 'en',
+    choice: true,
+    toItem: (rec, k) => ({
+      id: `sat-${optStr(rec.value.id) ?? k}`,
+      question: `${str(rec, 'question')}\nWhat of the following is the right choice? Explain your answer.\n${letters(rec.value.options)}`,
+      gold: str(rec, 'Answer'),
+    }),
+  },
+  ocw: {
+    name: 'ocw',
+    splits: { test: { path: 'ocw/test.jsonl', url: `${DS}/ocw/test.jsonl`, sha256: '095ba49696fcd401474a5014e2fae5e6b0b8ec1939d8dded0343fcbdb0bf1a9b' } },
+    prompts: { cot: 'cot_ocwcourses_4_shot' },
+    lang: 'en',
+    toItem: (rec, k) => ({ id: `ocw-${optStr(rec.value.id) ?? k}`, question: str(rec, 'problem'), gold: str(rec, 'answer'), solution: optStr(rec.value.solution) }),
+  },
+  mmlu_stem: {
+    name: 'mmlu_stem',
+    splits: { test: { path: 'mmlu_stem/test.jsonl', url: `${DS}/mmlu_stem/test.jsonl`, sha256: '1c918d1df6de635a0202c989705c34f19b0c4ad858cbdb27135cdfc7fd44f14a' } },
+    prompts: { cot: 'cot_mmlu_stem_4_shot' },
+    lang: 'en',
+    choice: true,
+    toItem: (rec, k) => ({
+      id: `mmlu_stem-${optStr(rec.value.id) ?? k}`,
+      question: `${str(rec, 'question')}\nWhat of the following is the right choice? Explain your answer.\n${letters(rec.value.options)}`,
+      gold: str(rec, 'answer'),
+      subject: optStr(rec.value.topic),
+    }),
+  },
+};
+
+export function benchmark(name: string): Benchmark {
+  const b = BENCHMARKS[name];
+  if (!b) throw new UsageError(`unknown benchmark "${name}" (known: ${Object.keys(BENCHMARKS).join(', ')})`);
+  return b;
+}
+
+export function splitFile(b: Benchmark, split: string): SplitFile {
+  const f = b.splits[split];
+  if (!f) throw new UsageError(`benchmark ${b.name} has no split "${split}" (has: ${Object.keys(b.splits).join(', ')})`);
+  return f;
+}
+
+/** Load a benchmark split from a data directory (the ../shared/data/benchmarks layout or a fetch cache). */
+export async function loadBenchmark(b: Benchmark, split: string, dataDir: string): Promise<EvalItem[]> {
+  const f = splitFile(b, split);
+  const path = join(dataDir, f.path);
+  if (!existsSync(path)) {
+    const hint = f.url ? `run: mathpipe eval fetch ${b.name} --split ${split} --cache-dir ${dataDir}` : 'this benchmark is not downloadable; point --data-dir at a copy';
+    throw new UsageError(`${path} not found (${hint})`);
+  }
+  const recs = await readAllJsonl([path]);
+  return recs.map((r, k) => b.toItem(r, k));
+}
+
+/** Items from a user's own JSONL: question and answer fields by name. */
+export async function loadCustom(path: string, questionField: string, answerField: string): Promise<EvalItem[]> {
+  const recs = await readAllJsonl([path]);
+  return recs.map((r, k) => {
+    const id = optStr(r.value.id) ?? String(k);
+    let gold = str(r, answerField);
+    const hash = gold.lastIndexOf('####');
+    if (hash >= 0) gold = gold.slice(hash + 4).trim();
+    return { id, question: str(r, questionField), gold, subject: optStr(r.value.subject ?? r.value.type), level: optStr(r.value.level) };
+  });
+}

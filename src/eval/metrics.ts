@@ -1,0 +1,152 @@
+// Eval metrics over per-question results: accuracy (greedy: sample 0), pass@k with the unbiased estimator
+// of Chen et al. (2021), and maj@k (majority vote over k samples), overall and per subject and level.
+import { compactForm, normalizeAnswer } from '../checker/normalize.js';
+
+export interface SampleResult {
+  id: string;
+  subject?: string;
+  level?: string;
+  extracted: (string | null)[];
+  correct: boolean[];
+}
+
+/** pass@k = 1 - C(n-c, k) / C(n, k): the chance that k samples drawn without replacement include a correct one. */
+export function passAtK(n: number, c: number, k: number): number {
+  if (k > n) throw new RangeError(`pass@${k} needs at least ${k} samples (have ${n})`);
+  if (n - c < k) return 1;
+  // Product form: numerically stable for large n.
+  let p = 1;
+  for (let i = n - c + 1; i <= n; i++) p *= 1 - k / i;
+  return 1 - p;
+}
+
+function voteKey(a: string): string {
+  return compactForm(normalizeAnswer(a));
+}
+
+/**
+ * Majority vote over the given samples: answers are grouped by their normal form, the largest group
+ * wins (ties: the group seen first), and the vote is correct when that group's answers were graded correct.
+ * Samples without an answer do not vote.
+ */
+export function majorityCorrect(extracted: (string | null)[], correct: boolean[], idx: number[]): boolean {
+  const groups = new Map<string, { n: number; first: number; correct: boolean }>();
+  for (const i of idx) {
+    const a = extracted[i];
+    if (a === null || a === undefined) continue;
+    const k = voteKey(a);
+    const g = groups.get(k);
+    if (g) g.n++;
+    else groups.set(k, { n: 1, first: i, correct: correct[i]! });
+  }
+  let best: { n: number; first: number; correct: boolean } | null = null;
+  for (const g of groups.values()) if (!best || g.n > best.n || (g.n === best.n && g.first < best.first)) best = g;
+  return best ? best.correct : false;
+}
+
+/** maj@k as the mean over `rounds` seeded random k-subsets of the n samples (exact when k = n). */
+export function majAtK(r: SampleResult, k: number, rounds: number, seed: number): number {
+  const n = r.correct.length;
+  if (k > n) throw new RangeError(`maj@${k} needs at least ${k} samples (have ${n})`);
+  const all = [...Array(n).keys()];
+  if (k === n) return majorityCorrect(r.extracted, r.correct, all) ? 1 : 0;
+  let s = (seed ^ 0x5bd1e995) >>> 0;
+  const rand = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  let hits = 0;
+  for (let t = 0; t < rounds; t++) {
+    const idx = all.slice();
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(rand() * (n - i));
+      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    }
+    if (majorityCorrect(r.extracted, r.correct, idx.slice(0, k))) hits++;
+  }
+  return hits / rounds;
+}
+
+export interface Metrics {
+  questions: number;
+  samples: number;
+  /** Sample 0 correct (greedy accuracy when sampled at temperature 0). */
+  accuracy: number;
+  /** Mean correctness over all samples. */
+  mean_accuracy: number;
+  pass_at_k: Record<string, number>;
+  maj_at_k: Record<string, number>;
+}
+
+export interface Summary extends Metrics {
+  by_subject: Record<string, Metrics>;
+  by_level: Record<string, Metrics>;
+}
+
+/** K values 1, 2, 4, ... up to n, plus n itself. */
+export function defaultKs(n: number): number[] {
+  const ks: number[] = [];
+  for (let k = 1; k <= n; k *= 2) ks.push(k);
+  if (ks[ks.length - 1] !== n) ks.push(n);
+  return ks;
+}
+
+export function metrics(rs: SampleResult[], ks: number[], seed = 1, rounds = 32): Metrics {
+  const out: Metrics = { questions: rs.length, samples: 0, accuracy: 0, mean_accuracy: 0, pass_at_k: {}, maj_at_k: {} };
+  if (!rs.length) return out;
+  let first = 0;
+  let mean = 0;
+  for (const r of rs) {
+    out.samples += r.correct.length;
+    if (r.correct[0]) first++;
+    mean += r.correct.length ? r.correct.filter(Boolean).length / r.correct.length : 0;
+  }
+  out.accuracy = first / rs.length;
+  out.mean_accuracy = mean / rs.length;
+  const nMin = Math.min(...rs.map((r) => r.correct.length));
+  for (const k of ks) {
+    if (k > nMin) continue;
+    let p = 0;
+    let m = 0;
+    for (const r of rs) {
+      p += passAtK(r.correct.length, r.correct.filter(Boolean).length, k);
+      m += majAtK(r, k, rounds, seed);
+    }
+    out.pass_at_k[k] = p / rs.length;
+    out.maj_at_k[k] = m / rs.length;
+  }
+  return out;
+}
+
+function groupBy(rs: SampleResult[], key: (r: SampleResult) => string | undefined): Map<string, SampleResult[]> {
+  const m = new Map<string, SampleResult[]>();
+  for (const r of rs) {
+    const k = key(r);
+    if (k === undefined) continue;
+    const g = m.get(k);
+    if (g) g.push(r);
+    else m.set(k, [r]);
+  }
+  return new Map([...m.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })));
+}
+
+export function summarize(rs: SampleResult[], ks: number[], seed = 1): Summary {
+  const by = (f: (r: SampleResult) => string | undefined) =>
+    Object.fromEntries([...groupBy(rs, f)].map(([k, g]) => [k, metrics(g, ks, seed)]));
+  return { ...metrics(rs, ks, seed), by_subject: by((r) => r.subject), by_level: by((r) => r.level) };
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : (100 * x).toFixed(1));
+
+/** A readable table: one row overall, then per subject and per level. */
+export function formatTable(s: Summary, title: string): string {
+  const ks = Object.keys(s.pass_at_k).map(Number);
+  const head = ['', 'n', 'acc', ...ks.flatMap((k) => (k === 1 ? [] : [`maj@${k}`, `pass@${k}`]))];
+  const row = (name: string, m: Metrics) => [name, String(m.questions), pct(m.accuracy), ...ks.flatMap((k) => (k === 1 ? [] : [pct(m.maj_at_k[k]), pct(m.pass_at_k[k])]))];
+  const rows = [row(title, s)];
+  for (const [k, m] of Object.entries(s.by_subject)) rows.push(row(`  ${k}`, m));
+  for (const [k, m] of Object.entries(s.by_level)) rows.push(row(`  level ${k}`, m));
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [fmt(head), ...rows.map(fmt)].join('\n');
+}

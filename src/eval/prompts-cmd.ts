@@ -1,0 +1,43 @@
+// `eval prompts`: the prompts an eval would send, for inspection or for generating with another tool
+// (a local checkpoint via `sample`, a batch API) and grading afterwards with `mathpipe grade`.
+import { JsonlWriter } from '../jsonl/index.js';
+import { PromptBuilder, type ChatTemplate, type Style } from './prompts.js';
+import { loadItems, promptFileFor, type EvalRunOptions } from './run.js';
+
+export interface PromptsOptions {
+  bench?: string;
+  input?: string;
+  questionField: string;
+  answerField: string;
+  split: string;
+  dataDir: string;
+  promptsDir?: string;
+  promptFile?: string;
+  exemplars: 'file' | 'train';
+  shots?: number;
+  seed: number;
+  style: Style;
+  chatTemplate: ChatTemplate;
+  system?: string;
+  limit?: number;
+  output?: string;
+}
+
+export async function writePrompts(o: PromptsOptions): Promise<void> {
+  const ro = o as unknown as EvalRunOptions;
+  const { bench, items: all } = await loadItems(ro);
+  const items = o.limit !== undefined ? all.slice(0, o.limit) : all;
+  const pf = await promptFileFor(ro, bench);
+  const builder = new PromptBuilder({ style: o.style, bench, promptFile: pf.file, drawn: pf.drawn, chatTemplate: o.chatTemplate, system: o.system });
+  const out = JsonlWriter.open(o.output);
+  try {
+    for (const it of items) {
+      const p = builder.build(it);
+      await out.writeJson({ id: it.id, bench: bench.name, prompt: p.prompt, stop: p.stop, extract: p.extract, gold: it.gold, ...(it.subject !== undefined ? { subject: it.subject } : {}), ...(it.level !== undefined ? { level: it.level } : {}) });
+    }
+    await out.close();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,54 @@
+// `eval summarize` and `eval plot`: metrics from per-question JSONL, and the pass@K / maj@K figure.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { DataError, UsageError } from '../cli/errors.js';
+import { info } from '../cli/log.js';
+import { readJsonl, recordWhere, type Json } from '../jsonl/index.js';
+import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.js';
+import { plotSvg, type Series } from './plot.js';
+
+export async function summarizeFiles(paths: string[], ks: number[] | undefined, summaryPath: string | undefined, seed: number): Promise<void> {
+  const rs: SampleResult[] = [];
+  for await (const rec of readJsonl(paths)) {
+    const v = rec.value;
+    const correct = v.correct;
+    const arr = Array.isArray(correct) ? correct : [correct];
+    if (!arr.every((x) => typeof x === 'boolean')) throw new DataError(recordWhere(rec), 'field "correct" must be a bool or an array of bools');
+    const ex = Array.isArray(v.extracted) ? v.extracted : [v.extracted ?? null];
+    const str = (x: Json | undefined) => (typeof x === 'string' || typeof x === 'number' ? String(x) : undefined);
+    rs.push({
+      id: str(v.id) ?? String(rs.length),
+      subject: str(v.subject),
+      level: str(v.level),
+      extracted: arr.map((_, k) => (typeof ex[k] === 'string' ? (ex[k] as string) : null)),
+      correct: arr as boolean[],
+    });
+  }
+  if (!rs.length) throw new UsageError('no records to summarize');
+  const nMin = Math.min(...rs.map((r) => r.correct.length));
+  const kList = ks ?? defaultKs(nMin);
+  const bad = kList.find((k) => k > nMin);
+  if (bad !== undefined) throw new UsageError(`--k ${bad} exceeds the samples per question (${nMin})`);
+  const s = summarize(rs, kList, seed);
+  const json = JSON.stringify(s, null, 2) + '\n';
+  if (summaryPath) writeFileSync(summaryPath, json);
+  else process.stdout.write(json);
+  info(`\n${formatTable(s, 'all')}`);
+}
+
+export async function plotFiles(specs: string[], output: string | undefined, title: string): Promise<void> {
+  const series: Series[] = specs.map((spec) => {
+    const eq = spec.indexOf('=');
+    const [label, path] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [spec.replace(/^.*\//, '').replace(/\.json$/, ''), spec];
+    let v: { pass_at_k?: Record<string, number>; maj_at_k?: Record<string, number>; model?: string };
+    try {
+      v = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new DataError(path, `cannot read summary JSON: ${(e as Error).message}`);
+    }
+    if (!v.pass_at_k || !v.maj_at_k) throw new DataError(path, 'not a summary (no pass_at_k / maj_at_k)');
+    return { label, summary: { pass_at_k: v.pass_at_k, maj_at_k: v.maj_at_k } };
+  });
+  const svg = plotSvg(series, title);
+  if (output && output !== '-') writeFileSync(output, svg);
+  else process.stdout.write(svg);
+}
