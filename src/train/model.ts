@@ -240,15 +240,18 @@ const ceOp = tf.customGrad((...args: unknown[]) => {
   const [logits, targets, weights, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
   const [N, V] = logits.shape;
   const lse = tf.logSumExp(logits, 1);
-  const picked = tf.gather(tf.reshape(logits, [-1]), tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets));
-  save([logits, targets, weights, lse]);
+  const flat = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets);
+  const picked = tf.gather(tf.reshape(logits, [-1]), flat);
+  save([logits, flat, weights, lse]);
   return {
     value: tf.sum(tf.mul(tf.sub(lse, picked), weights)),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [lg, tg, w, l] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-      const probs = tf.exp(tf.sub(lg, tf.reshape(l, [N, 1])));
-      const g = tf.mul(tf.sub(probs, tf.oneHot(tg, V, 1, 0, 'float32')), tf.mul(tf.reshape(w, [N, 1]), dy));
-      return [g, tf.zerosLike(tg), tf.zerosLike(w)];
+      const [lg, fl, w, l] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      const wdy = tf.mul(w, dy);
+      const probs = tf.mul(tf.exp(tf.sub(lg, tf.reshape(l, [N, 1]))), tf.reshape(wdy, [N, 1]));
+      // The one-hot term as a scatter into the flat logits (wasm's OneHot writes float32 output wrongly in 4.22).
+      const hot = tf.reshape(tf.unsortedSegmentSum(wdy, fl, N * V), [N, V]);
+      return [tf.sub(probs, hot), tf.zerosLike(targets), tf.zerosLike(w)];
     },
   };
 });

@@ -1,0 +1,75 @@
+// Our kernel overrides must compute what the stock cpu backend computes.
+import t from 'tap';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { installKernels } from '../../src/train/kernels.js';
+import { Rng } from '../../src/train/rng.js';
+
+const rng = new Rng(7);
+const rand = (n: number) => rng.normalArray(n, 1);
+
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const r = tf.tidy(f);
+  const out = (await r.data()) as Float32Array;
+  r.dispose();
+  return out;
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  return m;
+}
+
+t.before(async () => {
+  tf.enableProdMode();
+  // Reference: the stock cpu kernels (no override installed for cpu yet); then install ours on wasm.
+  await tf.setBackend('wasm');
+  installKernels('wasm');
+});
+
+const cases: [string, number[], number[], boolean, boolean][] = [
+  ['2-D NN (stock path)', [33, 17], [17, 9], false, false],
+  ['2-D NT', [33, 17], [9, 17], false, true],
+  ['2-D TN', [17, 33], [17, 9], true, false],
+  ['2-D TT', [17, 33], [9, 17], true, true],
+  ['batched A, shared B', [3, 5, 17], [17, 9], false, false],
+  ['batched A, shared B, NT', [2, 3, 5, 17], [9, 17], false, true],
+  ['batched both NN', [6, 5, 17], [6, 17, 9], false, false],
+  ['batched both NT (attention scores)', [2, 3, 8, 4], [2, 3, 8, 4], false, true],
+  ['batched both TN (attention grad)', [2, 3, 8, 4], [2, 3, 8, 5], true, false],
+];
+
+for (const [name, as, bs, ta, tb] of cases) {
+  t.test(`wasm BatchMatMul: ${name}`, async (t) => {
+    const a = rand(as.reduce((x, y) => x * y, 1));
+    const b = rand(bs.reduce((x, y) => x * y, 1));
+    const f = () => tf.matMul(tf.tensor(a, as), tf.tensor(b, bs), ta, tb);
+    const ref = await on('cpu', f);
+    const got = await on('wasm', f);
+    t.equal(got.length, ref.length);
+    t.ok(maxRelDiff(got, ref) < 1e-5, `max relative difference ${maxRelDiff(got, ref)}`);
+  });
+}
+
+t.test('UnsortedSegmentSum (gather gradient) on wasm and cpu equals the stock cpu kernel', async (t) => {
+  const V = 11;
+  const D = 5;
+  const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 7) % V);
+  ids[3] = 2;
+  ids[4] = 2;
+  const dy = rand(ids.length * D);
+  const f = () => tf.unsortedSegmentSum(tf.tensor2d(dy, [ids.length, D]), tf.tensor1d(ids, 'int32'), V);
+  const grad = () => tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, tf.tensor1d(ids, 'int32')), tf.tensor2d(dy, [ids.length, D]))))(tf.zeros([V, D]));
+  const ref = await on('cpu', f);
+  const refGrad = await on('cpu', grad);
+  t.same(Array.from(refGrad), Array.from(ref), 'gather gradient is the segment sum');
+  const wasm = await on('wasm', f);
+  t.ok(maxRelDiff(wasm, ref) < 1e-6, 'wasm scatter-add');
+  t.ok(maxRelDiff(await on('wasm', grad), ref) < 1e-6, 'wasm gather gradient');
+  installKernels('cpu');
+  t.ok(maxRelDiff(await on('cpu', f), ref) < 1e-6, 'cpu scatter-add override');
+  t.ok(maxRelDiff(await on('cpu', grad), ref) < 1e-6, 'cpu gather gradient with the override');
+});
