@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { output, skipInvalid, inputs, inputList } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { trainCommand } from './train-command.js';
+import { mixCommand } from './mix-command.js';
+import { inspectCommand } from './inspect-command.js';
 
 const TOKENIZER_HELP =
   'Built-in tiktoken encoding (cl100k_base, o200k_base, p50k_base, p50k_edit, r50k_base, gpt2) or a tokenizer directory from `tokenize train` or a checkpoint';
@@ -69,6 +71,8 @@ const command: CommandModule = {
     y
       .command(encodeCommand)
       .command(trainCommand)
+      .command(mixCommand)
+      .command(inspectCommand)
       .epilogue('Verbs: (none) encode, train, mix, inspect. See man mathpipe-tokenize.'),
   handler: () => {},
 };

@@ -9,7 +9,7 @@ import { loadTokenizer } from '../tokenizer/index.js';
 import { lineChunks } from './chunks.js';
 import { encodeInOrder } from './pool.js';
 import type { EncodeSettings } from './encode-chunk.js';
-import { writeMeta } from './meta.js';
+import { writeMeta, tokenizerFields } from './meta.js';
 
 export interface EncodeArgs {
   inputs: string[];
@@ -75,7 +75,7 @@ export async function run(a: EncodeArgs): Promise<void> {
   } finally {
     progress.stop();
   }
-  if (ds) writeMeta(prefix!, { tokenizer: tok, dtype, documents: counts.records, tokens: counts.tokens, eos: a.eos, bos: a.bos, sources: a.inputs });
+  if (ds) writeMeta(prefix!, { ...tokenizerFields(tok), dtype, documents: counts.records, tokens: counts.tokens, eos_appended: a.eos, bos_prepended: a.bos, sources: a.inputs });
   if (counts.skipped) warn(`skipped ${counts.skipped} invalid record${counts.skipped === 1 ? '' : 's'} (--skip-invalid)`);
   const s = (performance.now() - t0) / 1000;
   const dest = ds ? `${prefix}.bin/.idx (${dtype})` : (a.output ?? 'stdout');

@@ -28,26 +28,14 @@ export function metaPath(prefix: string): string {
   return `${prefix}.meta.json`;
 }
 
-export function writeMeta(
-  prefix: string,
-  m: { tokenizer: Tokenizer; dtype: TokenDType; documents: number; tokens: number; eos: boolean; bos: boolean; sources: string[]; mixture?: unknown },
-): void {
-  const meta: DatasetMeta = {
-    format: 'mathpipe-dataset',
-    version: 1,
-    tokenizer: m.tokenizer.spec,
-    tokenizer_name: m.tokenizer.name,
-    vocab_size: m.tokenizer.vocabSize,
-    eos_id: m.tokenizer.eos,
-    bos_id: m.tokenizer.bos,
-    dtype: m.dtype,
-    documents: m.documents,
-    tokens: m.tokens,
-    eos_appended: m.eos,
-    bos_prepended: m.bos,
-    sources: m.sources,
-    ...(m.mixture !== undefined ? { mixture: m.mixture } : {}),
-  };
+export type TokenizerFields = Pick<DatasetMeta, 'tokenizer' | 'tokenizer_name' | 'vocab_size' | 'eos_id' | 'bos_id'>;
+
+export function tokenizerFields(tok: Tokenizer): TokenizerFields {
+  return { tokenizer: tok.spec, tokenizer_name: tok.name, vocab_size: tok.vocabSize, eos_id: tok.eos, bos_id: tok.bos };
+}
+
+export function writeMeta(prefix: string, m: Omit<DatasetMeta, 'format' | 'version'>): void {
+  const meta: DatasetMeta = { format: 'mathpipe-dataset', version: 1, ...m };
   const tmp = `${metaPath(prefix)}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
   renameSync(tmp, metaPath(prefix));
