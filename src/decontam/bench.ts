@@ -135,7 +135,7 @@ export async function buildIndex(args: string[], n: number, opts: BenchOptions =
     names.add(name);
     const bench = index.benchmarks.length;
     const used = new Set<string>();
-    index.benchmarks.push({ name, file: path, fields: [], items: 0, texts: 0, short: 0, tooShort: 0, grams: 0 });
+    index.benchmarks.push({ name, file: path, fields: [], items: 0, texts: 0, short: 0, tooShort: 0, indistinct: 0, grams: 0 });
     for (const { value, where, line } of await readItems(path)) {
       const fields = opts.fields ?? defaultFields(value);
       const id = itemId(value, line, opts.idField);

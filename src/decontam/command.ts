@@ -8,7 +8,7 @@ const benchOptions = {
     type: 'string',
     array: true,
     requiresArg: true,
-    describe: 'Benchmark JSONL (or JSON array) files to index; NAME=FILE names the benchmark in reports',
+    describe: 'Benchmark JSONL (or JSON array) files to index; NAME=FILE names the benchmark in reports. Takes all following words: end the list with --',
   },
   n: {
     type: 'number',
@@ -89,8 +89,9 @@ const command: CommandModule<object, Args> = {
           ...skipInvalid,
         }),
     )
-      .example('$0 decontam --bench gsm8k/test.jsonl math/test.jsonl -- web.jsonl.gz > clean.jsonl', 'Drop web documents that contain GSM8K or MATH text')
+      .example('$0 decontam web.jsonl.gz --bench gsm8k/test.jsonl math/test.jsonl > clean.jsonl', 'Drop web documents that contain GSM8K or MATH text')
       .example('$0 decontam --index bench.idx --removed removed.jsonl --report report.json shard.jsonl -o clean.jsonl', 'Use a prebuilt index, keep evidence and a JSON report')
+      .example('$0 decontam --bench a.jsonl b.jsonl -- web.jsonl', '--bench takes every following word: end it with -- or put inputs first')
       .example('$0 decontam --bench math=math/test.jsonl --mode segment < docs.jsonl', 'Cut only the contaminated paragraphs')
       .epilogue('Words: NFKC, lowercase, punctuation and LaTeX commands removed, CJK characters one word each. See man mathpipe-decontam.') as Argv<Args>,
   handler: async (a) => {

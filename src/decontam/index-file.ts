@@ -12,9 +12,14 @@
 //   32      4     keys in the short-text table
 //   36      4     short-text length mask (bit k: a short text of k words exists)
 //   40      4     metadata length M in bytes
-//   44      4     CRC-32 of every byte after the 48-byte header
-//   48      M     metadata: UTF-8 JSON {benchmarks: [...], texts: [[bench, item, field], ...]}, padded with
+//   44      4     CRC-32 of every byte after the 64-byte header
+//   48      4     log2 bits of the word-pair bitset (V)
+//   52      4     log2 bits of the short-text vocabulary and first-word bitsets (W)
+//   56      8     reserved, zero
+//   64      M     metadata: UTF-8 JSON {benchmarks: [...], texts: [[bench, item, field], ...]}, padded with
 //                 spaces to a multiple of 8
+//   ...           bitsets as u32 words (bit h = word (pair) hash h is present): adjacent word pairs of
+//                 n-gram texts (2^V bits), short-text words (2^W bits), short-text first words (2^W bits)
 //   ...           n-gram table: keysA u32[2^G], keysB u32[2^G], values i32[2^G] (-1 = empty slot;
 //                 otherwise an index into metadata.texts)
 //   ...           short-text table: the same three arrays with 2^S slots
@@ -25,20 +30,21 @@ import { crc32 } from 'node:zlib';
 import { DataError, IoError } from '../cli/errors.js';
 import { trackTemp, untrackTemp } from '../cli/cleanup.js';
 import { GramTable } from './table.js';
-import { NgramIndex, MAX_N, MIN_WORDS, type BenchInfo } from './ngram-index.js';
+import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, PAIR_BITS, type BenchInfo } from './ngram-index.js';
 import { NORMALIZER_VERSION } from './words.js';
 
 export const MAGIC = 'MPDCIDX\0';
 export const FORMAT_VERSION = 1;
-const HEADER = 48;
+const HEADER = 64;
 
 interface Meta {
   benchmarks: BenchInfo[];
   texts: [number, string, string][];
 }
 
+const view = (a: Uint32Array | Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
 function tableBytes(t: GramTable): Buffer[] {
-  const view = (a: Uint32Array | Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   return [view(t.keysA), view(t.keysB), view(t.vals)];
 }
 
@@ -50,7 +56,14 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
   let metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
   const pad = (8 - (metaBuf.length % 8)) % 8;
   if (pad) metaBuf = Buffer.concat([metaBuf, Buffer.alloc(pad, 0x20)]);
-  const body = [metaBuf, ...tableBytes(index.grams), ...tableBytes(index.short)];
+  const body = [
+    metaBuf,
+    view(index.pairs),
+    view(index.shortVocab),
+    view(index.shortFirst),
+    ...tableBytes(index.grams),
+    ...tableBytes(index.short),
+  ];
   let crc = 0;
   for (const b of body) crc = crc32(b, crc);
   const h = Buffer.alloc(HEADER);
@@ -66,6 +79,8 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
     index.shortLengths >>> 0,
     metaBuf.length,
     crc >>> 0,
+    PAIR_BITS,
+    SHORT_VOCAB_BITS,
   ];
   fields.forEach((v, i) => h.writeUInt32LE(v, 8 + 4 * i));
   return [h, ...body];
@@ -123,14 +138,14 @@ export function parseIndex(buf: Buffer, path: string): NgramIndex {
   const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
   const u = (i: number) => buf.readUInt32LE(8 + 4 * i);
-  const [version, normalizer, n, gBits, gSize, sBits, sSize, lengths, metaLen, crc] = Array.from({ length: 10 }, (_, i) => u(i));
+  const [version, normalizer, n, gBits, gSize, sBits, sSize, lengths, metaLen, crc, vBits, wBits] = Array.from({ length: 12 }, (_, i) => u(i));
   if (version !== FORMAT_VERSION) throw bad(`format version ${version}, this mathpipe reads ${FORMAT_VERSION}`);
   if (normalizer !== NORMALIZER_VERSION)
     throw bad(`built with word normaliser v${normalizer}, this mathpipe uses v${NORMALIZER_VERSION}: rebuild it`);
-  if (n < MIN_WORDS || n > MAX_N || gBits > 30 || sBits > 30) throw bad('corrupt header');
+  if (n < MIN_WORDS || n > MAX_N || gBits > 30 || sBits > 30 || vBits !== PAIR_BITS || wBits !== SHORT_VOCAB_BITS) throw bad('corrupt header');
   const gSlots = 2 ** gBits;
   const sSlots = 2 ** sBits;
-  const expected = HEADER + metaLen + 12 * gSlots + 12 * sSlots;
+  const expected = HEADER + metaLen + 2 ** vBits / 8 + 2 ** wBits / 4 + 12 * gSlots + 12 * sSlots;
   if (metaLen % 8 || buf.length !== expected) throw bad(`size ${buf.length} bytes, header says ${expected} (truncated?)`);
   if (crc32(buf.subarray(HEADER)) >>> 0 !== crc) throw bad('checksum mismatch (corrupt file)');
   let meta: Meta;
@@ -148,9 +163,12 @@ export function parseIndex(buf: Buffer, path: string): NgramIndex {
   };
   const table = (slots: number, size: number) =>
     new GramTable(0, { keysA: take(Uint32Array, slots), keysB: take(Uint32Array, slots), vals: take(Int32Array, slots), size });
+  const pairs = take(Uint32Array, 2 ** vBits / 32);
+  const shortVocab = take(Uint32Array, 2 ** wBits / 32);
+  const shortFirst = take(Uint32Array, 2 ** wBits / 32);
   const grams = table(gSlots, gSize);
   const short = table(sSlots, sSize);
-  const index = new NgramIndex(n, { grams, short, shortLengths: lengths });
+  const index = new NgramIndex(n, { grams, short, shortLengths: lengths, pairs, shortVocab, shortFirst });
   index.benchmarks = meta.benchmarks;
   for (const [b, item, field] of meta.texts) {
     index.textBench.push(b);

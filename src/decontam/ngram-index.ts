@@ -5,6 +5,16 @@
 // An n-gram key is a polynomial hash (mod 2^32, two independent lanes = 64 bits) over the words'
 // hashes, computed from prefix sums so every window costs two multiplications per lane. With ~5M
 // benchmark n-grams and 10^8 corpus windows the chance of any false match is about 3e-5.
+//
+// Speed: most corpus windows cannot match, and small bitsets (which stay in cache, unlike the 100 MB
+// table) prove it cheaply. A window can only be a benchmark n-gram if each of its n-1 adjacent word
+// pairs occurs in the benchmarks: one bit test per corpus word against a 1 MB set of benchmark word
+// pairs gives, for every position, how long such a run lasts, and only runs of n-1 pairs reach the
+// table. Short texts are screened the same way with their own word set and set of first words.
+//
+// Texts made only of numbers and one-letter variables ("1 2 x", "x^2 + 2x + 1") say nothing about
+// contamination and occur on every math page: short texts and n-grams with no word of two or more
+// letters (or a CJK character) are not indexed.
 import { GramTable } from './table.js';
 import type { Words } from './words.js';
 
@@ -34,7 +44,22 @@ export interface BenchInfo {
   texts: number;
   short: number;
   tooShort: number;
+  /** Short texts of numbers and one-letter variables only, not indexed. */
+  indistinct: number;
   grams: number;
+}
+
+export const PAIR_BITS = 23;
+export const SHORT_VOCAB_BITS = 16;
+const DISTINCT = /\p{L}[^]*\p{L}|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]/u;
+
+/** Bit number (top PAIR_BITS bits) of the adjacent word pair (x, y). */
+function pairHash(xB: number, yA: number): number {
+  return (xB + Math.imul(yA, 0x85ebca6b)) >>> (32 - PAIR_BITS);
+}
+
+function setBit(bits: Uint32Array, h: number): void {
+  bits[h >>> 5] |= 1 << (h & 31);
 }
 
 /** Where a matching n-gram came from. */
@@ -61,16 +86,25 @@ export class NgramIndex {
   textBench: number[] = [];
   textItem: string[] = [];
   textField: string[] = [];
+  /** Bitsets: adjacent word pairs of n-gram texts; words of short texts; first words of short texts. */
+  pairs: Uint32Array;
+  shortVocab: Uint32Array;
+  shortFirst: Uint32Array;
   private lengths: number[] = [];
   private preA = new Uint32Array(1024);
   private preB = new Uint32Array(1024);
+  private aheadG = new Int32Array(1024);
+  private aheadS = new Int32Array(1024);
 
   constructor(
     readonly n: number,
-    tables?: { grams: GramTable; short: GramTable; shortLengths: number },
+    tables?: { grams: GramTable; short: GramTable; shortLengths: number; pairs: Uint32Array; shortVocab: Uint32Array; shortFirst: Uint32Array },
   ) {
     this.grams = tables?.grams ?? new GramTable(16);
     this.short = tables?.short ?? new GramTable(8);
+    this.pairs = tables?.pairs ?? new Uint32Array((1 << PAIR_BITS) / 32);
+    this.shortVocab = tables?.shortVocab ?? new Uint32Array((1 << SHORT_VOCAB_BITS) / 32);
+    this.shortFirst = tables?.shortFirst ?? new Uint32Array((1 << SHORT_VOCAB_BITS) / 32);
     if (tables) this.setShortLengths(tables.shortLengths);
   }
 
@@ -83,31 +117,43 @@ export class NgramIndex {
   }
 
   /** Add one benchmark text (already split into words) for benchmark number `bench`. */
-  add(w: Words, bench: number, item: string, field: string): 'grams' | 'short' | 'too-short' {
+  add(w: Words, bench: number, item: string, field: string): 'grams' | 'short' | 'too-short' | 'indistinct' {
     const info = this.benchmarks[bench];
-    if (w.count < MIN_WORDS) {
+    const count = w.count;
+    if (count < MIN_WORDS) {
       info.tooShort++;
       return 'too-short';
+    }
+    // distinctBefore[i]: words of two or more letters among the first i words.
+    const distinctBefore = new Int32Array(count + 1);
+    for (let i = 0; i < count; i++) distinctBefore[i + 1] = distinctBefore[i] + (DISTINCT.test(w.text.slice(w.start[i], w.end[i])) ? 1 : 0);
+    if (count < this.n && distinctBefore[count] === 0) {
+      info.indistinct++;
+      return 'indistinct';
     }
     const id = this.textBench.length;
     this.textBench.push(bench);
     this.textItem.push(item);
     this.textField.push(field);
-    this.prefix(w, 0, w.count);
+    this.prefix(w, 0, count);
     const { preA, preB } = this;
-    if (w.count < this.n) {
-      const k = w.count;
+    if (count < this.n) {
+      const k = count;
       const a = (preA[k] - Math.imul(preA[0], powA[k])) ^ saltA[k];
       const b = (preB[k] - Math.imul(preB[0], powB[k])) ^ saltB[k];
       this.short.add(a >>> 0, b >>> 0, id);
       this.setShortLengths(this.shortLengths | (1 << k));
+      for (let i = 0; i < k; i++) setBit(this.shortVocab, w.hashB[i] >>> (32 - SHORT_VOCAB_BITS));
+      setBit(this.shortFirst, w.hashB[0] >>> (32 - SHORT_VOCAB_BITS));
       info.short++;
       return 'short';
     }
     const n = this.n;
     const pa = powA[n];
     const pb = powB[n];
-    for (let i = 0; i + n <= w.count; i++) {
+    for (let i = 0; i + 1 < count; i++) setBit(this.pairs, pairHash(w.hashB[i], w.hashA[i + 1]));
+    for (let i = 0; i + n <= count; i++) {
+      if (distinctBefore[i + n] === distinctBefore[i]) continue;
       const a = (preA[i + n] - Math.imul(preA[i], pa)) >>> 0;
       const b = (preB[i + n] - Math.imul(preB[i], pb)) >>> 0;
       if (this.grams.add(a, b, id)) info.grams++;
@@ -120,21 +166,44 @@ export class NgramIndex {
   firstHit(w: Words, lo = 0, hi = w.count): Hit | null {
     const m = hi - lo;
     if (m < MIN_WORDS) return null;
+    if (this.aheadG.length < m + 1) {
+      this.aheadG = new Int32Array(2 * m + 2);
+      this.aheadS = new Int32Array(2 * m + 2);
+    }
+    // aheadG[i]: adjacent pairs from word i on that are all benchmark pairs (a window of n words
+    // needs n-1); aheadS[i]: words from i on that are all short-text words.
+    const { aheadG, aheadS, pairs, shortVocab, shortFirst } = this;
+    const { hashA, hashB } = w;
+    aheadG[m - 1] = 0;
+    const last = hashB[hi - 1] >>> (32 - SHORT_VOCAB_BITS);
+    aheadS[m - 1] = (shortVocab[last >>> 5] >>> (last & 31)) & 1;
+    for (let i = m - 2; i >= 0; i--) {
+      const h = hashB[lo + i];
+      const g = (h + Math.imul(hashA[lo + i + 1], 0x85ebca6b)) >>> (32 - PAIR_BITS);
+      aheadG[i] = (pairs[g >>> 5] >>> (g & 31)) & 1 ? aheadG[i + 1] + 1 : 0;
+      const s = h >>> (32 - SHORT_VOCAB_BITS);
+      aheadS[i] = (shortVocab[s >>> 5] >>> (s & 31)) & 1 ? aheadS[i + 1] + 1 : 0;
+    }
     this.prefix(w, lo, hi);
     const { preA, preB, n, lengths } = this;
     const pa = powA[n];
     const pb = powB[n];
     const grams = this.grams;
     const nl = lengths.length;
+    const minShort = nl ? lengths[0] : m + 1;
     for (let i = 0; i < m; i++) {
-      if (i + n <= m) {
+      if (aheadG[i] >= n - 1) {
         const a = (preA[i + n] - Math.imul(preA[i], pa)) >>> 0;
         const v = grams.get(a, (preB[i + n] - Math.imul(preB[i], pb)) >>> 0);
         if (v !== -1) return { text: v, word: lo + i, words: n };
       }
+      const run = aheadS[i];
+      if (run < minShort) continue;
+      const s = hashB[lo + i] >>> (32 - SHORT_VOCAB_BITS);
+      if (!((shortFirst[s >>> 5] >>> (s & 31)) & 1)) continue;
       for (let j = 0; j < nl; j++) {
         const k = lengths[j];
-        if (i + k > m) break;
+        if (k > run) break;
         const a = ((preA[i + k] - Math.imul(preA[i], powA[k])) ^ saltA[k]) >>> 0;
         const b = ((preB[i + k] - Math.imul(preB[i], powB[k])) ^ saltB[k]) >>> 0;
         const v = this.short.get(a, b);

@@ -67,7 +67,7 @@ export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n'
 function describe(index: NgramIndex, w: Words, hit: Hit) {
   const words: string[] = [];
   for (let i = hit.word; i < hit.word + hit.words; i++) words.push(w.text.slice(w.start[i], w.end[i]));
-  return { ngram: words.join(' ').replace(/['’ʼ]/g, ''), ...index.source(hit.text) };
+  return { ngram: words.join(' ').replace(/['’ʼ]/g, '').toLowerCase(), ...index.source(hit.text) };
 }
 
 export async function runDecontam(o: DecontamOptions): Promise<Report> {

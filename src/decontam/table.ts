@@ -3,7 +3,9 @@
 // a slot, nothing for the garbage collector to walk, and the arrays can be written to and read from
 // an index file as they are. Value -1 marks an empty slot.
 
-const MAX_LOAD = 0.5; // most lookups are misses; a half-empty table ends them at the first probe
+// Lookups are screened by the word-pair filter first (ngram-index.ts), so a fuller table costs little
+// time and saves memory and index-file size.
+const MAX_LOAD = 0.7;
 
 export class GramTable {
   keysA: Uint32Array;

@@ -18,6 +18,7 @@ const SEP = 1;
 const WORD = 2;
 const SINGLE = 3;
 const JOIN = 4;
+const BACKSLASH = 5;
 
 const classes = new Uint8Array(65536); // 0 = not yet classified
 const astral = new Map<number, number>();
@@ -33,6 +34,7 @@ function classifyCodePoint(cp: number): number {
 }
 
 for (let c = 0; c < 128; c++) classes[c] = classifyCodePoint(c);
+classes[0x5c] = BACKSLASH;
 
 function classOf(c: number): number {
   let k = classes[c];
@@ -51,7 +53,7 @@ export class Words {
   count = 0;
   hashA = new Uint32Array(1024);
   hashB = new Uint32Array(1024);
-  /** Span of each word in `text` (the normalised text). */
+  /** Span of each word in `text` (the normalised text; ASCII text keeps its case, see normalizeText). */
   start = new Int32Array(1024);
   end = new Int32Array(1024);
   text = '';
@@ -68,9 +70,12 @@ export class Words {
 
 const nonAscii = /[^\u0000-\u007f]/; // eslint-disable-line no-control-regex
 
-/** NFKC + lowercase; ASCII text skips the (comparatively slow) normalisation call. */
+/**
+ * NFKC + lowercase for text with non-ASCII characters. ASCII text is returned as it is: splitWords
+ * lowercases its letters while hashing, which saves copying every document.
+ */
 export function normalizeText(text: string): string {
-  return (nonAscii.test(text) ? text.normalize('NFKC') : text).toLowerCase();
+  return nonAscii.test(text) ? text.normalize('NFKC').toLowerCase() : text;
 }
 
 // Murmur3's finaliser: spreads the per-character FNV state over all 32 bits.
@@ -86,71 +91,101 @@ function fmix(h: number): number {
 export function splitWords(text: string, out: Words): Words {
   const s = normalizeText(text);
   out.text = s;
+  const len = s.length;
+  // Every corpus byte goes through this loop: arrays live in locals, letters take the first branch,
+  // and the word-closing code is written out where it is needed rather than called.
+  let { hashA, hashB, start, end } = out;
+  let cap = hashA.length;
   let n = 0;
-  let inWord = false;
+  let from = -1; // start of the open word, or -1
   let a = 0;
   let b = 0;
-  const len = s.length;
-  // The word-closing code is written out four times on purpose: a closure over these counters would
-  // move them off the stack and slow the loop that every corpus byte goes through.
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
-    let cp = c;
-    let width = 1;
-    let k: number;
-    if (c < 0xd800 || c > 0xdbff || i + 1 >= len) k = c < 128 ? classes[c] : classOf(c);
-    else {
-      cp = s.codePointAt(i)!;
-      width = 2;
-      k = astralClass(cp);
-    }
-    if (c === 0x5c) {
-      if (inWord) {
-        out.hashA[n] = fmix(a);
-        out.hashB[n] = fmix(b ^ 0x9e3779b9);
-        out.end[n++] = i;
-        inWord = false;
-      }
-      let j = i + 1;
-      while (j < len && s.charCodeAt(j) >= 0x61 && s.charCodeAt(j) <= 0x7a) j++;
-      i = j - 1;
-      continue;
-    }
-    if (k === WORD || k === SINGLE) {
-      if (inWord && k === SINGLE) {
-        out.hashA[n] = fmix(a);
-        out.hashB[n] = fmix(b ^ 0x9e3779b9);
-        out.end[n++] = i;
-        inWord = false;
-      }
-      if (!inWord) {
-        if (n >= out.hashA.length) out.grow();
-        out.start[n] = i;
+    let k = c < 128 ? classes[c] : 0;
+    if (k === WORD) {
+      if (from < 0) {
+        from = i;
         a = 0x811c9dc5;
         b = 0x3c6ef372;
-        inWord = true;
+      }
+      // ASCII letters and digits all have bit 0x20 set once lowercased.
+      a = Math.imul(a ^ (c | 0x20), 0x01000193);
+      b = Math.imul(b ^ (c | 0x20), 0x5bd1e995);
+      continue;
+    }
+    if (k === SEP) {
+      if (from >= 0) {
+        if (n >= cap) {
+          out.grow();
+          ({ hashA, hashB, start, end } = out);
+          cap = hashA.length;
+        }
+        hashA[n] = fmix(a);
+        hashB[n] = fmix(b ^ 0x9e3779b9);
+        start[n] = from;
+        end[n++] = i;
+        from = -1;
+      }
+      continue;
+    }
+    let cp = c;
+    let width = 1;
+    if (k === 0) {
+      if (c < 0xd800 || c > 0xdbff || i + 1 >= len) k = classOf(c);
+      else {
+        cp = s.codePointAt(i)!;
+        width = 2;
+        k = astralClass(cp);
+      }
+    }
+    if (k === JOIN) continue;
+    if (from >= 0 && k !== WORD) {
+      if (n >= cap) {
+        out.grow();
+        ({ hashA, hashB, start, end } = out);
+        cap = hashA.length;
+      }
+      hashA[n] = fmix(a);
+      hashB[n] = fmix(b ^ 0x9e3779b9);
+      start[n] = from;
+      end[n++] = i;
+      from = -1;
+    }
+    if (k === WORD) {
+      // A non-ASCII letter, digit or mark.
+      if (from < 0) {
+        from = i;
+        a = 0x811c9dc5;
+        b = 0x3c6ef372;
       }
       a = Math.imul(a ^ cp, 0x01000193);
-      b = Math.imul(b ^ cp, 0x5bd1e995) ^ (b >>> 13);
-      if (k === SINGLE) {
-        out.hashA[n] = fmix(a);
-        out.hashB[n] = fmix(b ^ 0x9e3779b9);
-        out.end[n++] = i + width;
-        inWord = false;
+      b = Math.imul(b ^ cp, 0x5bd1e995);
+    } else if (k === SINGLE) {
+      if (n >= cap) {
+        out.grow();
+        ({ hashA, hashB, start, end } = out);
+        cap = hashA.length;
       }
-    } else if (k === SEP && inWord) {
-      out.hashA[n] = fmix(a);
-      out.hashB[n] = fmix(b ^ 0x9e3779b9);
-      out.end[n++] = i;
-      inWord = false;
+      hashA[n] = fmix(Math.imul(0x811c9dc5 ^ cp, 0x01000193));
+      hashB[n] = fmix(Math.imul(0x3c6ef372 ^ cp, 0x5bd1e995) ^ 0x9e3779b9);
+      start[n] = i;
+      end[n++] = i + width;
+    } else if (k === BACKSLASH) {
+      // A LaTeX control word: skip its letters.
+      while (i + 1 < len && s.charCodeAt(i + 1) >= 0x61 && s.charCodeAt(i + 1) <= 0x7a) i++;
     }
-    // JOIN (apostrophe): neither ends nor extends the word.
     i += width - 1;
   }
-  if (inWord) {
-    out.hashA[n] = fmix(a);
-    out.hashB[n] = fmix(b ^ 0x9e3779b9);
-    out.end[n++] = len;
+  if (from >= 0) {
+    if (n >= cap) {
+      out.grow();
+      ({ hashA, hashB, start, end } = out);
+    }
+    hashA[n] = fmix(a);
+    hashB[n] = fmix(b ^ 0x9e3779b9);
+    start[n] = from;
+    end[n++] = len;
   }
   out.count = n;
   return out;
@@ -159,6 +194,6 @@ export function splitWords(text: string, out: Words): Words {
 /** The normalised words themselves (tests, debugging, `--removed` output). */
 export function wordStrings(w: Words): string[] {
   const r: string[] = [];
-  for (let i = 0; i < w.count; i++) r.push(w.text.slice(w.start[i], w.end[i]).replace(/['’ʼ]/g, ''));
+  for (let i = 0; i < w.count; i++) r.push(w.text.slice(w.start[i], w.end[i]).replace(/['’ʼ]/g, '').toLowerCase());
   return r;
 }
