@@ -1,18 +1,10 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SAMPLES } from './samples.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { loadTokenizer, MATH_PATTERN, compilePattern, preTokens, BUILTIN_ENCODINGS } from '../../src/tokenizer/index.js';
 
-export const SAMPLES = [
-  'plain ASCII text, with punctuation!',
-  'unicode: héllo wörld, 日本語のテキスト, Ελληνικά, עברית, emoji 🙂👍🏽 and a ZWJ family 👨‍👩‍👧',
-  'LaTeX: $\\frac{a}{b} + \\sqrt{x^2 + y^2} = \\int_0^\\infty e^{-t}\\,dt$ \\\\ \\{1,2\\}',
-  'code:\n\tdef f(x):\n\t    return x ** 2  # square\n\n\nif __name__ == "__main__":\r\n    print(f(12345))\n',
-  '   leading and trailing spaces   ',
-  'special text <|endoftext|> is ordinary text by default',
-  '',
-];
 
 t.test('decode(encode(x)) == x for every built-in encoding', async (t) => {
   for (const name of BUILTIN_ENCODINGS) {
