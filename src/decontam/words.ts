@@ -4,8 +4,9 @@
 //   - A word is a run of letters, digits and combining marks. Everything else (punctuation, symbols,
 //     LaTeX backslashes and braces, whitespace) separates words, so "x^2+x-6" and "x^2 + x - 6" agree.
 //   - Apostrophes (' ’ ʼ) are dropped inside words, so "Janet's" and "Janets" agree.
-//   - LaTeX control words (a backslash and letters: \frac, \dfrac, \left, \cdot) are dropped: they are
-//     markup, written differently for the same formula, and "\frac{1}{2}" must not count as three words.
+//   - LaTeX control words (a backslash and letters: \frac, \dfrac, \left, \cdot) and environment names
+//     (\begin{pmatrix}) are dropped: they are markup, written differently for the same formula, and
+//     "\frac{1}{2}" must not count as three words.
 //   - Digits stay themselves: "16 eggs" and "17 eggs" differ (math benchmarks differ mainly in numbers).
 //   - Han, Hiragana, Katakana and Bopomofo characters are one word each: those scripts do not put
 //     spaces between words, and a character is the unit n-gram decontamination uses for them.
@@ -76,6 +77,11 @@ const nonAscii = /[^\u0000-\u007f]/; // eslint-disable-line no-control-regex
  */
 export function normalizeText(text: string): string {
   return nonAscii.test(text) ? text.normalize('NFKC').toLowerCase() : text;
+}
+
+function isAsciiLetter(c: number): boolean {
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x7a;
 }
 
 // Murmur3's finaliser: spreads the per-character FNV state over all 32 bits.
@@ -172,8 +178,18 @@ export function splitWords(text: string, out: Words): Words {
       start[n] = i;
       end[n++] = i + width;
     } else if (k === BACKSLASH) {
-      // A LaTeX control word: skip its letters.
-      while (i + 1 < len && s.charCodeAt(i + 1) >= 0x61 && s.charCodeAt(i + 1) <= 0x7a) i++;
+      // A LaTeX control word: skip its letters (either case: ASCII text is not lowercased).
+      const cw = i + 1;
+      while (i + 1 < len && isAsciiLetter(s.charCodeAt(i + 1))) i++;
+      // \begin{pmatrix} / \end{pmatrix}: the environment name is markup too.
+      const l = i + 1 - cw;
+      const name = l === 5 || l === 3 ? s.slice(cw, cw + l).toLowerCase() : '';
+      if (name === 'begin' || name === 'end') {
+        if (s.charCodeAt(i + 1) === 0x7b) {
+          const close = s.indexOf('}', i + 2);
+          if (close > 0 && close - i < 32) i = close;
+        }
+      }
     }
     i += width - 1;
   }

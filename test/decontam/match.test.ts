@@ -1,0 +1,147 @@
+// The matching rule on real benchmarks (../shared when present) and always on synthetic fixtures.
+import t, { type Test } from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildIndex } from '../../src/decontam/bench.js';
+import { Words, splitWords, wordStrings } from '../../src/decontam/words.js';
+import type { NgramIndex } from '../../src/decontam/ngram-index.js';
+import { readAllJsonl } from '../../src/jsonl/index.js';
+import { benchItems, perturb } from '../../fixtures/decontam/gen.js';
+import { sharedData } from '../helpers.js';
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WEB = [
+  'Welcome to our community forum. Please read the rules before posting and be kind to other members.',
+  'Shipping is free on orders over fifty dollars, and returns are accepted within thirty days of delivery.',
+  'The weather this weekend looks sunny with a light breeze, perfect for a walk in the park.',
+];
+
+const w = new Words();
+const hit = (index: NgramIndex, text: string) => index.firstHit(splitWords(text, w));
+
+/** Plant perturbed copies of `texts` inside unrelated web text and check every one is caught. */
+function checkPlanted(t: Test, index: NgramIndex, texts: string[], seed: number): void {
+  const rnd = mulberry32(seed);
+  let caught = 0;
+  const missed: string[] = [];
+  for (const q of texts) {
+    const doc = `${WEB[0]}\n\n${perturb(q, rnd)}\n\n${WEB[1]}`;
+    if (hit(index, doc)) caught++;
+    else missed.push(q);
+  }
+  t.same(missed, [], `all ${texts.length} planted texts caught`);
+  t.equal(caught, texts.length);
+  for (const d of WEB) t.equal(hit(index, d), null, 'unrelated web text is kept');
+}
+
+function sample<T>(xs: T[], k: number, seed: number): T[] {
+  const rnd = mulberry32(seed);
+  return Array.from({ length: k }, () => xs[Math.floor(rnd() * xs.length)]);
+}
+
+t.test('synthetic benchmark: planted questions caught, answers alone never', async (t) => {
+  const dir = t.testdir();
+  const items = benchItems(100, 7);
+  const file = join(dir, 'arith.jsonl');
+  writeFileSync(file, items.map((x) => JSON.stringify(x)).join('\n') + '\n');
+  const index = await buildIndex([file], 10);
+  checkPlanted(t, index, sample(items, 40, 1).map((x) => x.question), 11);
+  for (const x of items.slice(0, 30)) t.equal(hit(index, `Answer: ${x.answer.split('#### ')[1]}`), null);
+  t.equal(hit(index, 'the answer is \\frac{1}{2} or 72'), null);
+});
+
+const NO_SHARED = !sharedData('benchmarks') && '../shared/data not present';
+
+t.test('GSM8K test questions planted in web text are caught', { skip: NO_SHARED }, async (t) => {
+  const f = sharedData('benchmarks/gsm8k/test.jsonl')!;
+  const index = await buildIndex([f], 10);
+  const qs = (await readAllJsonl([f])).map((r) => r.value.question as string);
+  checkPlanted(t, index, sample(qs, 150, 2), 12);
+  const src = index.source(hit(index, `xx ${qs[0].toUpperCase()} yy`)!.text);
+  t.same(src, { benchmark: 'gsm8k/test', item: 'line 1', field: 'question' });
+});
+
+t.test('MATH test problems and solutions planted in web text are caught', { skip: NO_SHARED }, async (t) => {
+  const f = sharedData('benchmarks/math/test.jsonl')!;
+  const index = await buildIndex([f], 10);
+  const recs = await readAllJsonl([f]);
+  // Problems of at least 3 distinct words; shorter ones are below the rule's floor by design.
+  const long = recs.filter((r) => wordStrings(splitWords(r.value.problem as string, w)).length >= 10);
+  checkPlanted(t, index, sample(long, 150, 3).map((r) => r.value.problem as string), 13);
+  checkPlanted(t, index, sample(recs, 50, 4).map((r) => r.value.solution as string), 14);
+  const r = recs[0];
+  t.same(index.source(hit(index, r.value.problem as string)!.text), { benchmark: 'math/test', item: r.value.unique_id, field: 'problem' });
+});
+
+t.test('final answers alone never remove a document', { skip: NO_SHARED }, async (t) => {
+  const math = sharedData('benchmarks/math/test.jsonl')!;
+  const mario = sharedData('benchmarks/math/mario_math_testset_annotation.json')!;
+  const gsm = sharedData('benchmarks/gsm8k/test.deepseek.jsonl')!;
+  const index = await buildIndex([math, mario, gsm], 10);
+  t.equal(hit(index, '72'), null);
+  t.equal(hit(index, '\\frac{1}{2}'), null);
+  t.equal(hit(index, 'so x = \\frac{1}{2}, \\frac{1}{2} and 2 \\sqrt{2}'), null);
+  const answers = (await readAllJsonl([math, gsm])).map((r) => String(r.value.answer));
+  let removed = 0;
+  for (const a of answers) if (hit(index, `zzq ${a} zzq`)) removed++;
+  // MARIO's file holds bare final answers; those of 3+ words with a real word ("12 square units",
+  // "19 and 43") are short texts and, by the rule, match as exact sequences.
+  t.ok(removed < answers.length * 0.015, `${removed} of ${answers.length} answers matched as exact short texts`);
+  for (const a of answers.slice(0, 500)) {
+    const ws = wordStrings(splitWords(a, w));
+    if (ws.length < 3) t.equal(hit(index, `Result: ${a}.`), null, `answer "${a}" (${ws.length} words)`);
+  }
+});
+
+t.test('short benchmark texts (3-9 words) match only as exact word sequences', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'short.jsonl');
+  writeFileSync(file, ['{"id":"s1","question":"Compute \\\\dbinom{8}{4}."}', '{"id":"s2","question":"What is 2 + 3?"}', '{"id":"s3","question":"Simplify it"}'].join('\n'));
+  const index = await buildIndex([file], 10);
+  t.ok(hit(index, 'Homework: COMPUTE $\\binom{8}{4}$ please'), 'short text with letters, exact sequence');
+  t.equal(hit(index, 'compute the value of \\dbinom{8}{4}'), null, 'not contiguous');
+  t.ok(hit(index, 'so what is 2+3? easy'));
+  t.equal(hit(index, 'what is 2 + 4'), null, 'numbers matter');
+  t.equal(hit(index, 'simplify it'), null, 'two words never match');
+  t.same(index.benchmarks[0].short, 2);
+  t.same(index.benchmarks[0].tooShort, 1);
+});
+
+t.test('CMATH (Chinese) questions are caught, unrelated Chinese text is not', async (t) => {
+  const dir = t.testdir();
+  const own = join(dir, 'zh.jsonl');
+  const zh = ['妈咪买了3盒茶叶，一盒茶叶有6小包，一共买了多少小包茶叶？', '小明有15个苹果，给了小红4个，还剩多少个？'];
+  writeFileSync(own, zh.map((q, i) => JSON.stringify({ id: i, question: q, golden: '18' })).join('\n'));
+  const f = sharedData('benchmarks/cmath/test.jsonl');
+  const index = await buildIndex(f ? [own, f] : [own], 10);
+  t.ok(hit(index, `今天我们来做题。${zh[0].replace('，', ', ').replace('？', '?')}答案是18。`), 'punctuation and spacing changes');
+  t.ok(hit(index, `欢迎。\n小明有15个苹果，\n给了小红4个，还剩多少个`));
+  t.equal(hit(index, '今天天气很好，我们去公园散步。这家店的价格很便宜，服务也不错。'), null);
+  t.equal(hit(index, '妈咪买了4盒茶叶，一盒茶叶有6'), null, 'a changed number breaks every 10-gram through it');
+  if (f) {
+    const qs = (await readAllJsonl([f])).map((r) => r.value.question as string).filter((q) => q.length >= 10);
+    let caught = 0;
+    for (const q of sample(qs, 100, 5)) if (hit(index, `网友提问：${q.replace(/，/g, ',')} 谢谢！`)) caught++;
+    t.equal(caught, 100, 'CMATH questions planted in Chinese text');
+  }
+});
+
+t.test('-n changes the n-gram length', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'b.jsonl');
+  writeFileSync(file, JSON.stringify({ question: 'one two three four five six seven eight nine ten eleven twelve' }) + '\n');
+  const ten = await buildIndex([file], 10);
+  const five = await buildIndex([file], 5);
+  const doc = 'zero four five six seven eight zero';
+  t.equal(hit(ten, doc), null);
+  t.same(hit(five, doc), { text: 0, word: 1, words: 5 });
+});
