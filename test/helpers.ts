@@ -19,6 +19,13 @@ export function sharedData(rel = ''): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
+/**
+ * Child commands run without tap's NODE_OPTIONS: its processinfo loader hooks require() and makes
+ * `bin/mathpipe` (an ES module with top-level await) fail with ERR_REQUIRE_CYCLE_MODULE. tap re-adds the
+ * variable to any env given to spawn(), so it is removed by `env -u` inside the child instead.
+ */
+const NO_TAP_HOOKS = ['-u', 'NODE_OPTIONS'];
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -32,7 +39,7 @@ export function runCli(
   opts: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
+    const p = spawn('env', [...NO_TAP_HOOKS, process.execPath, BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -54,7 +61,7 @@ export function runCli(
 /** Run a shell pipeline (for `| head` style tests); `mathpipe` in the string is the real binary. */
 export function runShell(script: string, opts: { cwd?: string } = {}): Promise<RunResult> {
   return new Promise((res, rej) => {
-    const p = spawn('bash', ['-o', 'pipefail', '-c', script], {
+    const p = spawn('env', [...NO_TAP_HOOKS, 'bash', '-o', 'pipefail', '-c', script], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, PATH: `${join(ROOT, 'bin')}:${process.env.PATH}` },
     });

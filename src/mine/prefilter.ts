@@ -7,7 +7,7 @@ const MARKUP =
 /** `$...$` with something TeX-like inside (a plain "$5" price does not match). */
 const DOLLAR_TEX = /\$[^$\n<>]{0,80}[\\^_{}][^$\n<>]{0,80}\$/;
 const WORDS =
-  /\b(?:theorem|lemma|corollary|proof|equation|integral|derivative|polynomial|eigenvalues?|matrix|matrices|logarithm|calculus|algebra(?:ic)?|geometry|trigonometr\w*|probability|arithmetic|fraction|quadratic|exponent|hypotenuse|denominator|numerator|factori[sz]\w*|prime number|divisible|inequality|vector|topology|manifold|isomorphi\w*|homomorphi\w*|mathematics?|math)\b/gi;
+  /\b(?:theorem|lemma|corollary|proof|equations?|solve|solving|linear|integral|derivative|polynomial|eigenvalues?|matrix|matrices|logarithm|calculus|algebra(?:ic)?|geometry|trigonometr\w*|probability|arithmetic|fraction|quadratic|exponent|hypotenuse|denominator|numerator|factori[sz]\w*|prime number|divisible|inequality|vector|topology|manifold|isomorphi\w*|homomorphi\w*|mathematics?|math)\b/gi;
 
 export function looksMathy(page: string): boolean {
   if (MARKUP.test(page) || DOLLAR_TEX.test(page)) return true;

@@ -232,7 +232,9 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
       if (!isWs(d[q - dBase]!)) break;
       q++;
     }
-    if (q < dEnd()) {
+    // In gzip input the next member is judged on its own: a member that ends right after the block is fine.
+    const atMember = gz && (gapAt === q || members.some((m) => m.dStart === q));
+    if (q < dEnd() && !atMember) {
       await need(q + WARC_LINE.length);
       const after = d.subarray(q - dBase, q - dBase + WARC_LINE.length);
       if (!after.equals(WARC_LINE)) {

@@ -1,0 +1,134 @@
+// Reading WARC/WET files: the fixture, every real sample in ../shared, and files with bad records.
+import t from 'tap';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { runCli, runShell, sharedData, lines } from '../helpers.js';
+import { generateWarc, httpResponse, warcRecord } from '../../fixtures/mine/warc-gen.js';
+
+function response(url: string, html: string, id: string): Buffer {
+  return warcRecord({ 'WARC-Type': 'response', 'WARC-Target-URI': url, 'WARC-Date': '2024-01-01T00:00:00Z', 'WARC-Record-ID': `<urn:uuid:${id}>`, 'Content-Type': 'application/http; msgtype=response' }, httpResponse(html));
+}
+
+t.test('fixture WARC: every page becomes a document with its math', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'fx.warc.gz');
+  const g = generateWarc({ pages: 16, seed: 3 });
+  writeFileSync(file, g.bytes);
+  const r = await runCli(['mine', file]);
+  t.equal(r.code, 0, r.stderr);
+  const docs = lines(r.stdout).map((l) => JSON.parse(l));
+  t.same(docs.map((d) => d.url), g.pages.map((p) => p.url));
+  t.match(r.stderr, /16 docs from \d+ records in 1 input; skipped: 17 non-page records, 1 non-HTML, 1 non-2xx/);
+  const byKind = new Map(g.pages.map((p, i) => [p.kind, docs[i]]));
+  t.match(byKind.get('mathjax').text, '$$x = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}$$');
+  t.match(byKind.get('katex').text, '$e^{i\\pi} + 1 = 0$');
+  t.notMatch(byKind.get('katex').text, 'iπ');
+  t.match(byKind.get('mathml').text, '$$c = \\sqrt{a^{2} + b^{2}}$$');
+  t.match(byKind.get('image').text, '$\\int_0^1 x^2\\,dx = \\frac{1}{3}$');
+  t.notMatch(byKind.get('shop').text, /cookies|Copyright|Home About/);
+  const d = docs[0];
+  t.same(Object.keys(d), ['id', 'url', 'domain', 'date', 'language', 'title', 'text', 'provenance']);
+  t.equal(d.domain, 'stackexchange.com');
+  t.equal(d.language, 'en');
+  t.equal(d.provenance.file, file);
+  t.match(d.id, /^urn:uuid:/);
+
+  const pre = await runCli(['mine', '--prefilter', 'math', file]);
+  t.equal(lines(pre.stdout).length, 10);
+  t.match(pre.stderr, /6 prefiltered/);
+  const min = await runCli(['mine', '--min-chars', '100000', '-q', file]);
+  t.equal(min.stdout, '');
+  t.equal(min.stderr, '');
+});
+
+t.test('provenance offsets point at the records (a byte-range read gives the same document)', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'fx.warc.gz');
+  writeFileSync(file, generateWarc({ pages: 8, seed: 5 }).bytes);
+  const all = lines((await runCli(['mine', file])).stdout).map((l) => JSON.parse(l));
+  const d = all[5];
+  const one = await runCli(['mine', '--range', `${d.provenance.offset}:${d.provenance.length}`, file]);
+  t.equal(one.code, 0, one.stderr);
+  t.same(JSON.parse(one.stdout), d);
+  const bad = await runCli(['mine', '--range', '12', file]);
+  t.equal(bad.code, 2);
+});
+
+t.test('bad records: named with file@offset; --keep-going skips and counts them', async (t) => {
+  const dir = t.testdir();
+  const good1 = gzipSync(response('http://a.example.com/', '<p>first page</p>', '00000000-0000-4000-a000-000000000001'));
+  const clippedRec = response('http://b.example.com/', '<p>clipped</p>', '00000000-0000-4000-a000-000000000002');
+  const clipped = gzipSync(Buffer.from(clippedRec.toString('latin1').replace(/Content-Length: (\d+)\r\n\r\nHTTP/, (_m, n) => `Content-Length: ${Number(n) + 500}\r\n\r\nHTTP`), 'latin1'));
+  const malformed = gzipSync('HTTP/1.1 200 OK\r\nthis is not a WARC record\r\n\r\n');
+  const corrupt = gzipSync(response('http://c.example.com/', `<p>${'corrupt '.repeat(200)}</p>`, '00000000-0000-4000-a000-000000000003'));
+  corrupt.fill(0x55, 40, 60);
+  const noLength = gzipSync('WARC/1.0\r\nWARC-Type: response\r\n\r\n');
+  const good2 = gzipSync(response('http://d.example.com/', '<p>last page</p>', '00000000-0000-4000-a000-000000000004'));
+  const truncated = gzipSync(response('http://e.example.com/', `<p>${'truncated '.repeat(500)}</p>`, '00000000-0000-4000-a000-000000000005'));
+  const file = join(dir, 'bad.warc.gz');
+  const parts = [good1, clipped, corrupt, noLength, good2, malformed, truncated.subarray(0, truncated.length >> 1)];
+  writeFileSync(file, Buffer.concat(parts));
+
+  const strict = await runCli(['mine', file]);
+  t.equal(strict.code, 65);
+  t.match(strict.stderr, `${file}@${good1.length} (<urn:uuid:00000000-0000-4000-a000-000000000002>): clipped record`);
+
+  const r = await runCli(['mine', '--keep-going', file]);
+  t.equal(r.code, 0, r.stderr);
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).url), ['http://a.example.com/', 'http://d.example.com/']);
+  t.match(r.stderr, /clipped record/);
+  t.match(r.stderr, /expected a "WARC\/1.x" version line/);
+  t.match(r.stderr, /corrupt gzip member|invalid/);
+  t.match(r.stderr, /missing Content-Length/);
+  t.match(r.stderr, /truncated record/);
+  t.match(r.stderr, /5 bad records/);
+});
+
+t.test('plain WARC with LF line endings, and a Content-Length that lies', async (t) => {
+  const dir = t.testdir();
+  const rec = (id: string, text: string, cl = Buffer.byteLength(text)) =>
+    `WARC/1.0\nWARC-Type: conversion\nWARC-Target-URI: http://x.example.org/${id}\nWARC-Record-ID: <urn:uuid:${id}>\nContent-Length: ${cl}\n\n${text}\n\n`;
+  const file = join(dir, 'lf.warc.wet');
+  writeFileSync(file, rec('a', 'The derivative of x^2 is 2x.') + rec('b', 'wrong length here', 5) + rec('c', 'Third document.'));
+  const r = await runCli(['mine', '--keep-going', file]);
+  t.equal(r.code, 0, r.stderr);
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).text), ['The derivative of x^2 is 2x.', 'Third document.']);
+  t.match(r.stderr, /@\d+ \(<urn:uuid:b>\): Content-Length 5 does not match the record/);
+});
+
+t.test('every sample WARC/WET/WAT in ../shared is read without a crash', async (t) => {
+  const dir = sharedData('web/warc');
+  if (!dir) return t.skip('../shared/data/web/warc is absent');
+  for (const f of readdirSync(dir).sort()) {
+    const r = await runCli(['mine', '--keep-going', join(dir, f)]);
+    t.equal(r.code, 0, `${f}: ${r.stderr}`);
+    for (const l of lines(r.stdout)) {
+      const d = JSON.parse(l);
+      t.ok(typeof d.id === 'string' && typeof d.text === 'string' && d.provenance.file.endsWith(f), f);
+    }
+  }
+  const clipped = await runCli(['mine', join(dir, 'resiliparse-clipped.warc.gz')]);
+  t.equal(clipped.code, 65);
+  t.match(clipped.stderr, /resiliparse-clipped\.warc\.gz@0 \(<urn:uuid:[^>]+>\): truncated record/);
+  const wet = await runCli(['mine', join(dir, 'whirlwind.warc.wet.gz')]);
+  t.equal(JSON.parse(wet.stdout).language, 'es');
+  const euc = await runCli(['mine', join(dir, 'resiliparse-clueweb-quirk.warc.gz')]);
+  t.match(JSON.parse(lines(euc.stdout)[0]!).text, /[\u3040-\u30ff]/, 'EUC-JP decoded');
+});
+
+t.test('stdin, | head, missing file, --help', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'fx.warc.gz');
+  writeFileSync(file, generateWarc({ pages: 200, seed: 2 }).bytes);
+  const head = await runShell(`mathpipe mine < ${file} | head -2`);
+  t.equal(head.code, 0, head.stderr);
+  t.equal(lines(head.stdout).length, 2);
+  const missing = await runCli(['mine', join(dir, 'nope.warc.gz')]);
+  t.equal(missing.code, 74);
+  t.match(missing.stderr, 'no such file');
+  const help = await runCli(['mine', '--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /--prefilter.*--keep-going.*--resume/s);
+  t.match(help.stdout, /Examples:/);
+});
