@@ -4,11 +4,13 @@
 import { compactForm, hasPercent, normalizeAnswer, stripSimpleLhs } from './normalize.js';
 import { numbersEqual, parseNumber, type Num } from './numeric.js';
 import { shapeOf, splitTop, type Shape } from './structure.js';
-import { constantValue, decimalTolerance, equationsEqual, exprEqual, toExpr } from './symbolic.js';
+import { constantValue, decimalTolerance, equationsEqual, exprEqual, toExpr, type CasName } from './symbolic.js';
 
 export interface CheckOptions {
   /** Use the CAS for expressions that are not plain numbers (default true). */
   symbolic?: boolean;
+  /** CAS back end for expressions: compute-engine (default, chosen by measured agreement) or mathjs. */
+  cas?: CasName;
 }
 
 const CHOICE = /^\(?([A-E])\)?[.:]?$/;
@@ -30,11 +32,11 @@ function minutesOf(s: string): number | null {
 }
 
 /** The number an answer denotes, if it is a constant: plain syntax first, the CAS for \sqrt, \pi, ... */
-function numberOf(s: string, symbolic: boolean): Num | null {
+function numberOf(s: string, symbolic: boolean, cas: CasName | undefined): Num | null {
   const n = parseNumber(s);
   if (n) return n;
   if (!symbolic || !/\d|\\pi|\\sqrt|\\frac/.test(s) || /[a-zA-Z]/.test(s.replace(/\\[a-zA-Z]+/g, '').replace(/\b[ei]\b/g, ''))) return null;
-  const e = toExpr(s);
+  const e = toExpr(s, cas);
   if (!e) return null;
   const v = constantValue(e);
   if (!v || Math.abs(v.im) > 1e-12 * Math.max(1, Math.abs(v.re))) return null;
@@ -58,7 +60,7 @@ export function scalarEqual(pred: string, gold: string, opts: CheckOptions, pct 
   const pe = equationSides(pred);
   const ge = equationSides(gold);
   if (pe && ge && symbolic) {
-    const sides = [toExpr(pe[0]), toExpr(pe[1]), toExpr(ge[0]), toExpr(ge[1])];
+    const sides = [toExpr(pe[0], opts.cas), toExpr(pe[1], opts.cas), toExpr(ge[0], opts.cas), toExpr(ge[1], opts.cas)];
     if (sides.every((x) => x !== null)) {
       const [a, b, c, d] = sides as NonNullable<(typeof sides)[0]>[];
       if (equationsEqual([a!, b!], [c!, d!], decimalTolerance(pred, gold))) return true;
@@ -71,9 +73,9 @@ export function scalarEqual(pred: string, gold: string, opts: CheckOptions, pct 
     return scalarEqual(p2, g2, opts, pct);
   }
 
-  const gn = numberOf(gold, symbolic);
+  const gn = numberOf(gold, symbolic, opts.cas);
   if (gn) {
-    const pn = numberOf(pred, symbolic);
+    const pn = numberOf(pred, symbolic, opts.cas);
     if (!pn) return false;
     if (numbersEqual(pn, gn)) return true;
     // "10\%" is 10 or 0.1, whichever side wrote the sign.
@@ -82,8 +84,8 @@ export function scalarEqual(pred: string, gold: string, opts: CheckOptions, pct 
     return false;
   }
   if (!symbolic) return false;
-  const a = toExpr(pred);
-  const b = toExpr(gold);
+  const a = toExpr(pred, opts.cas);
+  const b = toExpr(gold, opts.cas);
   if (!a || !b) return false;
   return exprEqual(a, b, decimalTolerance(pred, gold));
 }

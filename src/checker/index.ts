@@ -5,3 +5,4 @@ export { extractAnswer, lastBoxed, answerTag, answerIs, gsm8kHashes, lastNumber,
 export { normalizeAnswer } from './normalize.js';
 export { gradeResponse, type Grade, type GradeOptions } from './grade.js';
 export { CheckerPool, type PoolGrade, type PoolOptions } from './pool.js';
+export { loadCas, CAS_NAMES, type CasName } from './symbolic.js';

@@ -83,10 +83,10 @@ export function normalizeAnswer(input: string): string {
   // Display wrappers: $...$, \(...\), \[...\]
   s = s.replace(/^\$+\s*|\s*\$+$/g, '').replace(/^\\\(|\\\)$/g, '').replace(/^\\\[|\\\]$/g, '').trim();
   s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits|mathbf|boldsymbol|bf|rm|it)\b\s*/g, '');
-  s = s.replace(/\\[dt]frac/g, '\\frac').replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?=[\s()[\]|.{}\\])/g, '');
+  s = s.replace(/\\[dtc]frac/g, '\\frac').replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?=[\s()[\]|.{}\\])/g, '');
   s = s.replace(/\\left\\\{/g, '\\{').replace(/\\right\\\}/g, '\\}');
   s = stripThousands(s);
-  s = s.replace(/\\!/g, '').replace(/\\[;:]/g, ' ').replace(/\\quad|\\qquad/g, ' ').replace(/~/g, ' ');
+  s = s.replace(/\\!/g, '').replace(/(?<!\\)\\[;: ]/g, ' ').replace(/\\quad|\\qquad/g, ' ').replace(/~/g, ' ');
   s = s.replace(/\\\$|\$/g, '').replace(/\\%|%/g, '').replace(/\\?dollars?\b/gi, '');
   s = unwrapCommand(s, '\\textbf');
   s = stripUnits(s);

@@ -54,7 +54,8 @@ export class CheckerPool {
   }
 
   private spawn(): Slot {
-    const sab = new SharedArrayBuffer(4);
+    // [checks done in the current batch, 1 once the batch's checks have started]
+    const sab = new SharedArrayBuffer(8);
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { progress: sab } });
     const slot: Slot = { worker, progress: new Int32Array(sab), busy: null, batchId: 0, lastDone: 0, lastChange: 0 };
     worker.on('message', (m: { batch: number; results: Grade[] }) => {
@@ -99,6 +100,7 @@ export class CheckerPool {
       slot.busy = items;
       slot.batchId = this.nextBatch++;
       Atomics.store(slot.progress, 0, 0);
+      Atomics.store(slot.progress, 1, 0);
       slot.lastDone = 0;
       slot.lastChange = performance.now();
       const msg: WorkerBatch = { batch: slot.batchId, jobs: items.map((p) => p.job), opts: this.opts };
@@ -124,7 +126,7 @@ export class CheckerPool {
     for (const slot of [...this.slots]) {
       if (!slot.busy) continue;
       const done = Atomics.load(slot.progress, 0);
-      if (done !== slot.lastDone) {
+      if (Atomics.load(slot.progress, 1) === 0 || done !== slot.lastDone) {
         slot.lastDone = done;
         slot.lastChange = now;
       } else if (now - slot.lastChange > this.timeoutMs) {

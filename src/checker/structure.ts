@@ -100,5 +100,8 @@ export function shapeOf(s: string): Shape {
   }
   const parts = dropAnd(splitTop(t, /^(?:,|;|\s+and\s+|\\text\{\s*and\s*\})/));
   if (parts.length > 1) return { kind: 'list', items: parts };
+  // "1 \pm \sqrt{19}" is the two roots.
+  const pm = t.split('\\pm');
+  if (pm.length === 2 && pm[0]!.trim() !== '') return { kind: 'list', items: [`${pm[0]}+${pm[1]}`, `${pm[0]}-${pm[1]}`] };
   return { kind: 'scalar', text: t };
 }

@@ -103,8 +103,18 @@ function binomial(n: C.C, k: C.C): C.C {
   return C.c(C.gamma(n.re + 1) / (C.gamma(k.re + 1) * C.gamma(n.re - k.re + 1)));
 }
 
-/** Evaluate MathJSON with the given variable values. Throws Unsupported for anything not arithmetic. */
+/**
+ * Evaluate MathJSON with the given variable values. Throws Unsupported for anything not arithmetic, and
+ * for overflow: 2^{2005} and 3^{2007} are both Infinity in floating point, and 1/2004! is 0, so a value
+ * that passed through Infinity proves nothing.
+ */
 export function evaluate(j: MathJson, vars: Record<string, C.C>): C.C {
+  const v = evaluateNode(j, vars);
+  if (!C.isFiniteC(v) && !(typeof j === 'string' && j in CONSTANTS)) throw new Unsupported('overflow');
+  return v;
+}
+
+function evaluateNode(j: MathJson, vars: Record<string, C.C>): C.C {
   if (typeof j === 'number') return C.c(j);
   if (typeof j === 'string') {
     const k = CONSTANTS[j] ?? vars[j];
@@ -190,21 +200,35 @@ function close(a: C.C, b: C.C, tol: number): boolean {
 }
 
 export interface Expr {
-  json: MathJson;
   vars: Set<string>;
+  eval(vars: Record<string, C.C>): C.C;
 }
 
-export function toExpr(latex: string): Expr | null {
+export const CAS_NAMES = ['ce', 'mathjs'] as const;
+export type CasName = (typeof CAS_NAMES)[number];
+
+let mathjsBackend: typeof import('./cas-mathjs.js') | null = null;
+
+/** Load a back end that is not loaded by default (mathjs); call before checking with it. */
+export async function loadCas(name: CasName | undefined): Promise<void> {
+  if (name === 'mathjs' && !mathjsBackend) mathjsBackend = await import('./cas-mathjs.js');
+}
+
+export function toExpr(latex: string, cas: CasName = 'ce'): Expr | null {
+  if (cas === 'mathjs') {
+    if (!mathjsBackend) throw new Error('the mathjs back end is not loaded (await loadCas("mathjs"))');
+    return mathjsBackend.mathjsExpr(latex);
+  }
   const json = parseLatex(latex);
   if (json === null) return null;
-  return { json, vars: freeSymbols(json) };
+  return { vars: freeSymbols(json), eval: (v) => evaluate(json, v) };
 }
 
 /** Value of a constant expression (no free variables), or null. */
 export function constantValue(e: Expr): C.C | null {
   if (e.vars.size) return null;
   try {
-    return evaluate(e.json, {});
+    return e.eval({});
   } catch {
     return null;
   }
@@ -218,8 +242,8 @@ export function exprEqual(a: Expr, b: Expr, tol: number): boolean {
   let used = 0;
   try {
     for (const pt of samplePoints(names, POINTS)) {
-      const x = evaluate(a.json, pt);
-      const y = evaluate(b.json, pt);
+      const x = a.eval(pt);
+      const y = b.eval(pt);
       const fx = C.isFiniteC(x);
       const fy = C.isFiniteC(y);
       if (!fx && !fy) continue;
@@ -239,8 +263,8 @@ export function equationsEqual(a: [Expr, Expr], b: [Expr, Expr], tol: number): b
   let used = 0;
   try {
     for (const pt of samplePoints(names, POINTS)) {
-      const da = C.sub(evaluate(a[0].json, pt), evaluate(a[1].json, pt));
-      const db = C.sub(evaluate(b[0].json, pt), evaluate(b[1].json, pt));
+      const da = C.sub(a[0].eval(pt), a[1].eval(pt));
+      const db = C.sub(b[0].eval(pt), b[1].eval(pt));
       if (!C.isFiniteC(da) || !C.isFiniteC(db)) continue;
       const za = C.abs(da) < 1e-12;
       const zb = C.abs(db) < 1e-12;

@@ -2,6 +2,7 @@
 // check so the main thread can tell which check is stuck when a batch overruns its timeout.
 import { parentPort, workerData } from 'node:worker_threads';
 import { gradeResponse, type GradeOptions } from './grade.js';
+import { loadCas } from './symbolic.js';
 
 export interface WorkerJob {
   response: string;
@@ -17,7 +18,10 @@ const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).
 // Fault injection for the pool's own tests: a response equal to this marker never finishes.
 const hangMarker = process.env.MATHPIPE_CHECKER_TEST_HANG;
 
-parentPort!.on('message', (msg: WorkerBatch) => {
+parentPort!.on('message', async (msg: WorkerBatch) => {
+  await loadCas(msg.opts.cas);
+  // Loading a CAS is not a check: the pool's clock starts now.
+  Atomics.store(progress, 1, 1);
   const out = [];
   for (let k = 0; k < msg.jobs.length; k++) {
     const j = msg.jobs[k]!;

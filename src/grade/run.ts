@@ -17,6 +17,7 @@ export interface GradeRunOptions {
   extract: ExtractMode;
   goldExtract: 'auto' | ExtractMode;
   symbolic: boolean;
+  cas: 'ce' | 'mathjs';
   timeoutMs: number;
   workers?: number;
   correctField: string;
@@ -60,7 +61,7 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
   const stats = newReadStats();
   const out = JsonlWriter.open(o.output);
   const dis = o.disagreements ? JsonlWriter.open(o.disagreements) : null;
-  const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic } });
+  const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic, cas: o.cas } });
   const progress = startProgress('grade', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(o.inputs));
   let grades = 0;
   let correct = 0;
@@ -140,6 +141,6 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
   };
   if (o.summary) writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
   let line = `${grades} grades, ${correct} correct (${(100 * summary.accuracy).toFixed(2)}%), ${noAnswer} without an answer, ${summary.grades_per_s.toFixed(0)} grades/s`;
-  if (o.labels) line += `; agreement with "${o.labels}": ${agree}/${compared} (${(100 * summary.agreement).toFixed(2)}%)`;
+  if (o.labels) line += `; agreement with "${o.labels}": ${agree}/${compared} (${(100 * (summary.agreement ?? 0)).toFixed(2)}%)`;
   info(line);
 }
