@@ -97,9 +97,9 @@ t.test('plain WARC with LF line endings, and a Content-Length that lies', async 
   t.match(r.stderr, /@\d+ \(<urn:uuid:b>\): Content-Length 5 does not match the record/);
 });
 
-t.test('every sample WARC/WET/WAT in ../shared is read without a crash', async (t) => {
-  const dir = sharedData('web/warc');
-  if (!dir) return t.skip('../shared/data/web/warc is absent');
+const sharedWarc = sharedData('web/warc');
+t.test('every sample WARC/WET/WAT in ../shared is read without a crash', { skip: sharedWarc ? false : '../shared/data/web/warc is absent' }, async (t) => {
+  const dir = sharedWarc!;
   for (const f of readdirSync(dir).sort()) {
     const r = await runCli(['mine', '--keep-going', join(dir, f)]);
     t.equal(r.code, 0, `${f}: ${r.stderr}`);
