@@ -19,7 +19,7 @@ export const trainCommand: CommandModule = {
         'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Field holding the document text' },
         'min-frequency': { type: 'number', default: 2, describe: 'Stop merging when the most frequent pair occurs fewer times' },
         'max-bytes': { type: 'number', default: Infinity, defaultDescription: 'all', describe: 'Stop reading after this many bytes of text (a sample of a large corpus)' },
-        special: { type: 'string', array: true, default: [] as string[], describe: 'Extra special tokens, after the standard ones (BOS, EOS, PAD, chat markers)' },
+        special: { type: 'string', requiresArg: true, describe: 'An extra special token, after the standard ones (BOS, EOS, PAD, chat markers); repeat for more' },
         name: { type: 'string', default: 'mathpipe-bpe', requiresArg: true, describe: 'Name stored in the tokenizer config' },
         ...skipInvalid,
       })
@@ -42,7 +42,7 @@ export const trainCommand: CommandModule = {
       textField: String(a['text-field']),
       minFrequency,
       maxBytes,
-      special: (a.special as string[]).map(String),
+      special: ([] as unknown[]).concat(a.special ?? []).map(String),
       name: String(a.name),
       skipInvalid: Boolean(a['skip-invalid']),
     });
