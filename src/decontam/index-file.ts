@@ -135,6 +135,7 @@ function readWhole(path: string): Buffer {
 }
 
 export function parseIndex(buf: Buffer, path: string): NgramIndex {
+  if (buf.byteOffset % 8) buf = Buffer.from(new Uint8Array(buf)); // typed-array views need alignment
   const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
   const u = (i: number) => buf.readUInt32LE(8 + 4 * i);

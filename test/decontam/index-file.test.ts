@@ -1,0 +1,56 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildIndex } from '../../src/decontam/bench.js';
+import { parseIndex, serializeIndex, writeIndexFile, readIndexFile, MAGIC } from '../../src/decontam/index-file.js';
+import { Words, splitWords } from '../../src/decontam/words.js';
+import { benchItems } from '../../fixtures/decontam/gen.js';
+import { sharedData } from '../helpers.js';
+
+t.test('serialise -> parse keeps every table, bitset and source', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'arith.jsonl');
+  const items = benchItems(60, 9);
+  writeFileSync(file, [...items.map((x) => JSON.stringify(x)), '{"id":"s","question":"What is seven plus two?"}'].join('\n'));
+  const gsm = sharedData('benchmarks/gsm8k/test.jsonl');
+  const a = await buildIndex(gsm ? [file, gsm] : [file], 10);
+  const path = join(dir, 'x.idx');
+  const bytes = writeIndexFile(path, a);
+  t.equal(bytes, serializeIndex(a).reduce((n, b) => n + b.length, 0));
+  const b = readIndexFile(path);
+  t.equal(b.n, a.n);
+  t.same(b.grams.keysA, a.grams.keysA);
+  t.same(b.grams.keysB, a.grams.keysB);
+  t.same(b.grams.vals, a.grams.vals);
+  t.same(b.short.vals, a.short.vals);
+  t.equal(b.shortLengths, a.shortLengths);
+  t.same(b.pairs, a.pairs);
+  t.same(b.shortVocab, a.shortVocab);
+  t.same(b.shortFirst, a.shortFirst);
+  t.same(b.benchmarks, a.benchmarks);
+  t.same(b.textItem, a.textItem);
+  const w = new Words();
+  for (const x of items.slice(0, 20)) {
+    const ha = a.firstHit(splitWords(`xx ${x.question} yy`, w));
+    const hb = b.firstHit(splitWords(`xx ${x.question} yy`, w));
+    t.same(hb, ha);
+    t.same(b.source(hb!.text), a.source(ha!.text));
+  }
+  t.ok(b.firstHit(splitWords('so, what is SEVEN plus two?', w)), 'short texts survive the round trip');
+});
+
+t.test('header checks: magic, versions', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'b.jsonl');
+  writeFileSync(file, JSON.stringify({ question: 'one two three four five six seven eight nine ten eleven' }));
+  const buf = Buffer.concat(serializeIndex(await buildIndex([file], 10)));
+  t.equal(buf.toString('latin1', 0, 8), MAGIC);
+  t.equal(buf.readUInt32LE(16), 10, 'n at offset 16');
+  const v2 = Buffer.from(buf);
+  v2.writeUInt32LE(2, 8);
+  t.throws(() => parseIndex(v2, 'v2.idx'), /format version 2, this mathpipe reads 1/);
+  const norm = Buffer.from(buf);
+  norm.writeUInt32LE(99, 12);
+  t.throws(() => parseIndex(norm, 'n.idx'), /word normaliser v99.*rebuild it/);
+  t.equal(parseIndex(buf, 'ok.idx').n, 10);
+});
