@@ -24,6 +24,25 @@ export class MinStd {
   }
 }
 
+/** The compiled SIMD kernels (wasm/kernels.wat) and where things live in their memory (byte offsets). */
+export interface WasmKernels {
+  sum_rows(rows: number, n: number, wi: number, dim: number, out: number): void;
+  add_to_rows(rows: number, n: number, wi: number, dim: number, vec: number): void;
+  scale(x: number, dim: number, s: number): void;
+  dot(a: number, b: number, dim: number): number;
+  step(wo: number, hidden: number, grad: number, alpha: number, dim: number): void;
+}
+
+export interface WasmPlace {
+  k: WasmKernels;
+  wi: number;
+  wo: number;
+  /** Byte offset of rows[0] (the encoded examples live in the same memory). */
+  rows: number;
+  hidden: number;
+  grad: number;
+}
+
 export interface SgdModel {
   dim: number;
   wi: Float32Array;
@@ -45,9 +64,12 @@ export class SgdState {
   constructor(
     readonly m: SgdModel,
     readonly rng: MinStd,
+    /** With kernels, hidden and grad are views of the wasm memory at place.hidden / place.grad. */
+    readonly wasm: WasmPlace | null = null,
+    buffer?: ArrayBufferLike,
   ) {
-    this.hidden = new Float32Array(m.dim);
-    this.grad = new Float32Array(m.dim);
+    this.hidden = wasm ? new Float32Array(buffer!, wasm.hidden, m.dim) : new Float32Array(m.dim);
+    this.grad = wasm ? new Float32Array(buffer!, wasm.grad, m.dim) : new Float32Array(m.dim);
     this.output = new Float32Array(m.nout);
   }
 
@@ -57,13 +79,19 @@ export class SgdState {
     const n = e - s;
     if (n === 0 || le === ls) return;
     const h = this.hidden;
-    h.fill(0);
-    for (let i = s; i < e; i++) {
-      const o = rows[i] * dim;
-      for (let k = 0; k < dim; k++) h[k] += wi[o + k];
-    }
+    const w = this.wasm;
     const inv = 1 / n;
-    for (let k = 0; k < dim; k++) h[k] *= inv;
+    h.fill(0);
+    if (w) {
+      w.k.sum_rows(w.rows + 4 * s, n, w.wi, dim, w.hidden);
+      w.k.scale(w.hidden, dim, inv);
+    } else {
+      for (let i = s; i < e; i++) {
+        const o = rows[i] * dim;
+        for (let k = 0; k < dim; k++) h[k] += wi[o + k];
+      }
+      for (let k = 0; k < dim; k++) h[k] *= inv;
+    }
     this.grad.fill(0);
     let loss: number;
     switch (this.m.loss) {
@@ -81,6 +109,11 @@ export class SgdState {
     }
     this.lossSum += loss;
     this.examples++;
+    if (w) {
+      w.k.scale(w.grad, dim, inv);
+      w.k.add_to_rows(w.rows + 4 * s, n, w.wi, dim, w.grad);
+      return;
+    }
     const g = this.grad;
     for (let k = 0; k < dim; k++) g[k] *= inv;
     for (let i = s; i < e; i++) {
@@ -91,6 +124,8 @@ export class SgdState {
 
   private dotOut(row: number): number {
     const { dim, wo } = this.m;
+    const w = this.wasm;
+    if (w) return w.k.dot(w.wo + row * dim * 4, w.hidden, dim);
     const h = this.hidden;
     const o = row * dim;
     let s = 0;
@@ -101,6 +136,8 @@ export class SgdState {
   /** grad += alpha * wo[row]; wo[row] += alpha * hidden */
   private step(row: number, alpha: number): void {
     const { dim, wo } = this.m;
+    const w = this.wasm;
+    if (w) return w.k.step(w.wo + row * dim * 4, w.hidden, w.grad, alpha, dim);
     const h = this.hidden;
     const g = this.grad;
     const o = row * dim;

@@ -10,6 +10,7 @@ import type { FastTextModel } from './modelfile.js';
 import type { Normalize } from './normalize.js';
 import { negativeCdf } from './sgd.js';
 import { buildTree } from './tree.js';
+import { planMemory } from './memory.js';
 import type { FromWorker, WorkerInit } from './worker.js';
 
 export interface EpochReport {
@@ -35,15 +36,29 @@ export async function train(
   normalize: Normalize,
   onEpoch: (r: EpochReport, model: FastTextModel) => void | Promise<void>,
 ): Promise<TrainResult> {
-  const input = DenseMatrix.zeros(dict.nwords + args.bucket, args.dim, true);
-  const output = DenseMatrix.zeros(dict.nlabels, args.dim, true);
+  const nthreads = Math.max(1, Math.min(args.thread, data.n));
+  const inRows = dict.nwords + args.bucket;
+  const layout = planMemory(inRows * args.dim, dict.nlabels * args.dim, data.rows.length, args.dim, nthreads);
+  let input: DenseMatrix;
+  let output: DenseMatrix;
+  if (layout) {
+    const buf = layout.memory.buffer;
+    input = new DenseMatrix(inRows, args.dim, new Float32Array(buf, layout.wi, inRows * args.dim));
+    output = new DenseMatrix(dict.nlabels, args.dim, new Float32Array(buf, layout.wo, dict.nlabels * args.dim));
+    const rows = new Int32Array(buf, layout.rows, data.rows.length);
+    rows.set(data.rows);
+    data = { ...data, rows };
+  } else {
+    input = DenseMatrix.zeros(inRows, args.dim, true);
+    output = DenseMatrix.zeros(dict.nlabels, args.dim, true);
+  }
   const model: FastTextModel = { args, dict, input, output, quantized: false, meta: { normalize } };
   let epochTokens = 0;
   for (let i = 0; i < data.n; i++) epochTokens += data.ntok[i];
   const totalTokens = epochTokens * args.epoch;
   const counter = new BigInt64Array(new SharedArrayBuffer(8));
-  const nthreads = Math.max(1, Math.min(args.thread, data.n));
   const common = {
+    layout,
     nthreads,
     seed: args.seed,
     dim: args.dim,
@@ -53,12 +68,15 @@ export async function train(
     lr: args.lr,
     lrUpdateRate: args.lrUpdateRate,
     totalTokens,
-    wi: input.data,
-    wo: output.data,
+    wi: layout ? new Float32Array(0) : input.data,
+    wo: layout ? new Float32Array(0) : output.data,
+    wiLength: input.data.length,
+    woLength: output.data.length,
+    rowsLength: data.rows.length,
     tree: args.loss === 'hs' ? buildTree(dict.labelCounts()) : null,
     negCdf: args.loss === 'ns' ? negativeCdf(dict.labelCounts()) : null,
     counter,
-    data,
+    data: layout ? { ...data, rows: new Int32Array(0) } : data,
   };
   const workers: Worker[] = [];
   const ready: Promise<unknown>[] = [];

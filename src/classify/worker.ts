@@ -3,11 +3,14 @@
 // (shared through Atomics), and the main thread pauses all threads at epoch boundaries for validation.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LossName } from './args.js';
-import { MinStd, SgdState } from './sgd.js';
+import { MinStd, SgdState, type WasmPlace } from './sgd.js';
+import { instantiateKernels, type Layout } from './memory.js';
 import type { HsTree } from './tree.js';
 
 export interface WorkerInit {
   threadId: number;
+  /** Set when the matrices and examples live in a shared WebAssembly memory (SIMD kernels). */
+  layout: Layout | null;
   nthreads: number;
   seed: number;
   dim: number;
@@ -18,8 +21,12 @@ export interface WorkerInit {
   lrUpdateRate: number;
   /** epoch * tokens of the data set: the schedule's end. */
   totalTokens: number;
+  /** The matrices when no layout is used (SharedArrayBuffer-backed); empty otherwise. */
   wi: Float32Array;
   wo: Float32Array;
+  wiLength: number;
+  woLength: number;
+  rowsLength: number;
   tree: HsTree | null;
   negCdf: Float64Array | null;
   counter: BigInt64Array;
@@ -35,21 +42,36 @@ export interface FromWorker {
 const w = workerData as WorkerInit;
 const port = parentPort!;
 
+const L = w.layout;
+let d = w.data;
+let wi = w.wi;
+let wo = w.wo;
+let place: WasmPlace | null = null;
+if (L) {
+  // views are rebuilt here: the memory object is shared, typed-array views of it are not sent
+  const buf = L.memory.buffer;
+  wi = new Float32Array(buf, L.wi, w.wiLength);
+  wo = new Float32Array(buf, L.wo, w.woLength);
+  d = { ...d, rows: new Int32Array(buf, L.rows, w.rowsLength) };
+  const hidden = L.scratch + w.threadId * 2 * L.vecBytes;
+  place = { k: instantiateKernels(L.memory), wi: L.wi, wo: L.wo, rows: L.rows, hidden, grad: hidden + L.vecBytes };
+}
 // fastText's DenseMatrix::uniform: each thread fills its own block of rows, seeded by block.
 {
-  const rows = w.wi.length / w.dim;
+  const rows = wi.length / w.dim;
   const r0 = Math.floor((w.threadId * rows) / w.nthreads);
   const r1 = Math.floor(((w.threadId + 1) * rows) / w.nthreads);
   const rng = new MinStd(w.threadId + w.seed + 1);
   const a = 1 / w.dim;
-  for (let i = r0 * w.dim; i < r1 * w.dim; i++) w.wi[i] = (rng.uniform() * 2 - 1) * a;
+  for (let i = r0 * w.dim; i < r1 * w.dim; i++) wi[i] = (rng.uniform() * 2 - 1) * a;
 }
 
 const state = new SgdState(
-  { dim: w.dim, wi: w.wi, wo: w.wo, nout: w.nout, loss: w.loss, neg: w.neg, tree: w.tree, negCdf: w.negCdf },
+  { dim: w.dim, wi, wo, nout: w.nout, loss: w.loss, neg: w.neg, tree: w.tree, negCdf: w.negCdf },
   new MinStd(w.threadId + w.seed + 7919),
+  place,
+  L?.memory.buffer,
 );
-const d = w.data;
 let pos = Math.floor((w.threadId * d.n) / w.nthreads);
 let local = 0;
 
