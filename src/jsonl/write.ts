@@ -1,7 +1,7 @@
 // JSONL output to stdout or a file. Writes are batched into large chunks and respect backpressure,
 // so memory stays flat when the consumer is slow. A file is written under a temporary name and renamed
 // when complete, so a crash or Ctrl-C never leaves a half-written output that looks finished.
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
@@ -30,6 +30,12 @@ export class JsonlWriter {
   /** `path` undefined or "-" writes stdout. A path ending in ".gz" is gzip-compressed. */
   static open(path?: string): JsonlWriter {
     if (!path || path === '-') return new JsonlWriter(process.stdout, process.stdout, null, null);
+    // A device or pipe (-o /dev/null, a FIFO) is written in place: renaming a temp file onto it would
+    // replace the device node itself.
+    if (isSpecialFile(path)) {
+      const dev = createWriteStream(path, { flags: 'a' });
+      return new JsonlWriter(dev, dev, null, null);
+    }
     const tmp = `${path}.tmp-${process.pid}`;
     trackTemp(tmp);
     const file = createWriteStream(tmp);
@@ -79,7 +85,14 @@ export class JsonlWriter {
   /** Flush, close, and (for files) move the finished file into place. */
   async close(): Promise<void> {
     await this.flush();
-    if (!this.path || !this.tmp) return;
+    if (!this.path || !this.tmp) {
+      if (this.sink !== process.stdout) {
+        const done = once(this.sink, 'close');
+        this.out.end();
+        await done;
+      }
+      return;
+    }
     const done = once(this.sink, 'close');
     this.out.end();
     await done;
@@ -99,6 +112,14 @@ export class JsonlWriter {
   private ioError(e: Error): Error {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return e; // handled as a quiet exit by the CLI
     return new IoError(`cannot write ${this.path ?? 'stdout'}: ${e.message}`);
+  }
+}
+
+function isSpecialFile(path: string): boolean {
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
