@@ -187,3 +187,13 @@ t.test('benchmark files: missing -> 74, malformed -> 65 naming the line, unknown
   t.equal(a.code, 0, a.stderr);
   t.match(JSON.parse(readFileSync(join(dir, 'rm.jsonl'), 'utf8')).decontam, { benchmark: 'arr', item: '7' });
 });
+
+t.test('-o to a FIFO writes in place (no temp file renamed over it)', async (t) => {
+  const { dir, bench } = setup(t);
+  const fifo = join(dir, 'fifo');
+  const corpusFile = join(dir, 'in.jsonl');
+  writeFileSync(corpusFile, corpus);
+  const r = await runShell(`mkfifo ${fifo} && { cat ${fifo} > ${dir}/got & } && mathpipe decontam -q ${corpusFile} --bench ${bench} -o ${fifo}; rc=$?; wait; test -p ${fifo} && exit $rc`);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(readFileSync(join(dir, 'got'), 'utf8'), corpus.split('\n')[0] + '\n');
+});
