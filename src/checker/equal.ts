@@ -2,7 +2,7 @@
 // (tuples, intervals, sets, matrices, equations), then the CAS. Every step is conservative: when an
 // answer cannot be understood it is not equal, because a false positive is a reward for a wrong answer.
 import { compactForm, hasPercent, normalizeAnswer, stripSimpleLhs } from './normalize.js';
-import { numbersEqual, parseNumber, type Num } from './numeric.js';
+import { numbersEqual, numbersExactlyEqual, parseNumber, type Num } from './numeric.js';
 import { shapeOf, splitTop, type Shape } from './structure.js';
 import { constantValue, decimalTolerance, equationsEqual, exprEqual, toExpr, type CasName } from './symbolic.js';
 
@@ -76,12 +76,15 @@ export function scalarEqual(pred: string, gold: string, opts: CheckOptions, pct 
   const gn = numberOf(gold, symbolic, opts.cas);
   if (gn) {
     const pn = numberOf(pred, symbolic, opts.cas);
-    if (!pn) return false;
-    if (numbersEqual(pn, gn)) return true;
-    // "10\%" is 10 or 0.1, whichever side wrote the sign.
-    if (pct.gold && numbersEqual(pn, { value: gn.value / 100, ulp: gn.ulp / 100 })) return true;
-    if (pct.pred && numbersEqual({ value: pn.value / 100, ulp: pn.ulp / 100 }, gn)) return true;
-    return false;
+    if (pn) {
+      if (numbersEqual(pn, gn)) return true;
+      // "10\%" is 10 or 0.1, whichever side wrote the sign.
+      if (pct.gold && numbersExactlyEqual(pn.value, gn.value / 100)) return true;
+      if (pct.pred && numbersExactlyEqual(pn.value / 100, gn.value)) return true;
+      return false;
+    }
+    // A constant written with variables (\sin^2 x + \cos^2 x): only the CAS can tell.
+    if (!symbolic || !/[a-zA-Z]/.test(pred)) return false;
   }
   if (!symbolic) return false;
   const a = toExpr(pred, opts.cas);

@@ -66,9 +66,9 @@ export function answerIs(text: string): string | null {
   if (boxed !== null) return boxed;
   rest = rest.split(/\n/)[0]!.trim();
   rest = rest.replace(/^[:：]\s*/, '');
-  // "The answer is $18$. I hope it is correct." (Minerva) / "The answer is 72."
-  rest = rest.replace(/\s+I hope it is correct\.?$/i, '');
-  rest = rest.replace(/[.。]\s*$/, '').trim();
+  // The sentence ends at a period followed by a space or the end ("The answer is $18$. I hope it is
+  // correct."); a decimal point is followed by a digit.
+  rest = /^(.*?)(?:[.。](?=\s|$)|$)/.exec(rest)![1]!.trim();
   if (rest.startsWith('$') && rest.endsWith('$') && rest.length > 1) rest = rest.replace(/^\$+|\$+$/g, '');
   return rest === '' ? null : rest;
 }
@@ -88,7 +88,10 @@ export function lastNumber(text: string): string | null {
   let last: string | null = null;
   for (const m of text.matchAll(NUMBER)) last = m[0];
   if (last === null) return null;
-  return last.replace(/,+$/, '').replace(/,(?!\d{3})/g, '');
+  last = last.replace(/,+$/, '');
+  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(last)) return last.replace(/,/g, '');
+  // "3,4" is a list written without spaces: its last number.
+  return last.slice(last.lastIndexOf(',') + 1);
 }
 
 /** A multiple-choice letter: "(B)", "B)", "answer is B", "\boxed{B}", or a lone letter. */

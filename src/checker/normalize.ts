@@ -88,6 +88,7 @@ export function normalizeAnswer(input: string): string {
   s = stripThousands(s);
   s = s.replace(/\\!/g, '').replace(/(?<!\\)\\[;: ]/g, ' ').replace(/\\quad|\\qquad/g, ' ').replace(/~/g, ' ');
   s = s.replace(/\\\$|\$/g, '').replace(/\\%|%/g, '').replace(/\\?dollars?\b/gi, '');
+  s = stripThousands(s.trim());
   s = unwrapCommand(s, '\\textbf');
   s = stripUnits(s);
   for (const cmd of ['\\text', '\\mathrm', '\\mbox', '\\textrm', '\\operatorname', '\\mathit']) s = unwrapCommand(s, cmd);

@@ -61,20 +61,38 @@ export function parseNumber(s: string): Num | null {
 /** Relative slack for values computed in floating point (both sides exact). */
 export const FLOAT_RTOL = 1e-9;
 
+/** v written with d decimals: is it v0 truncated or rounded to d decimals? */
+function writtenAs(v: number, d: number, v0: number): boolean {
+  const scale = Math.pow(10, d);
+  const p = v * scale;
+  const g = v0 * scale;
+  const eps = 1e-6 * Math.max(1, Math.abs(g));
+  return Math.abs(p - Math.trunc(g)) <= eps || Math.abs(p - Math.round(g)) <= eps;
+}
+
+function decimalsOf(ulp: number): number {
+  return Math.round(-Math.log10(ulp));
+}
+
 /**
- * Numeric equality with the precision the answers were written with: an exact gold accepts a decimal
- * prediction that agrees to the prediction's last written digit (truncated or rounded); a decimal gold
- * accepts a more precise prediction that rounds or truncates to it. Two exact values must agree up to floating-point noise.
+ * Numeric equality with the precision the answers were written with. An exact gold accepts a decimal
+ * prediction that is the gold truncated or rounded to the prediction's digits ("1.414" for \sqrt2, not
+ * "9999.857" for 10000); a decimal gold accepts a more precise prediction that truncates or rounds to it.
+ * Two exact values must agree up to floating-point noise.
  */
 export function numbersEqual(pred: Num, gold: Num): boolean {
   const a = pred.value;
   const b = gold.value;
   // Infinite values come from overflow (2^{2005}); equal infinities prove nothing. Textual \infty matches earlier.
   if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
-  const diff = Math.abs(a - b);
   const noise = FLOAT_RTOL * Math.max(1, Math.abs(a), Math.abs(b));
-  if (diff <= noise) return true;
-  if (gold.ulp > 0) return diff < gold.ulp + noise && (pred.ulp === 0 || pred.ulp < gold.ulp);
-  if (pred.ulp > 0) return diff < pred.ulp + noise;
+  if (Math.abs(a - b) <= noise) return true;
+  if (gold.ulp > 0) return (pred.ulp === 0 || pred.ulp < gold.ulp) && writtenAs(b, decimalsOf(gold.ulp), a);
+  if (pred.ulp > 0) return writtenAs(a, decimalsOf(pred.ulp), b);
   return false;
+}
+
+/** Equality up to floating-point noise only (percent alternatives: 25% is 0.25, not "about 0.3"). */
+export function numbersExactlyEqual(a: number, b: number): boolean {
+  return Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= FLOAT_RTOL * Math.max(1, Math.abs(a), Math.abs(b));
 }

@@ -26,9 +26,9 @@ export class Unsupported extends Error {}
 /** LaTeX rewrites the CAS parser needs: subscripted names become single symbols, ^\circ is explicit. */
 export function prepareLatex(s: string): string {
   let t = s;
-  t = t.replace(/([a-zA-Z])_(?:\{([a-zA-Z0-9]+)\}|([a-zA-Z0-9]))/g, (_m, a: string, b?: string, b1?: string) => `\\mathrm{${a}_${b ?? b1}}`);
+  t = t.replace(/(?<![\\a-zA-Z])([a-zA-Z])_(?:\{([a-zA-Z0-9]+)\}|([a-zA-Z0-9]))/g, (_m, a: string, b?: string, b1?: string) => `\\mathrm{${a}_${b ?? b1}}`);
   t = t.replace(/\\cdot/g, '\\cdot ').replace(/\*\*/g, '^').replace(/\*/g, '\\cdot ');
-  t = t.replace(/\\binom\{([^{}]*)\}\{([^{}]*)\}/g, '\\mathrm{Binomial}($1,$2)');
+  t = t.replace(/\\[dt]?binom\{([^{}]*)\}\{([^{}]*)\}/g, '\\frac{($1)!}{($2)!(($1)-($2))!}');
   return t;
 }
 

@@ -1,5 +1,6 @@
 // `mathpipe eval`: run benchmarks against a model, and the helpers around it (prompts, summarize, fetch, plot).
 import type { Argv, CommandModule, Options } from 'yargs';
+import { UsageError } from '../cli/errors.js';
 import { inputs, inputList, output, seed } from '../cli/options.js';
 
 const BENCH_NAMES = ['gsm8k', 'math', 'math500', 'cmath', 'mgsm_zh', 'gaokao-mathcloze', 'gaokao-mathqa', 'sat', 'ocw', 'mmlu_stem'];
@@ -57,14 +58,14 @@ function withRun(y: Argv) {
       workers: { type: 'number', describe: 'Answer-checker worker threads (default: cores, at most 8)' },
     })
     .check((a) => {
-      if (!a.bench && !a.input) throw new Error('name a benchmark (--bench) or an input file (--input)');
-      if (!a.api || !a.model) throw new Error('--api URL and --model NAME are required');
+      if (!a.bench && !a.input) throw new UsageError('name a benchmark (--bench) or an input file (--input)');
+      if (!a.api || !a.model) throw new UsageError('--api URL and --model NAME are required');
       for (const [k, min] of [['n', 1], ['concurrency', 1], ['retries', 0], ['max-tokens', 1], ['tool-rounds', 0]] as const) {
         const v = a[k] as number;
-        if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer >= ${min}`);
+        if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
       }
       const ks = a.k as number[] | undefined;
-      if (ks && ks.some((k) => !Number.isInteger(k) || k < 1 || k > (a.n as number))) throw new Error('every --k must be an integer in 1..n');
+      if (ks && ks.some((k) => !Number.isInteger(k) || k < 1 || k > (a.n as number))) throw new UsageError('every --k must be an integer in 1..n');
       return true;
     })
     .example('$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --summary gsm8k.json', 'GSM8K 8-shot CoT, greedy')
@@ -132,7 +133,7 @@ const prompts: CommandModule = {
     y
       .options({ ...dataOpts, ...promptOpts, ...output })
       .check((a) => {
-        if (!a.bench && !a.input) throw new Error('name a benchmark (--bench) or an input file (--input)');
+        if (!a.bench && !a.input) throw new UsageError('name a benchmark (--bench) or an input file (--input)');
         return true;
       })
       .example('$0 eval prompts -b math500 --style instruct --chat-template deepseek --data-dir ../shared/data/benchmarks | head -1', 'Inspect a prompt'),

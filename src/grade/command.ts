@@ -1,5 +1,6 @@
 // `mathpipe grade`: grade existing predictions (any JSONL with a response and a gold answer).
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../cli/errors.js';
 import { inputs, inputList, output, skipInvalid } from '../cli/options.js';
 
 export const GRADE_EXTRACT = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none'] as const;
@@ -30,9 +31,9 @@ const command: CommandModule = {
       .example('$0 grade --response-field code --gold-field answer --labels score qwen.jsonl > /dev/null', 'Agreement with another grader\'s labels')
       .example('$0 grade --extract answer-tag --gold-field ground_truth r1.jsonl | jq .correct', 'R1-zero <answer> format')
       .check((a) => {
-        if ((a.timeout as number) <= 0) throw new Error('--timeout must be > 0');
-        if (a.workers !== undefined && !((a.workers as number) >= 1)) throw new Error('--workers must be >= 1');
-        if (a.disagreements && !a.labels) throw new Error('--disagreements needs --labels');
+        if ((a.timeout as number) <= 0) throw new UsageError('--timeout must be > 0');
+        if (a.workers !== undefined && !((a.workers as number) >= 1)) throw new UsageError('--workers must be >= 1');
+        if (a.disagreements && !a.labels) throw new UsageError('--disagreements needs --labels');
         return true;
       }),
   handler: async (argv) => {
