@@ -128,7 +128,7 @@ export function formatInspection(r: Inspection): string {
 
 export async function run(a: InspectArgs): Promise<void> {
   const ds = IndexedDataset.open(a.prefix);
-  const spec = a.tokenizer ?? readMeta(ds.prefix)?.tokenizer;
+  const spec = a.tokenizer ?? readMeta(ds.prefix)?.tokenizer ?? undefined;
   const tok = spec ? loadTokenizer(spec) : null;
   try {
     const r = inspectDataset(ds, tok, a);

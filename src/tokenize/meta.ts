@@ -8,17 +8,17 @@ import type { TokenDType } from '../dataset/indexed.js';
 export interface DatasetMeta {
   format: 'mathpipe-dataset';
   version: 1;
-  /** loadTokenizer() argument: a built-in name or an absolute tokenizer directory. */
-  tokenizer: string;
-  tokenizer_name: string;
-  vocab_size: number;
-  eos_id: number;
-  bos_id: number;
+  /** loadTokenizer() argument: a built-in name or an absolute tokenizer directory; null when unknown. */
+  tokenizer: string | null;
+  tokenizer_name: string | null;
+  vocab_size: number | null;
+  eos_id: number | null;
+  bos_id: number | null;
   dtype: TokenDType;
   documents: number;
   tokens: number;
-  eos_appended: boolean;
-  bos_prepended: boolean;
+  eos_appended: boolean | null;
+  bos_prepended: boolean | null;
   sources: string[];
   /** Set by `tokenize mix`: tokens and documents taken from each source. */
   mixture?: unknown;

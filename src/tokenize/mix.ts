@@ -129,7 +129,7 @@ export async function run(a: MixArgs): Promise<void> {
   if (!(a.validFraction >= 0 && a.validFraction < 1)) throw new UsageError('--valid-fraction must be in [0, 1)');
   const dss = a.sources.map((s) => IndexedDataset.open(s.prefix));
   const metas = a.sources.map((s) => readMeta(s.prefix));
-  const tokenizers = new Set(metas.filter((m) => m).map((m) => m!.tokenizer));
+  const tokenizers = new Set(metas.map((m) => m?.tokenizer).filter((x): x is string => typeof x === 'string'));
   if (tokenizers.size > 1) throw new UsageError(`sources were made with different tokenizers (${[...tokenizers].join(', ')}); ids would not mean the same thing`);
   const names = a.sources.map((s) => basename(s.prefix));
   const weights = a.sources.map((s) => s.weight);
@@ -185,24 +185,23 @@ export async function run(a: MixArgs): Promise<void> {
     const total = a.tokens !== undefined ? Math.round((a.tokens * a.validFraction) / (1 - a.validFraction)) : undefined;
     outputs.push({ prefix: `${prefix}.valid`, pools: validPools, total, salt: 2 });
   }
-  const meta0 = metas.find((m) => m);
+  const meta0 = metas.find((m) => m?.tokenizer);
   for (const out of outputs) {
     const { picks, takes } = choose(out.pools, weights, out.total, a.seed, out.salt);
     const written = writeMixture(out.prefix, dtype, out.pools, picks, a.seed + out.salt);
     const sources = report(takes, out.pools);
     const mixed = sources.reduce((x, s) => x + s.tokens, 0);
     for (const s of sources) if (s.epochs > 1) warn(`${s.name}: upsampled, ${s.epochs} passes over ${s.available_tokens} tokens`);
-    if (meta0) {
-      const { tokenizer, tokenizer_name, vocab_size, eos_id, bos_id, eos_appended, bos_prepended } = meta0;
-      writeMeta(out.prefix, {
-        ...{ tokenizer, tokenizer_name, vocab_size, eos_id, bos_id, eos_appended, bos_prepended },
-        dtype,
-        documents: sources.reduce((x, s) => x + s.documents, 0),
-        tokens: written,
-        sources: sources.map((s) => s.prefix),
-        mixture: { seed: a.seed, sources },
-      });
-    }
+    const unknown = { tokenizer: null, tokenizer_name: null, vocab_size: null, eos_id: null, bos_id: null, eos_appended: null, bos_prepended: null };
+    const { tokenizer, tokenizer_name, vocab_size, eos_id, bos_id, eos_appended, bos_prepended } = meta0 ?? unknown;
+    writeMeta(out.prefix, {
+      ...{ tokenizer, tokenizer_name, vocab_size, eos_id, bos_id, eos_appended, bos_prepended },
+      dtype,
+      documents: sources.reduce((x, s) => x + s.documents, 0),
+      tokens: written,
+      sources: sources.map((s) => s.prefix),
+      mixture: { seed: a.seed, sources },
+    });
     const parts = sources.map((s) => `${s.name} ${s.tokens} (${((100 * s.tokens) / mixed).toFixed(1)}%)`).join(', ');
     info(`${out.prefix}: ${written} tokens = ${parts}`);
   }
