@@ -8,7 +8,7 @@
 //
 // Speed: most corpus windows cannot match, and small bitsets (which stay in cache, unlike the 100 MB
 // table) prove it cheaply. A window can only be a benchmark n-gram if each of its n-1 adjacent word
-// pairs occurs in the benchmarks: one bit test per corpus word against a 1 MB set of benchmark word
+// pairs occurs in the benchmarks: one bit test per corpus word against a 256 KB set of benchmark word
 // pairs gives, for every position, how long such a run lasts, and only runs of n-1 pairs reach the
 // table. Short texts are screened the same way with their own word set and set of first words.
 //
@@ -49,9 +49,20 @@ export interface BenchInfo {
   grams: number;
 }
 
-export const PAIR_BITS = 23;
+export const PAIR_BITS = 21;
 export const SHORT_VOCAB_BITS = 16;
 const DISTINCT = /\p{L}[^]*\p{L}|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]/u;
+
+/** A word of two or more letters, or a CJK character (not a number or a one-letter variable). */
+function isDistinct(text: string, start: number, end: number): boolean {
+  let letters = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return DISTINCT.test(text.slice(start, end));
+    if (((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a && ++letters === 2)) return true;
+  }
+  return false;
+}
 
 /** Bit number (top PAIR_BITS bits) of the adjacent word pair (x, y). */
 function pairHash(xB: number, yA: number): number {
@@ -93,8 +104,6 @@ export class NgramIndex {
   private lengths: number[] = [];
   private preA = new Uint32Array(1024);
   private preB = new Uint32Array(1024);
-  private aheadG = new Int32Array(1024);
-  private aheadS = new Int32Array(1024);
 
   constructor(
     readonly n: number,
@@ -126,7 +135,7 @@ export class NgramIndex {
     }
     // distinctBefore[i]: words of two or more letters among the first i words.
     const distinctBefore = new Int32Array(count + 1);
-    for (let i = 0; i < count; i++) distinctBefore[i + 1] = distinctBefore[i] + (DISTINCT.test(w.text.slice(w.start[i], w.end[i])) ? 1 : 0);
+    for (let i = 0; i < count; i++) distinctBefore[i + 1] = distinctBefore[i] + (isDistinct(w.text, w.start[i], w.end[i]) ? 1 : 0);
     if (count < this.n && distinctBefore[count] === 0) {
       info.indistinct++;
       return 'indistinct';
@@ -162,50 +171,60 @@ export class NgramIndex {
     return 'grams';
   }
 
-  /** The first match among words [lo, hi), scanning left to right, or null. */
+  /**
+   * The first match among words [lo, hi) (the one that ends first), or null. One forward pass keeps
+   * the prefix hashes and two run lengths: benchmark word pairs ending at the current word (a window
+   * of n words needs n-1) and short-text words ending there. Only windows inside such runs are looked up.
+   */
   firstHit(w: Words, lo = 0, hi = w.count): Hit | null {
     const m = hi - lo;
     if (m < MIN_WORDS) return null;
-    if (this.aheadG.length < m + 1) {
-      this.aheadG = new Int32Array(2 * m + 2);
-      this.aheadS = new Int32Array(2 * m + 2);
+    if (this.preA.length < m + 1) {
+      this.preA = new Uint32Array(2 * m + 2);
+      this.preB = new Uint32Array(2 * m + 2);
     }
-    // aheadG[i]: adjacent pairs from word i on that are all benchmark pairs (a window of n words
-    // needs n-1); aheadS[i]: words from i on that are all short-text words.
-    const { aheadG, aheadS, pairs, shortVocab, shortFirst } = this;
+    const { preA, preB, pairs, shortVocab, shortFirst, n, lengths, grams } = this;
     const { hashA, hashB } = w;
-    aheadG[m - 1] = 0;
-    const last = hashB[hi - 1] >>> (32 - SHORT_VOCAB_BITS);
-    aheadS[m - 1] = (shortVocab[last >>> 5] >>> (last & 31)) & 1;
-    for (let i = m - 2; i >= 0; i--) {
-      const h = hashB[lo + i];
-      const g = (h + Math.imul(hashA[lo + i + 1], 0x85ebca6b)) >>> (32 - PAIR_BITS);
-      aheadG[i] = (pairs[g >>> 5] >>> (g & 31)) & 1 ? aheadG[i + 1] + 1 : 0;
-      const s = h >>> (32 - SHORT_VOCAB_BITS);
-      aheadS[i] = (shortVocab[s >>> 5] >>> (s & 31)) & 1 ? aheadS[i + 1] + 1 : 0;
-    }
-    this.prefix(w, lo, hi);
-    const { preA, preB, n, lengths } = this;
     const pa = powA[n];
     const pb = powB[n];
-    const grams = this.grams;
     const nl = lengths.length;
-    const minShort = nl ? lengths[0] : m + 1;
-    for (let i = 0; i < m; i++) {
-      if (aheadG[i] >= n - 1) {
-        const a = (preA[i + n] - Math.imul(preA[i], pa)) >>> 0;
-        const v = grams.get(a, (preB[i + n] - Math.imul(preB[i], pb)) >>> 0);
+    const minShort = nl ? lengths[0] : 0x7fffffff;
+    const needG = n - 1;
+    let runG = 0;
+    let runS = 0;
+    let pA = 0;
+    let pB = 0;
+    let prevB = 0;
+    preA[0] = 0;
+    preB[0] = 0;
+    for (let j = 0; j < m; j++) {
+      const hA = hashA[lo + j];
+      const hB = hashB[lo + j];
+      pA = (Math.imul(pA, PA) + hA) | 0;
+      pB = (Math.imul(pB, PB) + hB) | 0;
+      preA[j + 1] = pA;
+      preB[j + 1] = pB;
+      if (j > 0) {
+        const g = (prevB + Math.imul(hA, 0x85ebca6b)) >>> (32 - PAIR_BITS);
+        runG = (pairs[g >>> 5] >>> (g & 31)) & 1 ? runG + 1 : 0;
+      }
+      prevB = hB;
+      const s = hB >>> (32 - SHORT_VOCAB_BITS);
+      runS = (shortVocab[s >>> 5] >>> (s & 31)) & 1 ? runS + 1 : 0;
+      if (runG >= needG) {
+        const i = j + 1 - n;
+        const v = grams.get((pA - Math.imul(preA[i], pa)) >>> 0, (pB - Math.imul(preB[i], pb)) >>> 0);
         if (v !== -1) return { text: v, word: lo + i, words: n };
       }
-      const run = aheadS[i];
-      if (run < minShort) continue;
-      const s = hashB[lo + i] >>> (32 - SHORT_VOCAB_BITS);
-      if (!((shortFirst[s >>> 5] >>> (s & 31)) & 1)) continue;
-      for (let j = 0; j < nl; j++) {
-        const k = lengths[j];
-        if (k > run) break;
-        const a = ((preA[i + k] - Math.imul(preA[i], powA[k])) ^ saltA[k]) >>> 0;
-        const b = ((preB[i + k] - Math.imul(preB[i], powB[k])) ^ saltB[k]) >>> 0;
+      if (runS < minShort) continue;
+      for (let x = 0; x < nl; x++) {
+        const k = lengths[x];
+        if (k > runS) break;
+        const i = j + 1 - k;
+        const f = hashB[lo + i] >>> (32 - SHORT_VOCAB_BITS);
+        if (!((shortFirst[f >>> 5] >>> (f & 31)) & 1)) continue;
+        const a = ((pA - Math.imul(preA[i], powA[k])) ^ saltA[k]) >>> 0;
+        const b = ((pB - Math.imul(preB[i], powB[k])) ^ saltB[k]) >>> 0;
         const v = this.short.get(a, b);
         if (v !== -1) return { text: v, word: lo + i, words: k };
       }
