@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tokenize benchmark: tokens/s of `mathpipe tokenize` with 1 and 2 workers against a bare tiktoken
+# encode loop in one thread on the same text (goals: >= 0.9x with 1 worker, >= 1.8x with 2), and
+# BPE training time and peak memory for 10 MB and 100 MB of text. Numbers depend on how busy the CPU is.
+# Env: BENCH_MB (encode corpus size, default 20), TRAIN_MB (default "10 100"), VOCAB (default 16384).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=bench/out/tokenize
+mkdir -p "$OUT"
+M=bin/mathpipe
+BENCH_MB=${BENCH_MB:-20}
+TRAIN_MB=${TRAIN_MB:-10 100}
+VOCAB=${VOCAB:-16384}
+ENC=${ENC:-cl100k_base}
+
+corpus() { # corpus MB -> path (generated once, seeded)
+  local f="$OUT/corpus-$1mb.jsonl"
+  [ -s "$f" ] || node dist/fixtures/tokenize/corpus.js --bytes "$(($1 * 1000000))" --seed 1 > "$f"
+  echo "$f"
+}
+timed() { # timed LOG cmd... : wall seconds and peak RSS (KB) into LOG
+  /usr/bin/time -f '%e %M' -o "$1" "${@:2}"
+}
+
+echo "== encode: $ENC on $BENCH_MB MB of text ($(nproc) cores; load average $(cut -d' ' -f1 /proc/loadavg))"
+C=$(corpus "$BENCH_MB")
+bare=$(node dist/bench/tokenize/bare.js "$ENC" "$C")
+bare_tps=$(jq -r .tokens_per_s <<<"$bare")
+tokens=$(jq -r .tokens <<<"$bare")
+printf '%-34s %12.0f tokens/s\n' "bare tiktoken loop, 1 thread" "$bare_tps"
+for j in 1 2; do
+  timed "$OUT/time-j$j" $M tokenize -q -t "$ENC" -j "$j" -o "$OUT/enc-j$j" "$C"
+  read -r secs rss < "$OUT/time-j$j"
+  tps=$(jq -n "$tokens / $secs")
+  ratio=$(jq -n "$tps / $bare_tps")
+  printf '%-34s %12.0f tokens/s  %.2fx bare  (%.1f s wall incl. start-up, JSON parsing and writing; peak RSS %d MB)\n' \
+    "mathpipe tokenize -j $j" "$tps" "$ratio" "$secs" "$((rss / 1024))"
+done
+cmp -s "$OUT/enc-j1.bin" "$OUT/enc-j2.bin" && echo "outputs of -j 1 and -j 2 identical: yes" || { echo "outputs differ"; exit 1; }
+
+for mb in $TRAIN_MB; do
+  C=$(corpus "$mb")
+  timed "$OUT/time-train-$mb" $M tokenize train -v "$VOCAB" -o "$OUT/tok-$mb" "$C" 2> "$OUT/train-$mb.log"
+  read -r secs rss < "$OUT/time-train-$mb"
+  printf '== train BPE, vocab %d, %d MB: %.1f s, peak RSS %d MB\n   %s\n' "$VOCAB" "$mb" "$secs" "$((rss / 1024))" "$(tail -n1 "$OUT/train-$mb.log")"
+done
