@@ -60,6 +60,7 @@ export class HttpGenerator implements TextGenerator {
   private readonly sem: Semaphore;
   requests = 0;
   retried = 0;
+  private closed = false;
 
   constructor(private readonly o: HttpOptions) {
     this.name = o.model;
@@ -129,6 +130,8 @@ export class HttpGenerator implements TextGenerator {
         if (e instanceof IoError) throw e;
         why = (e as Error).message || String(e);
       }
+      // After close (another request failed for good) the remaining ones stop quietly.
+      if (this.closed) throw new IoError(`${this.url()}: generator closed`);
       if (attempt >= this.o.retries) throw new IoError(`${this.url()}: ${why} (gave up after ${attempt + 1} attempts)`);
       const delay = Math.max(retryAfterMs, Math.min(60_000, this.o.backoffMs * 2 ** attempt * (0.75 + 0.5 * Math.random())));
       attempt++;
@@ -154,6 +157,7 @@ export class HttpGenerator implements TextGenerator {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    this.closed = true;
+    await this.agent.destroy();
   }
 }

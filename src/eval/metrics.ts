@@ -1,6 +1,7 @@
 // Eval metrics over per-question results: accuracy (greedy: sample 0), pass@k with the unbiased estimator
 // of Chen et al. (2021), and maj@k (majority vote over k samples), overall and per subject and level.
 import { compactForm, normalizeAnswer } from '../checker/normalize.js';
+import { parseNumber } from '../checker/numeric.js';
 
 export interface SampleResult {
   id: string;
@@ -20,12 +21,15 @@ export function passAtK(n: number, c: number, k: number): number {
   return 1 - p;
 }
 
+/** Answers vote together when their normal forms match, or when they are the same plain number (\frac12, 0.5). */
 function voteKey(a: string): string {
-  return compactForm(normalizeAnswer(a));
+  const n = normalizeAnswer(a);
+  const num = parseNumber(n);
+  return num && Number.isFinite(num.value) ? `#${Number(num.value.toPrecision(12))}` : compactForm(n);
 }
 
 /**
- * Majority vote over the given samples: answers are grouped by their normal form, the largest group
+ * Majority vote over the given samples: answers are grouped by their normal form (numbers by value), the largest group
  * wins (ties: the group seen first), and the vote is correct when that group's answers were graded correct.
  * Samples without an answer do not vote.
  */
@@ -44,12 +48,42 @@ export function majorityCorrect(extracted: (string | null)[], correct: boolean[]
   return best ? best.correct : false;
 }
 
-/** maj@k as the mean over `rounds` seeded random k-subsets of the n samples (exact when k = n). */
+function binom(n: number, k: number): number {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
+}
+
+/** Every k-subset of 0..n-1, in lexicographic order. */
+function* subsets(n: number, k: number): Generator<number[]> {
+  const idx = [...Array(k).keys()];
+  for (;;) {
+    yield idx.slice();
+    let i = k - 1;
+    while (i >= 0 && idx[i] === n - k + i) i--;
+    if (i < 0) return;
+    idx[i]!++;
+    for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1]! + 1;
+  }
+}
+
+/**
+ * maj@k: the expected majority-vote correctness of k samples drawn from the n. Exact (the mean over every
+ * k-subset) when there are at most `rounds` subsets, else the mean over `rounds` seeded random subsets.
+ */
 export function majAtK(r: SampleResult, k: number, rounds: number, seed: number): number {
   const n = r.correct.length;
   if (k > n) throw new RangeError(`maj@${k} needs at least ${k} samples (have ${n})`);
   const all = [...Array(n).keys()];
-  if (k === n) return majorityCorrect(r.extracted, r.correct, all) ? 1 : 0;
+  if (binom(n, k) <= rounds) {
+    let hits = 0;
+    let count = 0;
+    for (const sub of subsets(n, k)) {
+      count++;
+      if (majorityCorrect(r.extracted, r.correct, sub)) hits++;
+    }
+    return hits / count;
+  }
   let s = (seed ^ 0x5bd1e995) >>> 0;
   const rand = () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -91,7 +125,7 @@ export function defaultKs(n: number): number[] {
   return ks;
 }
 
-export function metrics(rs: SampleResult[], ks: number[], seed = 1, rounds = 32): Metrics {
+export function metrics(rs: SampleResult[], ks: number[], seed = 1, rounds = 256): Metrics {
   const out: Metrics = { questions: rs.length, samples: 0, accuracy: 0, mean_accuracy: 0, pass_at_k: {}, maj_at_k: {} };
   if (!rs.length) return out;
   let first = 0;

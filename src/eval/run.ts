@@ -155,7 +155,8 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
 
   const evalItem = async (item: EvalItem, k: number): Promise<{ record: Record<string, unknown>; result: SampleResult }> => {
     const p = builder.build(item);
-    const seed = o.seed + k * 7919;
+    // Per-question seeds: a re-run asks for exactly the same samples (and hits the cache).
+    const seed = o.seed + k;
     const comps = await gen.generate({ prompt: o.chat ? p.user : p.prompt, maxTokens: o.maxTokens, temperature: o.temperature, topP: o.topP, stop, n: o.n, seed });
     const responses: string[] = [];
     const finish: string[] = [];
