@@ -24,7 +24,7 @@ export function sharedData(rel = ''): string | undefined {
  * `bin/mathpipe` (an ES module with top-level await) fail with ERR_REQUIRE_CYCLE_MODULE. tap re-adds the
  * variable to any env given to spawn(), so it is removed by `env -u` inside the child instead.
  */
-const NO_TAP_HOOKS = ['-u', 'NODE_OPTIONS'];
+export const NO_TAP_HOOKS = ['-u', 'NODE_OPTIONS'];
 
 export interface RunResult {
   code: number | null;

@@ -51,7 +51,14 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .scriptName('mathpipe')
     .usage('mathpipe <command> [options]\n\nThe DeepSeekMath recipe as composable commands that speak JSONL.')
     .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'No summary on stderr (warnings still show)' })
-    .middleware((a) => configureLog({ quiet: Boolean(a.quiet) }))
+    .parserConfiguration({ 'populate--': true })
+    .middleware((a) => {
+      configureLog({ quiet: Boolean(a.quiet) });
+      // `cmd --bench a b -- in.jsonl`: words after "--" are input files, for every command with [inputs..].
+      const rest = a['--'];
+      if (Array.isArray(rest) && rest.length && Array.isArray(a.inputs)) a.inputs = [...a.inputs, ...rest.map(String)];
+      delete a['--'];
+    })
     .command(await loadCommands())
     .demandCommand(1, 'Name a command: mathpipe --help lists them.')
     .recommendCommands()
