@@ -1,12 +1,11 @@
 // Benchmarks: where each one lives (relative to --data-dir, the layout of ../shared/data/benchmarks, and
 // its canonical public URL pinned to a commit with the sha256 of the file), and how a record becomes an
 // eval item (question, gold answer, subject, level).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
-import { readAllJsonl, type Json, type JsonObject, type JsonlRecord } from '../jsonl/index.js';
-import { DataError } from '../cli/errors.js';
-import { recordWhere } from '../jsonl/index.js';
+import { readAllJsonl, recordWhere, type Json, type JsonObject, type JsonlRecord } from '../jsonl/index.js';
+import { DataError, at } from '../cli/errors.js';
 
 export interface EvalItem {
   id: string;
@@ -208,8 +207,32 @@ export async function loadBenchmark(b: Benchmark, split: string, dataDir: string
     const hint = f.url ? `run: mathpipe eval fetch ${b.name} --split ${split} --cache-dir ${dataDir}` : 'this benchmark is not downloadable; point --data-dir at a copy';
     throw new UsageError(`${path} not found (${hint})`);
   }
-  const recs = await readAllJsonl([path]);
-  return recs.map((r, k) => b.toItem(r, k));
+  return readBenchmarkFile(path).map((r, k) => b.toItem(r, k));
+}
+
+/**
+ * A benchmark file, read whole. Some were written by Python's json.dumps and hold bare NaN (MMLU-STEM's
+ * options): those become null instead of failing the file.
+ */
+export function readBenchmarkFile(path: string): JsonlRecord[] {
+  const out: JsonlRecord[] = [];
+  readFileSync(path, 'utf8').split('\n').forEach((text, i) => {
+    const raw = text.replace(/\r$/, '');
+    if (raw.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      try {
+        value = JSON.parse(raw.replace(/([[,:]\s*)(?:NaN|-?Infinity)(?=\s*[,\]}])/g, '$1null'));
+      } catch {
+        throw new DataError(at(path, i + 1), `invalid JSON (${(e as Error).message})`);
+      }
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataError(at(path, i + 1), 'expected a JSON object');
+    out.push({ value: value as JsonObject, raw, file: path, line: i + 1 });
+  });
+  return out;
 }
 
 /** Items from a user's own JSONL: question and answer fields by name. */

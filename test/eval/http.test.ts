@@ -1,7 +1,7 @@
 // `mathpipe eval run` end to end over HTTP against a local OpenAI-compatible server with canned answers:
 // retries on 429/503/timeouts/dropped connections, exit 74 when they run out, resume from the cache,
 // sampling metrics, program-of-thought and tool-integrated execution.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, lines } from '../helpers.js';
@@ -26,7 +26,7 @@ const arithmetic: FakeOptions['answer'] = (prompt, sample) => {
   return `Adding gives \\boxed{${s}}.\nQ: next question leaks past the stop`;
 };
 
-async function setup(t: Tap.Test, o: FakeOptions) {
+async function setup(t: Test, o: FakeOptions) {
   const srv = await startFakeServer(o);
   t.teardown(() => srv.close());
   const dir = t.testdir();
