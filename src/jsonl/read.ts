@@ -30,7 +30,8 @@ export function newReadStats(): ReadStats {
   return { bytes: 0, lines: 0, records: 0, skipped: 0 };
 }
 
-function parseLine(text: string, where: string): JsonObject {
+/** One JSONL line as an object, or a DataError at `where` (exported for worker-thread readers). */
+export function parseLine(text: string, where: string): JsonObject {
   let v: unknown;
   try {
     v = JSON.parse(text);
