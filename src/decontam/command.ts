@@ -64,6 +64,7 @@ interface Args extends BenchArgs {
   output?: string;
   removed?: string;
   report?: string;
+  jobs?: number;
   'skip-invalid': boolean;
 }
 
@@ -85,6 +86,12 @@ const command: CommandModule<object, Args> = {
           },
           removed: { type: 'string', requiresArg: true, describe: 'Write removed documents (or paragraphs) with the matching n-gram, benchmark and item to FILE' },
           report: { type: 'string', requiresArg: true, describe: 'Write the JSON summary (docs in/out, hits per benchmark) to FILE' },
+          jobs: {
+            alias: 'j',
+            type: 'number',
+            requiresArg: true,
+            describe: 'Worker threads that parse and match (output order is kept) [default: CPUs, at most 4; 1: none]',
+          },
           ...output,
           ...skipInvalid,
         }),
@@ -96,6 +103,8 @@ const command: CommandModule<object, Args> = {
       .epilogue('Words: NFKC, lowercase, punctuation and LaTeX commands removed, CJK characters one word each. See man mathpipe-decontam.') as Argv<Args>,
   handler: async (a) => {
     const opts = benchOpts(a);
+    if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new UsageError(`--jobs must be an integer >= 1 (got ${a.jobs})`);
+    const { availableParallelism } = await import('node:os');
     const { runDecontam } = await import('./run.js');
     await runDecontam({
       ...opts,
@@ -107,6 +116,7 @@ const command: CommandModule<object, Args> = {
       removed: a.removed,
       report: a.report,
       skipInvalid: a['skip-invalid'],
+      jobs: a.jobs ?? Math.min(4, availableParallelism()),
     });
   },
 };

@@ -134,7 +134,8 @@ function readWhole(path: string): Buffer {
   }
 }
 
-export function parseIndex(buf: Buffer, path: string): NgramIndex {
+/** `verify` false skips the checksum: for a buffer already checked (worker threads). */
+export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex {
   if (buf.byteOffset % 8) buf = Buffer.from(new Uint8Array(buf)); // typed-array views need alignment
   const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
@@ -148,7 +149,7 @@ export function parseIndex(buf: Buffer, path: string): NgramIndex {
   const sSlots = 2 ** sBits;
   const expected = HEADER + metaLen + 2 ** vBits / 8 + 2 ** wBits / 4 + 12 * gSlots + 12 * sSlots;
   if (metaLen % 8 || buf.length !== expected) throw bad(`size ${buf.length} bytes, header says ${expected} (truncated?)`);
-  if (crc32(buf.subarray(HEADER)) >>> 0 !== crc) throw bad('checksum mismatch (corrupt file)');
+  if (verify && crc32(buf.subarray(HEADER)) >>> 0 !== crc) throw bad('checksum mismatch (corrupt file)');
   let meta: Meta;
   try {
     meta = JSON.parse(buf.toString('utf8', HEADER, HEADER + metaLen)) as Meta;

@@ -1,25 +1,15 @@
 // `mathpipe decontam`: stream documents, drop the contaminated ones (or their contaminated paragraphs).
-// Clean records are written from their original line, byte for byte; memory holds the index, one
-// input batch and one output buffer, whatever the corpus size.
+// Clean records are written from their original line, byte for byte; memory holds the index and a
+// few input batches, whatever the corpus size. With --jobs > 1, worker threads do the matching.
 import { writeFileSync } from 'node:fs';
-import { DataError, IoError, UsageError } from '../cli/errors.js';
+import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import {
-  JsonlWriter,
-  newReadStats,
-  readJsonlBatches,
-  recordWhere,
-  reportSkipped,
-  totalSize,
-  withFields,
-  type JsonlRecord,
-} from '../jsonl/index.js';
+import { JsonlWriter, newReadStats, readJsonlBatches, reportSkipped, totalSize } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
 import { readIndexFile } from './index-file.js';
-import type { Hit, NgramIndex } from './ngram-index.js';
-import { keepParagraphs, paragraphs } from './segments.js';
-import { Words, splitWords } from './words.js';
+import type { NgramIndex } from './ngram-index.js';
+import { Scanner, newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
 export const DEFAULT_N = 10;
 
@@ -34,11 +24,14 @@ export interface DecontamOptions extends BenchOptions {
   removed?: string;
   report?: string;
   skipInvalid: boolean;
+  /** Worker threads for matching; 1 scans on the main thread. */
+  jobs: number;
 }
 
 export interface Report {
   mode: string;
   n: number;
+  jobs: number;
   docs_in: number;
   docs_out: number;
   docs_removed: number;
@@ -64,67 +57,49 @@ export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n'
   return buildIndex(o.bench, o.n ?? DEFAULT_N, o);
 }
 
-function describe(index: NgramIndex, w: Words, hit: Hit) {
-  const words: string[] = [];
-  for (let i = hit.word; i < hit.word + hit.words; i++) words.push(w.text.slice(w.start[i], w.end[i]));
-  return { ngram: words.join(' ').replace(/['’ʼ]/g, '').toLowerCase(), ...index.source(hit.text) };
-}
-
 export async function runDecontam(o: DecontamOptions): Promise<Report> {
   const t0 = performance.now();
   const index = await loadIndex(o);
-  const hits: Record<string, number> = Object.fromEntries(index.benchmarks.map((b) => [b.name, 0]));
-  const r: Report = {
-    mode: o.mode,
-    n: index.n,
-    docs_in: 0,
-    docs_out: 0,
-    docs_removed: 0,
-    docs_modified: 0,
-    segments_removed: 0,
-    hits,
-    skipped_invalid_lines: 0,
-    skipped_records_without_text: 0,
-    bytes_in: 0,
-    seconds: 0,
-    benchmarks: index.benchmarks,
+  const scan: ScanOptions = { textField: o.textField, mode: o.mode, skipInvalid: o.skipInvalid, evidence: Boolean(o.removed) };
+  const counts = newCounts();
+  const hits = index.benchmarks.map(() => 0);
+  const add = (c: ScanCounts, h: number[]) => {
+    for (const k of Object.keys(counts) as (keyof ScanCounts)[]) counts[k] += c[k];
+    h.forEach((v, i) => (hits[i] += v));
   };
   const out = JsonlWriter.open(o.output);
   const removed = o.removed ? JsonlWriter.open(o.removed) : null;
   const stats = newReadStats();
-  const progress = startProgress('decontam', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(o.inputs));
-  const w = new Words();
-  const field = o.textField;
+  const progress = startProgress('decontam', () => ({ records: counts.docs_in || stats.records, bytes: stats.bytes }), totalSize(o.inputs));
   try {
-    for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
-      for (const rec of batch) {
-        r.docs_in++;
-        const text = rec.value[field];
-        if (typeof text !== 'string') {
-          if (!o.skipInvalid) {
-            throw new DataError(recordWhere(rec), text === undefined ? `missing field "${field}" (choose it with --text-field)` : `field "${field}" is not a string`);
-          }
-          r.skipped_records_without_text++;
-          continue;
+    if (o.jobs > 1) {
+      const { scanParallel } = await import('./parallel.js');
+      await scanParallel(o.inputs, index, scan, o.jobs, {
+        out,
+        removed,
+        stats,
+        onResult: (r) => {
+          add(r.counts, r.hits);
+          stats.skipped += r.skipped;
+        },
+      });
+    } else {
+      const scanner = new Scanner(index, scan);
+      for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
+        for (const rec of batch) scanner.record(rec);
+        const { kept, removed: gone } = scanner.drain();
+        for (const line of kept) {
+          const p = out.write(line);
+          if (p) await p;
         }
-        if (o.mode === 'segment') await segmentDoc(rec, text);
-        else {
-          const hit = index.firstHit(splitWords(text, w));
-          if (!hit) {
-            r.docs_out++;
-            const p = out.write(rec.raw);
-            if (p) await p;
-            continue;
-          }
-          r.docs_removed++;
-          const d = describe(index, w, hit);
-          hits[d.benchmark]++;
-          if (removed) {
-            const p = removed.write(withFields(rec, { decontam: d }));
+        if (removed) {
+          for (const line of gone) {
+            const p = removed.write(line);
             if (p) await p;
           }
         }
       }
+      add(scanner.counts, scanner.hits);
     }
     await out.close();
     await removed?.close();
@@ -136,46 +111,20 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     progress.stop();
   }
 
-  async function segmentDoc(rec: JsonlRecord, text: string): Promise<void> {
-    const spans = paragraphs(text);
-    const keep: boolean[] = [];
-    let cut = 0;
-    for (let i = 0; i < spans.length; i++) {
-      const hit = index.firstHit(splitWords(text.slice(spans[i].start, spans[i].end), w));
-      keep.push(!hit);
-      if (!hit) continue;
-      cut++;
-      const d = describe(index, w, hit);
-      hits[d.benchmark]++;
-      if (removed) {
-        const id = rec.value.id;
-        const p = removed.writeJson({
-          id: typeof id === 'string' || typeof id === 'number' ? id : null,
-          where: recordWhere(rec),
-          segment: i,
-          text: text.slice(spans[i].start, spans[i].end),
-          decontam: d,
-        });
-        if (p) await p;
-      }
-    }
-    r.segments_removed += cut;
-    if (cut === spans.length) {
-      r.docs_removed++;
-      return;
-    }
-    r.docs_out++;
-    if (cut) r.docs_modified++;
-    const p = cut ? out.write(withFields(rec, { [field]: keepParagraphs(text, spans, keep) })) : out.write(rec.raw);
-    if (p) await p;
-  }
-
-  r.skipped_invalid_lines = stats.skipped;
-  r.bytes_in = stats.bytes;
-  r.seconds = Number(((performance.now() - t0) / 1000).toFixed(3));
+  const r: Report = {
+    mode: o.mode,
+    n: index.n,
+    jobs: o.jobs,
+    ...counts,
+    hits: Object.fromEntries(index.benchmarks.map((b, i) => [b.name, hits[i]])),
+    skipped_invalid_lines: stats.skipped,
+    bytes_in: stats.bytes,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+    benchmarks: index.benchmarks,
+  };
   reportSkipped(stats);
   if (r.skipped_records_without_text) {
-    warn(`skipped ${r.skipped_records_without_text} record(s) without a string "${field}" field (--skip-invalid)`);
+    warn(`skipped ${r.skipped_records_without_text} record(s) without a string "${o.textField}" field (--skip-invalid)`);
   }
   if (o.report) {
     try {

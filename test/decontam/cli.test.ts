@@ -197,3 +197,35 @@ t.test('-o to a FIFO writes in place (no temp file renamed over it)', async (t) 
   t.equal(r.code, 0, r.stderr);
   t.equal(readFileSync(join(dir, 'got'), 'utf8'), corpus.split('\n')[0] + '\n');
 });
+
+t.test('--jobs: worker threads give the same output, in order, and name the right line on errors', async (t) => {
+  const { dir } = setup(t);
+  const items = benchItems(50, 4);
+  const bench = join(dir, 'arith.jsonl');
+  writeFileSync(bench, items.map((x) => JSON.stringify(x)).join('\n'));
+  const big = join(dir, 'big.jsonl');
+  await writeCorpus(big, items, { seed: 4, docs: 6000, plantEvery: 7 }); // several 1 MB blocks
+  const outs: string[] = [];
+  for (const j of ['1', '2', '3']) {
+    const rem = join(dir, `rem${j}.jsonl`);
+    const r = await runCli(['decontam', big, '-j', j, '--bench', bench, '--removed', rem, '--report', join(dir, `rep${j}.json`)]);
+    t.equal(r.code, 0, r.stderr);
+    outs.push(r.stdout + readFileSync(rem, 'utf8'));
+    t.match(JSON.parse(readFileSync(join(dir, `rep${j}.json`), 'utf8')), { docs_in: 6000, docs_removed: 857, jobs: Number(j) });
+  }
+  t.equal(outs[1], outs[0]);
+  t.equal(outs[2], outs[0]);
+  // A bad line deep inside: the message names its line whatever the number of threads.
+  const src = readFileSync(big, 'utf8').split('\n');
+  src.splice(4999, 0, '{"id": broken');
+  writeFileSync(join(dir, 'bad.jsonl'), src.join('\n'));
+  for (const j of ['1', '2']) {
+    const r = await runCli(['decontam', join(dir, 'bad.jsonl'), '-j', j, '--bench', bench]);
+    t.equal(r.code, 65);
+    t.match(r.stderr, /bad\.jsonl:5000: invalid JSON/);
+    const s = await runCli(['decontam', join(dir, 'bad.jsonl'), '-j', j, '--skip-invalid', '--bench', bench, '-q']);
+    t.equal(s.code, 0);
+    t.match(s.stderr, /skipped 1 invalid line/);
+  }
+  t.equal((await runCli(['decontam', '-j', '0', '--bench', bench])).code, 2);
+});

@@ -1,0 +1,120 @@
+// Per-record decontamination, shared by the single-threaded loop and the worker threads: decide,
+// count, and collect the output lines (kept records, removed evidence) for the caller to write.
+import { DataError } from '../cli/errors.js';
+import { recordWhere, withFields, type JsonlRecord } from '../jsonl/index.js';
+import type { Hit, NgramIndex } from './ngram-index.js';
+import { keepParagraphs, paragraphs } from './segments.js';
+import { Words, splitWords } from './words.js';
+
+export interface ScanOptions {
+  textField: string;
+  mode: 'doc' | 'segment';
+  skipInvalid: boolean;
+  /** Collect evidence lines for --removed. */
+  evidence: boolean;
+}
+
+export interface ScanCounts {
+  docs_in: number;
+  docs_out: number;
+  docs_removed: number;
+  docs_modified: number;
+  segments_removed: number;
+  skipped_records_without_text: number;
+}
+
+export function newCounts(): ScanCounts {
+  return { docs_in: 0, docs_out: 0, docs_removed: 0, docs_modified: 0, segments_removed: 0, skipped_records_without_text: 0 };
+}
+
+export class Scanner {
+  counts = newCounts();
+  /** Removals per benchmark (index order). */
+  hits: number[];
+  kept: string[] = [];
+  removed: string[] = [];
+  private w = new Words();
+
+  constructor(
+    private readonly index: NgramIndex,
+    private readonly o: ScanOptions,
+  ) {
+    this.hits = index.benchmarks.map(() => 0);
+  }
+
+  /** Take the collected output lines (and start collecting afresh). */
+  drain(): { kept: string[]; removed: string[] } {
+    const r = { kept: this.kept, removed: this.removed };
+    this.kept = [];
+    this.removed = [];
+    return r;
+  }
+
+  record(rec: JsonlRecord): void {
+    const c = this.counts;
+    c.docs_in++;
+    const field = this.o.textField;
+    const text = rec.value[field];
+    if (typeof text !== 'string') {
+      if (!this.o.skipInvalid) {
+        const why = text === undefined ? `missing field "${field}" (choose it with --text-field)` : `field "${field}" is not a string`;
+        throw new DataError(recordWhere(rec), why);
+      }
+      c.skipped_records_without_text++;
+      return;
+    }
+    if (this.o.mode === 'segment') return this.segments(rec, text);
+    const hit = this.index.firstHit(splitWords(text, this.w));
+    if (!hit) {
+      c.docs_out++;
+      this.kept.push(rec.raw);
+      return;
+    }
+    c.docs_removed++;
+    const d = this.describe(hit);
+    if (this.o.evidence) this.removed.push(withFields(rec, { decontam: d }));
+  }
+
+  private segments(rec: JsonlRecord, text: string): void {
+    const c = this.counts;
+    const spans = paragraphs(text);
+    const keep: boolean[] = [];
+    let cut = 0;
+    for (let i = 0; i < spans.length; i++) {
+      const hit = this.index.firstHit(splitWords(text.slice(spans[i].start, spans[i].end), this.w));
+      keep.push(!hit);
+      if (!hit) continue;
+      cut++;
+      const d = this.describe(hit);
+      if (this.o.evidence) {
+        const id = rec.value.id;
+        this.removed.push(
+          JSON.stringify({
+            id: typeof id === 'string' || typeof id === 'number' ? id : null,
+            where: recordWhere(rec),
+            segment: i,
+            text: text.slice(spans[i].start, spans[i].end),
+            decontam: d,
+          }),
+        );
+      }
+    }
+    c.segments_removed += cut;
+    if (cut === spans.length) {
+      c.docs_removed++;
+      return;
+    }
+    c.docs_out++;
+    if (cut) c.docs_modified++;
+    this.kept.push(cut ? withFields(rec, { [this.o.textField]: keepParagraphs(text, spans, keep) }) : rec.raw);
+  }
+
+  /** Count the hit and describe it: the matching words (normalised) and their benchmark source. */
+  private describe(hit: Hit) {
+    const w = this.w;
+    const words: string[] = [];
+    for (let i = hit.word; i < hit.word + hit.words; i++) words.push(w.text.slice(w.start[i], w.end[i]));
+    this.hits[this.index.textBench[hit.text]]++;
+    return { ngram: words.join(' ').replace(/['’ʼ]/g, '').toLowerCase(), ...this.index.source(hit.text) };
+  }
+}
