@@ -1,5 +1,5 @@
 // `mathpipe tokenize`: document JSONL -> Megatron indexed dataset (or id JSONL), on worker threads.
-import { DataError, UsageError, at } from '../cli/errors.js';
+import { UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
 import { totalSize } from '../jsonl/input.js';
@@ -7,8 +7,9 @@ import { JsonlWriter } from '../jsonl/index.js';
 import { IndexedDatasetWriter, dtypeForVocab, type TokenDType } from '../dataset/indexed.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { lineChunks } from './chunks.js';
-import { encodeInOrder } from './pool.js';
-import type { EncodeSettings } from './encode-chunk.js';
+import { ChunkPool } from './pool.js';
+import { ChunkLines } from './records.js';
+import { encodeChunk, type EncodeSettings, type ChunkResult } from './encode-chunk.js';
 import { writeMeta, tokenizerFields } from './meta.js';
 
 export interface EncodeArgs {
@@ -46,20 +47,14 @@ export async function run(a: EncodeArgs): Promise<void> {
   const jw = a.format === 'jsonl' ? JsonlWriter.open(a.output) : null;
   const counts = { records: 0, bytes: 0, tokens: 0, skipped: 0 };
   const progress = startProgress('tokenize', () => counts, totalSize(a.inputs));
-  let file = '';
-  let lineBase = 0;
+  const lines = new ChunkLines();
+  const pool = new ChunkPool<ChunkResult>(a.workers, new URL('./worker.js', import.meta.url), { spec: tok.spec, settings }, () => ({
+    run: (bytes, first) => encodeChunk(tok, bytes, first, settings),
+  }));
   try {
     const chunks = lineChunks(a.inputs, a.chunkBytes, (n) => (counts.bytes += n));
-    for await (const { file: f, res } of encodeInOrder(chunks, a.workers, tok.spec, settings)) {
-      if (f !== file) {
-        file = f;
-        lineBase = 0;
-      }
-      if (res.error) {
-        const where = at(file, lineBase + res.error.line) + (res.error.id !== undefined ? ` (id ${res.error.id})` : '');
-        throw new DataError(where, res.error.detail);
-      }
-      lineBase += res.lines;
+    for await (const { file, res } of pool.run(chunks)) {
+      lines.check(file, res);
       counts.records += res.documents;
       counts.tokens += res.tokens;
       counts.skipped += res.skipped;
@@ -74,6 +69,7 @@ export async function run(a: EncodeArgs): Promise<void> {
     throw e;
   } finally {
     progress.stop();
+    await pool.close();
   }
   if (ds) writeMeta(prefix!, { ...tokenizerFields(tok), dtype, documents: counts.records, tokens: counts.tokens, eos_appended: a.eos, bos_prepended: a.bos, sources: a.inputs });
   if (counts.skipped) warn(`skipped ${counts.skipped} invalid record${counts.skipped === 1 ? '' : 's'} (--skip-invalid)`);

@@ -5,11 +5,14 @@ import { Tiktoken } from 'tiktoken';
 import { UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import { readJsonlBatches, newReadStats, reportSkipped, stringField } from '../jsonl/index.js';
 import { totalSize } from '../jsonl/input.js';
 import { MATH_PATTERN, compilePattern } from '../tokenizer/index.js';
 import { formatRanks, writeTokenizerDir, CONFIG_FORMAT, type TokenizerConfig, type ChatTokens } from '../tokenizer/files.js';
 import { trainBpe } from './bpe.js';
+import { ChunkPool } from './pool.js';
+import { lineChunks, type Chunk } from './chunks.js';
+import { ChunkLines } from './records.js';
+import { PreTokenCounter, type CountResult } from './count-chunk.js';
 
 export const STANDARD_SPECIALS = {
   bos: '<|begin_of_text|>',
@@ -35,6 +38,7 @@ export interface TrainArgs {
   special: string[];
   name: string;
   skipInvalid: boolean;
+  workers: number;
 }
 
 export function resolvePattern(p: string): string {
@@ -42,10 +46,9 @@ export function resolvePattern(p: string): string {
 }
 
 /** The pattern must run in both engines: RegExp here (counting) and fancy-regex in tiktoken (encoding). */
-function checkPattern(pat: string): RegExp {
-  let re: RegExp;
+function checkPattern(pat: string): void {
   try {
-    re = compilePattern(pat);
+    compilePattern(pat);
   } catch (e) {
     throw new UsageError(`--pattern is not a valid JavaScript regular expression: ${(e as Error).message}`);
   }
@@ -54,58 +57,63 @@ function checkPattern(pat: string): RegExp {
   } catch (e) {
     throw new UsageError(`--pattern is not accepted by tiktoken's regex engine: ${String(e)}`);
   }
-  return re;
 }
 
-/** Pre-token counts of the corpus. */
-async function countPreTokens(a: TrainArgs, re: RegExp) {
-  const counts = new Map<string, number>();
-  const stats = newReadStats();
+/** Pre-token counts of the corpus, counted on worker threads (each keeps its own map; merged at the end). */
+async function countPreTokens(a: TrainArgs, pattern: string) {
+  const options = { textField: a.textField, skipInvalid: a.skipInvalid };
+  const pool = new ChunkPool<CountResult>(a.workers, new URL('./count-worker.js', import.meta.url), { pattern, options }, () => {
+    const c = new PreTokenCounter(pattern, options);
+    return { run: (bytes, first) => c.add(bytes, first), finish: () => c.counts };
+  });
+  const progressCounts = { records: 0, bytes: 0 };
+  const progress = startProgress('tokenize train: counting', () => progressCounts, totalSize(a.inputs));
   let documents = 0;
   let textBytes = 0;
-  const progress = startProgress('tokenize train: counting', () => ({ records: documents, bytes: stats.bytes }), totalSize(a.inputs));
+  let skipped = 0;
+  const lines = new ChunkLines();
+  let counts: Map<string, number>;
   try {
-    outer: for await (const batch of readJsonlBatches(a.inputs, { skipInvalid: a.skipInvalid, stats })) {
-      for (const rec of batch) {
-        let text: string;
-        try {
-          text = stringField(rec, a.textField);
-        } catch (e) {
-          if (!a.skipInvalid) throw e;
-          stats.skipped++;
-          continue;
-        }
-        documents++;
-        textBytes += Buffer.byteLength(text, 'utf8');
-        re.lastIndex = 0;
-        for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-          const p = m[0];
-          if (p === '') {
-            re.lastIndex++;
-            continue;
-          }
-          counts.set(p, (counts.get(p) ?? 0) + 1);
-        }
-        if (textBytes >= a.maxBytes) break outer;
-      }
+    for await (const { file, res } of pool.run(limitBytes(lineChunks(a.inputs, 1 << 20, (n) => (progressCounts.bytes += n)), a.maxBytes))) {
+      lines.check(file, res);
+      documents += res.documents;
+      textBytes += res.textBytes;
+      skipped += res.skipped;
+      progressCounts.records = documents;
     }
+    const maps = (await pool.finish()) as Map<string, number>[];
+    counts = maps.reduce((acc, m) => {
+      if (acc !== m) for (const [k, v] of m) acc.set(k, (acc.get(k) ?? 0) + v);
+      return acc;
+    });
   } finally {
     progress.stop();
+    await pool.close();
   }
-  reportSkipped(stats);
+  if (skipped) warn(`skipped ${skipped} invalid line${skipped === 1 ? '' : 's'} (--skip-invalid)`);
   return { counts, documents, textBytes };
+}
+
+/** Stop after the chunk that reaches `max` input bytes: a deterministic cut whatever the thread count. */
+async function* limitBytes(chunks: AsyncIterable<Chunk>, max: number): AsyncGenerator<Chunk> {
+  let n = 0;
+  for await (const c of chunks) {
+    yield c;
+    n += c.bytes.length;
+    if (n >= max) return;
+  }
 }
 
 export async function run(a: TrainArgs): Promise<void> {
   const t0 = performance.now();
   const pat = resolvePattern(a.pattern);
-  const re = checkPattern(pat);
+  checkPattern(pat);
   const specials = [STANDARD_SPECIALS.bos, STANDARD_SPECIALS.eos, STANDARD_SPECIALS.pad, CHAT_SPECIALS.system, CHAT_SPECIALS.user, CHAT_SPECIALS.assistant, CHAT_SPECIALS.end_of_turn];
   for (const s of a.special) if (!specials.includes(s)) specials.push(s);
   const ranks = a.vocabSize - specials.length;
   if (ranks < 256) throw new UsageError(`--vocab-size must be at least ${256 + specials.length} (256 bytes + ${specials.length} special tokens)`);
 
-  const { counts, documents, textBytes } = await countPreTokens(a, re);
+  const { counts, documents, textBytes } = await countPreTokens(a, pat);
   if (documents === 0) throw new UsageError('no documents to train on');
   const t1 = performance.now();
   const progress = startProgress('tokenize train: merging', () => ({ records: made, bytes: 0 }));

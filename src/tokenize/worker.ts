@@ -1,15 +1,13 @@
 // A tokenize worker thread: loads the tokenizer once, then encodes the chunks it is sent.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { loadTokenizer } from '../tokenizer/index.js';
-import { encodeChunk, type EncodeSettings } from './encode-chunk.js';
+import { encodeChunk, type EncodeSettings, type ChunkResult } from './encode-chunk.js';
+import { serveChunks } from './pool.js';
 
 const { spec, settings } = workerData as { spec: string; settings: EncodeSettings };
 const tok = loadTokenizer(spec);
 
-parentPort!.on('message', (job: { seq: number; bytes: Uint8Array; first: boolean }) => {
-  const res = encodeChunk(tok, job.bytes, job.first, settings);
-  const transfer: ArrayBuffer[] = [];
-  if (res.data) transfer.push(res.data.buffer as ArrayBuffer);
-  if (res.lengths) transfer.push(res.lengths.buffer as ArrayBuffer);
-  parentPort!.postMessage({ seq: job.seq, res }, transfer);
+serveChunks<ChunkResult>({
+  run: (bytes, first) => encodeChunk(tok, bytes, first, settings),
+  transfer: (res) => [res.data?.buffer, res.lengths?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
 });

@@ -78,15 +78,25 @@ t.test('training is deterministic and bounded by --min-frequency', async (t) => 
   const dir = t.testdir();
   const input = join(dir, 'c.jsonl');
   writeFileSync(input, [...corpus(9, 100_000)].map((d) => JSON.stringify(d) + '\n').join(''));
-  for (const o of ['a', 'b']) {
-    const r = await runCli(['tokenize', 'train', '-q', '-v', '600', '-o', join(dir, o), input]);
+  // Tiny chunks are not an option of train, so use several input files to spread the counting over threads.
+  const parts = [0, 1, 2].map((i) => join(dir, `p${i}.jsonl`));
+  const all = readFileSync(input, 'utf8').split('\n');
+  parts.forEach((p, i) => writeFileSync(p, all.filter((_, k) => k % 3 === i).join('\n')));
+  for (const [o, j] of [['a', '0'], ['b', '1'], ['c', '3']]) {
+    const r = await runCli(['tokenize', 'train', '-q', '-v', '600', '-j', j, '-o', join(dir, o), ...parts]);
     t.equal(r.code, 0, r.stderr);
   }
-  t.equal(readFileSync(join(dir, 'a', 'tokenizer.tiktoken'), 'utf8'), readFileSync(join(dir, 'b', 'tokenizer.tiktoken'), 'utf8'));
-  const r = await runCli(['tokenize', 'train', '-v', '5000', '--min-frequency', '1000', '-o', join(dir, 'c'), input]);
+  const ranks = (o: string) => readFileSync(join(dir, o, 'tokenizer.tiktoken'), 'utf8');
+  t.equal(ranks('b'), ranks('a'), '1 thread = in-process');
+  t.equal(ranks('c'), ranks('a'), '3 threads = in-process');
+  const docsIn = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).length;
+  const m = await runCli(['tokenize', 'train', '-v', '600', '--max-bytes', '1', '-o', join(dir, 'm'), ...parts]);
+  t.equal(m.code, 0, m.stderr);
+  t.match(m.stderr, new RegExp(`: ${docsIn(parts[0])} documents`), '--max-bytes stops after the first (1 MB) chunk');
+  const r = await runCli(['tokenize', 'train', '-v', '5000', '--min-frequency', '1000', '-o', join(dir, 'd'), input]);
   t.equal(r.code, 0);
   t.match(r.stderr, /warning: only \d+ ordinary tokens/);
-  const cfg = JSON.parse(readFileSync(join(dir, 'c', 'tiktoken_config.json'), 'utf8'));
+  const cfg = JSON.parse(readFileSync(join(dir, 'd', 'tiktoken_config.json'), 'utf8'));
   t.ok(cfg.n_vocab < 5000, 'stopped early');
   t.equal(Math.max(...Object.values(cfg.special_tokens as Record<string, number>)), cfg.n_vocab - 1, 'specials follow the ranks');
 });
