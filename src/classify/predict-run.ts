@@ -1,15 +1,18 @@
 // `classify predict`: stream documents, add the probability of one label (and optionally the top k),
-// drop those under --threshold. Memory stays flat: records are scored batch by batch.
+// drop those under --threshold. Records are scored batch by batch (on worker threads with --thread
+// > 1) and written in input order, so memory stays flat.
+import { availableParallelism } from 'node:os';
 import { inputList } from '../cli/options.js';
-import { info } from '../cli/log.js';
-import { DataError, UsageError } from '../cli/errors.js';
+import { info, warn } from '../cli/log.js';
+import { UsageError } from '../cli/errors.js';
 import { startProgress } from '../cli/progress.js';
-import { JsonlWriter, newReadStats, readJsonlBatches, recordWhere, reportSkipped, totalSize, type Json } from '../jsonl/index.js';
-import { Encoder } from './dictionary.js';
+import { JsonlWriter, readLineBatches, totalSize, type LineStats } from '../jsonl/index.js';
+import { DenseMatrix } from './matrix.js';
 import { loadModel, type FastTextModel } from './modelfile.js';
-import { tokenize } from './normalize.js';
 import { intOpt, normalizeFor, numOpt } from './options.js';
-import { Predictor, topK } from './predictor.js';
+import { PredictPool } from './predict-pool.js';
+import { Scorer, type ScoreOptions } from './scorer.js';
+import type { BatchResult } from './predict-worker.js';
 
 /** The label a user named, with or without the prefix; a usage error lists the model's labels. */
 export function resolveLabel(model: FastTextModel, name: string): number {
@@ -21,74 +24,67 @@ export function resolveLabel(model: FastTextModel, name: string): number {
 }
 
 export async function runPredict(argv: Record<string, unknown>): Promise<void> {
-  const model = loadModel(String(argv.model));
-  const target = resolveLabel(model, String(argv.label));
+  const threadsWanted = argv.thread === undefined ? Math.min(4, availableParallelism()) : intOpt(argv, 'thread', 1, 256);
+  const model = loadModel(String(argv.model), { shared: threadsWanted > 1 });
   const kArg = intOpt(argv, 'k', -1, 1e6);
-  const k = kArg < 0 ? model.dict.nlabels : kArg;
-  const threshold = numOpt(argv, 'threshold', 0, 1);
-  const normalize = normalizeFor(argv.normalize, model.meta?.normalize);
-  const textField = String(argv['text-field']);
-  const scoreField = String(argv['score-field']);
-  const skipInvalid = Boolean(argv['skip-invalid']);
-  const prefix = model.args.label;
-  const names = model.dict.labels().map((l) => l.slice(prefix.length));
+  const opts: ScoreOptions = {
+    target: resolveLabel(model, String(argv.label)),
+    k: kArg < 0 ? model.dict.nlabels : kArg,
+    threshold: numOpt(argv, 'threshold', 0, 1),
+    normalize: normalizeFor(argv.normalize, model.meta?.normalize),
+    textField: String(argv['text-field']),
+    scoreField: String(argv['score-field']),
+    skipInvalid: Boolean(argv['skip-invalid']),
+  };
+  const dense = model.input instanceof DenseMatrix && model.output instanceof DenseMatrix;
+  const threads = dense ? threadsWanted : 1;
   const paths = inputList(argv.inputs);
-  const stats = newReadStats();
-  const predictor = new Predictor(model);
-  const enc = new Encoder();
-  const probs = new Float64Array(model.dict.nlabels);
+  const stats: LineStats = { bytes: 0, lines: 0 };
+  const counts = { scored: 0, filtered: 0, skipped: 0, written: 0 };
   const out = JsonlWriter.open(argv.output as string | undefined);
-  const progress = startProgress('classify predict', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(paths));
-  let kept = 0;
-  let scored = 0;
-  let empty = 0;
+  const progress = startProgress('classify predict', () => ({ records: stats.lines, bytes: stats.bytes }), totalSize(paths));
+  const pool = threads > 1 ? new PredictPool(model, opts, threads) : null;
+  const scorer = pool ? null : new Scorer(model, opts);
+  const write = async (r: BatchResult) => {
+    counts.filtered += r.filtered;
+    counts.skipped += r.skipped;
+    counts.scored += r.out.length + r.filtered;
+    for (const line of r.out) {
+      const p = out.write(line);
+      if (p) await p;
+      counts.written++;
+    }
+  };
   try {
-    for await (const batch of readJsonlBatches(paths, { skipInvalid, stats })) {
-      for (const rec of batch) {
-        const text = rec.value[textField];
-        if (typeof text !== 'string') {
-          if (skipInvalid) {
-            stats.skipped++;
-            continue;
+    const inflight: Promise<BatchResult>[] = [];
+    for await (const batch of readLineBatches(paths, stats)) {
+      for (let s = 0; s < batch.length; s += 256) {
+        const part = batch.slice(s, s + 256);
+        const b = { file: part[0].file, lines: part.map((l) => l.line), texts: part.map((l) => l.text) };
+        if (scorer) {
+          const r: BatchResult = { seq: 0, out: [], filtered: 0, skipped: 0 };
+          for (let i = 0; i < b.texts.length; i++) {
+            const x = scorer.score(b.texts[i], b.file, b.lines[i]);
+            if ('out' in x) r.out.push(x.out);
+            else if ('filtered' in x) r.filtered++;
+            else r.skipped++;
           }
-          throw new DataError(recordWhere(rec), text === undefined ? `missing text field "${textField}"` : `field "${textField}" is not a string`);
+          await write(r);
+          continue;
         }
-        const tokens = tokenize(text, normalize);
-        if (!tokens.length) {
-          if (skipInvalid) {
-            stats.skipped++;
-            continue;
-          }
-          throw new DataError(recordWhere(rec), `empty text in field "${textField}"`);
-        }
-        scored++;
-        const n = model.dict.encode(tokens, enc);
-        // A document with no known word still has "</s>"; only a model without it gives no prediction.
-        if (!predictor.probs(enc.rows, n, probs)) {
-          empty++;
-          probs.fill(0);
-        }
-        const score = probs[target];
-        if (score < threshold) continue;
-        const fields: Record<string, Json> = { [scoreField]: round6(score) };
-        if (k > 0) fields.labels = topK(probs, k).map((i) => ({ label: names[i], prob: round6(probs[i]) }));
-        const p = out.writeRecord(rec, fields);
-        if (p) await p;
-        kept++;
+        inflight.push(pool!.run(b));
+        if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
       }
     }
+    while (inflight.length) await write(await inflight.shift()!);
     await out.close();
   } catch (e) {
     out.abort();
     throw e;
   } finally {
     progress.stop();
+    await pool?.close();
   }
-  reportSkipped(stats);
-  const emptyNote = empty ? `, ${empty} with no known token (score 0)` : '';
-  info(`${scored} documents scored${emptyNote}, ${kept} written`);
-}
-
-function round6(v: number): number {
-  return Math.round(v * 1e6) / 1e6;
+  if (counts.skipped) warn(`skipped ${counts.skipped} invalid record${counts.skipped === 1 ? '' : 's'} (--skip-invalid)`);
+  info(`${counts.scored} documents scored, ${counts.written} written${counts.filtered ? ` (${counts.filtered} under --threshold)` : ''}`);
 }
