@@ -8,7 +8,7 @@
 // start processes (which the timeout does not reap if they detach). Run untrusted models in a container.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ExecOptions {
@@ -55,7 +55,25 @@ export function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max)}\n...[output truncated]`;
 }
 
-export function runPython(code: string, o: ExecOptions): Promise<ExecResult> {
+// At most one program per core at a time: responses arrive `--concurrency` at a time, each with n samples.
+let running = 0;
+const waiting: (() => void)[] = [];
+const slots = Math.max(1, availableParallelism());
+
+export async function runPython(code: string, o: ExecOptions): Promise<ExecResult> {
+  // A released slot passes straight to the next waiter, so `running` never overshoots.
+  if (running >= slots) await new Promise<void>((r) => waiting.push(r));
+  else running++;
+  try {
+    return await runOnce(code, o);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+function runOnce(code: string, o: ExecOptions): Promise<ExecResult> {
   const dir = mkdtempSync(join(tmpdir(), 'mathpipe-py-'));
   const python = o.python ?? 'python3';
   const args = ['-I', '-c', PRELUDE, String(o.memoryMb), String(Math.max(1, Math.ceil(o.timeoutMs / 1000)))];
