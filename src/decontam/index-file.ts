@@ -13,13 +13,14 @@
 //   36      4     short-text length mask (bit k: a short text of k words exists)
 //   40      4     metadata length M in bytes
 //   44      4     CRC-32 of every byte after the 64-byte header
-//   48      4     log2 bits of the word-pair bitset (V)
-//   52      4     log2 bits of the short-text vocabulary and first-word bitsets (W)
-//   56      8     reserved, zero
+//   48      4     log2 bits of the k-gram filter bitset (V)
+//   52      4     log2 bits of the short-text trigram and first-word bitsets (W)
+//   56      4     k of the k-gram filter
+//   60      4     reserved, zero
 //   64      M     metadata: UTF-8 JSON {benchmarks: [...], texts: [[bench, item, field], ...]}, padded with
 //                 spaces to a multiple of 8
-//   ...           bitsets as u32 words (bit h = word (pair) hash h is present): adjacent word pairs of
-//                 n-gram texts (2^V bits), short-text words (2^W bits), short-text first words (2^W bits)
+//   ...           bitsets as u32 words (bit h = a hash h is present): k-grams of n-gram texts (2^V bits),
+//                 short-text word trigrams (2^W bits), short-text first words (2^W bits)
 //   ...           n-gram table: keysA u32[2^G], keysB u32[2^G], values i32[2^G] (-1 = empty slot;
 //                 otherwise an index into metadata.texts)
 //   ...           short-text table: the same three arrays with 2^S slots
@@ -30,7 +31,7 @@ import { crc32 } from 'node:zlib';
 import { DataError, IoError } from '../cli/errors.js';
 import { trackTemp, untrackTemp } from '../cli/cleanup.js';
 import { GramTable } from './table.js';
-import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, PAIR_BITS, type BenchInfo } from './ngram-index.js';
+import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, FILTER_BITS, FILTER_K, type BenchInfo } from './ngram-index.js';
 import { NORMALIZER_VERSION } from './words.js';
 
 export const MAGIC = 'MPDCIDX\0';
@@ -58,8 +59,8 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
   if (pad) metaBuf = Buffer.concat([metaBuf, Buffer.alloc(pad, 0x20)]);
   const body = [
     metaBuf,
-    view(index.pairs),
-    view(index.shortVocab),
+    view(index.filter),
+    view(index.shortTrigrams),
     view(index.shortFirst),
     ...tableBytes(index.grams),
     ...tableBytes(index.short),
@@ -79,8 +80,9 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
     index.shortLengths >>> 0,
     metaBuf.length,
     crc >>> 0,
-    PAIR_BITS,
+    FILTER_BITS,
     SHORT_VOCAB_BITS,
+    index.k,
   ];
   fields.forEach((v, i) => h.writeUInt32LE(v, 8 + 4 * i));
   return [h, ...body];
@@ -121,8 +123,8 @@ function readWhole(path: string): Buffer {
   }
   try {
     const size = fstatSync(fd).size;
-    // Allocated on an 8-byte boundary so the typed arrays can view it without copying.
-    const buf = Buffer.from(new ArrayBuffer(size));
+    // Shared so worker threads can use the same bytes; aligned so typed arrays view it without copying.
+    const buf = Buffer.from(new SharedArrayBuffer(size));
     for (let off = 0; off < size; ) {
       const r = readSync(fd, buf, off, size - off, off);
       if (r === 0) break;
@@ -140,11 +142,11 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
   const u = (i: number) => buf.readUInt32LE(8 + 4 * i);
-  const [version, normalizer, n, gBits, gSize, sBits, sSize, lengths, metaLen, crc, vBits, wBits] = Array.from({ length: 12 }, (_, i) => u(i));
+  const [version, normalizer, n, gBits, gSize, sBits, sSize, lengths, metaLen, crc, vBits, wBits, k] = Array.from({ length: 13 }, (_, i) => u(i));
   if (version !== FORMAT_VERSION) throw bad(`format version ${version}, this mathpipe reads ${FORMAT_VERSION}`);
   if (normalizer !== NORMALIZER_VERSION)
     throw bad(`built with word normaliser v${normalizer}, this mathpipe uses v${NORMALIZER_VERSION}: rebuild it`);
-  if (n < MIN_WORDS || n > MAX_N || gBits > 30 || sBits > 30 || vBits !== PAIR_BITS || wBits !== SHORT_VOCAB_BITS) throw bad('corrupt header');
+  if (n < MIN_WORDS || n > MAX_N || gBits > 30 || sBits > 30 || vBits !== FILTER_BITS || wBits !== SHORT_VOCAB_BITS || k !== Math.min(FILTER_K, n)) throw bad('corrupt header');
   const gSlots = 2 ** gBits;
   const sSlots = 2 ** sBits;
   const expected = HEADER + metaLen + 2 ** vBits / 8 + 2 ** wBits / 4 + 12 * gSlots + 12 * sSlots;
@@ -165,12 +167,13 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   };
   const table = (slots: number, size: number) =>
     new GramTable(0, { keysA: take(Uint32Array, slots), keysB: take(Uint32Array, slots), vals: take(Int32Array, slots), size });
-  const pairs = take(Uint32Array, 2 ** vBits / 32);
-  const shortVocab = take(Uint32Array, 2 ** wBits / 32);
+  const filter = take(Uint32Array, 2 ** vBits / 32);
+  const shortTrigrams = take(Uint32Array, 2 ** wBits / 32);
   const shortFirst = take(Uint32Array, 2 ** wBits / 32);
   const grams = table(gSlots, gSize);
   const short = table(sSlots, sSize);
-  const index = new NgramIndex(n, { grams, short, shortLengths: lengths, pairs, shortVocab, shortFirst });
+  const index = new NgramIndex(n, { grams, short, shortLengths: lengths, filter, shortTrigrams, shortFirst });
+  if (buf.buffer instanceof SharedArrayBuffer && buf.byteOffset === 0 && buf.length === buf.buffer.byteLength) index.backing = buf.buffer;
   index.benchmarks = meta.benchmarks;
   for (const [b, item, field] of meta.texts) {
     index.textBench.push(b);
@@ -178,6 +181,17 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
     index.textField.push(field);
   }
   return index;
+}
+
+/** The index serialised into shared memory and parsed back over it (for worker threads). */
+export function shareIndex(index: NgramIndex): NgramIndex {
+  if (index.backing) return index;
+  const parts = serializeIndex(index);
+  const sab = new SharedArrayBuffer(parts.reduce((n, p) => n + p.length, 0));
+  const view = Buffer.from(sab);
+  let off = 0;
+  for (const p of parts) off += p.copy(view, off);
+  return parseIndex(view, '<index>', false);
 }
 
 export function readIndexFile(path: string): NgramIndex {

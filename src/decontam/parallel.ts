@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../cli/errors.js';
 import { readBytes, type JsonlWriter } from '../jsonl/index.js';
-import { serializeIndex } from './index-file.js';
+import { shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
 import type { ScanCounts, ScanOptions } from './scan.js';
 
@@ -30,15 +30,6 @@ type Reply = BlockResult | { seq: number; error: { where: string; detail: string
 
 const BLOCK = 1 << 20;
 
-function sharedIndex(index: NgramIndex): SharedArrayBuffer {
-  const parts = serializeIndex(index);
-  const sab = new SharedArrayBuffer(parts.reduce((n, p) => n + p.length, 0));
-  const view = Buffer.from(sab);
-  let off = 0;
-  for (const p of parts) off += p.copy(view, off);
-  return sab;
-}
-
 function countLines(buf: Uint8Array): number {
   let n = 0;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
@@ -54,7 +45,7 @@ export interface ParallelSink {
 }
 
 export async function scanParallel(inputs: string[], index: NgramIndex, opts: ScanOptions, jobs: number, sink: ParallelSink): Promise<void> {
-  const shared = sharedIndex(index);
+  const shared = shareIndex(index).backing!;
   const url = new URL('./worker.js', import.meta.url);
   const workers = Array.from({ length: jobs }, () => new Worker(url, { workerData: { index: shared, opts } }));
   const load = workers.map(() => 0);

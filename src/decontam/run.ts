@@ -7,7 +7,7 @@ import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
 import { JsonlWriter, newReadStats, readJsonlBatches, reportSkipped, totalSize } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
-import { readIndexFile } from './index-file.js';
+import { readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
 import { Scanner, newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
@@ -59,7 +59,9 @@ export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n'
 
 export async function runDecontam(o: DecontamOptions): Promise<Report> {
   const t0 = performance.now();
-  const index = await loadIndex(o);
+  let index = await loadIndex(o);
+  // Worker threads share one copy of the index; the main thread then views that copy too.
+  if (o.jobs > 1) index = shareIndex(index);
   const scan: ScanOptions = { textField: o.textField, mode: o.mode, skipInvalid: o.skipInvalid, evidence: Boolean(o.removed) };
   const counts = newCounts();
   const hits = index.benchmarks.map(() => 0);
