@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Regenerate the golden fastText files used by test/classify/interop.test.ts. Needs fastText 0.9.2
+# (apt-get install fasttext) and python3. Everything here is made by this script: a tiny synthetic
+# training set, one small model per loss, a quantized model, and fastText's own predict-prob output
+# for each, which mathpipe must reproduce to 1e-4.
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 - <<'PY'
+import random
+random.seed(7)
+math = ['equation', 'integral', 'theorem', 'proof', 'x', 'y', '=', '+', 'derivative', 'matrix', 'prime', 'lemma', 'é', 'ℝ', '∑']
+other = ['football', 'recipe', 'travel', 'music', 'movie', 'game', 'city', 'food', 'weather', 'news', 'shop', 'car']
+common = ['the', 'a', 'of', 'and', 'is', 'in', 'to', 'this']
+def line(lab):
+    pool = math if lab == 'math' else other
+    return ' '.join(random.choice(pool) if random.random() < 0.4 else random.choice(common) for _ in range(random.randint(4, 16)))
+with open('train.txt', 'w') as f:
+    for i in range(240):
+        lab = 'math' if i % 3 else 'other'
+        f.write(f'__label__{lab} {line(lab)}\n')
+with open('query.txt', 'w') as f:
+    for i in range(40):
+        f.write(line('math' if i % 2 else 'other') + (' unseenword' if i % 5 == 0 else '') + '\n')
+PY
+for loss in softmax hs ova ns; do
+  fasttext supervised -input train.txt -output "$loss" -dim 6 -epoch 10 -lr 0.5 -wordNgrams 2 -bucket 300 -loss "$loss" -thread 1 -seed 3 -verbose 0
+  fasttext predict-prob "$loss.bin" query.txt -1 > "$loss.expected"
+  rm -f "$loss.vec"
+done
+# char n-grams (maxn > 0) exercise subword hashing
+fasttext supervised -input train.txt -output subword -dim 6 -epoch 10 -lr 0.5 -minn 2 -maxn 4 -bucket 300 -thread 1 -verbose 0
+fasttext predict-prob subword.bin query.txt -1 > subword.expected
+rm -f subword.vec
+# a quantized model (.ftz) with a pruned dictionary
+fasttext quantize -input train.txt -output softmax -qnorm -cutoff 280 -dsub 2 -verbose 0
+fasttext predict-prob softmax.ftz query.txt -1 > softmax-ftz.expected
+ls -l
