@@ -32,6 +32,12 @@ const command: CommandModule = {
         range: { type: 'string', requiresArg: true, describe: 'Read only bytes OFFSET:LENGTH of the single input (one record, as in the CC index)' },
         'cc-index': { type: 'string', requiresArg: true, describe: 'JSONL from the CC index (filename, offset, length): fetch each record by byte range' },
         jobs: { alias: 'j', type: 'number', requiresArg: true, describe: 'Inputs read concurrently [default: 1 for local files, 4 with URLs]' },
+        threads: {
+          alias: 't',
+          type: 'number',
+          requiresArg: true,
+          describe: 'Extraction threads (1: extract on the main thread) [default: CPU count, at most 8]',
+        },
         resume: { type: 'boolean', default: false, describe: 'Keep per-input parts and done markers in FILE.mine-state/; a re-run skips finished inputs' },
         retries: { type: 'number', default: 6, describe: 'HTTP retries on 5xx, 429, timeouts and resets' },
         'retry-base-ms': { type: 'number', default: 500, describe: 'First retry delay; doubles each retry, with jitter' },
@@ -44,6 +50,7 @@ const command: CommandModule = {
           if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a number >= 0`);
         }
         if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || (a.jobs as number) < 1)) throw new Error('--jobs must be an integer >= 1');
+        if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new Error('--threads must be an integer >= 1');
         if (!((a.timeout as number) > 0)) throw new Error('--timeout must be > 0');
         return true;
       })
@@ -55,6 +62,7 @@ const command: CommandModule = {
       .example('mathpipe mine page.warc.wet.gz', 'WET conversion records (text only)'),
   handler: async (a) => {
     const { run } = await import('./run.js');
+    const { availableParallelism } = await import('node:os');
     await run({
       inputs: (a.inputs as string[] | undefined) ?? [],
       output: a.output as string | undefined,
@@ -66,6 +74,7 @@ const command: CommandModule = {
       baseUrl: a['base-url'] as string,
       range: a.range as string | undefined,
       ccIndex: a['cc-index'] as string | undefined,
+      threads: (a.threads as number | undefined) ?? Math.min(8, availableParallelism()),
       retry: {
         retries: a.retries as number,
         baseMs: a['retry-base-ms'] as number,

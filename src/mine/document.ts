@@ -124,3 +124,17 @@ export function serialiseDoc(d: Doc): string {
     provenance: d.provenance,
   });
 }
+
+/** What became of one record: a document line, a skip reason, or a per-record problem. */
+export type Outcome = { line: string } | { skip: SkipReason } | { problem: string; id?: string };
+
+export function outcomeOf(rec: WarcRecord, file: string, opts: DocOptions): Outcome {
+  try {
+    const r = recordToDoc(rec, file, opts);
+    return typeof r === 'string' ? { skip: r } : { line: serialiseDoc(r) };
+  } catch (e) {
+    if (!(e instanceof RecordProblem)) throw e;
+    const id = rec.headers.get('warc-record-id');
+    return id ? { problem: e.message, id } : { problem: e.message };
+  }
+}

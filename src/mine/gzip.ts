@@ -2,7 +2,8 @@
 // WARC record per member, so knowing where each member starts gives the record's offset in the compressed
 // file (the number the CC index stores). A corrupt member is reported and skipped by scanning for the next
 // gzip header, so one bad record does not lose the rest of the file.
-import { constants, inflateRawSync, crc32 } from 'node:zlib';
+import { constants, createGunzip, inflateRawSync, crc32 } from 'node:zlib';
+import { Readable } from 'node:stream';
 
 export interface Piece {
   /** Decompressed bytes (for plain input: the raw bytes). */
@@ -13,6 +14,8 @@ export interface Piece {
   rawLength: number;
   /** True when `data` is a whole gzip member. */
   member: boolean;
+  /** Part of a member too large to inflate at once, streamed instead (records in it share its offset). */
+  streamed?: boolean;
 }
 
 export interface PieceError {
@@ -24,8 +27,11 @@ const FTEXT_HCRC = 2;
 const FEXTRA = 4;
 const FNAME = 8;
 const FCOMMENT = 16;
-/** A member that has not ended after this many compressed bytes is surely not one record per member. */
-const MAX_MEMBER = 256 << 20;
+/**
+ * A member that has not ended after this many compressed bytes is not one record per member (e.g. a
+ * whole file gzipped at once): the rest of the input is then streamed through gunzip instead.
+ */
+const STREAM_AFTER = 16 << 20;
 
 /** Pull-based buffer over an async byte source, addressed by absolute offsets. */
 export class ByteBuffer {
@@ -82,6 +88,18 @@ export class ByteBuffer {
     const cut = Math.min(at, this.end);
     this.buf = this.buf.subarray(cut - this.base);
     this.base = cut;
+  }
+
+  /** Everything from `from` on, as a stream; the buffer is not usable afterwards. */
+  async *rest(from: number): AsyncGenerator<Buffer> {
+    const first = this.slice(from);
+    this.buf = Buffer.alloc(0);
+    if (first.length) yield first;
+    while (!this.eof) {
+      const r = await this.it.next();
+      if (r.done) this.eof = true;
+      else yield r.value;
+    }
   }
 
   indexOf(needle: Buffer | number, from: number): number {
@@ -191,7 +209,11 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
         b.drop(at);
         break;
       }
-      if (err?.code === 'Z_BUF_ERROR' && !b.eof && want - at < MAX_MEMBER) {
+      if (err?.code === 'Z_BUF_ERROR' && !b.eof && want - at >= STREAM_AFTER) {
+        yield* streamRest(b, at);
+        return;
+      }
+      if (err?.code === 'Z_BUF_ERROR' && !b.eof) {
         want = at + Math.max(2 * (b.end - at), 1 << 20);
         continue;
       }
@@ -211,9 +233,7 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
       yield {
         error:
           err?.code === 'Z_BUF_ERROR'
-            ? b.eof
-              ? 'truncated gzip member (input ends inside it)'
-              : 'gzip member larger than 256 MiB (not one record per member)'
+            ? 'truncated gzip member (input ends inside it)'
             : `corrupt gzip member (${err?.message ?? 'inflate failed'})`,
         rawOffset: at,
       };
@@ -222,6 +242,16 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
       at = next;
       break;
     }
+  }
+}
+
+/** The rest of the input through a streaming gunzip (which also reads any further members). */
+async function* streamRest(b: ByteBuffer, at: number): AsyncGenerator<Piece | PieceError> {
+  const gunzip = Readable.from(b.rest(at)).pipe(createGunzip());
+  try {
+    for await (const chunk of gunzip) yield { data: chunk as Buffer, rawOffset: at, rawLength: 0, member: true, streamed: true };
+  } catch (e) {
+    yield { error: `corrupt or truncated gzip data (${(e as Error).message})`, rawOffset: at };
   }
 }
 

@@ -13,7 +13,9 @@ import { closeAgent, httpAgent, type RetryPolicy } from './fetch.js';
 import { ccIndexSources, isPathList, parseRange, pathListSources, sourceFor, type Source } from './inputs.js';
 import { sourceBytes, type HttpSetup } from './bytes.js';
 import { readWarc } from './warc.js';
-import { RecordProblem, recordToDoc, serialiseDoc, type DocOptions } from './document.js';
+import { outcomeOf, type DocOptions, type Outcome } from './document.js';
+import { ExtractPool } from './pool.js';
+import type { WarcRecord } from './warc.js';
 import { addCounts, newCounts, summary, type MineCounts } from './counts.js';
 
 export interface MineOptions {
@@ -28,6 +30,8 @@ export interface MineOptions {
   range?: string;
   ccIndex?: string;
   retry: RetryPolicy;
+  /** Extraction threads; 1 extracts on the main thread. */
+  threads: number;
 }
 
 /** Per-record problems are shown one by one up to this many, then only counted. */
@@ -70,30 +74,82 @@ class ErrorReporter {
   }
 }
 
-async function mineSource(src: Source, sink: Sink, c: MineCounts, http: HttpSetup, docOpts: DocOptions, errs: ErrorReporter): Promise<void> {
-  const bytes = sourceBytes(src, http, (n) => (c.bytes += n));
-  for await (const item of readWarc(bytes, src.range?.offset ?? 0)) {
-    if ('error' in item) {
-      errs.record(src, item.offset, item.error, item.id, c);
-      continue;
-    }
-    c.records++;
-    let r;
-    try {
-      r = recordToDoc(item, src.name, docOpts);
-    } catch (e) {
-      if (!(e instanceof RecordProblem)) throw e;
-      errs.record(src, item.offset, e.message, item.headers.get('warc-record-id'), c);
-      continue;
-    }
-    if (typeof r === 'string') c.skipped[r]++;
-    else {
+/** Records per batch sent to a worker, and the block bytes after which a batch is sent early. */
+const BATCH_RECORDS = 64;
+const BATCH_BYTES = 1 << 20;
+
+type Pending = { batch: Promise<Outcome[]> } | { error: string; offset: number; id?: string };
+
+async function mineSource(src: Source, sink: Sink, c: MineCounts, ctx: MineContext): Promise<void> {
+  const bytes = sourceBytes(src, ctx.http, (n) => (c.bytes += n));
+  const apply = async (o: Outcome, offset: number) => {
+    if ('line' in o) {
       c.docs++;
-      const p = sink(serialiseDoc(r));
+      const p = sink(o.line);
       if (p) await p;
+    } else if ('skip' in o) c.skipped[o.skip]++;
+    else ctx.errs.record(src, offset, o.problem, o.id, c);
+  };
+  // Batches go to the workers; results (and framing errors, in their place) are applied in input order.
+  const queue: { pending: Pending; offsets: number[] }[] = [];
+  let batch: WarcRecord[] = [];
+  let batchBytes = 0;
+  const send = () => {
+    if (!batch.length) return;
+    const p = ctx.pool!.run(src.name, batch);
+    p.catch(() => {}); // observed when drained; avoids an unhandled rejection while queued
+    queue.push({ pending: { batch: p }, offsets: batch.map((r) => r.offset) });
+    batch = [];
+    batchBytes = 0;
+  };
+  const drainOne = async () => {
+    const head = queue.shift()!;
+    if ('error' in head.pending) {
+      ctx.errs.record(src, head.pending.offset, head.pending.error, head.pending.id, c);
+      return;
     }
+    const outcomes = await head.pending.batch;
+    for (let i = 0; i < outcomes.length; i++) await apply(outcomes[i]!, head.offsets[i]!);
+  };
+  for await (const item of readWarc(bytes, src.range?.offset ?? 0)) {
+    const pool = ctx.poolAfter(++ctx.seen);
+    if (!pool) {
+      // Small inputs never pay for starting workers: the first records are extracted here.
+      if ('error' in item) ctx.errs.record(src, item.offset, item.error, item.id, c);
+      else {
+        c.records++;
+        await apply(outcomeOf(item, src.name, ctx.docOpts), item.offset);
+      }
+      continue;
+    }
+    if ('error' in item) {
+      send();
+      queue.push({ pending: item.id ? { error: item.error, offset: item.offset, id: item.id } : { error: item.error, offset: item.offset }, offsets: [] });
+    } else {
+      c.records++;
+      batch.push(item);
+      batchBytes += item.block.length;
+      if (batch.length >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) send();
+    }
+    while (queue.length > 2 * pool.size) await drainOne();
   }
+  send();
+  while (queue.length) await drainOne();
   c.inputs++;
+}
+
+/** Records read (all inputs) before extraction moves to worker threads. */
+const POOL_AFTER = 200;
+
+interface MineContext {
+  http: HttpSetup;
+  docOpts: DocOptions;
+  errs: ErrorReporter;
+  pool: ExtractPool | undefined;
+  /** Records (and framing errors) read so far, over all inputs. */
+  seen: number;
+  /** The worker pool once `seen` records have been read (started then), or undefined: extract inline. */
+  poolAfter(seen: number): ExtractPool | undefined;
 }
 
 interface StateFiles {
@@ -131,6 +187,17 @@ export async function run(o: MineOptions): Promise<void> {
   const errs = new ErrorReporter(o.keepGoing);
   const counts = newCounts();
   let stateDir: string | undefined;
+  const ctx: MineContext = {
+    http,
+    docOpts,
+    errs,
+    pool: undefined,
+    seen: 0,
+    poolAfter(seen) {
+      if (o.threads > 1 && !this.pool && seen > POOL_AFTER) this.pool = new ExtractPool(o.threads, docOpts);
+      return this.pool;
+    },
+  };
   try {
     const sources = await resolveSources(o, http);
     if (o.jobs === undefined && sources.some((s) => s.kind === 'url')) jobs = 4;
@@ -141,7 +208,7 @@ export async function run(o: MineOptions): Promise<void> {
       if (jobs <= 1 && !o.resume) {
         for (const src of sources) {
           try {
-            await mineSource(src, (l) => writer.write(l), counts, http, docOpts, errs);
+            await mineSource(src, (l) => writer.write(l), counts, ctx);
           } catch (e) {
             if (!(e instanceof IoError) || !o.keepGoing) throw e;
             counts.failedInputs++;
@@ -149,7 +216,7 @@ export async function run(o: MineOptions): Promise<void> {
           }
         }
       } else {
-        stateDir = await minePool(sources, writer, counts, { ...o, jobs }, http, docOpts, errs);
+        stateDir = await minePool(sources, writer, counts, { ...o, jobs }, ctx);
       }
       await writer.close();
       if (stateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -161,6 +228,7 @@ export async function run(o: MineOptions): Promise<void> {
     }
   } finally {
     await closeAgent();
+    await ctx.pool?.close();
   }
   info(summary(counts, (performance.now() - t0) / 1000));
   if (counts.failedInputs) throw new IoError(`${counts.failedInputs} input(s) could not be read; the output holds the others${o.resume ? ' (re-run with --resume to retry them)' : ''}`);
@@ -171,9 +239,7 @@ async function minePool(
   writer: JsonlWriter,
   counts: MineCounts,
   o: MineOptions & { jobs: number },
-  http: HttpSetup,
-  docOpts: DocOptions,
-  errs: ErrorReporter,
+  ctx: MineContext,
 ): Promise<string | undefined> {
   const fingerprint = JSON.stringify({ inputs: sources, prefilter: o.prefilter, minChars: o.minChars, keepGoing: o.keepGoing }, null, 1);
   const st = o.resume ? openState(`${o.output}.mine-state`, fingerprint) : stateFiles(mkdtempSync(join(tmpdir(), 'mathpipe-mine-')));
@@ -210,7 +276,7 @@ async function minePool(
         const c = newCounts();
         const part = JsonlWriter.open(st.part(i));
         try {
-          await mineSource(src, (l) => part.write(l), c, http, docOpts, errs);
+          await mineSource(src, (l) => part.write(l), c, ctx);
           await part.close();
           writeFileSync(`${st.done(i)}.tmp`, JSON.stringify(c));
           renameSync(`${st.done(i)}.tmp`, st.done(i));

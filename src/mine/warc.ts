@@ -30,6 +30,7 @@ interface Member {
   rawOffset: number;
   rawLength: number;
   member: boolean;
+  streamed: boolean;
 }
 
 /** Parse "Name: value" lines (continuation lines folded in); names lowercased, first value wins. */
@@ -86,7 +87,7 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
       gapAt = dEnd();
       return true;
     }
-    members.push({ dStart: dEnd(), rawOffset: p.rawOffset, rawLength: p.rawLength, member: p.member });
+    members.push({ dStart: dEnd(), rawOffset: p.rawOffset, rawLength: p.rawLength, member: p.member, streamed: p.streamed === true });
     d = d.length ? Buffer.concat([d, p.data]) : p.data;
     return true;
   };
@@ -126,7 +127,7 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
   };
   /** Next record start after a framing error: the next member (gzip) or the next "WARC/" line. */
   const resync = async (from: number): Promise<number> => {
-    if (gz) {
+    if (gz && !memberAt(from)?.streamed) {
       for (;;) {
         const m = members.find((x) => x.dStart > from);
         if (m) return m.dStart;
@@ -208,7 +209,7 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
     if (gapAt > bodyStart && gapAt < blockEnd) clippedAt = gapAt;
     if (gz && clippedAt < 0) {
       for (const m of members) {
-        if (m.dStart > bodyStart && m.dStart < Math.min(blockEnd, dEnd()) && d.subarray(m.dStart - dBase, m.dStart - dBase + 5).equals(WARC_LINE)) {
+        if (!m.streamed && m.dStart > bodyStart && m.dStart < Math.min(blockEnd, dEnd()) && d.subarray(m.dStart - dBase, m.dStart - dBase + 5).equals(WARC_LINE)) {
           clippedAt = m.dStart;
           break;
         }
@@ -233,7 +234,7 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
       q++;
     }
     // In gzip input the next member is judged on its own: a member that ends right after the block is fine.
-    const atMember = gz && (gapAt === q || members.some((m) => m.dStart === q));
+    const atMember = gz && (gapAt === q || members.some((m) => m.dStart === q && !m.streamed));
     if (q < dEnd() && !atMember) {
       await need(q + WARC_LINE.length);
       const after = d.subarray(q - dBase, q - dBase + WARC_LINE.length);
@@ -245,7 +246,7 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
     const block = d.subarray(bodyStart - dBase, blockEnd - dBase);
     pos = blockEnd;
     const m = memberAt(recStart);
-    const length = m && m.member && m.dStart === recStart ? m.rawLength : q - recStart;
+    const length = m && m.member && !m.streamed && m.dStart === recStart ? m.rawLength : q - recStart;
     yield { offset, length, headers, block };
   }
 }

@@ -132,3 +132,35 @@ t.test('stdin, | head, missing file, --help', async (t) => {
   t.match(help.stdout, /--prefilter.*--keep-going.*--resume/s);
   t.match(help.stdout, /Examples:/);
 });
+
+t.test('worker threads, whole-file gzip and plain input all give the same documents', async (t) => {
+  const dir = t.testdir();
+  const g = generateWarc({ pages: 150, seed: 9 });
+  // A bad record in the middle, after the point where extraction moves to worker threads.
+  const bad = gzipSync('WARC/1.0\r\nWARC-Type: response\r\n\r\n');
+  const cut = g.bytes.length >> 1;
+  let at = cut;
+  while (!(g.bytes[at] === 0x1f && g.bytes[at + 1] === 0x8b && g.bytes[at + 2] === 8)) at++;
+  const file = join(dir, 'mixed.warc.gz');
+  writeFileSync(file, Buffer.concat([g.bytes.subarray(0, at), bad, g.bytes.subarray(at)]));
+  const one = await runCli(['mine', '--keep-going', '-t', '1', file]);
+  const two = await runCli(['mine', '--keep-going', '-t', '2', file]);
+  t.equal(one.code, 0, one.stderr);
+  t.equal(two.stdout, one.stdout);
+  t.equal(lines(one.stdout).length, 150);
+  t.match(two.stderr, /1 bad records/);
+  const strict = await runCli(['mine', '-t', '2', file]);
+  t.equal(strict.code, 65);
+  t.equal(strict.stdout, one.stdout.slice(0, strict.stdout.length), 'documents before the bad record were written in order');
+
+  const { gunzipSync } = await import('node:zlib');
+  const plain = gunzipSync(g.bytes);
+  writeFileSync(join(dir, 'p.warc'), plain);
+  writeFileSync(join(dir, 'w.warc.gz'), gzipSync(plain));
+  const strip = (s: string) => lines(s).map((l) => { const d = JSON.parse(l); delete d.provenance; return JSON.stringify(d); });
+  const p = await runCli(['mine', join(dir, 'p.warc')]);
+  const w = await runCli(['mine', join(dir, 'w.warc.gz')]);
+  const m = await runCli(['mine', '-t', '1', '--keep-going', file]);
+  t.same(strip(p.stdout), strip(m.stdout));
+  t.same(strip(w.stdout), strip(m.stdout));
+});
