@@ -88,8 +88,20 @@ export function numbersEqual(pred: Num, gold: Num): boolean {
   const noise = FLOAT_RTOL * Math.max(1, Math.abs(a), Math.abs(b));
   if (Math.abs(a - b) <= noise) return true;
   if (gold.ulp > 0) return (pred.ulp === 0 || pred.ulp < gold.ulp) && writtenAs(b, decimalsOf(gold.ulp), a);
-  if (pred.ulp > 0) return writtenAs(a, decimalsOf(pred.ulp), b);
+  if (pred.ulp > 0) return significantDigits(pred) >= MIN_APPROX_DIGITS && writtenAs(a, decimalsOf(pred.ulp), b);
   return false;
+}
+
+/**
+ * An approximation of an exact answer needs at least this many significant digits: "1.41" stands for
+ * \sqrt2 and "3.14" for \pi, but "0.3" for 1/3 or "0.9" for \sqrt3/2 would let a policy trained on this
+ * reward collect it with one-digit guesses.
+ */
+export const MIN_APPROX_DIGITS = 3;
+
+function significantDigits(n: Num): number {
+  if (n.value === 0) return 1;
+  return Math.floor(Math.log10(Math.abs(n.value))) + decimalsOf(n.ulp) + 1;
 }
 
 /** Equality up to floating-point noise only (percent alternatives: 25% is 0.25, not "about 0.3"). */

@@ -186,11 +186,14 @@ function samplePoints(names: string[], count: number): Record<string, C.C>[] {
   return pts;
 }
 
-/** Relative tolerance implied by decimals written inside an expression ("x + 1.414i" -> 1e-3). */
+/**
+ * Relative tolerance implied by decimals written inside an expression ("x + 1.414i" -> 1e-3), never
+ * looser than 1e-3: "x + 1.4i" must not pass for x + \sqrt2 i.
+ */
 export function decimalTolerance(...texts: string[]): number {
   let tol = 1e-9;
   for (const t of texts) for (const m of t.matchAll(/\d*\.(\d+)/g)) tol = Math.max(tol, Math.pow(10, -m[1]!.length));
-  return tol;
+  return Math.min(tol, 1e-3);
 }
 
 function close(a: C.C, b: C.C, tol: number): boolean {

@@ -16,8 +16,8 @@ const integers: Row[] = [
 ];
 
 const decimals: Row[] = [
-  ['0.5', '\\frac{1}{2}', true], ['.5', '0.5', true], ['0.50', '0.5', true], ['0.25', '\\frac14', true], ['0.3', '\\frac{1}{3}', true],
-  ['0.33', '\\frac{1}{3}', true], ['0.333', '\\frac13', true], ['0.34', '\\frac13', false], ['0.3333', '1/3', true],
+  ['0.5', '\\frac{1}{2}', true], ['.5', '0.5', true], ['0.50', '0.5', true], ['0.25', '\\frac14', true], ['0.3', '\\frac{1}{3}', false], ['0.9', '\\frac{\\sqrt3}{2}', false], ['0.866', '\\frac{\\sqrt3}{2}', true],
+  ['0.33', '\\frac{1}{3}', false], ['0.00333', '\\frac{1}{300}', true], ['0.333', '\\frac13', true], ['0.34', '\\frac13', false], ['0.3333', '1/3', true],
   ['1.5', '1\\frac{1}{2}', true], ['2.625', '2\\frac58', true], ['1.414', '\\sqrt{2}', true], ['1.41', '\\sqrt2', true],
   ['1.42', '\\sqrt2', false], ['3.14', '\\pi', true], ['3.1416', '\\pi', true], ['3.15', '\\pi', false], ['125.663', '40\\pi', true],
   ['125.67', '40\\pi', false], ['9999.857142857143', '10000', false], ['9998', '10000', false], ['0.8660254037844386', '\\frac{\\sqrt{3}}{2}', true],
@@ -68,7 +68,7 @@ const expressions: Row[] = [
   ['\\left(x-2\\right)\\left(x+2\\right)', '(x-2)(x+2)', true], ['(x-2)(x+2)', 'x^2-4', true], ['(x-2)(x+2)', 'x^2+4', false],
   ['10\\sqrt{3} + \\sqrt4', '10\\sqrt3 + \\sqrt{4}', true], ['11z^{7}(5+11z^{7})', '11z^7(11z^7+5)', true], ['(2x+3)(2x -1)(2x+1)', '(2x - 1)(2x + 1)(2x + 3)', true],
   ['2^6 * 3^5 * 5^4', '2^6 3^5 5^4', true], ['2^6 \\cdot 3^5', '15552', true], ['2^{2005}', '2^{2005}', true], ['2^{2005}', '3^{2007}', false],
-  ['\\frac{1}{2004!}', '0', false], ['1+2i', 'i(2-i)', true], ['1+2i', '1-2i', false], ['3i', '\\sqrt{-9}', true], ['x + \\sqrt2I', 'x + 1.414I', true],
+  ['\\frac{1}{2004!}', '0', false], ['1+2i', 'i(2-i)', true], ['1+2i', '1-2i', false], ['3i', '\\sqrt{-9}', true], ['x + \\sqrt2I', 'x + 1.414I', true], ['x + \\sqrt2I', 'x + 1.4I', false], ['1.5\\pi', '\\frac{3\\pi}{2}', true],
   ['\\frac{v_{0}}{r_{0}} \\frac{1}{\\left(1+r / r_{0}\\right)^{3 / 2}}', '\\frac{v_0 \\cdot \\left(\\frac{r_0}{r + r_0}\\right)^{0.5}}{(r + r_0)}', true],
   ['a_1 + a_2', 'a_2 + a_1', true], ['a_1 + a_2', 'a_1 + a_3', false], ['\\pi r^2', 'r^2\\pi', true], ['\\frac{\\pi}{4}', '45^\\circ', false],
   ['\\frac{\\pi}{2}', '\\frac{\\pi}{3}', false], ['|x|', '|x|', true], ['-\\frac{1}{x}', '\\frac{-1}{x}', true], ['\\frac{x}{x+1}', '1-\\frac{1}{x+1}', true],
