@@ -20,7 +20,9 @@ for await (const r of parser) {
   if (r.warcType === 'response') responses++;
 }
 const s = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage();
+const cpuS = (cpu.user + cpu.system) / 1e6;
 const mb = statSync(file).size / 1e6;
 process.stdout.write(
-  JSON.stringify({ tool: 'warcio', seconds: s, records, responses, payloadMB: bytes / 1e6, pagesPerS: responses / s, mbPerS: mb / s, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  JSON.stringify({ tool: 'warcio', seconds: s, cpuSeconds: cpuS, records, responses, payloadMB: bytes / 1e6, pagesPerS: responses / s, mbPerS: mb / s, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n',
 );
