@@ -1,6 +1,7 @@
 // `mathpipe pretrain`: train a Llama-style model from scratch (or continue one) on token datasets.
 import type { CommandModule, Argv } from 'yargs';
 import { seed } from '../cli/options.js';
+import { UsageError } from '../cli/errors.js';
 
 const command: CommandModule = {
   command: 'pretrain',
@@ -40,14 +41,14 @@ const command: CommandModule = {
       .options(seed)
       .check((a) => {
         if (a['list-presets']) return true;
-        if (!a.out) throw new Error('--out (-o) CHECKPOINT_DIR is required');
-        if (!a.resume && !(a.data as string[]).length && !a['data-blend']) throw new Error('give training data with --data PREFIX or --data-blend FILE');
+        if (!a.out) throw new UsageError('--out (-o) CHECKPOINT_DIR is required');
+        if (!a.resume && !(a.data as string[]).length && !a['data-blend']) throw new UsageError('give training data with --data PREFIX or --data-blend FILE');
         for (const k of ['seq-len', 'batch-size', 'steps', 'log-interval', 'eval-interval', 'eval-batches'] as const) {
           const v = a[k] as number;
-          if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
+          if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
         }
-        if (!Number.isInteger(a['save-interval']) || (a['save-interval'] as number) < 0) throw new Error('--save-interval must be a non-negative integer');
-        if (!((a.lr as number) > 0)) throw new Error('--lr must be positive');
+        if (!Number.isInteger(a['save-interval']) || (a['save-interval'] as number) < 0) throw new UsageError('--save-interval must be a non-negative integer');
+        if (!((a.lr as number) > 0)) throw new UsageError('--lr must be positive');
         return true;
       })
       .example('mathpipe pretrain --data toks/math -o ckpt --model tiny --steps 50', 'Train the tiny preset for 50 steps')

@@ -1,6 +1,6 @@
 // The pretraining loop: data mixture -> micro-batches -> AdamW step -> metrics / validation / checkpoints.
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, UsageError } from '../cli/errors.js';
@@ -11,7 +11,7 @@ import { LlamaModel } from '../train/model.js';
 import { AdamW } from '../train/optimizer.js';
 import { Rng } from '../train/rng.js';
 import { lrAt, type ScheduleName, type ScheduleSpec } from '../train/schedule.js';
-import { copyTokenizerFiles, findCheckpoint, openCheckpoint, removeStaleTemps, restoreOptimizer, saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
+import { TOKENIZER_FILES, copyTokenizerFiles, findCheckpoint, openCheckpoint, removeStaleTemps, restoreOptimizer, saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import { evalLoss, trainStep } from '../train/step.js';
 import { MixtureSampler, openSources, parseDataArg, readBlendFile, validationBatches, type SourceSpec } from './data.js';
 
@@ -102,7 +102,8 @@ export async function run(a: PretrainArgs): Promise<void> {
     writeTokenizer = (dir) => tok.save(dir);
   } else {
     const from = resumed?.hasTokenizer ? resumed.dir : undefined;
-    if (from) writeTokenizer = (dir) => copyTokenizerFiles(out, dir);
+    // Until the first save the files are in the checkpoint we resumed from (possibly DIR.old-PID).
+    if (from) writeTokenizer = (dir) => copyTokenizerFiles(findCheckpoint(out) === out && existsSync(join(out, TOKENIZER_FILES[0])) ? out : from, dir);
   }
 
   let config: LlamaConfig;
@@ -220,6 +221,9 @@ export async function run(a: PretrainArgs): Promise<void> {
         await sink.write({ step, valid_loss: Number(lastValid.toFixed(6)), valid_ppl: Number(Math.exp(lastValid).toPrecision(6)) });
       }
       if ((a['save-interval'] > 0 && step % a['save-interval'] === 0) || last) await save();
+      // tfjs promises on wasm/cpu resolve as microtasks, so without this the loop never lets signals
+      // (SIGINT/SIGTERM) or a closed stdout (| head) through.
+      await new Promise((r) => setImmediate(r));
     }
     if (!existsSync(out)) await save();
   } finally {

@@ -1,7 +1,7 @@
 // The checkpoint layout and the rotary convention are Hugging Face's: a PyTorch Llama forward written from the
 // HF definition, reading model.safetensors by hand, gives the same logits as our model. With transformers
 // installed, LlamaForCausalLM.from_pretrained on the checkpoint must agree too.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ const torch = has('torch');
 const transformers = torch && has('transformers');
 const script = join(ROOT, 'test', 'train', 'torch_llama_ref.py');
 
-async function compare(t: Tap.Test, cfg: LlamaConfig, hf: boolean): Promise<void> {
+async function compare(t: Test, cfg: LlamaConfig, hf: boolean): Promise<void> {
   await initBackend('wasm');
   const tmp = t.testdir();
   const dir = join(tmp, 'ckpt');
