@@ -33,7 +33,11 @@ run mario --extract none --gold-extract none --labels equivalent "$OUT/mario.jso
 echo "== CAS choice: the same graded sets with --cas mathjs, then coverage of the MATH test answers"
 $MP grade --cas mathjs --response-field code --gold-field answer --labels score "$D/qwen25math_eval_rm_maj_math_cot_100.jsonl" 2>&1 >/dev/null | sed 's/^/mathjs qwen-responses: /'
 $MP grade --cas mathjs --extract none --gold-extract none --labels equivalent "$OUT/mario.jsonl" 2>&1 >/dev/null | sed 's/^/mathjs mario: /'
-if [ -f ../shared/data/benchmarks/math/test.jsonl ]; then node dist/bench/grade/cas.js ../shared/data/benchmarks/math/test.jsonl; fi
+if [ -f ../shared/data/benchmarks/math/test.jsonl ]; then
+  node dist/bench/grade/cas.js ../shared/data/benchmarks/math/test.jsonl
+  echo "== false positives: random pairs of different MATH gold answers (each 'equal' is printed to judge)"
+  node dist/bench/grade/pairs.js ../shared/data/benchmarks/math/test.jsonl 10000
+fi
 
 echo "== speed: all of the above x20 (Qwen responses, GSM8K responses, MARIO pairs), 2 worker threads"
 for k in $(seq 20); do

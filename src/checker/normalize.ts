@@ -105,7 +105,8 @@ export function normalizeAnswer(input: string): string {
   s = s.replace(/\s*\.\s*$/, '').trim();
   s = s.replace(/^\{([^{}]*)\}$/, '$1');
   s = stripUnits(s);
-  s = s.replace(/(\d)\.0+(?!\d)/g, '$1').replace(/(\d\.\d*?)0+(?!\d)/g, '$1');
+  // "18.0" is 18; other trailing zeros stay, because "0.20" says the answer has two decimals.
+  s = s.replace(/(\d)\.0+(?!\d)/g, '$1');
   s = s.replace(/(^|[^\d])\.(\d)/g, '$10.$2');
   s = s.replace(/\s+/g, ' ').trim();
   return s;

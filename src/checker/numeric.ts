@@ -77,7 +77,8 @@ function decimalsOf(ulp: number): number {
 /**
  * Numeric equality with the precision the answers were written with. An exact gold accepts a decimal
  * prediction that is the gold truncated or rounded to the prediction's digits ("1.414" for \sqrt2, not
- * "9999.857" for 10000); a decimal gold accepts a more precise prediction that truncates or rounds to it.
+ * "9999.857" for 10000); a decimal gold of 3 or more significant digits accepts a more precise prediction
+ * that truncates or rounds to it.
  * Two exact values must agree up to floating-point noise.
  */
 export function numbersEqual(pred: Num, gold: Num): boolean {
@@ -87,7 +88,9 @@ export function numbersEqual(pred: Num, gold: Num): boolean {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
   const noise = FLOAT_RTOL * Math.max(1, Math.abs(a), Math.abs(b));
   if (Math.abs(a - b) <= noise) return true;
-  if (gold.ulp > 0) return (pred.ulp === 0 || pred.ulp < gold.ulp) && writtenAs(b, decimalsOf(gold.ulp), a);
+  // A short decimal gold ("0.4") is more likely exact than rounded: only a gold with enough digits
+  // accepts a finer prediction that rounds to it (8/21 is not 0.4).
+  if (gold.ulp > 0) return significantDigits(gold) >= MIN_APPROX_DIGITS && (pred.ulp === 0 || pred.ulp < gold.ulp) && writtenAs(b, decimalsOf(gold.ulp), a);
   if (pred.ulp > 0) return significantDigits(pred) >= MIN_APPROX_DIGITS && writtenAs(a, decimalsOf(pred.ulp), b);
   return false;
 }
