@@ -1,6 +1,9 @@
 // Accumulates extracted text with HTML-like whitespace rules: runs of whitespace collapse to one space,
 // block boundaries become line breaks (at most one blank line), and preformatted text is kept verbatim.
 
+const WS_RUN = /[ \t\n\r\f\u00a0\u200b]+/g;
+const NEEDS_COLLAPSE = /[\t\n\r\f\u00a0\u200b]| {2}/;
+
 export class TextOut {
   private parts: string[] = [];
   /** 0 nothing pending, 1 newline, 2 blank line. */
@@ -31,7 +34,8 @@ export class TextOut {
   /** Flowing text: whitespace collapsed. */
   text(s: string): void {
     if (!s) return;
-    const collapsed = s.replace(/[ \t\n\r\f\u00a0\u200b]+/g, ' ');
+    // Most text nodes need no collapsing: test first, so they are not copied.
+    const collapsed = NEEDS_COLLAPSE.test(s) ? s.replace(WS_RUN, ' ') : s;
     if (collapsed === ' ') {
       if (!this.atLineStart) this.pendingSpace = true;
       return;
@@ -89,7 +93,7 @@ export class TextOut {
     return this.parts
       .join('')
       .split('\n')
-      .map((l) => l.replace(/[ \t]+$/, ''))
+      .map((l) => l.trimEnd())
       .join('\n')
       .replace(/\n{3,}/g, '\n\n')
       .trim();
