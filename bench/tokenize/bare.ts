@@ -1,5 +1,5 @@
 // The anchor: a bare tiktoken encode loop in one thread over texts already in memory (what a user
-// would write by hand), printing {"tokens", "seconds", "tokens_per_s"} as JSON.
+// would write by hand), printing tokens, wall and CPU seconds and both rates as JSON.
 //   node dist/bench/tokenize/bare.js ENCODING FILE.jsonl
 import { readFileSync } from 'node:fs';
 import { get_encoding, type TiktokenEncoding } from 'tiktoken';
@@ -11,7 +11,10 @@ const texts = readFileSync(file, 'utf8')
   .map((l) => (JSON.parse(l) as { text: string }).text);
 const enc = get_encoding(encoding as TiktokenEncoding);
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 let tokens = 0;
 for (const t of texts) tokens += enc.encode_ordinary(t).length;
 const seconds = (performance.now() - t0) / 1000;
-process.stdout.write(JSON.stringify({ tokens, documents: texts.length, seconds, tokens_per_s: tokens / seconds }) + '\n');
+const c = process.cpuUsage(c0);
+const cpuSeconds = (c.user + c.system) / 1e6;
+process.stdout.write(JSON.stringify({ tokens, documents: texts.length, seconds, cpu_seconds: cpuSeconds, tokens_per_s: tokens / seconds, tokens_per_cpu_s: tokens / cpuSeconds }) + '\n');

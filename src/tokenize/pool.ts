@@ -4,6 +4,7 @@
 // (pre-token counts) and return it once at the end (finish).
 import { Worker, parentPort } from 'node:worker_threads';
 import type { Chunk } from './chunks.js';
+import { CliError } from '../cli/errors.js';
 
 /** What a worker script (or the in-process fallback) does with chunks. */
 export interface ChunkHandler<R> {
@@ -14,7 +15,7 @@ export interface ChunkHandler<R> {
 }
 
 type Msg = { type: 'chunk'; seq: number; bytes: Uint8Array; first: boolean } | { type: 'finish' };
-type Reply<R> = { seq: number; res: R } | { finished: unknown };
+type Reply<R> = { seq: number; res: R } | { seq: number; failed: { message: string; exitCode?: number } } | { finished: unknown };
 
 /** The body of a worker script: answer chunk and finish messages with `handler`. */
 export function serveChunks<R>(handler: ChunkHandler<R>): void {
@@ -23,7 +24,15 @@ export function serveChunks<R>(handler: ChunkHandler<R>): void {
       parentPort!.postMessage({ finished: handler.finish?.() ?? null });
       return;
     }
-    const res = handler.run(m.bytes, m.first);
+    let res: R;
+    try {
+      res = handler.run(m.bytes, m.first);
+    } catch (e) {
+      // Errors lose their class crossing threads; keep what the CLI needs (message and exit code).
+      const err = e as Error & { exitCode?: number };
+      parentPort!.postMessage({ seq: m.seq, failed: { message: err instanceof CliError ? err.message : (err.stack ?? String(err)), exitCode: err.exitCode } });
+      return;
+    }
     parentPort!.postMessage({ seq: m.seq, res }, handler.transfer?.(res) ?? []);
   });
 }
@@ -60,7 +69,8 @@ export class ChunkPool<R> {
       const w = slot.waiting.get(m.seq);
       slot.waiting.delete(m.seq);
       slot.busy--;
-      w?.resolve(m.res);
+      if ('failed' in m) w?.reject(m.failed.exitCode ? new CliError(m.failed.message, m.failed.exitCode) : new Error(m.failed.message));
+      else w?.resolve(m.res);
     });
     const failAll = (e: Error) => {
       for (const w of slot.waiting.values()) w.reject(e);

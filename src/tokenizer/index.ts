@@ -2,11 +2,11 @@
 // sampling and eval read checkpoints with it. Encoding is tiktoken's (Rust BPE compiled to wasm) for
 // both the built-in encodings and the BPEs that `tokenize train` writes.
 import { Tiktoken, get_encoding, type TiktokenEncoding } from 'tiktoken';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { UsageError } from '../cli/errors.js';
-import { readTokenizerDir, writeTokenizerDir, isTokenizerDir, CONFIG_FORMAT, type ChatTokens, type TokenizerConfig } from './files.js';
+import { DataError, UsageError } from '../cli/errors.js';
+import { readTokenizerDir, writeTokenizerDir, isTokenizerDir, CONFIG_FORMAT, RANKS_FILE, type ChatTokens, type TokenizerConfig } from './files.js';
 
 export { MATH_PATTERN, compilePattern, preTokens } from './pattern.js';
 export { RANKS_FILE, CONFIG_FILE, isTokenizerDir, type TokenizerConfig, type ChatTokens } from './files.js';
@@ -64,6 +64,7 @@ const lenient = new TextDecoder('utf-8');
 
 class TiktokenTokenizer implements Tokenizer {
   private table: (Uint8Array | undefined)[] | null = null;
+  private built: Tiktoken | null = null;
   private readonly specialIds: Set<number>;
   readonly bos: number;
   readonly eos: number;
@@ -71,7 +72,9 @@ class TiktokenTokenizer implements Tokenizer {
   readonly chat?: Record<keyof ChatTokens, number>;
 
   constructor(
-    private readonly enc: Tiktoken,
+    /** Building the encoder parses every rank (~0.3 s for cl100k): done on first use, so a process that
+     * only needs the vocabulary size or special ids (the main thread of a multi-threaded run) never pays. */
+    private readonly build: () => Tiktoken,
     readonly spec: string,
     readonly name: string,
     readonly patStr: string,
@@ -85,6 +88,10 @@ class TiktokenTokenizer implements Tokenizer {
     this.pad = specialTokens[names.pad];
     const c = names.chat;
     if (c) this.chat = { system: specialTokens[c.system], user: specialTokens[c.user], assistant: specialTokens[c.assistant], end_of_turn: specialTokens[c.end_of_turn] };
+  }
+
+  private get enc(): Tiktoken {
+    return (this.built ??= this.build());
   }
 
   encodeArray(text: string, opts?: EncodeOptions): Uint32Array {
@@ -161,7 +168,8 @@ class TiktokenTokenizer implements Tokenizer {
   }
 
   free(): void {
-    this.enc.free();
+    this.built?.free();
+    this.built = null;
     this.table = null;
   }
 }
@@ -173,13 +181,19 @@ function loadBuiltin(name: BuiltinEncoding): Tokenizer {
   const vocabSize = Math.max(entry.explicit_n_vocab ?? 0, ...Object.values(specials).map((id) => id + 1));
   // GPT-style encodings have one document separator; it serves as BOS, EOS and padding.
   const sep = '<|endoftext|>';
-  return new TiktokenTokenizer(get_encoding(name as TiktokenEncoding), name, name, entry.pat_str, vocabSize, specials, { bos: sep, eos: sep, pad: sep });
+  return new TiktokenTokenizer(() => get_encoding(name as TiktokenEncoding), name, name, entry.pat_str, vocabSize, specials, { bos: sep, eos: sep, pad: sep });
 }
 
 function loadDir(dir: string): Tokenizer {
   const { ranks, config } = readTokenizerDir(dir);
-  const enc = new Tiktoken(ranks, config.special_tokens, config.pat_str);
-  return new TiktokenTokenizer(enc, dir, config.name, config.pat_str, config.n_vocab, config.special_tokens, {
+  const build = () => {
+    try {
+      return new Tiktoken(ranks, config.special_tokens, config.pat_str);
+    } catch (e) {
+      throw new DataError(join(dir, RANKS_FILE), `tiktoken cannot load these ranks and pattern: ${String(e)}`);
+    }
+  };
+  return new TiktokenTokenizer(build, dir, config.name, config.pat_str, config.n_vocab, config.special_tokens, {
     bos: config.bos_token,
     eos: config.eos_token,
     pad: config.pad_token,

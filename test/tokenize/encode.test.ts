@@ -121,7 +121,14 @@ t.test('usage errors and | head', async (t) => {
   t.equal(r2.code, 2);
   const r3 = await runCli(['tokenize', '-t', 'cl100k_base', '--dtype', 'uint16', '-o', 'x'], { input: '' });
   t.equal(r3.code, 2, 'uint16 cannot hold cl100k ids');
-  const dir = t.testdir();
+  const dir = t.testdir({
+    bad: { 'tiktoken_config.json': JSON.stringify({ format: 'mathpipe-tiktoken', version: 1, name: 'x', pat_str: '.', n_vocab: 2, special_tokens: { e: 1 }, bos_token: 'e', eos_token: 'e', pad_token: 'e' }), 'tokenizer.tiktoken': 'garbage\n' },
+  });
+  for (const j of ['0', '2']) {
+    const b = await runCli(['tokenize', '-t', join(dir, 'bad'), '-f', 'jsonl', '-j', j], { input: '{"text":"a"}\n' });
+    t.equal(b.code, 65, `a broken ranks file is bad data, also from a worker thread (-j ${j})`);
+    t.match(b.stderr, /tokenizer\.tiktoken: tiktoken cannot load/);
+  }
   const input = corpusFile(dir, 300_000);
   const h = await runShell(`mathpipe tokenize -t gpt2 -f jsonl --chunk-bytes 4096 ${input} | head -n 2`);
   t.equal(h.code, 0, h.stderr);
