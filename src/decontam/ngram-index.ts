@@ -8,7 +8,7 @@
 //
 // Speed: most corpus windows cannot match, and small bitsets (which stay in cache, unlike the 50 MB
 // table) prove it cheaply. A window can only be a benchmark n-gram if each of its k-grams (k = 4)
-// occurs in the benchmarks: one bit test per corpus word against a 2 MB set of benchmark 4-grams gives
+// occurs in the benchmarks: one bit test per corpus word against a 1 MB set of benchmark 4-grams gives
 // how long a run of such k-grams lasts, and only runs of n-k+1 reach the table. (Word pairs were
 // tried first: on real web text 70% of windows passed them; 4-grams let 1% through.) Short texts are
 // screened the same way with the set of their word trigrams and the set of their first words.
@@ -50,7 +50,7 @@ export interface BenchInfo {
   grams: number;
 }
 
-export const FILTER_BITS = 24;
+export const FILTER_BITS = 23;
 export const FILTER_K = 4;
 export const SHORT_VOCAB_BITS = 16;
 const DISTINCT = /\p{L}[^]*\p{L}|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]/u;

@@ -47,7 +47,7 @@ t.test('--quiet hides the summary; -o writes a file', async (t) => {
   const { dir, bench } = setup(t);
   const out = join(dir, 'clean.jsonl.gz');
   const r = await runCli(['decontam', '-q', '--bench', bench, '-o', out], { input: corpus });
-  t.equal(r.code, 0);
+  t.equal(r.code, 0, r.stderr);
   t.equal(r.stderr, '');
   t.ok(existsSync(out));
 });
@@ -96,7 +96,7 @@ t.test('index file: build once, same results as --bench, corruption detected', a
   t.same({ ...r2, seconds: 0 }, { ...r1, seconds: 0 });
 
   const mismatch = await runCli(['decontam', '--index', idx, '-n', '8'], { input: corpus });
-  t.equal(mismatch.code, 2);
+  t.equal(mismatch.code, 2, mismatch.stderr);
   t.match(mismatch.stderr, /-n 8 differs from the index's n = 10/);
 
   const buf = readFileSync(idx);
@@ -104,11 +104,11 @@ t.test('index file: build once, same results as --bench, corruption detected', a
   flipped[buf.length - 5] ^= 0xff;
   writeFileSync(join(dir, 'bad.idx'), flipped);
   const bad = await runCli(['decontam', '--index', join(dir, 'bad.idx')], { input: corpus });
-  t.equal(bad.code, 65);
+  t.equal(bad.code, 65, bad.stderr);
   t.match(bad.stderr, /bad\.idx: not a usable decontam index: checksum mismatch/);
   writeFileSync(join(dir, 'short.idx'), buf.subarray(0, buf.length - 100));
   const short = await runCli(['decontam', '--index', join(dir, 'short.idx')], { input: corpus });
-  t.equal(short.code, 65);
+  t.equal(short.code, 65, short.stderr);
   t.match(short.stderr, /truncated/);
   writeFileSync(join(dir, 'junk.idx'), 'not an index');
   t.equal((await runCli(['decontam', '--index', join(dir, 'junk.idx')], { input: corpus })).code, 65);
@@ -118,11 +118,11 @@ t.test('index file: build once, same results as --bench, corruption detected', a
 t.test('bad input: exit 65 naming the line; --skip-invalid counts; | head exits 0', async (t) => {
   const { dir, bench } = setup(t);
   const r = await runCli(['decontam', '--bench', bench], { input: 'not json\n' });
-  t.equal(r.code, 65);
+  t.equal(r.code, 65, r.stderr);
   t.match(r.stderr, /mathpipe decontam: <stdin>:1: invalid JSON/);
 
   const noText = await runCli(['decontam', '--bench', bench], { input: '{"id":"x1","body":"hi"}\n' });
-  t.equal(noText.code, 65);
+  t.equal(noText.code, 65, noText.stderr);
   t.match(noText.stderr, /<stdin>:1 \(id x1\): missing field "text"/);
   const body = await runCli(['decontam', '--bench', bench, '--text-field', 'body'], { input: `{"id":"x1","body":${JSON.stringify(Q1)}}\n{"body":"ok"}\n` });
   t.equal(body.stdout, '{"body":"ok"}\n', '--text-field');
@@ -148,7 +148,7 @@ t.test('bad input: exit 65 naming the line; --skip-invalid counts; | head exits 
 t.test('usage errors exit 2', async (t) => {
   const { bench } = setup(t);
   const none = await runCli(['decontam'], { input: '' });
-  t.equal(none.code, 2);
+  t.equal(none.code, 2, none.stderr);
   t.match(none.stderr, /--bench/);
   t.equal((await runCli(['decontam', '--bench', bench, '-n', '2'], { input: '' })).code, 2);
   t.equal((await runCli(['decontam', '--bench', bench, '--mode', 'line'], { input: '' })).code, 2);
@@ -160,16 +160,16 @@ t.test('usage errors exit 2', async (t) => {
 t.test('benchmark files: missing -> 74, malformed -> 65 naming the line, unknown layout -> 65, --fields', async (t) => {
   const { dir } = setup(t);
   const missing = await runCli(['decontam', '--bench', join(dir, 'nope.jsonl')], { input: '' });
-  t.equal(missing.code, 74);
+  t.equal(missing.code, 74, missing.stderr);
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, '{"question":"a b c"}\n{oops\n');
   const m = await runCli(['decontam', '--bench', bad], { input: '' });
-  t.equal(m.code, 65);
+  t.equal(m.code, 65, m.stderr);
   t.match(m.stderr, /bad\.jsonl:2: invalid JSON/);
   const odd = join(dir, 'odd.jsonl');
   writeFileSync(odd, `{"stem":${JSON.stringify(Q1)},"key":"A"}\n`);
   const u = await runCli(['decontam', '--bench', odd], { input: '' });
-  t.equal(u.code, 65);
+  t.equal(u.code, 65, u.stderr);
   t.match(u.stderr, /odd\.jsonl:1: no benchmark text in fields/);
   const f = await runCli(['decontam', '--bench', odd, '--fields', 'stem,key'], { input: JSON.stringify({ text: Q1 }) });
   t.equal(f.code, 0, f.stderr);
@@ -221,10 +221,10 @@ t.test('--jobs: worker threads give the same output, in order, and name the righ
   writeFileSync(join(dir, 'bad.jsonl'), src.join('\n'));
   for (const j of ['1', '2']) {
     const r = await runCli(['decontam', join(dir, 'bad.jsonl'), '-j', j, '--bench', bench]);
-    t.equal(r.code, 65);
+    t.equal(r.code, 65, r.stderr);
     t.match(r.stderr, /bad\.jsonl:5000: invalid JSON/);
     const s = await runCli(['decontam', join(dir, 'bad.jsonl'), '-j', j, '--skip-invalid', '--bench', bench, '-q']);
-    t.equal(s.code, 0);
+    t.equal(s.code, 0, s.stderr);
     t.match(s.stderr, /skipped 1 invalid line/);
   }
   t.equal((await runCli(['decontam', '-j', '0', '--bench', bench])).code, 2);
