@@ -1,6 +1,7 @@
 // Is a predicted answer the gold answer? Cheapest tests first: text, then numbers, then structure
 // (tuples, intervals, sets, matrices, equations), then the CAS. Every step is conservative: when an
 // answer cannot be understood it is not equal, because a false positive is a reward for a wrong answer.
+import { choiceSet } from './extract.js';
 import { compactForm, hasPercent, normalizeAnswer, stripSimpleLhs } from './normalize.js';
 import { numbersEqual, numbersExactlyEqual, parseNumber, type Num } from './numeric.js';
 import { shapeOf, splitTop, type Shape } from './structure.js';
@@ -13,12 +14,12 @@ export interface CheckOptions {
   cas?: CasName;
 }
 
-const CHOICE = /^\(?([A-E])\)?[.:]?$/;
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(a\.?\s*m\.?|p\.?\s*m\.?)?$/i;
 
+/** A gold that is choice letters ("C", "(C)", "AD", "A B D") as sorted letters; else null. */
 function choiceOf(s: string): string | null {
-  const m = CHOICE.exec(s.replace(/\\text\{([^{}]*)\}/g, '$1').trim());
-  return m ? m[1]! : null;
+  const t = s.replace(/\\text\{([^{}]*)\}/g, '$1').trim();
+  return /^[(\sA-E),、.:]+$/.test(t) && /[A-E]/.test(t) ? choiceSet(t) : null;
 }
 
 function minutesOf(s: string): number | null {

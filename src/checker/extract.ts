@@ -94,14 +94,31 @@ export function lastNumber(text: string): string | null {
   return last.slice(last.lastIndexOf(',') + 1);
 }
 
-/** A multiple-choice letter: "(B)", "B)", "answer is B", "\boxed{B}", or a lone letter. */
+/** "A, C", "(A)(D)", "A C", "A和D": only choice letters and separators -> "AC"; else null. */
+export function choiceSet(s: string, letters = 'ABCDE'): string | null {
+  const t = s.replace(/\\text\{([^{}]*)\}/g, '$1').replace(/\\mathrm\{([^{}]*)\}/g, '$1').trim();
+  if (!new RegExp(`^(?:[\\s(),、，;；.]|and|和|与|[${letters}])+$`).test(t)) return null;
+  const found = [...new Set(t.match(new RegExp(`[${letters}]`, 'g')) ?? [])].sort();
+  return found.length ? found.join('') : null;
+}
+
+/**
+ * A multiple-choice answer: "(B)", "B)", "answer is B", "\boxed{B}", a lone letter; several letters
+ * ("\boxed{AD}", "The answer is A, C") for multi-answer questions (Gaokao), returned sorted ("AD").
+ */
 export function choiceLetter(text: string, letters = 'ABCDE'): string | null {
   const cls = `[${letters}]`;
   const boxed = lastBoxed(text);
-  const fromBox = boxed !== null ? new RegExp(`^\\(?(${cls})\\)?(?:[.:)\\s]|$)`).exec(boxed.replace(/\\text\{(.*)\}/, '$1').trim()) : null;
-  if (fromBox) return fromBox[1]!;
+  if (boxed !== null) {
+    const set = choiceSet(boxed, letters);
+    if (set) return set;
+    const fromBox = new RegExp(`^\\(?(${cls})\\)?(?:[.:)\\s]|$)`).exec(boxed.replace(/\\text\{(.*)\}/, '$1').trim());
+    if (fromBox) return fromBox[1]!;
+  }
   const is = answerIs(text);
   if (is !== null) {
+    const set = choiceSet(is, letters);
+    if (set) return set;
     const m = new RegExp(`(?:^|[\\s(\\[{])\\(?(${cls})\\)?(?=$|[\\s.,:;)\\]}])`).exec(is);
     if (m) return m[1]!;
   }

@@ -47,6 +47,10 @@ t.test('<answer> tags (R1-zero), "The answer is", ####, last number, choice lett
   t.equal(choiceLetter('E'), 'E');
   t.equal(choiceLetter('I pick (A) over (B), so (B)'), 'B');
   t.equal(choiceLetter('no letter'), null);
+  t.equal(choiceLetter('\\boxed{AD}'), 'AD', 'Gaokao multi-answer');
+  t.equal(choiceLetter('\\boxed{D, A}'), 'AD');
+  t.equal(choiceLetter('The answer is A and C.'), 'AC');
+  t.equal(choiceLetter('答案是 B、D'), 'BD');
 });
 
 t.test('auto mode order and grading through extraction', async (t) => {

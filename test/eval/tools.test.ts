@@ -133,3 +133,14 @@ t.test('loaders: every named benchmark loads from the shared layout', { skip: be
   const m = await runCli(['eval', 'prompts', '-b', 'math500', '--data-dir', bench!, '--limit', '1']);
   t.match(JSON.parse(m.stdout), { id: 'test/precalculus/807.json', subject: 'Precalculus', level: '2', gold: '\\left( 3, \\frac{\\pi}{2} \\right)' });
 });
+
+t.test('every gold answer of every benchmark, boxed (or as a letter), grades correct', { skip: bench ? false : '../shared/data absent' }, async (t) => {
+  const { BENCHMARKS, loadBenchmark } = await import('../../src/eval/benchmarks.js');
+  const { gradeResponse } = await import('../../src/checker/grade.js');
+  for (const b of Object.values(BENCHMARKS)) {
+    const items = await loadBenchmark(b, 'test', bench!);
+    const mode = b.choice ? 'choice' : 'auto';
+    const wrong = items.filter((it) => !gradeResponse(b.choice ? `The answer is (${it.gold}).` : `So it is $\\boxed{${it.gold}}$.`, it.gold, { extract: mode }).correct);
+    t.same(wrong.map((w) => w.gold), [], `${b.name}: ${items.length} items`);
+  }
+});
