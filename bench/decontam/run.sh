@@ -42,33 +42,41 @@ SMALL=$OUT/small/corpus.jsonl
 SIZE=$(stat -c %s "$BIG")
 printf 'corpus: %s (%.1f MB, %d docs)\n' "$BIG" "$(echo "$SIZE/1000000" | bc -l)" "$(wc -l < "$BIG")"
 
-# best_of CMD...: runs RUNS times, prints "seconds peak_rss_kb" of the fastest run.
+# best_of CMD...: runs RUNS times, prints "seconds cpu_seconds peak_rss_kb" of the fastest run.
+# CPU seconds (user + sys) are shown too: on a shared machine they say more than wall time does.
 best_of() {
-  local best="" rss="" i t
+  local best="" cpu="" rss="" i t u s r
   for ((i = 0; i < RUNS; i++)); do
-    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$@" > /dev/null 2> "$OUT/stderr.txt" || { cat "$OUT/stderr.txt"; exit 1; }
-    read -r t r < "$OUT/time.txt"
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; rss=$r; fi
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/time.txt" "$@" > /dev/null 2> "$OUT/stderr.txt" || { cat "$OUT/stderr.txt"; exit 1; }
+    read -r t u s r < "$OUT/time.txt"
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; cpu=$(echo "$u + $s" | bc); rss=$r; fi
   done
-  echo "$best $rss"
+  echo "$best $cpu $rss"
 }
 
 $MP decontam index -q --bench "${BENCH[@]}" -o "$OUT/bench.idx"
-read -r t_idx rss_idx < <(best_of $MP decontam index -q --bench "${BENCH[@]}" -o "$OUT/bench.idx")
-read -r t_jq rss_jq < <(best_of jq -c . "$BIG")
-read -r t_dc rss_dc < <(best_of $MP decontam "$BIG" --report "$OUT/report.json" --bench "${BENCH[@]}")
-read -r t_dci rss_dci < <(best_of $MP decontam "$BIG" --index "$OUT/bench.idx")
-read -r t_small rss_small < <(best_of $MP decontam "$SMALL" --index "$OUT/bench.idx")
+read -r t_idx c_idx rss_idx < <(best_of $MP decontam index -q --bench "${BENCH[@]}" -o "$OUT/bench.idx")
+read -r t_jq c_jq rss_jq < <(best_of jq -c . "$BIG")
+read -r t_dc c_dc rss_dc < <(best_of $MP decontam "$BIG" --report "$OUT/report.json" --bench "${BENCH[@]}")
+read -r t_dci c_dci rss_dci < <(best_of $MP decontam "$BIG" --index "$OUT/bench.idx")
+read -r t_dc1 c_dc1 rss_dc1 < <(best_of $MP decontam "$BIG" --index "$OUT/bench.idx" --jobs 1)
+read -r t_small c_small rss_small < <(best_of $MP decontam "$SMALL" --index "$OUT/bench.idx" --jobs 1)
+JOBS=$(jq .jobs "$OUT/report.json")
 
 mbs() { echo "scale=1; $SIZE / 1000000 / $1" | bc; }
+row() { printf '%-50s %8s %9s %8s %9d MB\n' "$1" "$2" "$(mbs "$2")" "$3" $(($4 / 1024)); }
 echo
-printf '%-44s %8s %9s %12s\n' tool seconds MB/s 'peak RSS'
-printf '%-44s %8s %9s %9d MB\n' 'jq -c .' "$t_jq" "$(mbs "$t_jq")" $((rss_jq / 1024))
-printf '%-44s %8s %9s %9d MB\n' "mathpipe decontam --bench (${#BENCH[@]} files)" "$t_dc" "$(mbs "$t_dc")" $((rss_dc / 1024))
-printf '%-44s %8s %9s %9d MB\n' 'mathpipe decontam --index (prebuilt)' "$t_dci" "$(mbs "$t_dci")" $((rss_dci / 1024))
-printf '%-44s %8s %9s %9d MB\n' 'mathpipe decontam index (build only)' "$t_idx" '-' $((rss_idx / 1024))
+printf '%-50s %8s %9s %8s %12s\n' tool seconds MB/s 'cpu s' 'peak RSS'
+row 'jq -c .' "$t_jq" "$c_jq" "$rss_jq"
+row "mathpipe decontam --bench (${#BENCH[@]} files), $JOBS threads" "$t_dc" "$c_dc" "$rss_dc"
+row "mathpipe decontam --index, $JOBS threads" "$t_dci" "$c_dci" "$rss_dci"
+row 'mathpipe decontam --index, --jobs 1' "$t_dc1" "$c_dc1" "$rss_dc1"
+printf '%-50s %8s %9s %8s %9d MB\n' 'mathpipe decontam index (build only)' "$t_idx" - "$c_idx" $((rss_idx / 1024))
 echo
-echo "ratio (jq time / decontam time): --bench $(echo "scale=2; $t_jq / $t_dc" | bc)x, --index $(echo "scale=2; $t_jq / $t_dci" | bc)x  (>1: decontam is faster)"
-echo "peak RSS with --index: $((rss_small / 1024)) MB on 20 MB, $((rss_dci / 1024)) MB on $MB MB (flat: the index and one batch)"
+echo "ratio (jq seconds / decontam seconds, >1: decontam faster): --bench $(echo "scale=2; $t_jq / $t_dc" | bc)x," \
+  "--index $(echo "scale=2; $t_jq / $t_dci" | bc)x, --index --jobs 1 $(echo "scale=2; $t_jq / $t_dc1" | bc)x"
+echo "CPU-time ratio (jq / decontam --jobs 1): $(echo "scale=2; $c_jq / $c_dc1" | bc)x"
+echo "peak RSS, --index --jobs 1: $((rss_small / 1024)) MB on 20 MB, $((rss_dc1 / 1024)) MB on $MB MB (flat: the index and a few batches)"
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared machines make wall times noisy)"
 echo "removed: $(jq -c '{docs_in, docs_removed, hits: (.hits | with_entries(select(.value > 0)))}' "$OUT/report.json")"
 echo "planted: $(wc -l < "$OUT/big/planted.txt") docs (one real benchmark question each, perturbed)"

@@ -21,9 +21,9 @@
 //                 spaces to a multiple of 8
 //   ...           bitsets as u32 words (bit h = a hash h is present): k-grams of n-gram texts (2^V bits),
 //                 short-text word trigrams (2^W bits), short-text first words (2^W bits)
-//   ...           n-gram table: keysA u32[2^G], keysB u32[2^G], values i32[2^G] (-1 = empty slot;
-//                 otherwise an index into metadata.texts)
-//   ...           short-text table: the same three arrays with 2^S slots
+//   ...           n-gram table: 2^G slots of three i32 [key A, key B, value] (value -1 = empty slot,
+//                 otherwise an index into metadata.texts; keys are the uint32 halves stored as i32)
+//   ...           short-text table: the same with 2^S slots
 //
 // The tables are stored exactly as they are in memory, so loading is one read and no rehashing.
 import { openSync, readSync, writeSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ interface Meta {
 const view = (a: Uint32Array | Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 function tableBytes(t: GramTable): Buffer[] {
-  return [view(t.keysA), view(t.keysB), view(t.vals)];
+  return [view(t.slots)];
 }
 
 export function serializeIndex(index: NgramIndex): Buffer[] {
@@ -165,8 +165,7 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
     off += 4 * len;
     return a;
   };
-  const table = (slots: number, size: number) =>
-    new GramTable(0, { keysA: take(Uint32Array, slots), keysB: take(Uint32Array, slots), vals: take(Int32Array, slots), size });
+  const table = (slots: number, size: number) => new GramTable(0, { slots: take(Int32Array, 3 * slots), size });
   const filter = take(Uint32Array, 2 ** vBits / 32);
   const shortTrigrams = take(Uint32Array, 2 ** wBits / 32);
   const shortFirst = take(Uint32Array, 2 ** wBits / 32);
