@@ -23,6 +23,11 @@ wcpu=$(jq .cpuSeconds "$OUT/warcio.json")
 printf '%-34s %8.0f pages/s %6.1f MB/s  peak RSS %4.0f MB  (%.1f s wall, %.1f s CPU)\n' "warcio.js read (floor)" \
   "$(jq .pagesPerS "$OUT/warcio.json")" "$(jq .mbPerS "$OUT/warcio.json")" "$(jq .maxRssMB "$OUT/warcio.json")" "$wsecs" "$wcpu"
 
+node dist/bench/mine/reader-read.js "$W" > "$OUT/reader.json"
+printf '%-34s %8.0f pages/s %6.1f MB/s  peak RSS %4.0f MB  (%.1f s wall, %.1f s CPU)  x%.2f of warcio (CPU)\n' "mathpipe WARC reader alone" \
+  "$(jq .pagesPerS "$OUT/reader.json")" "$(jq .mbPerS "$OUT/reader.json")" "$(jq .maxRssMB "$OUT/reader.json")" "$(jq .seconds "$OUT/reader.json")" \
+  "$(jq .cpuSeconds "$OUT/reader.json")" "$(jq -n --argjson w "$wcpu" --argjson r "$(jq .cpuSeconds "$OUT/reader.json")" '$w/$r')"
+
 measure() { # label, file, mine args...
   local label=$1 file=$2; shift 2
   /usr/bin/time -f '%e %M %U %S' -o "$OUT/time" node bin/mathpipe mine -q "$@" "$file" > "$OUT/docs.jsonl"
