@@ -2,13 +2,13 @@
 # tokenize benchmark: tokens/s of `mathpipe tokenize` with 1 and 2 workers against a bare tiktoken
 # encode loop in one thread on the same text (goals: >= 0.9x with 1 worker, >= 1.8x with 2), and
 # BPE training time and peak memory for 10 MB and 100 MB of text. Numbers depend on how busy the CPU is.
-# Env: BENCH_MB (encode corpus size, default 20), TRAIN_MB (default "10 100"), VOCAB (default 16384).
+# Env: BENCH_MB (encode corpus size, default 40), TRAIN_MB (default "10 100"), VOCAB (default 16384).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=bench/out/tokenize
 mkdir -p "$OUT"
 M=bin/mathpipe
-BENCH_MB=${BENCH_MB:-20}
+BENCH_MB=${BENCH_MB:-40}
 TRAIN_MB=${TRAIN_MB:-10 100}
 VOCAB=${VOCAB:-16384}
 ENC=${ENC:-cl100k_base}

@@ -8,7 +8,8 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
-import { IndexedDataset, IndexedDatasetWriter, type TokenDType } from '../dataset/indexed.js';
+import { IndexedDataset, type TokenDType } from '../dataset/indexed.js';
+import { createDataset } from './create.js';
 import { Rng } from '../train/rng.js';
 import { readMeta, writeMeta } from './meta.js';
 
@@ -108,7 +109,7 @@ function writeMixture(prefix: string, dtype: TokenDType, pools: Pool[], picks: I
     }
   });
   const order = shuffled(total, new Rng(seed * 1000003 + 424242));
-  const w = IndexedDatasetWriter.create(prefix, dtype);
+  const w = createDataset(prefix, dtype);
   try {
     for (let k = 0; k < total; k++) {
       const j = order[k];

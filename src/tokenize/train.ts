@@ -2,7 +2,7 @@
 // of distinct pre-tokens, not the corpus size), learn a byte-level BPE on the counts, and write a
 // tiktoken-format tokenizer directory with special tokens for documents and chat.
 import { Tiktoken } from 'tiktoken';
-import { UsageError } from '../cli/errors.js';
+import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
 import { totalSize } from '../jsonl/input.js';
@@ -138,7 +138,11 @@ export async function run(a: TrainArgs): Promise<void> {
     pad_token: STANDARD_SPECIALS.pad,
     chat_tokens: CHAT_SPECIALS,
   };
-  writeTokenizerDir(a.output, formatRanks(bpe.tokens), config);
+  try {
+    writeTokenizerDir(a.output, formatRanks(bpe.tokens), config);
+  } catch (e) {
+    throw new IoError(`cannot write the tokenizer to ${a.output}: ${(e as Error).message}`);
+  }
   const t2 = performance.now();
   info(
     `${documents} documents, ${(textBytes / 1e6).toFixed(1)} MB, ${distinct} distinct pre-tokens; ` +

@@ -121,6 +121,9 @@ t.test('usage errors and | head', async (t) => {
   t.equal(r2.code, 2);
   const r3 = await runCli(['tokenize', '-t', 'cl100k_base', '--dtype', 'uint16', '-o', 'x'], { input: '' });
   t.equal(r3.code, 2, 'uint16 cannot hold cl100k ids');
+  const r4 = await runCli(['tokenize', '-t', 'gpt2', '-o', '/nonexistent-dir/x'], { input: '{"text":"a"}\n' });
+  t.equal(r4.code, 74, 'an unwritable output is an I/O error');
+  t.match(r4.stderr, /cannot write \/nonexistent-dir\/x\.bin/);
   const dir = t.testdir({
     bad: { 'tiktoken_config.json': JSON.stringify({ format: 'mathpipe-tiktoken', version: 1, name: 'x', pat_str: '.', n_vocab: 2, special_tokens: { e: 1 }, bos_token: 'e', eos_token: 'e', pad_token: 'e' }), 'tokenizer.tiktoken': 'garbage\n' },
   });
