@@ -43,4 +43,4 @@ measure() { # label, file, mine args...
 measure "mathpipe mine --threads 1" "$W" --threads 1
 measure "mathpipe mine (threads: $(nproc))" "$W"
 measure "mathpipe mine --prefilter math" "$W" --prefilter math
-measure "mathpipe mine, 1/5 size (RSS flat?)" "$S"
+measure "mine on the 1/5-size file (for RSS)" "$S"
