@@ -68,13 +68,14 @@ interface Args extends BenchArgs {
   'skip-invalid': boolean;
 }
 
-const command: CommandModule<object, Args> = {
-  command: 'decontam [inputs..]',
-  describe: 'Remove documents that contain benchmark text (DeepSeekMath 10-gram rule)',
+// `decontam` holds two sub-commands, the default one (scan documents) and `index`, so each has only
+// its own options (yargs would otherwise show, and accept, the scan options under `decontam index`).
+const scanCommand: CommandModule<object, Args> = {
+  command: '$0 [inputs..]',
+  describe: 'Remove documents that contain benchmark text',
   builder: (y) =>
     inputs(
       y
-        .command(indexCommand as unknown as CommandModule)
         .options(benchOptions)
         .options({
           index: { type: 'string', requiresArg: true, conflicts: 'bench', describe: 'Use an index file built by `decontam index` instead of --bench' },
@@ -119,6 +120,13 @@ const command: CommandModule<object, Args> = {
       jobs: a.jobs ?? Math.min(4, availableParallelism()),
     });
   },
+};
+
+const command: CommandModule = {
+  command: 'decontam',
+  describe: 'Remove documents that contain benchmark text (DeepSeekMath 10-gram rule)',
+  builder: (y) => y.command(indexCommand as unknown as CommandModule).command(scanCommand as unknown as CommandModule),
+  handler: () => {},
 };
 
 export default command;
