@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runCli, lines } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { runCli, lines, BIN } from '../helpers.js';
 import { generateWarc } from '../../fixtures/mine/warc-gen.js';
 
 const A = generateWarc({ pages: 40, seed: 11 }).bytes;
@@ -48,6 +49,10 @@ const server = createServer((req, res) => {
     pending.set(key, left - 1);
     res.writeHead(404).end();
     return;
+  }
+  if (fault === 'hang' && left > 0) {
+    pending.set(key, left - 1);
+    return; // never answers: the client is interrupted while waiting
   }
   if (fault !== 'clean' && left > 0) {
     pending.set(key, left - 1);
@@ -149,4 +154,28 @@ t.test('paths list + --jobs + --resume: a re-run finishes the job, same output a
   t.equal(seq.stdout, want, '-j 1 gives the same bytes');
   const noOut = await runCli(['mine', '--resume', `${base}/clean/a.warc.gz`]);
   t.equal(noOut.code, 2);
+});
+
+t.test('interrupted with Ctrl-C (exit 130), then resumed: same output as an uninterrupted run', async (t) => {
+  const dir = t.testdir();
+  const out = join(dir, 'docs.jsonl');
+  const args = ['mine', '-j', '1', '--resume', '-o', out, `${base}/clean/a.warc.gz`, `${base}/hang/b.warc.gz`];
+  pending.set('hang/b.warc.gz', 1);
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  // Interrupt once the first input is done and the second is being waited for.
+  while (!existsSync(join(`${out}.mine-state`, '000000.done.json')) || pending.get('hang/b.warc.gz') !== 0) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGINT');
+  t.equal(await exited, 130);
+  t.notOk(existsSync(out), 'no output file after an interruption');
+  const hitsA = hits.get('clean/a.warc.gz');
+  const again = await runCli(args);
+  t.equal(again.code, 0, again.stderr);
+  t.match(again.stderr, /1 inputs resumed/);
+  t.equal(hits.get('clean/a.warc.gz'), hitsA, 'the finished input was not fetched again');
+  const a = await runCli(['mine', `${base}/clean/a.warc.gz`]);
+  const b = await runCli(['mine', `${base}/hang/b.warc.gz`]);
+  t.equal(readFileSync(out, 'utf8'), a.stdout + b.stdout);
 });
