@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { runCli, runShell, lines } from '../helpers.js';
 import { IndexedDataset } from '../../src/dataset/indexed.js';
@@ -81,6 +81,10 @@ t.test('--format jsonl, --bos, --no-eos, stdin and gzip input', async (t) => {
   t.same(JSON.parse(lines(r2.stdout)[0]).tokens, [50256, 31373, 995]);
   const r3 = await runCli(['tokenize', '-q', '-t', 'gpt2', '-f', 'jsonl', '--text-field', 'body', '--allow-special'], { input: '{"body":"a<|endoftext|>"}\n' });
   t.same(JSON.parse(r3.stdout).tokens, [64, 50256, 50256]);
+  const gz = join(dir, 'ids.jsonl.gz');
+  const r4 = await runCli(['tokenize', '-q', '-t', 'gpt2', '-f', 'jsonl', '-o', gz, join(dir, 'in.jsonl.gz')]);
+  t.equal(r4.code, 0, r4.stderr);
+  t.equal(gunzipSync(readFileSync(gz)).toString(), r.stdout, '-o FILE.gz compresses the same lines');
 });
 
 t.test('bad input: exit 65 naming file:line (and id), nothing left behind; --skip-invalid counts', async (t) => {

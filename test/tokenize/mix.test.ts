@@ -59,6 +59,11 @@ t.test('mixture proportions are exact to within one document per source', async 
     per,
     'meta accounting matches the tokens actually written',
   );
+  const insp = await runCli(['tokenize', 'inspect', '--json', join(dir, 'mix')]);
+  t.equal(insp.code, 0, insp.stderr);
+  const j = JSON.parse(insp.stdout);
+  t.match(j, { tokenizer: null, eos: null, vocab: { size: null }, tokens: per.reduce((x, y) => x + y, 0) }, 'no tokenizer known: ids only');
+  t.equal(j.samples[0].text, null);
   t.not(docs[0].source === docs[1].source && docs[1].source === docs[2].source && docs[2].source === docs[3].source, true, 'sources are interleaved');
 });
 
