@@ -2,7 +2,7 @@
 // field names configurable) or fastText's own text format (one example per line, labels are the
 // tokens that start with the label prefix, anywhere on the line).
 import { DataError, at } from '../cli/errors.js';
-import { readJsonlBatches, readLineBatches, recordWhere, type JsonlRecord, type ReadStats } from '../jsonl/index.js';
+import { newReadStats, readJsonlBatches, readLineBatches, recordWhere, reportSkipped, type JsonlRecord, type ReadStats } from '../jsonl/index.js';
 import { tokenize, type Normalize } from './normalize.js';
 
 export type InputFormat = 'jsonl' | 'fasttext';
@@ -105,4 +105,28 @@ export async function* readExamples(paths: string[], o: ExampleOptions): AsyncGe
     }
     if (out.length) yield out;
   }
+}
+
+/** All examples of some files, from the parsed command-line options (--text-field, --label-field, --skip-invalid). */
+export async function readAllExamples(
+  paths: string[],
+  argv: Record<string, unknown>,
+  format: InputFormat,
+  normalize: Normalize,
+  labelPrefix: string,
+): Promise<Example[]> {
+  const stats = newReadStats();
+  const opts: ExampleOptions = {
+    format,
+    textField: String(argv['text-field']),
+    labelField: String(argv['label-field']),
+    labelPrefix,
+    normalize,
+    skipInvalid: Boolean(argv['skip-invalid']),
+    stats,
+  };
+  const examples: Example[] = [];
+  for await (const batch of readExamples(paths, opts)) for (const e of batch) examples.push(e);
+  reportSkipped(stats);
+  return examples;
 }

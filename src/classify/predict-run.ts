@@ -62,14 +62,7 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
         const part = batch.slice(s, s + 256);
         const b = { file: part[0].file, lines: part.map((l) => l.line), texts: part.map((l) => l.text) };
         if (scorer) {
-          const r: BatchResult = { seq: 0, out: [], filtered: 0, skipped: 0 };
-          for (let i = 0; i < b.texts.length; i++) {
-            const x = scorer.score(b.texts[i], b.file, b.lines[i]);
-            if ('out' in x) r.out.push(x.out);
-            else if ('filtered' in x) r.filtered++;
-            else r.skipped++;
-          }
-          await write(r);
+          await write({ seq: 0, ...scorer.scoreBatch(b.file, b.lines, b.texts) });
           continue;
         }
         inflight.push(pool!.run(b));

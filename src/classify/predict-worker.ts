@@ -34,14 +34,9 @@ function rebuild(p: ModelParts): FastTextModel {
 const scorer = new Scorer(rebuild(parts), opts);
 
 port.on('message', (b: Batch) => {
-  const res: BatchResult = { seq: b.seq, out: [], filtered: 0, skipped: 0 };
+  let res: BatchResult = { seq: b.seq, out: [], filtered: 0, skipped: 0 };
   try {
-    for (let i = 0; i < b.texts.length; i++) {
-      const r = scorer.score(b.texts[i], b.file, b.lines[i]);
-      if ('out' in r) res.out.push(r.out);
-      else if ('filtered' in r) res.filtered++;
-      else res.skipped++;
-    }
+    res = { seq: b.seq, ...scorer.scoreBatch(b.file, b.lines, b.texts) };
   } catch (e) {
     res.error = e instanceof DataError ? { where: e.where, detail: e.detail } : { message: (e as Error).stack ?? String(e) };
   }

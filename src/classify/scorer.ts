@@ -36,6 +36,18 @@ export class Scorer {
     this.names = model.dict.labels().map((l) => (l.startsWith(prefix) ? l.slice(prefix.length) : l));
   }
 
+  /** Score a batch of raw lines (one file): output lines in order, with counts of filtered and skipped lines. */
+  scoreBatch(file: string, lines: number[], texts: string[]): { out: string[]; filtered: number; skipped: number } {
+    const res = { out: [] as string[], filtered: 0, skipped: 0 };
+    for (let i = 0; i < texts.length; i++) {
+      const r = this.score(texts[i], file, lines[i]);
+      if ('out' in r) res.out.push(r.out);
+      else if ('filtered' in r) res.filtered++;
+      else res.skipped++;
+    }
+    return res;
+  }
+
   /** Throws DataError for bad input unless skipInvalid. */
   score(text: string, file: string, line: number): Scored {
     try {

@@ -2,10 +2,10 @@
 import { inputList } from '../cli/options.js';
 import { info } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
-import { JsonlWriter, newReadStats, reportSkipped } from '../jsonl/index.js';
+import { JsonlWriter } from '../jsonl/index.js';
 import { encodeExamples } from './dataset.js';
 import { evaluate } from './evaluate.js';
-import { detectFormat, readExamples, type Example, type InputFormat } from './examples.js';
+import { detectFormat, readAllExamples, type InputFormat } from './examples.js';
 import { loadModel } from './modelfile.js';
 import { intOpt, normalizeFor, numOpt } from './options.js';
 
@@ -16,19 +16,7 @@ export async function runTest(argv: Record<string, unknown>): Promise<void> {
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize = normalizeFor(argv.normalize, model.meta?.normalize);
-  const stats = newReadStats();
-  const examples: Example[] = [];
-  const opts = {
-    format,
-    textField: String(argv['text-field']),
-    labelField: String(argv['label-field']),
-    labelPrefix: model.args.label,
-    normalize,
-    skipInvalid: Boolean(argv['skip-invalid']),
-    stats,
-  };
-  for await (const batch of readExamples(paths, opts)) for (const e of batch) examples.push(e);
-  reportSkipped(stats);
+  const examples = await readAllExamples(paths, argv, format, normalize, model.args.label);
   if (!examples.length) throw new UsageError('no labeled examples in the input');
   const { data, dropped } = encodeExamples(model.dict, examples);
   const report = evaluate(model, data, k, threshold);

@@ -2,38 +2,21 @@
 import { inputList } from '../cli/options.js';
 import { info } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
-import { JsonlWriter, newReadStats, reportSkipped } from '../jsonl/index.js';
+import { JsonlWriter } from '../jsonl/index.js';
 import { DictBuilder, encodeExamples, type Dataset } from './dataset.js';
-import { detectFormat, readExamples, type Example, type InputFormat } from './examples.js';
+import { detectFormat, readAllExamples, type InputFormat } from './examples.js';
 import { saveModel, type FastTextModel } from './modelfile.js';
 import type { Normalize } from './normalize.js';
 import { trainArgs } from './options.js';
 import { evaluate } from './evaluate.js';
 import { train } from './trainer.js';
 
-async function readAll(paths: string[], argv: Record<string, unknown>, format: InputFormat, normalize: Normalize, label: string) {
-  const stats = newReadStats();
-  const examples: Example[] = [];
-  const opts = {
-    format,
-    textField: String(argv['text-field']),
-    labelField: String(argv['label-field']),
-    labelPrefix: label,
-    normalize,
-    skipInvalid: Boolean(argv['skip-invalid']),
-    stats,
-  };
-  for await (const batch of readExamples(paths, opts)) for (const e of batch) examples.push(e);
-  reportSkipped(stats);
-  return examples;
-}
-
 export async function runTrain(argv: Record<string, unknown>): Promise<void> {
   const args = trainArgs(argv);
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize: Normalize = (argv.normalize as Normalize | undefined) ?? (format === 'jsonl' ? 'web' : 'none');
-  const examples = await readAll(paths, argv, format, normalize, args.label);
+  const examples = await readAllExamples(paths, argv, format, normalize, args.label);
   if (!examples.length) throw new UsageError('no training examples in the input');
   const builder = new DictBuilder(args);
   for (const e of examples) builder.addExample(e);
@@ -45,7 +28,7 @@ export async function runTrain(argv: Record<string, unknown>): Promise<void> {
   let valid: Dataset | null = null;
   if (typeof argv.valid === 'string') {
     const vFormat = await detectFormat([argv.valid], argv.format as InputFormat | 'auto');
-    const vex = await readAll([argv.valid], argv, vFormat, normalize, args.label);
+    const vex = await readAllExamples([argv.valid], argv, vFormat, normalize, args.label);
     valid = encodeExamples(dict, vex).data;
   }
 

@@ -189,3 +189,18 @@ t.test('bad input gets a clear error and exit code', async (t) => {
   t.equal(r.code, 74);
   t.match(r.stderr, /cannot open model/);
 });
+
+t.test('every sub-command explains itself', async (t) => {
+  const top = await runCli(['classify', '--help']);
+  t.equal(top.code, 0);
+  for (const sub of ['train', 'predict', 'test', 'format']) {
+    t.match(top.stdout, new RegExp(`classify ${sub}`));
+    const r = await runCli(['classify', sub, '--help']);
+    t.equal(r.code, 0, sub);
+    t.match(r.stdout, /Examples:/, `${sub} has examples`);
+  }
+  const r = await runCli(['classify', 'train', '--help']);
+  for (const o of ['--dim', '--lr', '--epoch', '--wordNgrams', '--minCount', '--minCountLabel', '--bucket', '--loss', '--neg', '--lrUpdateRate', '--thread', '--seed', '--valid']) {
+    t.match(r.stdout, o);
+  }
+});
