@@ -64,7 +64,7 @@ interface Args extends BenchArgs {
   output?: string;
   removed?: string;
   report?: string;
-  jobs?: number;
+  jobs: number;
   'skip-invalid': boolean;
 }
 
@@ -91,7 +91,8 @@ const scanCommand: CommandModule<object, Args> = {
             alias: 'j',
             type: 'number',
             requiresArg: true,
-            describe: 'Worker threads that parse and match (output order is kept) [default: CPUs, at most 4; 1: none]',
+            default: 1,
+            describe: 'Worker threads that parse and match; output order is kept. Worth it on idle multi-core machines',
           },
           ...output,
           ...skipInvalid,
@@ -104,8 +105,7 @@ const scanCommand: CommandModule<object, Args> = {
       .epilogue('Words: NFKC, lowercase, punctuation and LaTeX commands removed, CJK characters one word each. See man mathpipe-decontam.') as Argv<Args>,
   handler: async (a) => {
     const opts = benchOpts(a);
-    if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new UsageError(`--jobs must be an integer >= 1 (got ${a.jobs})`);
-    const { availableParallelism } = await import('node:os');
+    if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new UsageError(`--jobs must be an integer >= 1 (got ${a.jobs})`);
     const { runDecontam } = await import('./run.js');
     await runDecontam({
       ...opts,
@@ -117,7 +117,7 @@ const scanCommand: CommandModule<object, Args> = {
       removed: a.removed,
       report: a.report,
       skipInvalid: a['skip-invalid'],
-      jobs: a.jobs ?? Math.min(4, availableParallelism()),
+      jobs: a.jobs,
     });
   },
 };

@@ -19,8 +19,9 @@ export interface Block {
 
 export interface BlockResult {
   seq: number;
-  kept: string[];
-  removed: string[];
+  /** Kept lines and removed evidence, each joined by "\n" ("" when none). */
+  kept: string;
+  removed: string;
   counts: ScanCounts;
   hits: number[];
   skipped: number;
@@ -73,15 +74,14 @@ export async function scanParallel(inputs: string[], index: NgramIndex, opts: Sc
       done.delete(written++);
       if ('error' in r) throw new DataError(r.error.where, r.error.detail);
       sink.onResult(r);
-      for (const line of r.kept) {
-        const p = sink.out.write(line);
+      // Each is a block's lines joined by "\n"; the writer adds the last newline.
+      if (r.kept) {
+        const p = sink.out.write(r.kept);
         if (p) await p;
       }
-      if (sink.removed) {
-        for (const line of r.removed) {
-          const p = sink.removed.write(line);
-          if (p) await p;
-        }
+      if (sink.removed && r.removed) {
+        const p = sink.removed.write(r.removed);
+        if (p) await p;
       }
     }
   };
