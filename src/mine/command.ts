@@ -28,6 +28,7 @@ const command: CommandModule = {
           default: false,
           describe: 'Skip bad records (truncated, clipped, malformed) and unreadable inputs, count them, and go on',
         },
+        errors: { type: 'string', requiresArg: true, describe: 'With --keep-going: write each skipped bad record (file, offset, id, error) as JSONL to FILE' },
         'base-url': { type: 'string', default: CC, requiresArg: true, describe: 'Base URL (or local directory) for relative paths in *.paths lists and --cc-index' },
         range: { type: 'string', requiresArg: true, describe: 'Read only bytes OFFSET:LENGTH of the single input (one record, as in the CC index)' },
         'cc-index': { type: 'string', requiresArg: true, describe: 'JSONL from the CC index (filename, offset, length): fetch each record by byte range' },
@@ -74,6 +75,7 @@ const command: CommandModule = {
       baseUrl: a['base-url'] as string,
       range: a.range as string | undefined,
       ccIndex: a['cc-index'] as string | undefined,
+      errors: a.errors as string | undefined,
       threads: (a.threads as number | undefined) ?? Math.min(8, availableParallelism()),
       retry: {
         retries: a.retries as number,

@@ -30,6 +30,8 @@ export interface MineOptions {
   range?: string;
   ccIndex?: string;
   retry: RetryPolicy;
+  /** --errors FILE: bad records as JSONL (needs --keep-going). */
+  errors?: string;
   /** Extraction threads; 1 extracts on the main thread. */
   threads: number;
 }
@@ -63,14 +65,26 @@ export async function resolveSources(o: MineOptions, http: HttpSetup): Promise<S
 
 class ErrorReporter {
   shown = 0;
-  constructor(private readonly keepGoing: boolean) {}
+  constructor(
+    private readonly keepGoing: boolean,
+    /** --errors: every skipped record as JSONL, for re-fetching or inspection. */
+    private readonly side: JsonlWriter | undefined,
+  ) {}
 
-  record(src: Source, offset: number, msg: string, id: string | undefined, c: MineCounts): void {
+  async record(src: Source, offset: number, msg: string, id: string | undefined, c: MineCounts): Promise<void> {
     const where = `${src.name}@${offset}${id ? ` (${id})` : ''}`;
     if (!this.keepGoing) throw new DataError(where, `${msg} (--keep-going skips bad records)`);
     c.recordErrors++;
     if (this.shown++ < SHOW_ERRORS) warn(`${where}: ${msg}; skipped`);
     else if (this.shown === SHOW_ERRORS + 1) warn('more bad records: counting them without showing each');
+    await this.side?.writeJson({ file: src.name, offset, ...(id ? { id } : {}), error: msg });
+  }
+
+  /** An input that could not be read at all (only reached with --keep-going). */
+  async input(src: Source, e: IoError, c: MineCounts): Promise<void> {
+    c.failedInputs++;
+    warn(`${e.message}; input skipped`);
+    await this.side?.writeJson({ file: src.name, error: e.message });
   }
 }
 
@@ -88,7 +102,7 @@ async function mineSource(src: Source, sink: Sink, c: MineCounts, ctx: MineConte
       const p = sink(o.line);
       if (p) await p;
     } else if ('skip' in o) c.skipped[o.skip]++;
-    else ctx.errs.record(src, offset, o.problem, o.id, c);
+    else await ctx.errs.record(src, offset, o.problem, o.id, c);
   };
   // Batches go to the workers; results (and framing errors, in their place) are applied in input order.
   const queue: { pending: Pending; offsets: number[] }[] = [];
@@ -105,7 +119,7 @@ async function mineSource(src: Source, sink: Sink, c: MineCounts, ctx: MineConte
   const drainOne = async () => {
     const head = queue.shift()!;
     if ('error' in head.pending) {
-      ctx.errs.record(src, head.pending.offset, head.pending.error, head.pending.id, c);
+      await ctx.errs.record(src, head.pending.offset, head.pending.error, head.pending.id, c);
       return;
     }
     const outcomes = await head.pending.batch;
@@ -115,7 +129,7 @@ async function mineSource(src: Source, sink: Sink, c: MineCounts, ctx: MineConte
     const pool = ctx.poolAfter(++ctx.seen);
     if (!pool) {
       // Small inputs never pay for starting workers: the first records are extracted here.
-      if ('error' in item) ctx.errs.record(src, item.offset, item.error, item.id, c);
+      if ('error' in item) await ctx.errs.record(src, item.offset, item.error, item.id, c);
       else {
         c.records++;
         await apply(outcomeOf(item, src.name, ctx.docOpts), item.offset);
@@ -184,7 +198,9 @@ export async function run(o: MineOptions): Promise<void> {
   let jobs = o.jobs ?? 1;
   const http: HttpSetup = { policy: o.retry, dispatcher: () => httpAgent(Math.max(1, jobs), o.retry.timeoutMs) };
   const docOpts: DocOptions = { prefilterMath: o.prefilter === 'math', minChars: o.minChars };
-  const errs = new ErrorReporter(o.keepGoing);
+  if (o.errors && !o.keepGoing) throw new UsageError('--errors lists skipped records: it needs --keep-going');
+  const side = o.errors ? JsonlWriter.open(o.errors) : undefined;
+  const errs = new ErrorReporter(o.keepGoing, side);
   const counts = newCounts();
   let stateDir: string | undefined;
   const ctx: MineContext = {
@@ -211,17 +227,18 @@ export async function run(o: MineOptions): Promise<void> {
             await mineSource(src, (l) => writer.write(l), counts, ctx);
           } catch (e) {
             if (!(e instanceof IoError) || !o.keepGoing) throw e;
-            counts.failedInputs++;
-            warn(`${e.message}; input skipped`);
+            await errs.input(src, e, counts);
           }
         }
       } else {
         stateDir = await minePool(sources, writer, counts, { ...o, jobs }, ctx);
       }
       await writer.close();
+      await side?.close();
       if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     } catch (e) {
       writer.abort();
+      side?.abort();
       throw e;
     } finally {
       progress.stop();
@@ -289,8 +306,7 @@ async function minePool(
             return;
           }
           addCounts(counts, { ...c, inputs: 0 });
-          counts.failedInputs++;
-          warn(`${e.message}; input skipped`);
+          await ctx.errs.input(src, e, counts);
           ready[i] = false;
         }
       }

@@ -108,6 +108,9 @@ t.test('retries run out: exit 74, or skipped and counted with --keep-going', asy
   t.equal(kg.code, 74, 'still says something was lost');
   t.equal(lines(kg.stdout).length, 24);
   t.match(kg.stderr, /1 inputs failed/);
+  const side = join(t.testdir(), 'errors.jsonl');
+  await runCli(['mine', ...FAST, '--keep-going', '--errors', side, `${base}/clean/missing.warc.gz`]);
+  t.match(JSON.parse(readFileSync(side, 'utf8')), { file: `${base}/clean/missing.warc.gz`, error: /HTTP 404/ });
   pending.delete('503/b.warc.gz');
 });
 

@@ -1,6 +1,6 @@
 // Reading WARC/WET files: the fixture, every real sample in ../shared, and files with bad records.
 import t from 'tap';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runCli, runShell, sharedData, lines } from '../helpers.js';
@@ -83,6 +83,14 @@ t.test('bad records: named with file@offset; --keep-going skips and counts them'
   t.match(r.stderr, /missing Content-Length/);
   t.match(r.stderr, /truncated record/);
   t.match(r.stderr, /5 bad records/);
+
+  const side = join(dir, 'errors.jsonl');
+  const withSide = await runCli(['mine', '--keep-going', '--errors', side, file]);
+  t.equal(withSide.stdout, r.stdout);
+  const listed = lines(readFileSync(side, 'utf8')).map((l) => JSON.parse(l));
+  t.same(listed.map((e) => e.offset), [good1.length, good1.length + clipped.length, good1.length + clipped.length + corrupt.length, parts.slice(0, 5).reduce((a, p) => a + p.length, 0), parts.slice(0, 6).reduce((a, p) => a + p.length, 0)]);
+  t.match(listed[0], { file, id: '<urn:uuid:00000000-0000-4000-a000-000000000002>', error: /clipped record/ });
+  t.equal((await runCli(['mine', '--errors', side, file])).code, 2, '--errors needs --keep-going');
 });
 
 t.test('plain WARC with LF line endings, and a Content-Length that lies', async (t) => {
