@@ -26,6 +26,8 @@ let agentKey = '';
 export function httpAgent(connections: number, timeoutMs: number): Dispatcher {
   const key = `${connections}/${timeoutMs}`;
   if (!agent || agentKey !== key) {
+    // Settings changed (the job count is known only after a paths list was read): retire the old pool.
+    void agent?.close();
     agent = new Agent({
       connections,
       keepAliveTimeout: 30_000,
