@@ -44,6 +44,7 @@ cmp -s "$OUT/enc-j1.bin" "$OUT/enc-j2.bin" && echo "outputs of -j 1 and -j 2 ide
 for mb in $TRAIN_MB; do
   C=$(corpus "$mb")
   timed "$OUT/time-train-$mb" $M tokenize train -v "$VOCAB" -o "$OUT/tok-$mb" "$C" 2> "$OUT/train-$mb.log"
-  read -r secs rss _ < "$OUT/time-train-$mb"
-  printf '== train BPE, vocab %d, %d MB: %.1f s, peak RSS %d MB\n   %s\n' "$VOCAB" "$mb" "$secs" "$((rss / 1024))" "$(tail -n1 "$OUT/train-$mb.log")"
+  read -r secs rss usr sys < "$OUT/time-train-$mb"
+  printf '== train BPE, vocab %d, %d MB: %.1f s wall, %.1f CPU-s, peak RSS %d MB\n   %s\n' \
+    "$VOCAB" "$mb" "$secs" "$(jq -n "$usr + $sys")" "$((rss / 1024))" "$(tail -n1 "$OUT/train-$mb.log")"
 done
