@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lines, runCli, runShell } from '../helpers.js';
 import { MinStd } from '../../src/classify/sgd.js';
+import { loadModel } from '../../src/classify/modelfile.js';
+import type { DenseMatrix } from '../../src/classify/matrix.js';
 
 const MATH = ['integral', 'theorem', 'proof', '$x^2$', 'lemma', 'matrix', '\\frac{a}{b}', 'prime', 'derivative'];
 const OTHER = ['football', 'recipe', 'travel', 'music', 'movie', 'weather', 'shop', 'garden', 'holiday'];
@@ -204,3 +206,32 @@ t.test('every sub-command explains itself', async (t) => {
     t.match(r.stdout, o);
   }
 });
+
+t.test('one thread is reproducible; the JavaScript fallback (no wasm) learns the same set', async (t) => {
+  const dir = t.testdir({ 'train.jsonl': docs(150, 10).join('\n') + '\n', 'dev.jsonl': docs(40, 11).join('\n') + '\n' });
+  const a = join(dir, 'a.bin');
+  const b = join(dir, 'b.bin');
+  const c = join(dir, 'c.bin');
+  t.equal((await runCli(['classify', 'train', '-q', '-o', a, ...one, '--seed', '5', join(dir, 'train.jsonl')])).code, 0);
+  t.equal((await runCli(['classify', 'train', '-q', '-o', b, ...one, '--seed', '5', join(dir, 'train.jsonl')])).code, 0);
+  t.ok(readFileSync(a).equals(readFileSync(b)), 'same seed, same bytes');
+  const r = await runCli(['classify', 'train', '-q', '-o', c, ...one, '--seed', '5', join(dir, 'train.jsonl')], { env: { MATHPIPE_NO_WASM: '1' } });
+  t.equal(r.code, 0, r.stderr);
+  const te = await runCli(['classify', 'test', '-m', c, join(dir, 'dev.jsonl')]);
+  t.equal(JSON.parse(te.stdout).precision, 1);
+  const diff = maxDiff(a, c);
+  t.ok(diff < 1e-3, `JS and SIMD kernels agree up to float rounding (max weight difference ${diff})`);
+});
+
+/** Largest difference between the weights of two models of the same shape. */
+function maxDiff(a: string, b: string): number {
+  const [x, y] = [loadModel(a), loadModel(b)];
+  let m = 0;
+  for (const [u, v] of [
+    [x.input, y.input],
+    [x.output, y.output],
+  ] as DenseMatrix[][]) {
+    for (let i = 0; i < u.data.length; i++) m = Math.max(m, Math.abs(u.data[i] - v.data[i]));
+  }
+  return m;
+}
