@@ -46,6 +46,8 @@ for (const [name, file] of [
   ['ova', 'ova.bin'],
   ['ns', 'ns.bin'],
   ['subword', 'subword.bin'],
+  ['labels12-softmax', 'labels12-softmax.bin'],
+  ['labels12-hs', 'labels12-hs.bin'],
   ['softmax-ftz', 'softmax.ftz'],
 ]) {
   t.test(`a fastText ${name} model predicts as fastText does (1e-4)`, async (t) => {
