@@ -67,7 +67,9 @@ row() { printf '%-50s %8s %9s %8s %9d MB\n' "$1" "$2" "$(mbs "$2")" "$3" $(($4 /
 echo
 printf '%-50s %8s %9s %8s %12s\n' tool seconds MB/s 'cpu s' 'peak RSS'
 row 'jq -c .' "$t_jq" "$c_jq" "$rss_jq"
-XX
+row "mathpipe decontam --bench (${#BENCH[@]} files)" "$t_dc" "$c_dc" "$rss_dc"
+row 'mathpipe decontam --index (prebuilt)' "$t_dci" "$c_dci" "$rss_dci"
+row 'mathpipe decontam --index --jobs 2' "$t_dc2" "$c_dc2" "$rss_dc2"
 printf '%-50s %8s %9s %8s %9d MB\n' 'mathpipe decontam index (build only)' "$t_idx" - "$c_idx" $((rss_idx / 1024))
 echo
 echo "ratio (jq seconds / decontam seconds, >1: decontam faster): --bench $(echo "scale=2; $t_jq / $t_dc" | bc)x," \

@@ -6,18 +6,8 @@ import { buildIndex } from '../../src/decontam/bench.js';
 import { Words, splitWords, wordStrings } from '../../src/decontam/words.js';
 import type { NgramIndex } from '../../src/decontam/ngram-index.js';
 import { readAllJsonl } from '../../src/jsonl/index.js';
-import { benchItems, perturb } from '../../fixtures/decontam/gen.js';
+import { benchItems, mulberry32, perturb } from '../../fixtures/decontam/gen.js';
 import { sharedData } from '../helpers.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEB = [
   'Welcome to our community forum. Please read the rules before posting and be kind to other members.',
