@@ -53,6 +53,7 @@ export function fnv1aBytes(bytes: Uint8Array, start = 0, end = bytes.length): nu
 }
 
 const TWO32 = 4294967296;
+const INV16 = 1 / 65536;
 
 /** (hi * 2^32 + lo) mod m for m < 2^31, exactly, in double arithmetic (every product stays below 2^53). */
 function mod64(hi: number, lo: number, m: number): number {
@@ -79,6 +80,17 @@ export function addWordNgrams(
   prune?: Map<number, number>,
 ): number {
   if (bucket <= 0 || n <= 1) return len;
+  // (hi * 2^32 + lo) mod b as ((hi mod b) * (2^32 mod b) + lo) mod b: exact in doubles while b < 2^26.
+  // Remainders use a reciprocal and one correction step: much faster than the % of doubles (fmod).
+  const small = bucket < 1 << 26;
+  const c32 = TWO32 % bucket;
+  const inv = 1 / bucket;
+  const mod = (x: number) => {
+    let r = x - Math.floor(x * inv) * bucket;
+    if (r < 0) r += bucket;
+    else if (r >= bucket) r -= bucket;
+    return r;
+  };
   for (let i = 0; i < count; i++) {
     const h0 = hashes[i];
     // sign-extend the int32 view of the hash to 64 bits
@@ -86,23 +98,15 @@ export function addWordNgrams(
     let lo = h0;
     const jEnd = Math.min(count, i + n);
     for (let j = i + 1; j < jEnd; j++) {
-      // (hi, lo) *= NGRAM_MUL, modulo 2^64
+      // (hi, lo) = (hi, lo) * NGRAM_MUL + signExtend(hash[j]), modulo 2^64; ">>> 0" is exact mod 2^32
       const a = lo >>> 16;
       const b = lo & 0xffff;
-      const carry = Math.floor((a * NGRAM_MUL + Math.floor((b * NGRAM_MUL) / 65536)) / 65536);
-      let nlo = Math.imul(lo, NGRAM_MUL) >>> 0;
-      let nhi = ((Math.imul(hi, NGRAM_MUL) >>> 0) + carry) % TWO32;
-      // += sign-extended hash[j]
+      const carry = Math.floor((a * NGRAM_MUL + Math.floor(b * NGRAM_MUL * INV16)) * INV16);
       const hj = hashes[j];
-      nlo += hj;
-      if (nlo >= TWO32) {
-        nlo -= TWO32;
-        nhi += 1;
-      }
-      if (hj >= 0x80000000) nhi += 0xffffffff;
-      hi = nhi % TWO32;
-      lo = nlo;
-      let id = mod64(hi, lo, bucket);
+      const sum = (Math.imul(lo, NGRAM_MUL) >>> 0) + hj;
+      lo = sum >>> 0;
+      hi = (Math.imul(hi, NGRAM_MUL) + carry + (sum >= TWO32 ? 1 : 0) + (hj >= 0x80000000 ? 0xffffffff : 0)) >>> 0;
+      let id = small ? mod(mod(hi) * c32 + lo) : mod64(hi, lo, bucket);
       if (prune) {
         const p = prune.get(id);
         if (p === undefined) continue;
