@@ -113,35 +113,50 @@ class Grow {
   }
 }
 
-/** Encode examples with a dictionary; examples left with no label or no input row are dropped, as fastText skips them. */
-export function encodeExamples(dict: Dictionary, examples: Example[]): { data: Dataset; dropped: number } {
-  const enc = new Encoder();
-  const rows = new Grow();
-  const labels = new Grow();
-  const rowStart: number[] = [0];
-  const labelStart: number[] = [0];
-  const ntok: number[] = [];
-  let dropped = 0;
-  for (const e of examples) {
-    const lab = dict.labelIds(e.labels);
-    const n = dict.encode(e.words, enc);
-    if (!lab.length || !n) {
-      dropped++;
-      continue;
-    }
-    rows.push(enc.rows, n);
-    labels.push(lab, lab.length);
-    rowStart.push(rows.n);
-    labelStart.push(labels.n);
-    ntok.push(e.labels.length + e.words.length + 1);
+/** Encodes examples one at a time; examples left with no label or no input row are dropped, as fastText skips them. */
+export class DatasetBuilder {
+  private readonly enc = new Encoder();
+  private readonly rows = new Grow();
+  private readonly labels = new Grow();
+  private readonly rowStart = new Grow();
+  private readonly labelStart = new Grow();
+  private readonly ntok = new Grow();
+  dropped = 0;
+
+  constructor(private readonly dict: Dictionary) {
+    this.rowStart.push([0], 1);
+    this.labelStart.push([0], 1);
   }
-  const s = (v: number[]) => {
-    const a = shared(v.length);
-    a.set(v);
-    return a;
-  };
-  return {
-    data: { n: ntok.length, rowStart: s(rowStart), rows: rows.toShared(), labelStart: s(labelStart), labels: labels.toShared(), ntok: s(ntok) },
-    dropped,
-  };
+
+  add(e: Example): void {
+    const lab = this.dict.labelIds(e.labels);
+    const n = this.dict.encode(e.words, this.enc);
+    if (!lab.length || !n) {
+      this.dropped++;
+      return;
+    }
+    this.rows.push(this.enc.rows, n);
+    this.labels.push(lab, lab.length);
+    this.rowStart.push([this.rows.n], 1);
+    this.labelStart.push([this.labels.n], 1);
+    this.ntok.push([e.labels.length + e.words.length + 1], 1);
+  }
+
+  finish(): { data: Dataset; dropped: number } {
+    const data = {
+      n: this.ntok.n,
+      rowStart: this.rowStart.toShared(),
+      rows: this.rows.toShared(),
+      labelStart: this.labelStart.toShared(),
+      labels: this.labels.toShared(),
+      ntok: this.ntok.toShared(),
+    };
+    return { data, dropped: this.dropped };
+  }
+}
+
+export function encodeExamples(dict: Dictionary, examples: Example[]): { data: Dataset; dropped: number } {
+  const b = new DatasetBuilder(dict);
+  for (const e of examples) b.add(e);
+  return b.finish();
 }

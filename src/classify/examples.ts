@@ -107,14 +107,16 @@ export async function* readExamples(paths: string[], o: ExampleOptions): AsyncGe
   }
 }
 
-/** All examples of some files, from the parsed command-line options (--text-field, --label-field, --skip-invalid). */
-export async function readAllExamples(
+/** Call `fn` on every example of some files, configured from the parsed command-line options. */
+export async function forEachExample(
   paths: string[],
   argv: Record<string, unknown>,
   format: InputFormat,
   normalize: Normalize,
   labelPrefix: string,
-): Promise<Example[]> {
+  fn: (e: Example) => void,
+  report = true,
+): Promise<void> {
   const stats = newReadStats();
   const opts: ExampleOptions = {
     format,
@@ -125,8 +127,18 @@ export async function readAllExamples(
     skipInvalid: Boolean(argv['skip-invalid']),
     stats,
   };
+  for await (const batch of readExamples(paths, opts)) for (const e of batch) fn(e);
+  if (report) reportSkipped(stats);
+}
+
+export async function readAllExamples(
+  paths: string[],
+  argv: Record<string, unknown>,
+  format: InputFormat,
+  normalize: Normalize,
+  labelPrefix: string,
+): Promise<Example[]> {
   const examples: Example[] = [];
-  for await (const batch of readExamples(paths, opts)) for (const e of batch) examples.push(e);
-  reportSkipped(stats);
+  await forEachExample(paths, argv, format, normalize, labelPrefix, (e) => examples.push(e));
   return examples;
 }

@@ -3,26 +3,44 @@ import { inputList } from '../cli/options.js';
 import { info } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
 import { JsonlWriter } from '../jsonl/index.js';
-import { DictBuilder, encodeExamples, type Dataset } from './dataset.js';
-import { detectFormat, readAllExamples, type InputFormat } from './examples.js';
+import { DatasetBuilder, DictBuilder, encodeExamples, type Dataset } from './dataset.js';
+import { detectFormat, forEachExample, readAllExamples, type Example, type InputFormat } from './examples.js';
 import { saveModel, type FastTextModel } from './modelfile.js';
 import type { Normalize } from './normalize.js';
 import { trainArgs } from './options.js';
 import { evaluate } from './evaluate.js';
 import { train } from './trainer.js';
+import type { Args } from './args.js';
+
+/**
+ * Count the dictionary, then encode. Files are read twice so token strings are never all held at once
+ * (the encoded set is several times smaller); standard input can only be read once, so it is kept.
+ */
+async function readTrainingSet(paths: string[], argv: Record<string, unknown>, format: InputFormat, normalize: Normalize, args: Args) {
+  const builder = new DictBuilder(args);
+  let count = 0;
+  const kept: Example[] | null = paths.includes('-') ? [] : null;
+  await forEachExample(paths, argv, format, normalize, args.label, (e) => {
+    builder.addExample(e);
+    kept?.push(e);
+    count++;
+  });
+  if (!count) throw new UsageError('no training examples in the input');
+  const dict = builder.build();
+  const ds = new DatasetBuilder(dict);
+  if (kept) {
+    for (const e of kept) ds.add(e);
+    kept.length = 0;
+  } else await forEachExample(paths, argv, format, normalize, args.label, (e) => ds.add(e), false);
+  return { dict, ...ds.finish() };
+}
 
 export async function runTrain(argv: Record<string, unknown>): Promise<void> {
   const args = trainArgs(argv);
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize: Normalize = (argv.normalize as Normalize | undefined) ?? (format === 'jsonl' ? 'web' : 'none');
-  const examples = await readAllExamples(paths, argv, format, normalize, args.label);
-  if (!examples.length) throw new UsageError('no training examples in the input');
-  const builder = new DictBuilder(args);
-  for (const e of examples) builder.addExample(e);
-  const dict = builder.build();
-  const { data, dropped } = encodeExamples(dict, examples);
-  examples.length = 0;
+  const { dict, data, dropped } = await readTrainingSet(paths, argv, format, normalize, args);
   if (!data.n) throw new UsageError('no example kept a label and a known word: lower --minCount/--minCountLabel');
 
   let valid: Dataset | null = null;

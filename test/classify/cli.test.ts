@@ -215,6 +215,10 @@ t.test('one thread is reproducible; the JavaScript fallback (no wasm) learns the
   t.equal((await runCli(['classify', 'train', '-q', '-o', a, ...one, '--seed', '5', join(dir, 'train.jsonl')])).code, 0);
   t.equal((await runCli(['classify', 'train', '-q', '-o', b, ...one, '--seed', '5', join(dir, 'train.jsonl')])).code, 0);
   t.ok(readFileSync(a).equals(readFileSync(b)), 'same seed, same bytes');
+  const s = join(dir, 's.bin');
+  const st = await runCli(['classify', 'train', '-q', '-o', s, ...one, '--seed', '5'], { input: readFileSync(join(dir, 'train.jsonl')) });
+  t.equal(st.code, 0, st.stderr);
+  t.ok(readFileSync(s).equals(readFileSync(a)), 'standard input (read once, kept) trains the same model as a file (read twice)');
   const r = await runCli(['classify', 'train', '-q', '-o', c, ...one, '--seed', '5', join(dir, 'train.jsonl')], { env: { MATHPIPE_NO_WASM: '1' } });
   t.equal(r.code, 0, r.stderr);
   const te = await runCli(['classify', 'test', '-m', c, join(dir, 'dev.jsonl')]);
