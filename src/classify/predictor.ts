@@ -4,6 +4,7 @@
 // input row's dot products with the output rows can be computed once and cached; a document then
 // costs a few additions per token instead of `dim` multiply-adds. Used only when there are fewer output
 // rows than dimensions and both matrices are dense (the cache must be dropped if the model changes).
+// Each row's projection is computed on first use, so start-up costs nothing.
 import { DenseMatrix } from './matrix.js';
 import type { FastTextModel } from './modelfile.js';
 import { sigmoid, stdLog } from './tables.js';
@@ -22,6 +23,7 @@ export class Predictor {
 
   constructor(
     readonly model: FastTextModel,
+    /** Projection cache: undefined decides by shape; true/false force it (tests compare both paths). */
     opts: { cache?: boolean } = {},
   ) {
     const { args, dict, input, output } = model;
@@ -30,7 +32,9 @@ export class Predictor {
     this.hidden = new Float32Array(args.dim);
     this.logits = new Float64Array(this.nout);
     this.tree = args.loss === 'hs' ? buildTree(dict.labelCounts()) : null;
-    if ((opts.cache ?? true) && input instanceof DenseMatrix && output instanceof DenseMatrix && this.nout < args.dim) {
+    // worth it when a row has far fewer outputs than dimensions; bounded so the cache stays small
+    const worth = this.nout * 4 <= args.dim && input.rows * this.nout <= 1 << 27;
+    if ((opts.cache ?? worth) && input instanceof DenseMatrix && output instanceof DenseMatrix) {
       this.proj = new Float32Array(input.rows * this.nout);
       this.projDone = new Uint8Array(input.rows);
     }
