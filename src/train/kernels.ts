@@ -1,12 +1,14 @@
 // Kernel overrides registered into tfjs backends (DESIGN.md "Training core"):
 // 1. UnsortedSegmentSum as a plain scatter-add. It is the gradient of gather (embeddings, the target-logit pick
 //    in the loss). wasm has no kernel for it at all, and cpu's builds one mask per segment (O(segments x rows)).
-// 2. wasm BatchMatMul: the stock kernel sends only 2-D, untransposed, batch-1 products to XNNPACK; everything else
+// 2. wasm Transpose in JavaScript (see transpose.ts: the stock kernel is pathologically slow).
+// 3. wasm BatchMatMul: the stock kernel sends only 2-D, untransposed, batch-1 products to XNNPACK; everything else
 //    (most of the backward pass, all of attention) runs a naive loop. We transpose operands explicitly (a cheap
 //    memory pass), fold a shared right operand's batch into rows, and split true batches into per-batch calls,
 //    so every product reaches XNNPACK.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
+import { transposeInto } from './transpose.js';
 
 // The backends' internals we touch. They are not in tfjs's public typings.
 interface WasmBackend {
@@ -62,6 +64,15 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+const wasmTranspose: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as { x: TensorInfo };
+  const perm = (attrs as NamedAttrMap).perm as number[];
+  const b = backend as unknown as WasmBackend;
+  const out = b.makeOutput(perm.map((a) => x.shape[a]), x.dtype);
+  transposeInto(b.typedArrayFromHeap(x), x.shape, perm, b.typedArrayFromHeap(out));
+  return out;
+};
+
 function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
@@ -84,6 +95,23 @@ function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): Ker
       temps.push(out);
       return out;
     };
+    if (transposeA && !transposeB && aBatch === 1 && bBatch === 1 && a.dtype === 'float32' && b.dtype === 'float32') {
+      // C = A^T B with few rows (M) and many columns (N), e.g. the LM head's weight gradient h^T dlogits:
+      // XNNPACK packs its right operand per call, so packing B [K, N] would dominate. Compute C^T = B^T A
+      // instead (packs A [K, M]) and transpose the small result.
+      const [K, M] = a.shape.slice(-2);
+      const N = b.shape[b.shape.length - 1];
+      if (N > 2 * M) {
+        const bt = lastTwoSwapped(b);
+        const ct = stock({ inputs: { a: { dataId: bt.dataId, shape: [N, K], dtype: 'float32' }, b: { dataId: a.dataId, shape: [K, M], dtype: 'float32' } }, backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
+        temps.push(ct);
+        const out = lastTwoSwapped({ dataId: ct.dataId, shape: [N, M], dtype: 'float32' });
+        temps.pop();
+        for (const t of temps) backend.disposeData(t.dataId);
+        out.shape = [...(aBatchDims.length >= bBatchDims.length ? aBatchDims : bBatchDims), M, N];
+        return out;
+      }
+    }
     const A = transposeA ? lastTwoSwapped(a) : a;
     const B = transposeB ? lastTwoSwapped(b) : b;
     const M = A.shape[A.shape.length - 2];
@@ -136,11 +164,15 @@ export function installKernels(backendName: string): string[] {
   } else if (backendName === 'wasm') {
     const stock = tf.getKernel('BatchMatMul', 'wasm');
     const transpose = tf.getKernel('Transpose', 'wasm');
+    if (transpose) {
+      override({ kernelName: 'Transpose', backendName, kernelFunc: wasmTranspose });
+      done.push('Transpose');
+    }
     if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });
     done.push('UnsortedSegmentSum');
     if (stock && transpose) {
-      override({ ...stock, setupFunc: undefined, kernelFunc: wasmBatchMatMulFor(stock.kernelFunc, transpose.kernelFunc) });
+      override({ ...stock, setupFunc: undefined, kernelFunc: wasmBatchMatMulFor(stock.kernelFunc, wasmTranspose) });
       done.push('BatchMatMul');
     }
   }

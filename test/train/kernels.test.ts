@@ -35,6 +35,7 @@ const cases: [string, number[], number[], boolean, boolean][] = [
   ['2-D NT', [33, 17], [9, 17], false, true],
   ['2-D TN', [17, 33], [17, 9], true, false],
   ['2-D TT', [17, 33], [9, 17], true, true],
+  ['2-D TN, wide result (computed as (B^T A)^T)', [17, 3], [17, 20], true, false],
   ['batched A, shared B', [3, 5, 17], [17, 9], false, false],
   ['batched A, shared B, NT', [2, 3, 5, 17], [9, 17], false, true],
   ['batched both NN', [6, 5, 17], [6, 17, 9], false, false],
@@ -73,3 +74,23 @@ t.test('UnsortedSegmentSum (gather gradient) on wasm and cpu equals the stock cp
   t.ok(maxRelDiff(await on('cpu', f), ref) < 1e-6, 'cpu scatter-add override');
   t.ok(maxRelDiff(await on('cpu', grad), ref) < 1e-6, 'cpu gather gradient with the override');
 });
+
+const perms: [number[], number[]][] = [
+  [[5, 7], [1, 0]],
+  [[3, 5, 7], [0, 2, 1]],
+  [[2, 3, 4, 5], [0, 2, 1, 3]],
+  [[2, 3, 4, 5], [3, 1, 0, 2]],
+  [[2, 1, 4, 5], [0, 3, 2, 1]],
+  [[4, 1], [1, 0]],
+  [[70, 45], [1, 0]],
+];
+for (const [shape, perm] of perms) {
+  t.test(`wasm Transpose ${JSON.stringify(shape)} perm ${JSON.stringify(perm)} equals cpu`, async (t) => {
+    const x = rand(shape.reduce((a, b) => a * b, 1));
+    const f = () => tf.transpose(tf.tensor(x, shape), perm);
+    t.same(Array.from(await on('wasm', f)), Array.from(await on('cpu', f)));
+    const xi = Int32Array.from(x, (v) => Math.round(v * 100));
+    const g = () => tf.cast(tf.transpose(tf.tensor(xi, shape, 'int32'), perm), 'float32');
+    t.same(Array.from(await on('wasm', g)), Array.from(await on('cpu', g)), 'int32');
+  });
+}
