@@ -13,9 +13,15 @@
 // tried first: on real web text 70% of windows passed them; 4-grams let 1% through.) Short texts are
 // screened the same way with the set of their word trigrams and the set of their first words.
 //
-// Texts made only of numbers and one-letter variables ("1 2 x", "x^2 + 2x + 1") say nothing about
-// contamination and occur on every math page: short texts and n-grams with no word of two or more
-// letters (or a CJK character) are not indexed.
+// Formula debris says nothing about contamination and occurs on every math page: once LaTeX is
+// reduced to words, "a^2 + b^2 = c^2" is "a 2 b 2 c 2". Checked on real web text (Stack Exchange),
+// n-grams like "that 2 2 2 2 2 2 2 2 2" or "the ellipse x 2 a 2 y 2 b 2" removed documents that only
+// share notation with MATH. So an n-gram is indexed only when it holds content words: at least 2
+// (1 when n < 6), a content word being a CJK character or a word of three or more letters that is not
+// an English function word or a stock instruction ("find", "compute": "Find 5/3" says nothing either). A text none of whose n-grams qualifies (a problem that is all formula,
+// "Compute (1990^3 - 1000^3 - 990^3)/(1990 * 1000 * 990)") keeps every n-gram with a word of three or
+// more letters. A short text is indexed only when it has a content word ("12 and 13", a MARIO final
+// answer, is not).
 import { GramTable } from './table.js';
 import type { Words } from './words.js';
 
@@ -45,7 +51,7 @@ export interface BenchInfo {
   texts: number;
   short: number;
   tooShort: number;
-  /** Short texts of numbers and one-letter variables only, not indexed. */
+  /** Short texts without a content word (numbers, one-letter variables, function words), not indexed. */
   indistinct: number;
   grams: number;
 }
@@ -54,6 +60,14 @@ export const FILTER_BITS = 23;
 export const FILTER_K = 4;
 export const SHORT_VOCAB_BITS = 16;
 const DISTINCT = /\p{L}[^]*\p{L}|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]/u;
+
+// English function words and stock instructions: they do not count as content words (see above).
+const FUNCTION_WORDS = new Set(
+  ('all also and any are because but can does each every for from had has have her here his how into its ' +
+    'just let not now only our she since some such than that the their them then there these they this ' +
+    'those thus hence therefore was were what when where which who why will with would you your ' +
+    'find compute calculate evaluate simplify solve determine express show prove write give given suppose').split(' '),
+);
 
 /** A word of two or more letters, or a CJK character (not a number or a one-letter variable). */
 function isDistinct(text: string, start: number, end: number): boolean {
@@ -65,6 +79,19 @@ function isDistinct(text: string, start: number, end: number): boolean {
   }
   return false;
 }
+
+/** For word i: [a CJK character or a word of three or more letters, such a word not in FUNCTION_WORDS]. */
+function classifyWord(w: Words, i: number): [boolean, boolean] {
+  const word = w.text.slice(w.start[i], w.end[i]);
+  if (CJK.test(word)) return [true, true];
+  let letters = 0;
+  for (const ch of word) if (LETTER.test(ch)) letters++;
+  if (letters < 3) return [false, false];
+  return [true, !FUNCTION_WORDS.has(word.replace(/['’ʼ]/g, '').toLowerCase())];
+}
+
+const CJK = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]$/u;
+const LETTER = /\p{L}/u;
 
 /** Bit number (top SHORT_VOCAB_BITS bits) of a word trigram's polynomial hash. */
 function trigramBit(g: number): number {
@@ -145,10 +172,15 @@ export class NgramIndex {
       info.tooShort++;
       return 'too-short';
     }
-    // distinctBefore[i]: words of two or more letters among the first i words.
-    const distinctBefore = new Int32Array(count + 1);
-    for (let i = 0; i < count; i++) distinctBefore[i + 1] = distinctBefore[i] + (isDistinct(w.text, w.start[i], w.end[i]) ? 1 : 0);
-    if (count < this.n && distinctBefore[count] === 0) {
+    // wordsBefore[i] / contentBefore[i]: words of three or more letters (or CJK) / content words among the first i.
+    const wordsBefore = new Int32Array(count + 1);
+    const contentBefore = new Int32Array(count + 1);
+    for (let i = 0; i < count; i++) {
+      const [word, content] = isDistinct(w.text, w.start[i], w.end[i]) ? classifyWord(w, i) : [false, false];
+      wordsBefore[i + 1] = wordsBefore[i] + (word ? 1 : 0);
+      contentBefore[i + 1] = contentBefore[i] + (content ? 1 : 0);
+    }
+    if (count < this.n && contentBefore[count] === 0) {
       info.indistinct++;
       return 'indistinct';
     }
@@ -174,8 +206,13 @@ export class NgramIndex {
     const pb = powB[n];
     const k = this.k;
     for (let i = 0; i + k <= count; i++) setBit(this.filter, filterBit((preA[i + k] - Math.imul(preA[i], powA[k])) | 0));
+    const need = n < 6 ? 1 : 2;
+    let qualifying = false;
+    for (let i = 0; i + n <= count && !qualifying; i++) qualifying = contentBefore[i + n] - contentBefore[i] >= need;
+    // All formula: fall back to windows with any word of three or more letters.
+    const [before, min] = qualifying ? [contentBefore, need] : [wordsBefore, 1];
     for (let i = 0; i + n <= count; i++) {
-      if (distinctBefore[i + n] === distinctBefore[i]) continue;
+      if (before[i + n] - before[i] < min) continue;
       const a = (preA[i + n] - Math.imul(preA[i], pa)) >>> 0;
       const b = (preB[i + n] - Math.imul(preB[i], pb)) >>> 0;
       if (this.grams.add(a, b, id)) info.grams++;
