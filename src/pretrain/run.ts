@@ -1,6 +1,6 @@
 // The pretraining loop: data mixture -> micro-batches -> AdamW step -> metrics / validation / checkpoints.
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { once } from 'node:events';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, UsageError } from '../cli/errors.js';
@@ -68,6 +68,30 @@ function metricsSink(path?: string): { write(rec: object): Promise<void>; close(
   };
 }
 
+/** The tokenizer recorded by `tokenize` in PREFIX.meta.json, when every dataset names the same one. */
+function datasetTokenizer(specs: SourceSpec[]): string | undefined {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    const p = `${s.prefix}.meta.json`;
+    if (!existsSync(p)) return undefined;
+    let t: unknown;
+    try {
+      t = (JSON.parse(readFileSync(p, 'utf8')) as { tokenizer?: unknown }).tokenizer;
+    } catch (e) {
+      throw new DataError(p, `cannot read dataset metadata: ${(e as Error).message}`);
+    }
+    if (typeof t !== 'string') return undefined;
+    seen.add(t);
+  }
+  if (seen.size > 1) throw new UsageError(`the datasets were made with different tokenizers (${[...seen].join(', ')}); pass --tokenizer to choose`);
+  const [t] = seen;
+  if (t && isAbsolute(t) && !existsSync(t)) {
+    warn(`tokenizer ${t} named by the datasets' .meta.json no longer exists; the checkpoint will have no tokenizer`);
+    return undefined;
+  }
+  return t;
+}
+
 function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
@@ -92,14 +116,22 @@ export async function run(a: PretrainArgs): Promise<void> {
   const resumed = resumeDir ? openCheckpoint(resumeDir) : undefined;
   if (resumed && !resumed.state) throw new DataError(resumed.dir, 'has no trainer_state.json: not resumable (use --init to start from its weights)');
 
-  // Tokenizer: loaded only to check it and to write it into checkpoints.
+  const specs: SourceSpec[] = [...(a['data-blend'] ? readBlendFile(a['data-blend']) : []), ...a.data.map(parseDataArg)];
+  if (!specs.length) throw new UsageError('no training data: give --data PREFIX or --data-blend FILE');
+
+  // Tokenizer: loaded only to check it against the model and to write it into checkpoints. Without
+  // --tokenizer, the one `tokenize` recorded in the datasets' PREFIX.meta.json is used (new runs only).
   let writeTokenizer: ((dir: string) => void) | undefined;
   let tokVocab: number | undefined;
-  if (a.tokenizer) {
+  let tokIds: { bos: number; eos: number } | undefined;
+  const tokSpec = a.tokenizer ?? (resumed ? undefined : datasetTokenizer(specs));
+  if (tokSpec) {
     const { loadTokenizer } = await import('../tokenizer/index.js');
-    const tok = loadTokenizer(a.tokenizer);
+    const tok = loadTokenizer(tokSpec);
     tokVocab = tok.vocabSize;
+    tokIds = { bos: tok.bos, eos: tok.eos };
     writeTokenizer = (dir) => tok.save(dir);
+    if (!a.tokenizer) info(`tokenizer ${tok.name} (from the datasets' .meta.json)`);
   } else {
     const from = resumed?.hasTokenizer ? resumed.dir : undefined;
     // Until the first save the files are in the checkpoint we resumed from (possibly DIR.old-PID).
@@ -119,12 +151,14 @@ export async function run(a: PretrainArgs): Promise<void> {
     const v = a['vocab-size'] ?? (tokVocab !== undefined ? roundUp(tokVocab, 64) : undefined);
     if (v !== undefined) config.vocab_size = v;
     if (config.max_position_embeddings < T) config.max_position_embeddings = T;
+    if (tokIds) {
+      config.bos_token_id = tokIds.bos;
+      config.eos_token_id = tokIds.eos;
+    }
   }
   if (tokVocab !== undefined && tokVocab > config.vocab_size) throw new UsageError(`tokenizer needs ${tokVocab} ids but the model has vocab_size ${config.vocab_size}`);
   if (T > config.max_position_embeddings) throw new UsageError(`--seq-len ${T} exceeds the model's max_position_embeddings ${config.max_position_embeddings}`);
 
-  const specs: SourceSpec[] = [...(a['data-blend'] ? readBlendFile(a['data-blend']) : []), ...a.data.map(parseDataArg)];
-  if (!specs.length) throw new UsageError('no training data: give --data PREFIX or --data-blend FILE');
   const sources = openSources(specs, T);
   const sampler = new MixtureSampler(sources, T, config.vocab_size);
   const valid = a.valid.length ? validationBatches(openSources(a.valid.map((p) => ({ weight: 1, prefix: p.replace(/\.(bin|idx)$/, '') })), T), T, config.vocab_size, B, a['eval-batches']) : [];

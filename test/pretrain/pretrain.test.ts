@@ -191,3 +191,19 @@ t.test('--log appends metrics to a file; | head exits 0 quietly', async (t) => {
   t.equal(lines(h.stdout).length, 1);
   t.equal(h.stderr, '');
 });
+
+t.test('tokenize | pretrain: the tokenizer recorded by tokenize is picked up and stored in the checkpoint', async (t) => {
+  const dir = t.testdir();
+  const docs = Array.from({ length: 60 }, (_, i) => JSON.stringify({ id: `d${i}`, text: `Problem ${i}: compute ${i} + ${i * 3} = ${i * 4}. ` + 'The answer follows. '.repeat(5) })).join('\n') + '\n';
+  const tok = await runCli(['tokenize', '-t', tokenizer, '-o', join(dir, 'toks'), '-q'], { input: docs });
+  t.equal(tok.code, 0, tok.stderr);
+  const out = join(dir, 'ck');
+  const r = await runCli(['pretrain', '--data', join(dir, 'toks'), '-o', out, '--steps', '2', ...FAST.filter((x) => x !== '-q')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /tokenizer bytes \(from the datasets' \.meta\.json\)/);
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  t.equal(cfg.vocab_size, 320);
+  t.equal(cfg.eos_token_id, 257);
+  t.ok(existsSync(join(out, 'tokenizer.tiktoken')));
+});
+
