@@ -1,7 +1,6 @@
 // `classify predict`: stream documents, add the probability of one label (and optionally the top k),
 // drop those under --threshold. Records are scored batch by batch (on worker threads with --thread
 // > 1) and written in input order, so memory stays flat.
-import { availableParallelism } from 'node:os';
 import { inputList } from '../cli/options.js';
 import { info, warn } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
@@ -23,8 +22,10 @@ export function resolveLabel(model: FastTextModel, name: string): number {
   return i;
 }
 
+const BATCH = 256;
+
 export async function runPredict(argv: Record<string, unknown>): Promise<void> {
-  const threadsWanted = argv.thread === undefined ? Math.min(4, availableParallelism()) : intOpt(argv, 'thread', 1, 256);
+  const threadsWanted = intOpt(argv, 'thread', 1, 256);
   const model = loadModel(String(argv.model), { shared: threadsWanted > 1 });
   const kArg = intOpt(argv, 'k', -1, 1e6);
   const opts: ScoreOptions = {
@@ -57,18 +58,26 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
   };
   try {
     const inflight: Promise<BatchResult>[] = [];
+    // batches of about BATCH lines from one file: input chunks hold only a few long lines each
+    let cur: { file: string; lines: number[]; texts: string[] } | null = null;
+    const send = async () => {
+      if (!cur) return;
+      const b = cur;
+      cur = null;
+      if (scorer) return write({ seq: 0, ...scorer.scoreBatch(b.file, b.lines, b.texts) });
+      inflight.push(pool!.run(b));
+      if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
+    };
     for await (const batch of readLineBatches(paths, stats)) {
-      for (let s = 0; s < batch.length; s += 256) {
-        const part = batch.slice(s, s + 256);
-        const b = { file: part[0].file, lines: part.map((l) => l.line), texts: part.map((l) => l.text) };
-        if (scorer) {
-          await write({ seq: 0, ...scorer.scoreBatch(b.file, b.lines, b.texts) });
-          continue;
-        }
-        inflight.push(pool!.run(b));
-        if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
+      for (const l of batch) {
+        if (cur && cur.file !== l.file) await send();
+        cur ??= { file: l.file, lines: [], texts: [] };
+        cur.lines.push(l.line);
+        cur.texts.push(l.text);
+        if (cur.texts.length >= BATCH) await send();
       }
     }
+    await send();
     while (inflight.length) await write(await inflight.shift()!);
     await out.close();
   } catch (e) {
