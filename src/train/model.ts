@@ -39,7 +39,7 @@ export function toHF(name: string, internalShape: number[], data: Float32Array):
 
 export class LlamaModel implements TokenScorer {
   readonly params: Map<string, tf.Variable>;
-  private readonly ropeCache = new Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D; mask: tf.Tensor2D }>();
+  private readonly ropeCache = new Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D; mask: tf.Tensor2D; rot: tf.Tensor2D }>();
 
   private constructor(
     readonly config: LlamaConfig,
@@ -90,7 +90,7 @@ export class LlamaModel implements TokenScorer {
   }
 
   /** cos/sin tables [T, headDim] (HF: emb = cat(freqs, freqs)) and the additive causal mask [T, T]. */
-  private tables(T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D; mask: tf.Tensor2D } {
+  private tables(T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D; mask: tf.Tensor2D; rot: tf.Tensor2D } {
     let c = this.ropeCache.get(T);
     if (!c) {
       const hd = headDim(this.config);
@@ -107,7 +107,14 @@ export class LlamaModel implements TokenScorer {
         }
       const mask = new Float32Array(T * T);
       for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+      // (x @ rot)[j] = -x[j + half] for j < half, x[j - half] otherwise.
+      const rot = new Float32Array(hd * hd);
+      for (let j = 0; j < half; j++) {
+        rot[(j + half) * hd + j] = -1;
+        rot[j * hd + j + half] = 1;
+      }
       c = tf.tidy(() => ({
+        rot: tf.keep(tf.tensor2d(rot, [hd, hd])),
         cos: tf.keep(tf.tensor2d(cos, [T, hd])),
         sin: tf.keep(tf.tensor2d(sin, [T, hd])),
         mask: tf.keep(tf.tensor2d(mask, [T, T])),
@@ -122,12 +129,13 @@ export class LlamaModel implements TokenScorer {
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.config.rms_norm_eps))), w);
   }
 
-  /** x * cos + rotate_half(x) * sin, rotate_half(x) = cat(-x[..., d/2:], x[..., :d/2]). */
-  private rope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
-    const half = x.shape[3] / 2;
-    const [x1, x2] = tf.split(x, [half, half], 3);
-    const rot = tf.concat([tf.neg(x2), x1], 3);
-    return tf.add(tf.mul(x, cos), tf.mul(rot, sin)) as tf.Tensor4D;
+  /**
+   * x * cos + rotate_half(x) * sin, rotate_half(x) = cat(-x[..., d/2:], x[..., :d/2]). rotate_half is a signed
+   * permutation, applied as a product with a constant [hd, hd] matrix: one matmul (forward and backward)
+   * instead of split + neg + concat and their gradients.
+   */
+  private rope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rot: tf.Tensor2D): tf.Tensor4D {
+    return tf.add(tf.mul(x, cos), tf.mul(tf.matMul(x, rot), sin)) as tf.Tensor4D;
   }
 
   private attention(h2: tf.Tensor2D, i: number, B: number, T: number): tf.Tensor2D {
@@ -136,10 +144,10 @@ export class LlamaModel implements TokenScorer {
     const KV = cfg.num_key_value_heads;
     const hd = headDim(cfg);
     const pre = `model.layers.${i}.self_attn`;
-    const { cos, sin, mask } = this.tables(T);
+    const { cos, sin, mask, rot } = this.tables(T);
     const heads = (x: tf.Tensor2D, n: number) => tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const q = this.rope(heads(tf.matMul(h2, this.p(`${pre}.q_proj.weight`)), H), cos, sin);
-    let k = this.rope(heads(tf.matMul(h2, this.p(`${pre}.k_proj.weight`)), KV), cos, sin);
+    const q = this.rope(heads(tf.matMul(h2, this.p(`${pre}.q_proj.weight`)), H), cos, sin, rot);
+    let k = this.rope(heads(tf.matMul(h2, this.p(`${pre}.k_proj.weight`)), KV), cos, sin, rot);
     let v = heads(tf.matMul(h2, this.p(`${pre}.v_proj.weight`)), KV);
     if (KV !== H) {
       // HF repeat_kv: query head j reads key/value head floor(j / (H / KV)).
@@ -224,7 +232,7 @@ export class LlamaModel implements TokenScorer {
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
-    for (const c of this.ropeCache.values()) tf.dispose([c.cos, c.sin, c.mask]);
+    for (const c of this.ropeCache.values()) tf.dispose([c.cos, c.sin, c.mask, c.rot]);
     this.ropeCache.clear();
   }
 }
