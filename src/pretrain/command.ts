@@ -35,7 +35,7 @@ const command: CommandModule = {
       .option('eval-interval', { type: 'number', default: 100, describe: 'Validation loss every N steps and at the end (needs --valid)' })
       .option('eval-batches', { type: 'number', default: 4, describe: 'Validation batches (of --batch-size sequences) per evaluation' })
       .option('save-interval', { type: 'number', default: 500, describe: 'Checkpoint every N steps (0: only at the end)' })
-      .option('tokenizer', { type: 'string', requiresArg: true, describe: 'Tokenizer to store in the checkpoint: a tokenizer directory or a tiktoken encoding name (cl100k_base, gpt2, ...)' })
+      .option('tokenizer', { type: 'string', requiresArg: true, describe: 'Tokenizer to store in the checkpoint: a tokenizer directory or a tiktoken encoding name (default: the one `tokenize` recorded in PREFIX.meta.json)' })
       .option('log', { type: 'string', requiresArg: true, describe: 'Append metrics JSONL to FILE instead of stdout' })
       .option('backend', { choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'tfjs backend (default: $MATHPIPE_BACKEND or auto: tensorflow if tfjs-node is installed, else wasm)' })
       .options(seed)
