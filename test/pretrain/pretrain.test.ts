@@ -207,3 +207,21 @@ t.test('tokenize | pretrain: the tokenizer recorded by tokenize is picked up and
   t.ok(existsSync(join(out, 'tokenizer.tiktoken')));
 });
 
+
+t.test('--init starts from another checkpoint; --backend cpu and MATHPIPE_BACKEND select the backend', async (t) => {
+  const dir = t.testdir();
+  const base = await runCli(['pretrain', '--data', data, '-o', join(dir, 'base'), '--steps', '3', ...FAST]);
+  t.equal(base.code, 0, base.stderr);
+  const init = await runCli(['pretrain', '--data', data2, '-o', join(dir, 'cont'), '--init', join(dir, 'base'), '--steps', '2', '--seq-len', '32', '--batch-size', '4', '--backend', 'cpu']);
+  t.equal(init.code, 0, init.stderr);
+  t.match(init.stderr, /backend cpu .*UnsortedSegmentSum/);
+  t.same(metrics(init.stdout).map((x) => x.step), [1, 2], 'a new run: steps restart at 1');
+  const a = openSafetensors(join(dir, 'base', 'model.safetensors'));
+  const b = openSafetensors(join(dir, 'cont', 'model.safetensors'));
+  t.same(Object.keys(b.header).sort(), Object.keys(a.header).sort(), 'same architecture as the init checkpoint');
+  const env = await runCli(['pretrain', '--data', data, '-o', join(dir, 'e'), '--steps', '1', '--seq-len', '16', '--batch-size', '2'], { env: { MATHPIPE_BACKEND: 'cpu' } });
+  t.equal(env.code, 0, env.stderr);
+  t.match(env.stderr, /backend cpu/);
+  const none = await runCli(['pretrain', '--data', data, '-o', join(dir, 'f'), '--init', join(dir, 'missing'), '--steps', '1']);
+  t.equal(none.code, 2);
+});
