@@ -14,6 +14,12 @@ const EOW = '>';
 export class Dictionary {
   readonly index = new Map<string, number>();
   readonly hashes: Uint32Array;
+  /**
+   * Open addressing on the FNV hash, as fastText's word2int: encoding needs every token's FNV hash
+   * anyway (for word n-grams), and probing with it is cheaper than a Map lookup of a fresh string.
+   */
+  private readonly table: Int32Array;
+  private readonly mask: number;
   private subwords: (Int32Array | undefined)[] = [];
   readonly nwords: number;
   readonly nlabels: number;
@@ -28,10 +34,18 @@ export class Dictionary {
     readonly prune: Map<number, number> | null = null,
   ) {
     this.hashes = new Uint32Array(words.length);
+    let cap = 16;
+    while (cap < words.length * 2) cap *= 2;
+    this.table = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
     let nw = 0;
     for (let i = 0; i < words.length; i++) {
       this.index.set(words[i], i);
-      this.hashes[i] = fnv1a(words[i]);
+      const h = fnv1a(words[i]);
+      this.hashes[i] = h;
+      let slot = h & this.mask;
+      while (this.table[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.table[slot] = i;
       if (types[i] === TYPE_WORD) nw++;
     }
     this.nwords = nw;
@@ -102,10 +116,19 @@ export class Dictionary {
     let n = 0;
     let nh = 0;
     const hashes = enc.hashes;
+    const { table, mask, words } = this;
     for (let t = 0; t <= tokens.length; t++) {
       const tok = t < tokens.length ? tokens[t] : EOS;
-      const id = this.index.get(tok);
-      if (id !== undefined) {
+      const h = fnv1a(tok);
+      let id = -1;
+      for (let slot = h & mask; table[slot] !== -1; slot = (slot + 1) & mask) {
+        const c = table[slot];
+        if (this.hashes[c] === h && words[c] === tok) {
+          id = c;
+          break;
+        }
+      }
+      if (id >= 0) {
         if (this.types[id] !== TYPE_WORD) continue;
         if (maxn <= 0) enc.rows[n++] = id;
         else {
@@ -114,7 +137,7 @@ export class Dictionary {
           enc.rows.set(sw, n);
           n += sw.length;
         }
-        hashes[nh++] = this.hashes[id];
+        hashes[nh++] = h;
       } else {
         if (this.isLabel(tok)) continue;
         if (maxn > 0 && tok !== EOS) {
@@ -123,7 +146,7 @@ export class Dictionary {
           enc.ensure(n + extra.length);
           for (const r of extra) enc.rows[n++] = r;
         }
-        hashes[nh++] = fnv1a(tok);
+        hashes[nh++] = h;
       }
     }
     enc.ensure(n + nh * Math.max(0, wordNgrams - 1));
