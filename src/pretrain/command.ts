@@ -49,6 +49,14 @@ const command: CommandModule = {
         }
         if (!Number.isInteger(a['save-interval']) || (a['save-interval'] as number) < 0) throw new UsageError('--save-interval must be a non-negative integer');
         if (!((a.lr as number) > 0)) throw new UsageError('--lr must be positive');
+        if (a.warmup !== undefined && (!Number.isInteger(a.warmup) || (a.warmup as number) < 0)) throw new UsageError('--warmup must be a non-negative integer');
+        const tps = a['tokens-per-step'] as number | undefined;
+        if (tps !== undefined && (!Number.isInteger(tps) || tps < 1)) throw new UsageError('--tokens-per-step must be a positive integer');
+        for (const k of ['clip', 'weight-decay', 'min-lr-ratio', 'eps'] as const)
+          if (!((a[k] as number) >= 0)) throw new UsageError(`--${k} must be a non-negative number`);
+        for (const k of ['beta1', 'beta2'] as const)
+          if (!((a[k] as number) >= 0 && (a[k] as number) < 1)) throw new UsageError(`--${k} must be in [0, 1)`);
+        if (a['vocab-size'] !== undefined && (!Number.isInteger(a['vocab-size']) || (a['vocab-size'] as number) < 2)) throw new UsageError('--vocab-size must be an integer >= 2');
         return true;
       })
       .example('mathpipe pretrain --data toks/math -o ckpt --model tiny --steps 50', 'Train the tiny preset for 50 steps')

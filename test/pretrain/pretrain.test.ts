@@ -177,6 +177,11 @@ t.test('errors: missing data, out-of-vocabulary tokens, unknown backend, absent 
   t.ok(lines(tfn.stderr).length <= 2, 'one clear line, no warning flood');
   const nodata = await runCli(['pretrain', '-o', join(dir, 'z')]);
   t.equal(nodata.code, 2);
+  for (const bad of [['--warmup', '-1'], ['--beta2', '1'], ['--clip', '-1'], ['--steps', '0'], ['--vocab-size', '1.5']]) {
+    const r = await runCli(['pretrain', '--data', data, '-o', join(dir, 'z'), ...bad]);
+    t.equal(r.code, 2, `${bad.join(' ')} is a usage error`);
+    t.match(r.stderr, bad[0]);
+  }
 });
 
 t.test('--log appends metrics to a file; | head exits 0 quietly', async (t) => {
