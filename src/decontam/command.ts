@@ -78,7 +78,12 @@ const scanCommand: CommandModule<object, Args> = {
       y
         .options(benchOptions)
         .options({
-          index: { type: 'string', requiresArg: true, conflicts: 'bench', describe: 'Use an index file built by `decontam index` instead of --bench' },
+          index: {
+            type: 'string',
+            requiresArg: true,
+            conflicts: ['bench', 'fields', 'id-field'],
+            describe: 'Use an index file built by `decontam index` instead of --bench (fields were chosen when it was built)',
+          },
           'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Document field holding the text' },
           mode: {
             choices: ['doc', 'segment'],

@@ -95,6 +95,8 @@ t.test('index file: build once, same results as --bench, corruption detected', a
   const r2 = JSON.parse(readFileSync(join(dir, 'r2.json'), 'utf8'));
   t.same({ ...r2, seconds: 0 }, { ...r1, seconds: 0 });
 
+  const both = await runCli(['decontam', '--index', idx, '--fields', 'question'], { input: corpus });
+  t.equal(both.code, 2, 'fields are chosen when the index is built');
   const mismatch = await runCli(['decontam', '--index', idx, '-n', '8'], { input: corpus });
   t.equal(mismatch.code, 2, mismatch.stderr);
   t.match(mismatch.stderr, /-n 8 differs from the index's n = 10/);
