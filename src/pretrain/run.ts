@@ -2,7 +2,6 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { once } from 'node:events';
-import * as tf from '@tensorflow/tfjs';
 import { DataError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { backendChoice, initBackend } from '../train/backend.js';
@@ -268,5 +267,4 @@ export async function run(a: PretrainArgs): Promise<void> {
   model.dispose();
   opt.dispose();
   for (const s of sources) s.ds.close();
-  void tf;
 }

@@ -75,6 +75,8 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
     renameSync(tmp, dir);
   }
   untrackTemp(tmp);
+  // DIR.old-PID of a run killed mid-swap is superseded now.
+  for (const n of readdirSync(dirname(dir))) if (n.startsWith(`${basename(dir)}.old-`)) rmSync(join(dirname(dir), n), { recursive: true, force: true });
 }
 
 /** DIR, or the DIR.old-PID a crash mid-swap left behind; undefined when neither exists. */

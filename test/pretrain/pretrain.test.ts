@@ -2,7 +2,7 @@
 // SIGKILL), mixtures and blend files, validation, tokenizer files, errors and exit codes.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, NO_TAP_HOOKS, lines, runCli, runShell } from '../helpers.js';
 import { writeSyntheticTokens } from '../../fixtures/train/tokens.js';
@@ -229,4 +229,17 @@ t.test('--init starts from another checkpoint; --backend cpu and MATHPIPE_BACKEN
   t.match(env.stderr, /backend cpu/);
   const none = await runCli(['pretrain', '--data', data, '-o', join(dir, 'f'), '--init', join(dir, 'missing'), '--steps', '1']);
   t.equal(none.code, 2);
+});
+
+t.test('a crash between the two renames of a save: --resume uses DIR.old-PID and cleans it up', async (t) => {
+  const dir = t.testdir();
+  const out = join(dir, 'ck');
+  const first = await runCli(['pretrain', '--data', data, '-o', out, '--steps', '2', ...FAST]);
+  t.equal(first.code, 0, first.stderr);
+  renameSync(out, `${out}.old-999999`);
+  const r = await runCli(['pretrain', '--data', data, '-o', out, '--steps', '3', '--resume', ...FAST.filter((x) => x !== '-q')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /ck\.old-999999 left by an interrupted save/);
+  t.same(metrics(r.stdout).map((x) => x.step), [3]);
+  t.same(readdirSync(dir), ['ck'], 'only the new checkpoint remains');
 });
