@@ -1,0 +1,70 @@
+// One end-to-end run of the pipeline at tiny sizes, through the real binary and real files:
+// mine -> classify predict -> decontam -> tokenize -> pretrain, plus grade. Each stage's output is
+// checked for what the next stage relies on.
+import t from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runShell, lines, ROOT } from '../helpers.js';
+import { IndexedDataset } from '../../src/dataset/indexed.js';
+
+const readJsonl = (f: string) => lines(readFileSync(f, 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+t.test('mine | classify | decontam | tokenize | pretrain', async (t) => {
+  const O = t.testdir();
+  const sh = async (script: string) => {
+    const r = await runShell(`set -e\n${script}`, { cwd: ROOT });
+    t.equal(r.code, 0, script.split('\n')[0]);
+    if (r.code !== 0) t.comment(r.stderr);
+    return r;
+  };
+  await sh(`node dist/fixtures/mine/warc-gen.js --pages 30 --seed 3 -o ${O}/crawl.warc.gz
+mathpipe -q mine ${O}/crawl.warc.gz -o ${O}/docs.jsonl`);
+  const docs = readJsonl(join(O, 'docs.jsonl'));
+  t.ok(docs.length >= 20, `mined ${docs.length} documents`);
+  t.ok(docs.some((d) => /\\frac|\\sqrt|\\int/.test(String(d.text))), 'LaTeX survives extraction');
+  t.ok(docs.every((d) => typeof d.id === 'string' && typeof d.url === 'string' && typeof d.domain === 'string'));
+
+  await sh(`node dist/fixtures/classify/labeled.js --docs 600 --seed 1 > ${O}/seeds.jsonl
+mathpipe -q classify train -o ${O}/m.bin --dim 16 --lr 0.5 --epoch 5 --wordNgrams 2 --bucket 100000 --thread 1 ${O}/seeds.jsonl
+mathpipe -q classify predict -m ${O}/m.bin ${O}/docs.jsonl -o ${O}/scored.jsonl`);
+  const scored = readJsonl(join(O, 'scored.jsonl'));
+  t.equal(scored.length, docs.length, 'predict keeps every record');
+  t.ok(scored.every((d) => typeof d.score === 'number' && d.score >= 0 && d.score <= 1), 'a probability is added');
+
+  await sh(`node dist/fixtures/decontam/gen.js --out ${O}/bench --docs 100 --items 40 --plant-every 10 --seed 2 2>/dev/null
+cat ${O}/scored.jsonl ${O}/bench/corpus.jsonl | mathpipe -q decontam --bench ${O}/bench/bench.jsonl --removed ${O}/removed.jsonl -o ${O}/clean.jsonl`);
+  const planted = lines(readFileSync(join(O, 'bench', 'planted.txt'), 'utf8'));
+  const removed = readJsonl(join(O, 'removed.jsonl')).map((r) => r.id);
+  t.ok(planted.length > 0);
+  t.same(removed.sort(), [...planted].sort(), 'exactly the planted documents are removed');
+  const clean = readJsonl(join(O, 'clean.jsonl'));
+  t.equal(clean.length, docs.length + 100 - planted.length, 'everything else is kept');
+
+  await sh(`mathpipe -q tokenize train -v 512 -o ${O}/tok ${O}/clean.jsonl
+mathpipe -q tokenize -t ${O}/tok -o ${O}/tokens ${O}/clean.jsonl`);
+  const ds = IndexedDataset.open(join(O, 'tokens'));
+  t.equal(ds.numSequences, clean.length, 'one sequence per clean document');
+  t.ok(ds.numTokens > 1000);
+  ds.close();
+
+  const r = await sh(`mathpipe -q pretrain --data ${O}/tokens -o ${O}/ckpt --model tiny --seq-len 32 --batch-size 4 --steps 12 --lr 1e-2 --warmup 2 --log-interval 1 --backend cpu`);
+  const metrics = lines(r.stdout).map((l) => JSON.parse(l) as { step?: number; loss?: number });
+  const losses = metrics.filter((m) => typeof m.loss === 'number').map((m) => m.loss as number);
+  t.equal(losses.length, 12);
+  t.ok(losses.every(Number.isFinite));
+  t.ok(losses.at(-1)! < losses[0], `loss falls (${losses[0].toFixed(3)} -> ${losses.at(-1)!.toFixed(3)})`);
+  for (const f of ['config.json', 'model.safetensors', 'trainer_state.json', 'tokenizer.tiktoken']) t.ok(existsSync(join(O, 'ckpt', f)), f);
+  const config = JSON.parse(readFileSync(join(O, 'ckpt', 'config.json'), 'utf8'));
+  t.equal(config.vocab_size >= 512, true, 'the model covers the trained vocabulary');
+});
+
+t.test('grade closes the loop on model answers', async (t) => {
+  const input = [
+    { id: 'a', response: 'So 48 + 24 = 72.\n#### 72', gold: '72' },
+    { id: 'b', response: 'The answer is \\boxed{\\frac{1}{2}}.', gold: '0.5' },
+    { id: 'c', response: 'I think it is \\boxed{7', gold: '7' },
+  ];
+  const r = await runShell(`printf '%s\\n' ${input.map((x) => `'${JSON.stringify(x)}'`).join(' ')} | mathpipe -q grade`);
+  t.equal(r.code, 0);
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).correct), [true, true, false], 'an unterminated \\boxed{ is no answer');
+});
