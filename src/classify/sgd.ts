@@ -11,8 +11,13 @@ export class MinStd {
     this.s = seed % 2147483647 || 1;
   }
   next(): number {
-    this.s = (this.s * 48271) % 2147483647;
-    return this.s;
+    // x mod (2^31 - 1) by folding the high bits (Mersenne modulus): same values as %, without fmod
+    const x = this.s * 48271;
+    const hi = Math.floor(x / 2147483648);
+    let r = x - hi * 2147483648 + hi;
+    if (r >= 2147483647) r -= 2147483647;
+    this.s = r;
+    return r;
   }
   /** Uniform in [0, 1). */
   uniform(): number {

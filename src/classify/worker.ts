@@ -56,14 +56,21 @@ if (L) {
   const hidden = L.scratch + w.threadId * 2 * L.vecBytes;
   place = { k: instantiateKernels(L.memory), wi: L.wi, wo: L.wo, rows: L.rows, hidden, grad: hidden + L.vecBytes };
 }
-// fastText's DenseMatrix::uniform: each thread fills its own block of rows, seeded by block.
+// fastText's DenseMatrix::uniform: each thread fills its own block of rows, seeded by block. The
+// generator is mulberry32 (a few integer ops a float): this loop touches every weight, up to 2 GB.
 {
   const rows = wi.length / w.dim;
   const r0 = Math.floor((w.threadId * rows) / w.nthreads);
   const r1 = Math.floor(((w.threadId + 1) * rows) / w.nthreads);
-  const rng = new MinStd(w.threadId + w.seed + 1);
+  const scale = 2 / w.dim / 4294967296;
   const a = 1 / w.dim;
-  for (let i = r0 * w.dim; i < r1 * w.dim; i++) wi[i] = (rng.uniform() * 2 - 1) * a;
+  let st = (Math.imul(w.threadId + 1, 0x9e3779b9) ^ w.seed) >>> 0;
+  for (let i = r0 * w.dim, end = r1 * w.dim; i < end; i++) {
+    st = (st + 0x6d2b79f5) | 0;
+    let z = Math.imul(st ^ (st >>> 15), st | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    wi[i] = ((z ^ (z >>> 14)) >>> 0) * scale - a;
+  }
 }
 
 const state = new SgdState(
