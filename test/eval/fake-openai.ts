@@ -13,6 +13,8 @@ export interface FakeOptions {
   faults?: Fault[];
   /** Ignore `n` (like llama.cpp): always one choice. */
   singleChoice?: boolean;
+  /** Requests after this many never get an answer (a server that stalls; the client is interrupted). */
+  hangAfter?: number;
 }
 
 export interface FakeServer {
@@ -33,6 +35,10 @@ export async function startFakeServer(o: FakeOptions): Promise<FakeServer> {
     req.on('data', (b: Buffer) => chunks.push(b));
     req.on('end', () => {
       state.received++;
+      if (o.hangAfter !== undefined && state.received > o.hangAfter) {
+        hung.push(res);
+        return;
+      }
       const fault = faults.shift();
       if (fault === '429') {
         res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' });

@@ -166,3 +166,31 @@ t.test('usage errors', async (t) => {
   t.match(r.stderr, /gsm8k\/test\.jsonl not found \(run: mathpipe eval fetch gsm8k/);
   t.equal((await runCli(['eval', 'run', '-b', 'gsm8k', '--api', 'http://x', '--model', 'm', '--n', '0'])).code, 2);
 });
+
+t.test('Ctrl-C: exit 130, no output file, the cache keeps what finished; the re-run sends the rest', async (t) => {
+  const { existsSync } = await import('node:fs');
+  const { runShell } = await import('../helpers.js');
+  const { dir, base: stalled } = await setup(t, { answer: arithmetic, hangAfter: 2 });
+  const out = join(dir, 'out.jsonl');
+  const cache = `${out}.cache.jsonl`;
+  const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  // Job control on (set -m), so the background command does not start with SIGINT ignored. The wait for
+  // the cache is generous because the machine may be busy.
+  const sh = await runShell(`set -m
+mathpipe ${[...stalled, '--concurrency', '1', '-o', out].map(q).join(' ')} & pid=$!
+for i in $(seq 1200); do [ -f ${q(cache)} ] && [ "$(wc -l < ${q(cache)})" -ge 2 ] && break; sleep 0.05; done
+kill -INT $pid; wait $pid; echo "rc=$?"`);
+  const code = Number(/rc=(\d+)/.exec(sh.stdout)?.[1]);
+  t.equal(existsSync(cache) ? lines(readFileSync(cache, 'utf8')).length : 0, 2, 'two responses cached before the server stalled');
+  if (code !== 130) t.comment(sh.stderr);
+  t.equal(code, 130);
+  t.notOk(existsSync(out), 'no half-written output');
+  // The same command against a server that answers (a second setup() would empty the test directory).
+  const srv = await startFakeServer({ answer: arithmetic });
+  t.teardown(() => srv.close());
+  const api = stalled.indexOf('--api') + 1;
+  const r = await runCli([...stalled.slice(0, api), srv.url, ...stalled.slice(api + 1), '-o', out]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(srv.served.length, 2, 'only the two unfinished questions are asked');
+  t.equal(lines(readFileSync(out, 'utf8')).length, 4);
+});
