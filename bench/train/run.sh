@@ -17,6 +17,14 @@ MP="node $ROOT/bin/mathpipe"
 if ! $PY -c 'import torch' 2>/dev/null; then
   echo "bench/train: skipped (PyTorch not found for $PY: apt-get install python3-torch)"; exit 0
 fi
+# Debian's python3-torch links whatever libblas.so.3 the alternatives system points to; with only the reference
+# BLAS installed PyTorch runs 4-6x slower than with OpenBLAS, which would flatter mathpipe.
+BLAS=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
+case "$BLAS" in
+  *openblas*) echo "PyTorch BLAS: $BLAS" ;;
+  *) echo "bench/train: WARNING: PyTorch uses $BLAS, not OpenBLAS; the ratio below flatters mathpipe." \
+       "Install the fair peer with: apt-get install libopenblas0-pthread" ;;
+esac
 if [ ! -f "$ROOT/dist/fixtures/train/tokens.js" ]; then echo "bench/train: run npm run build first"; exit 2; fi
 mkdir -p "$OUT"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
