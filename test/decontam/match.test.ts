@@ -6,7 +6,8 @@ import { buildIndex } from '../../src/decontam/bench.js';
 import { Words, splitWords, wordStrings } from '../../src/decontam/words.js';
 import type { NgramIndex } from '../../src/decontam/ngram-index.js';
 import { readAllJsonl } from '../../src/jsonl/index.js';
-import { benchItems, mulberry32, perturb } from '../../fixtures/decontam/gen.js';
+import { benchItems, perturb } from '../../fixtures/decontam/gen.js';
+import { mulberry32 } from '../../fixtures/rng.js';
 import { sharedData } from '../helpers.js';
 
 const WEB = [
