@@ -162,6 +162,11 @@ export function loadModel(file: string, opts: { shared?: boolean } = {}): FastTe
   } catch (e) {
     throw new IoError(`cannot open model ${file}: ${(e as Error).message}`);
   }
+  // open(2) succeeds on a directory; reading it would fail later with a bare EISDIR.
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new IoError(`cannot open model ${file}: is a directory`);
+  }
   try {
     const c = new Cursor(fd, file, fstatSync(fd).size);
     const magic = c.int32();

@@ -27,6 +27,19 @@ function isEpipe(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'EPIPE';
 }
 
+/**
+ * A file-system error that no stage turned into a CliError (a --summary or --report FILE written with
+ * writeFileSync, a model path that is a directory): still an I/O failure, so exit 74 with one line
+ * naming the path rather than a stack trace.
+ */
+function systemErrorMessage(e: unknown): string | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const { code, syscall, path } = e as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof syscall !== 'string') return undefined;
+  const reason = e.message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '[^']*'$/, '');
+  return path ? `cannot ${syscall} ${path}: ${reason}` : `${syscall} failed: ${reason}`;
+}
+
 function installProcessHandlers(): void {
   // `mathpipe ... | head`: the reader went away; that is success, not an error.
   process.stdout.on('error', (e) => {
@@ -81,6 +94,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     if (e instanceof CliError) {
       error(e.message);
       process.exit(e.exitCode);
+    }
+    const sys = systemErrorMessage(e);
+    if (sys) {
+      error(sys);
+      process.exit(EXIT.IO);
     }
     error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     process.exit(1);

@@ -121,6 +121,11 @@ function readWhole(path: string): Buffer {
     const err = e as NodeJS.ErrnoException;
     throw new IoError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   }
+  // open(2) succeeds on a directory; reading it would fail later with a bare EISDIR.
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new IoError(`cannot read ${path}: is a directory`);
+  }
   try {
     const size = fstatSync(fd).size;
     // Shared so worker threads can use the same bytes; aligned so typed arrays view it without copying.

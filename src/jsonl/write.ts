@@ -33,8 +33,10 @@ export class JsonlWriter {
     // A device or pipe (-o /dev/null, a FIFO) is written in place: renaming a temp file onto it would
     // replace the device node itself.
     if (isSpecialFile(path)) {
+      if (statSync(path).isDirectory()) throw new IoError(`cannot write ${path}: is a directory`);
       const dev = createWriteStream(path, { flags: 'a' });
-      return new JsonlWriter(dev, dev, null, null);
+      // The path (no temp) names the device in error messages; close() renames only when there is a temp.
+      return new JsonlWriter(dev, dev, path, null);
     }
     const tmp = `${path}.tmp-${process.pid}`;
     trackTemp(tmp);
@@ -75,6 +77,8 @@ export class JsonlWriter {
       const ac = new AbortController();
       try {
         await Promise.race([once(this.out, 'drain', { signal: ac.signal }), once(this.out, 'error', { signal: ac.signal })]);
+      } catch (e) {
+        throw this.ioError(e as Error);
       } finally {
         ac.abort();
       }
@@ -89,13 +93,14 @@ export class JsonlWriter {
       if (this.sink !== process.stdout) {
         const done = once(this.sink, 'close');
         this.out.end();
-        await done;
+        await done.catch((e: Error) => Promise.reject(this.ioError(e)));
       }
       return;
     }
     const done = once(this.sink, 'close');
     this.out.end();
-    await done;
+    // An open or write error (missing directory, full disk) arrives as the stream's 'error' event.
+    await done.catch((e: Error) => Promise.reject(this.ioError(e)));
     if (this.failed) throw this.ioError(this.failed);
     renameSync(this.tmp, this.path);
     untrackTemp(this.tmp);

@@ -1,0 +1,59 @@
+// Review pass: file-system failures on outputs and side files must exit 74 (or 2 for bad options) with
+// one line naming the path, never a stack trace, whichever command and whichever output option hits them.
+import t, { type Test } from 'tap';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lines, runCli } from '../helpers.js';
+
+function oneLine(t: Test, r: { code: number | null; stderr: string }, code: number, pattern: RegExp, what: string): void {
+  t.equal(r.code, code, `${what}: exit ${code}`);
+  const err = lines(r.stderr);
+  t.equal(err.length, 1, `${what}: one line on stderr (${r.stderr})`);
+  t.match(err[0] ?? '', pattern, what);
+  t.notMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`);
+}
+
+function labeled(dir: string): string {
+  const f = join(dir, 'lab.jsonl');
+  const rows: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const math = i % 2 === 0;
+    rows.push(JSON.stringify({ id: `d${i}`, text: math ? `integral theorem proof ${i}` : `football recipe travel ${i}`, label: math ? 'math' : 'other' }));
+  }
+  writeFileSync(f, rows.join('\n') + '\n');
+  return f;
+}
+
+const GRADED = JSON.stringify({ id: 'q1', response: 'The answer is 4', gold: '4', correct: [true, false] }) + '\n';
+
+t.test('outputs in a missing directory, a directory as -o, a full device', async (t) => {
+  const dir = t.testdir({ sub: {} });
+  const lab = labeled(dir);
+  const model = join(dir, 'm.bin');
+  const tr = await runCli(['classify', 'train', '-q', '--epoch', '1', '-o', model, lab]);
+  t.equal(tr.code, 0, tr.stderr);
+  const missing = join(dir, 'no', 'such', 'out.json');
+
+  oneLine(t, await runCli(['classify', 'test', '-m', model, '-o', missing, lab]), 74, /cannot write .*no\/such\/out\.json/, 'classify test -o in a missing directory');
+  oneLine(t, await runCli(['classify', 'format', '-o', join(dir, 'sub'), lab]), 74, /cannot write .*sub: is a directory/, 'classify format -o DIR');
+  oneLine(t, await runCli(['grade', '--workers', '1', '--summary', missing, '-'], { input: GRADED }), 74, /cannot open .*no\/such\/out\.json/, 'grade --summary in a missing directory');
+  oneLine(t, await runCli(['eval', 'summarize', '--summary', missing], { input: GRADED }), 74, /cannot open .*no\/such\/out\.json/, 'eval summarize --summary in a missing directory');
+  if (existsSync('/dev/full')) {
+    oneLine(t, await runCli(['classify', 'format', '-o', '/dev/full', lab]), 74, /cannot write \/dev\/full: .*no space/, 'classify format -o /dev/full');
+  }
+});
+
+t.test('a directory where a model or an index file is expected', async (t) => {
+  const dir = t.testdir();
+  const lab = labeled(dir);
+  const d = join(dir, 'adir');
+  mkdirSync(d);
+  oneLine(t, await runCli(['classify', 'predict', '-m', d, lab]), 74, /cannot open model .*adir: is a directory/, 'classify predict -m DIR');
+  oneLine(t, await runCli(['decontam', '--index', d, lab]), 74, /cannot read .*adir: is a directory/, 'decontam --index DIR');
+});
+
+t.test('bad numeric options are usage errors (exit 2)', async (t) => {
+  oneLine(t, await runCli(['mine', '-t', '0']), 2, /--threads must be an integer >= 1/, 'mine -t 0');
+  oneLine(t, await runCli(['mine', '--min-chars', 'x']), 2, /--min-chars must be a number >= 0/, 'mine --min-chars x');
+  oneLine(t, await runCli(['eval', 'summarize', '-k', '0', '--', '-'], { input: GRADED }), 2, /--k must be an integer >= 1/, 'eval summarize -k 0');
+});
