@@ -26,6 +26,8 @@ export async function summarizeFiles(paths: string[], ks: number[] | undefined, 
   if (!rs.length) throw new UsageError('no records to summarize');
   const nMin = Math.min(...rs.map((r) => r.correct.length));
   const kList = ks ?? defaultKs(nMin);
+  const notK = kList.find((k) => !Number.isInteger(k) || k < 1);
+  if (notK !== undefined) throw new UsageError(`every --k must be an integer >= 1 (got ${notK})`);
   const bad = kList.find((k) => k > nMin);
   if (bad !== undefined) throw new UsageError(`--k ${bad} exceeds the samples per question (${nMin})`);
   const s = summarize(rs, kList, seed);

@@ -1,6 +1,7 @@
 // `mathpipe mine`: option definitions only; the work is imported lazily from run.ts.
 import type { CommandModule } from 'yargs';
 import { output } from '../cli/options.js';
+import { UsageError } from '../cli/errors.js';
 
 const CC = 'https://data.commoncrawl.org/';
 
@@ -48,11 +49,11 @@ const command: CommandModule = {
       .check((a) => {
         for (const k of ['min-chars', 'retries', 'retry-base-ms', 'retry-max-ms'] as const) {
           const v = a[k] as number;
-          if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a number >= 0`);
+          if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${k} must be a number >= 0`);
         }
-        if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || (a.jobs as number) < 1)) throw new Error('--jobs must be an integer >= 1');
-        if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new Error('--threads must be an integer >= 1');
-        if (!((a.timeout as number) > 0)) throw new Error('--timeout must be > 0');
+        if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || (a.jobs as number) < 1)) throw new UsageError('--jobs must be an integer >= 1');
+        if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new UsageError('--threads must be an integer >= 1');
+        if (!((a.timeout as number) > 0)) throw new UsageError('--timeout must be > 0');
         return true;
       })
       .example('mathpipe mine CC-MAIN-*.warc.gz -o docs.jsonl', 'Local WARC files to document JSONL')
