@@ -23,13 +23,15 @@ export interface FakeServer {
   served: Record<string, unknown>[];
   /** Every request received, faults included. */
   received: number;
+  /** Authorization header of each served request (undefined when absent). */
+  auth: (string | undefined)[];
   close(): Promise<void>;
 }
 
 export async function startFakeServer(o: FakeOptions): Promise<FakeServer> {
   const faults = [...(o.faults ?? [])];
   const hung: ServerResponse[] = [];
-  const state: FakeServer = { url: '', served: [], received: 0, close: async () => {} };
+  const state: FakeServer = { url: '', served: [], received: 0, auth: [], close: async () => {} };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (b: Buffer) => chunks.push(b));
@@ -65,6 +67,7 @@ export async function startFakeServer(o: FakeOptions): Promise<FakeServer> {
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
       state.served.push(body);
+      state.auth.push(req.headers.authorization);
       const chat = req.url?.endsWith('/chat/completions');
       const prompt = chat ? String((body.messages as { content: string }[]).at(-1)!.content) : String(body.prompt);
       const n = o.singleChoice ? 1 : Number(body.n ?? 1);
