@@ -1,6 +1,6 @@
 // `eval summarize` and `eval plot`: metrics from per-question JSONL, and the pass@K / maj@K figure.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { DataError, UsageError } from '../cli/errors.js';
+import { DataError, IoError, UsageError } from '../cli/errors.js';
 import { info } from '../cli/log.js';
 import { readJsonl, recordWhere, type Json } from '../jsonl/index.js';
 import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.js';
@@ -42,8 +42,16 @@ export async function plotFiles(specs: string[], output: string | undefined, tit
     const eq = spec.indexOf('=');
     const [label, path] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [spec.replace(/^.*\//, '').replace(/\.json$/, ''), spec];
     let v: { pass_at_k?: Record<string, number>; maj_at_k?: Record<string, number>; model?: string };
+    let text: string;
     try {
-      v = JSON.parse(readFileSync(path, 'utf8'));
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      // A file that cannot be read is an I/O failure (74), as for every JSONL input; bad JSON is bad data.
+      const err = e as NodeJS.ErrnoException;
+      throw new IoError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+    }
+    try {
+      v = JSON.parse(text);
     } catch (e) {
       throw new DataError(path, `cannot read summary JSON: ${(e as Error).message}`);
     }

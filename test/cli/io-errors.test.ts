@@ -50,6 +50,8 @@ t.test('a directory where a model or an index file is expected', async (t) => {
   mkdirSync(d);
   oneLine(t, await runCli(['classify', 'predict', '-m', d, lab]), 74, /cannot open model .*adir: is a directory/, 'classify predict -m DIR');
   oneLine(t, await runCli(['decontam', '--index', d, lab]), 74, /cannot read .*adir: is a directory/, 'decontam --index DIR');
+  oneLine(t, await runCli(['eval', 'plot', d]), 74, /cannot read .*adir: is a directory/, 'eval plot DIR');
+  oneLine(t, await runCli(['eval', 'plot', join(dir, 'nope.json')]), 74, /cannot read .*nope\.json: no such file/, 'eval plot with a missing file');
 });
 
 t.test('bad numeric options are usage errors (exit 2)', async (t) => {
