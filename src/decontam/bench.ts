@@ -138,6 +138,10 @@ export async function buildIndex(args: string[], n: number, opts: BenchOptions =
     index.benchmarks.push({ name, file: path, fields: [], items: 0, texts: 0, short: 0, tooShort: 0, indistinct: 0, grams: 0 });
     for (const { value, where, line } of await readItems(path)) {
       const fields = opts.fields ?? defaultFields(value);
+      // A named id field that is missing is a typo or the wrong file, not a reason to fall back to line numbers.
+      if (opts.idField && typeof value[opts.idField] !== 'string' && typeof value[opts.idField] !== 'number') {
+        throw new DataError(where, `no id field "${opts.idField}" (a string or number) in this item`);
+      }
       const id = itemId(value, line, opts.idField);
       let found = false;
       for (const f of fields) {
@@ -154,6 +158,8 @@ export async function buildIndex(args: string[], n: number, opts: BenchOptions =
       }
       index.benchmarks[bench].items++;
     }
+    // An empty benchmark file (a failed download, a wrong path glob) would make every document "clean".
+    if (!index.benchmarks[bench].items) throw new DataError(path, 'no benchmark items (the file is empty)');
     index.benchmarks[bench].fields = [...used];
   }
   return index;

@@ -21,7 +21,7 @@ const benchOptions = {
     requiresArg: true,
     describe: 'Benchmark fields to index, for every file (comma-separated or repeated). Default: see man page',
   },
-  'id-field': { type: 'string', requiresArg: true, describe: 'Benchmark item id field (default: unique_id, id, problem_name, index; else the line)' },
+  'id-field': { type: 'string', requiresArg: true, describe: 'Benchmark item id field; an item without it is an error (default: the first of unique_id, id, problem_name, index, idx; else the line)' },
 } as const satisfies Record<string, Options>;
 
 interface BenchArgs {
