@@ -129,7 +129,8 @@ export function formatInspection(r: Inspection): string {
 export async function run(a: InspectArgs): Promise<void> {
   const ds = IndexedDataset.open(a.prefix);
   const spec = a.tokenizer ?? readMeta(ds.prefix)?.tokenizer ?? undefined;
-  const tok = spec ? loadTokenizer(spec) : null;
+  // -t none: ids only, for datasets whose tokenizer is not at hand.
+  const tok = spec && spec !== 'none' ? loadTokenizer(spec) : null;
   try {
     const r = inspectDataset(ds, tok, a);
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatInspection(r));
