@@ -53,6 +53,10 @@ t.test('provenance offsets point at the records (a byte-range read gives the sam
   t.same(JSON.parse(one.stdout), d);
   const bad = await runCli(['mine', '--range', '12', file]);
   t.equal(bad.code, 2);
+  const past = await runCli(['mine', '--range', '99999999:100', file]);
+  t.equal(past.code, 74, 'a range past the end of a local file is refused (as a server answers 416)');
+  t.match(past.stderr, /fx\.warc\.gz: byte range starts at 99999999, past the end of the file/);
+  t.equal(past.stdout, '');
 });
 
 t.test('bad records: named with file@offset; --keep-going skips and counts them', async (t) => {
