@@ -60,6 +60,9 @@ t.test('fetch: the real bytes pass, are cached, and load', { skip: sat ? false :
   const again = await runCli(['eval', 'fetch', 'sat', '--cache-dir', dir, '--mirror', s.url]);
   t.match(again.stderr, /cached at/);
   t.equal(s.hits(), 1, 'a verified cached file is not downloaded again');
+  const forced = await runCli(['eval', 'fetch', 'sat', '--cache-dir', dir, '--mirror', s.url, '--force']);
+  t.equal(forced.code, 0, forced.stderr);
+  t.equal(s.hits(), 2, '--force downloads even a verified cached file');
   const p = await runCli(['eval', 'prompts', '-b', 'sat', '--data-dir', dir, '--style', 'instruct', '--limit', '2']);
   t.equal(p.code, 0, p.stderr);
   const recs = lines(p.stdout).map((l) => JSON.parse(l));
