@@ -29,8 +29,8 @@ const train: CommandModule = {
   describe: 'Train a classifier from labeled JSONL or fastText text; write a fastText .bin model',
   builder: (y: Argv) =>
     inputs(y, 'Labeled training data: JSONL ({"text", "label"}) or fastText lines; "-" or none reads stdin')
-      .options({ ...output, ...fields, ...labeledInput, ...skipInvalid })
-      .option('output', { ...output.output, demandOption: true, describe: 'Model file to write (fastText .bin format)' })
+      // Declared once: declaring -o twice makes yargs list the alias twice ("-o, -o, --output").
+      .options({ output: { ...output.output, demandOption: true, describe: 'Model file to write (fastText .bin format)' }, ...fields, ...labeledInput, ...skipInvalid })
       .options({
         normalize: { choices: ['web', 'none'], describe: 'Text normalisation, stored in the model [default: web for JSONL, none for fastText text]' },
         valid: { type: 'string', requiresArg: true, describe: 'Labeled validation file: after each epoch, print its P@1/R@1 in the metrics line' },
