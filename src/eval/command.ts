@@ -28,6 +28,35 @@ const promptOpts = {
   ...seed,
 } as const satisfies Record<string, Options>;
 
+/** Options shared by run and prompts: a bad value is a usage error here, not a surprise later. */
+function checkItemOptions(a: Record<string, unknown>): void {
+  const limit = a.limit as number | undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be an integer >= 1');
+  const shots = a.shots as number | undefined;
+  if (shots !== undefined && (!Number.isInteger(shots) || shots < 0)) throw new UsageError('--shots must be an integer >= 0');
+}
+
+/** Real numbers that must be positive (or >= 0) for the run to mean anything: 0 s timeouts fail every request or program. */
+function checkRunNumbers(a: Record<string, unknown>): void {
+  const positive = ['request-timeout', 'exec-timeout', 'check-timeout'] as const;
+  for (const k of positive) {
+    const v = a[k] as number;
+    if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${k} must be a number > 0`);
+  }
+  for (const k of ['temperature', 'backoff'] as const) {
+    const v = a[k] as number;
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${k} must be a number >= 0`);
+  }
+  const topP = a['top-p'] as number | undefined;
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  for (const [k, min] of [['exec-memory', 1], ['exec-output', 0]] as const) {
+    const v = a[k] as number;
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
+  }
+  const workers = a.workers as number | undefined;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError('--workers must be an integer >= 1');
+}
+
 function withRun(y: Argv) {
   return y
     .options({
@@ -64,6 +93,8 @@ function withRun(y: Argv) {
         const v = a[k] as number;
         if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
       }
+      checkItemOptions(a);
+      checkRunNumbers(a);
       const ks = a.k as number[] | undefined;
       if (ks && ks.some((k) => !Number.isInteger(k) || k < 1 || k > (a.n as number))) throw new UsageError('every --k must be an integer in 1..n');
       return true;
@@ -134,6 +165,7 @@ const prompts: CommandModule = {
       .options({ ...dataOpts, ...promptOpts, ...output })
       .check((a) => {
         if (!a.bench && !a.input) throw new UsageError('name a benchmark (--bench) or an input file (--input)');
+        checkItemOptions(a);
         return true;
       })
       .example('$0 eval prompts -b math500 --style instruct --chat-template deepseek --data-dir ../shared/data/benchmarks | head -1', 'Inspect a prompt'),

@@ -92,3 +92,31 @@ t.test('eval prompts: custom fields, and an unknown split is a clear error', asy
   t.equal(bad.code, 65, 'default field names absent: bad data');
   t.match(bad.stderr, /items\.jsonl:1: missing field/);
 });
+
+t.test('bad numbers are usage errors before any request (exit 2 naming the option)', async (t) => {
+  const dir = t.testdir();
+  const input = join(dir, 'items.jsonl');
+  writeFileSync(input, ITEMS.map((x) => JSON.stringify(x)).join('\n') + '\n');
+  // Port 9 (discard) is never contacted: every case must fail in the option checks.
+  const base = ['eval', 'run', '--input', input, '--question-field', 'q', '--answer-field', 'gold', '--style', 'instruct', '--api', 'http://127.0.0.1:9/v1', '--model', 'm', '--retries', '0'];
+  const cases: [string, string][] = [
+    ['--limit', '0'],
+    ['--shots', '-1'],
+    ['--temperature', '-1'],
+    ['--top-p', '2'],
+    ['--request-timeout', '0'],
+    ['--backoff', '-1'],
+    ['--exec-timeout', '0'],
+    ['--exec-memory', '0'],
+    ['--exec-output', '-5'],
+    ['--check-timeout', '0'],
+    ['--workers', '0'],
+  ];
+  for (const [opt, v] of cases) {
+    const r = await runCli([...base, opt, v]);
+    t.equal(r.code, 2, `${opt} ${v}`);
+    t.match(r.stderr, new RegExp(`${opt} must be`), `${opt} ${v}: the message names the option`);
+  }
+  const p = await runCli(['eval', 'prompts', '--input', input, '--question-field', 'q', '--answer-field', 'gold', '--style', 'instruct', '--limit', '-1']);
+  t.equal(p.code, 2, 'eval prompts --limit -1');
+});
