@@ -226,6 +226,9 @@ const fetchCmd: CommandModule = {
       .example('$0 eval fetch gsm8k math500', 'Then: mathpipe eval run -b gsm8k ... (the cache is the default --data-dir)')
       .example('$0 eval fetch all --cache-dir ./bench-data', 'Every downloadable benchmark'),
   handler: async (a) => {
+    const retries = a.retries as number;
+    if (!Number.isInteger(retries) || retries < 0) throw new UsageError('--retries must be an integer >= 0');
+    if (!((a.backoff as number) >= 0)) throw new UsageError('--backoff must be a number >= 0');
     const { fetchBenchmarks, defaultCacheDir } = await import('./fetch.js');
     const { BENCHMARKS } = await import('./benchmarks.js');
     let benches = (a.benches as string[]).map(String);

@@ -119,4 +119,8 @@ t.test('bad numbers are usage errors before any request (exit 2 naming the optio
   }
   const p = await runCli(['eval', 'prompts', '--input', input, '--question-field', 'q', '--answer-field', 'gold', '--style', 'instruct', '--limit', '-1']);
   t.equal(p.code, 2, 'eval prompts --limit -1');
+  for (const [opt, v] of [['--retries', '-1'], ['--backoff', '-2']]) {
+    const f = await runCli(['eval', 'fetch', 'sat', '--cache-dir', dir, '--mirror', 'http://127.0.0.1:9', opt, v]);
+    t.equal(f.code, 2, `eval fetch ${opt} ${v}`);
+  }
 });
