@@ -82,7 +82,8 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 ok, 2 usage, 65 bad input data, 74 I/O or network failure, 130 interrupted.\nSee man mathpipe, and man mathpipe-<command>.')
     .fail((msg, err) => {
-      if (err) throw err;
+      // YError is yargs' own validation error (e.g. thrown from an option's coerce): a usage error.
+      if (err && err.name !== 'YError') throw err;
       process.stderr.write(`mathpipe: ${msg}\nRun with --help for usage.\n`);
       process.exit(EXIT.USAGE);
     });

@@ -1,5 +1,6 @@
 // Options shared by many commands, defined once so their names, help and defaults never drift.
 import type { Argv, Options } from 'yargs';
+import { UsageError } from './errors.js';
 
 export const output = {
   output: {
@@ -11,7 +12,16 @@ export const output = {
 } as const satisfies Record<string, Options>;
 
 export const seed = {
-  seed: { type: 'number', default: 1, describe: 'Random seed (same seed, same input: same output)' },
+  seed: {
+    type: 'number',
+    default: 1,
+    describe: 'Random seed (same seed, same input: same output)',
+    // "--seed abc" parses as NaN, which every RNG here would silently turn into some fixed stream.
+    coerce: (v: number) => {
+      if (!Number.isFinite(v)) throw new UsageError(`--seed must be a number (got ${String(v)})`);
+      return v;
+    },
+  },
 } as const satisfies Record<string, Options>;
 
 export const skipInvalid = {

@@ -31,7 +31,7 @@ const command: CommandModule = {
       .example('$0 grade --response-field code --gold-field answer --labels score qwen.jsonl > /dev/null', 'Agreement with another grader\'s labels')
       .example('$0 grade --extract answer-tag --gold-field ground_truth r1.jsonl | jq .correct', 'R1-zero <answer> format')
       .check((a) => {
-        if ((a.timeout as number) <= 0) throw new UsageError('--timeout must be > 0');
+        if (!((a.timeout as number) > 0)) throw new UsageError('--timeout must be > 0');
         if (a.workers !== undefined && !((a.workers as number) >= 1)) throw new UsageError('--workers must be >= 1');
         if (a.disagreements && !a.labels) throw new UsageError('--disagreements needs --labels');
         return true;

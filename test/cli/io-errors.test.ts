@@ -58,4 +58,9 @@ t.test('bad numeric options are usage errors (exit 2)', async (t) => {
   oneLine(t, await runCli(['mine', '-t', '0']), 2, /--threads must be an integer >= 1/, 'mine -t 0');
   oneLine(t, await runCli(['mine', '--min-chars', 'x']), 2, /--min-chars must be a number >= 0/, 'mine --min-chars x');
   oneLine(t, await runCli(['eval', 'summarize', '-k', '0', '--', '-'], { input: GRADED }), 2, /--k must be an integer >= 1/, 'eval summarize -k 0');
+  const seed = await runCli(['eval', 'summarize', '--seed', 'abc', '-'], { input: GRADED });
+  t.equal(seed.code, 2, '--seed abc (the shared option) is a usage error');
+  t.match(seed.stderr, /--seed must be a number/);
+  t.notMatch(seed.stderr, /\n\s+at /, '--seed abc: no stack trace');
+  oneLine(t, await runCli(['grade', '--timeout', 'abc', '-'], { input: GRADED }), 2, /--timeout must be > 0/, 'grade --timeout abc');
 });
