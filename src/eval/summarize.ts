@@ -7,6 +7,10 @@ import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.
 import { plotSvg, type Series } from './plot.js';
 
 export async function summarizeFiles(paths: string[], ks: number[] | undefined, summaryPath: string | undefined, seed: number): Promise<void> {
+  const notK = ks?.find((k) => !Number.isInteger(k) || k < 1);
+  // -k takes every following word, so "-k 1 4 out.jsonl" reads the file name as a K (NaN).
+  const hint = Number.isNaN(notK) ? '; -k takes all following words: put input files first or end the list with --' : '';
+  if (notK !== undefined) throw new UsageError(`every --k must be an integer >= 1 (got ${notK})${hint}`);
   const rs: SampleResult[] = [];
   for await (const rec of readJsonl(paths)) {
     const v = rec.value;
@@ -26,8 +30,6 @@ export async function summarizeFiles(paths: string[], ks: number[] | undefined, 
   if (!rs.length) throw new UsageError('no records to summarize');
   const nMin = Math.min(...rs.map((r) => r.correct.length));
   const kList = ks ?? defaultKs(nMin);
-  const notK = kList.find((k) => !Number.isInteger(k) || k < 1);
-  if (notK !== undefined) throw new UsageError(`every --k must be an integer >= 1 (got ${notK})`);
   const bad = kList.find((k) => k > nMin);
   if (bad !== undefined) throw new UsageError(`--k ${bad} exceeds the samples per question (${nMin})`);
   const s = summarize(rs, kList, seed);

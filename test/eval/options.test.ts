@@ -124,3 +124,15 @@ t.test('bad numbers are usage errors before any request (exit 2 naming the optio
     t.equal(f.code, 2, `eval fetch ${opt} ${v}`);
   }
 });
+
+t.test('eval summarize: -k swallowing the file name is a usage error with a hint, not "no records"', async (t) => {
+  const dir = t.testdir();
+  const f = join(dir, 'graded.jsonl');
+  writeFileSync(f, JSON.stringify({ id: 'q1', correct: [true, false] }) + '\n');
+  const r = await runCli(['eval', 'summarize', '-k', '1', f]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /-k takes all following words/);
+  const ok = await runCli(['eval', 'summarize', f, '-k', '1', '2']);
+  t.equal(ok.code, 0, ok.stderr);
+  t.same(Object.keys(JSON.parse(ok.stdout).pass_at_k), ['1', '2']);
+});
