@@ -91,6 +91,7 @@ const test: CommandModule = {
       .options({
         k: { type: 'number', default: 1, describe: 'Predictions per document' },
         threshold: { type: 'number', default: 0, describe: 'Only predictions with at least this probability count' },
+        label: { type: 'string', requiresArg: true, describe: 'Label prefix the model was trained with (the .bin does not store it) [default: "__label__"]' },
       })
       .example('$0 classify test -m math.bin dev.jsonl', 'P@1, R@1 and per-label scores')
       .example('$0 classify test -m model.bin --k 2 dev.txt | jq .precision', 'A fastText test file'),

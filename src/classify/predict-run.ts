@@ -17,8 +17,12 @@ import type { BatchResult } from './predict-worker.js';
 export function resolveLabel(model: FastTextModel, name: string): number {
   const labels = model.dict.labels();
   const prefix = model.args.label;
-  const i = labels.indexOf(name.startsWith(prefix) ? name : prefix + name);
-  if (i < 0) throw new UsageError(`the model has no label "${name}"; its labels: ${labels.map((l) => l.slice(prefix.length)).join(', ')} (use --label)`);
+  // The .bin format does not store the label prefix, so a model trained with another --label loads with
+  // fastText's default: match the full label first, and strip the prefix only where it is there.
+  const exact = labels.indexOf(name);
+  const i = exact >= 0 ? exact : labels.indexOf(prefix + name);
+  const shown = labels.map((l) => (l.startsWith(prefix) ? l.slice(prefix.length) : l));
+  if (i < 0) throw new UsageError(`the model has no label "${name}"; its labels: ${shown.join(', ')} (use --label)`);
   return i;
 }
 

@@ -16,6 +16,12 @@ export async function runTest(argv: Record<string, unknown>): Promise<void> {
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize = normalizeFor(argv.normalize, model.meta?.normalize);
+  // fastText's .bin has no field for the label prefix: a model trained with --label X needs it again here.
+  if (argv.label !== undefined) {
+    const label = String(argv.label);
+    if (!label || /\s/.test(label)) throw new UsageError('--label must be a non-empty prefix without spaces');
+    model.args.label = label;
+  }
   const examples = await readAllExamples(paths, argv, format, normalize, model.args.label);
   if (!examples.length) throw new UsageError('no labeled examples in the input');
   const { data, dropped } = encodeExamples(model.dict, examples);

@@ -52,3 +52,24 @@ t.test('--format fasttext: train and test on "__label__x text" lines', async (t)
   t.equal(JSON.parse(te.stdout).examples, 60);
   t.equal(JSON.parse(te.stdout).precision, 1);
 });
+
+t.test('a model trained with another --label prefix: predict names the full label, test takes --label', async (t) => {
+  const dir = t.testdir();
+  const txt = join(dir, 'd.txt');
+  writeFileSync(txt, rows().map((r) => `__lab__${r.cat} ${r.body}`).join('\n') + '\n');
+  const model = join(dir, 'm.bin');
+  const tr = await runCli(['classify', 'train', '-q', '--label', '__lab__', '--format', 'fasttext', '--epoch', '20', '--seed', '1', '-o', model, txt]);
+  t.equal(tr.code, 0, tr.stderr);
+  const jsonl = join(dir, 'd.jsonl');
+  writeFileSync(jsonl, rows().map((r) => JSON.stringify({ id: r.id, text: r.body })).join('\n') + '\n');
+  const miss = await runCli(['classify', 'predict', '-m', model, jsonl]);
+  t.equal(miss.code, 2, 'the default label "math" is not in the model');
+  t.match(miss.stderr, /its labels: __lab__math, __lab__other|its labels: __lab__other, __lab__math/, 'labels listed in full, not cut by the default prefix length');
+  const pr = await runCli(['classify', 'predict', '-m', model, '--label', '__lab__math', jsonl]);
+  t.equal(pr.code, 0, pr.stderr);
+  t.ok(JSON.parse(lines(pr.stdout)[0]).score > 0.5, 'the full label name selects it');
+  const te = await runCli(['classify', 'test', '-m', model, '--label', '__lab__', '--format', 'fasttext', txt]);
+  t.equal(te.code, 0, te.stderr);
+  t.equal(JSON.parse(te.stdout).examples, 60);
+  t.same(JSON.parse(te.stdout).labels.map((l: { label: string }) => l.label).sort(), ['math', 'other']);
+});
