@@ -5,7 +5,7 @@
 //   | i64[D] document indices (D = documents + 1; starts at 0; entry k is the first sequence after document k-1)
 // PREFIX.bin holds the tokens of all sequences back to back. Here one document is one sequence.
 import { openSync, readSync, closeSync, writeSync, readFileSync, renameSync, rmSync, fstatSync } from 'node:fs';
-import { DataError } from '../cli/errors.js';
+import { DataError, IoError } from '../cli/errors.js';
 import { trackTemp, untrackTemp } from '../cli/cleanup.js';
 
 const MAGIC = Buffer.from('MMIDIDX\x00\x00', 'latin1');
@@ -155,7 +155,7 @@ export class IndexedDataset {
     try {
       idx = readFileSync(idxPath);
     } catch (e) {
-      throw new DataError(idxPath, `cannot read index: ${(e as Error).message}`);
+      throw new IoError(`cannot read ${idxPath}: ${(e as Error).message}`);
     }
     if (idx.length < HEADER_BYTES || !idx.subarray(0, 9).equals(MAGIC)) throw new DataError(idxPath, 'not a Megatron MMIDIDX index');
     let o = 9;
@@ -183,7 +183,7 @@ export class IndexedDataset {
     try {
       this.fd = openSync(binPath, 'r');
     } catch (e) {
-      throw new DataError(binPath, `cannot read tokens: ${(e as Error).message}`);
+      throw new IoError(`cannot read ${binPath}: ${(e as Error).message}`);
     }
     const need = S ? this.pointers[S - 1] + this.lengths[S - 1] * SIZES[dtype] : 0;
     if (fstatSync(this.fd).size < need) throw new DataError(binPath, `token file is truncated (${need} bytes expected)`);

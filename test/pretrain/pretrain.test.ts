@@ -157,7 +157,7 @@ t.test('mixtures: weights, blend files, accumulation', async (t) => {
 t.test('errors: missing data, out-of-vocabulary tokens, unknown backend, absent tfjs-node', async (t) => {
   const dir = t.testdir();
   const missing = await runCli(['pretrain', '--data', join(dir, 'nope'), '-o', join(dir, 'x'), ...FAST]);
-  t.equal(missing.code, 65);
+  t.equal(missing.code, 74, 'a missing dataset is an I/O error, like any missing input');
   t.match(missing.stderr, /nope\.idx/);
   const big = join(dir, 'big');
   const w = IndexedDatasetWriter.create(big, 'uint16');

@@ -117,6 +117,6 @@ t.test('mix errors', async (t) => {
   t.equal(r.code, 2, 'needs WEIGHT:PREFIX');
   t.match(r.stderr, /WEIGHT:PREFIX/);
   r = await runCli(['tokenize', 'mix', '-o', join(dir, 'm'), `1:${join(dir, 'missing')}`]);
-  t.equal(r.code, 65);
+  t.equal(r.code, 74, 'a missing dataset is an I/O error');
   t.match(r.stderr, /missing\.idx/);
 });
