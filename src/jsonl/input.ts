@@ -4,6 +4,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { DataError, IoError } from '../cli/errors.js';
+import { warn } from '../cli/log.js';
 
 export const STDIN = '-';
 
@@ -44,6 +45,9 @@ async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenera
  * which is what a progress meter should compare with the file size.
  */
 export async function* readBytes(path: string, onRawBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  // A command waiting silently on a terminal looks hung (typically: input files swallowed by an array
+  // option such as --bench, without the closing --), so say what it is doing.
+  if (path === STDIN && process.stdin.isTTY) warn('reading JSONL from the terminal (end with Ctrl-D); pass input files as arguments, after -- if an option takes a list');
   const src: Readable = path === STDIN ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first: IteratorResult<Buffer>;
