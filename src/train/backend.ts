@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
 import { installKernels } from './kernels.js';
+import { setWasmBackend, wantedThreads } from './wasm-threads.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -46,12 +47,12 @@ export function backendChoice(v: unknown): BackendChoice {
   return s as BackendChoice;
 }
 
-async function tryWasm(): Promise<boolean> {
+/** Threads the wasm backend runs XNNPACK with (0 when it could not start). */
+async function tryWasm(threads: number): Promise<number> {
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
-    return await tf.setBackend('wasm');
+    return await setWasmBackend(threads);
   } catch {
-    return false;
+    return 0;
   }
 }
 
@@ -72,7 +73,8 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
     }
   }
   if (!detail && (choice === 'auto' || choice === 'wasm')) {
-    if (await tryWasm()) detail = `@tensorflow/tfjs-backend-wasm${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ' (SIMD)' : ''}`;
+    const threads = await tryWasm(wantedThreads());
+    if (threads > 0) detail = `@tensorflow/tfjs-backend-wasm${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ' (SIMD)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}`;
     else if (choice === 'wasm') throw new UsageError('backend "wasm" could not be initialised');
   }
   if (!detail) {
