@@ -3,7 +3,7 @@
 # shared machine. Model: mathpipe's `bench` preset (2 layers, d 128, 4 heads, SwiGLU 352, untied head), batch
 # 16 x 128 tokens, AdamW + clipping, vocab 512 and 8192. Prints tokens/s of both, the ratio and peak RSS.
 # Env: VOCABS (default "512 8192"), STEPS (measured steps, default 6), THREADS (PyTorch threads, default 2),
-#      BACKEND (mathpipe backend, default auto).
+#      BACKEND (mathpipe backend, default auto), MP_THREADS (mathpipe's wasm threads, default THREADS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/bench/out/train
@@ -11,6 +11,7 @@ VOCABS=${VOCABS:-"512 8192"}
 STEPS=${STEPS:-6}
 THREADS=${THREADS:-2}
 BACKEND=${BACKEND:-auto}
+MP_THREADS=${MP_THREADS:-$THREADS}
 PY=/usr/bin/python3
 MP="node $ROOT/bin/mathpipe"
 
@@ -29,6 +30,7 @@ if [ ! -f "$ROOT/dist/fixtures/train/tokens.js" ]; then echo "bench/train: run n
 mkdir -p "$OUT"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+echo "threads: PyTorch $THREADS, mathpipe $MP_THREADS"
 printf '%-7s %14s %14s %8s %12s %12s\n' vocab mathpipe_tok/s pytorch_tok/s ratio mp_rss_MB pt_rss_MB
 for V in $VOCABS; do
   node "$ROOT/dist/fixtures/train/tokens.js" "$OUT/tokens-$V" 300000 "$V" 1
@@ -36,7 +38,7 @@ for V in $VOCABS; do
   OMP_NUM_THREADS=$THREADS /usr/bin/time -f '%M' -o "$OUT/pt-$V.rss" \
     $PY "$ROOT/bench/train/torch_train.py" "$V" --threads "$THREADS" --steps "$STEPS" --warmup 2 > "$OUT/pt-$V.json"
   rm -rf "$OUT/ckpt-$V"
-  /usr/bin/time -f '%M' -o "$OUT/mp-$V.rss" \
+  MATHPIPE_THREADS=$MP_THREADS /usr/bin/time -f '%M' -o "$OUT/mp-$V.rss" \
     $MP pretrain -q --backend "$BACKEND" --model bench --vocab-size "$V" --data "$OUT/tokens-$V" --seq-len 128 --batch-size 16 \
       --steps $((STEPS + 2)) --schedule constant --warmup 0 --save-interval 0 -o "$OUT/ckpt-$V" > "$OUT/mp-$V.jsonl"
   # Steps 1-2 are warm-up (kernel setup, first allocations), as for PyTorch.
