@@ -1,5 +1,6 @@
 // `mathpipe eval`: run benchmarks against a model, and the helpers around it (prompts, summarize, fetch, plot).
-import type { Argv, CommandModule, Options } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule, Options } from 'yargs';
+import type { ItemOptions } from './run.js';
 import { UsageError } from '../cli/errors.js';
 import { inputs, inputList, output, seed } from '../cli/options.js';
 
@@ -110,6 +111,28 @@ async function defaultDataDir(a: Record<string, unknown>): Promise<string> {
   return defaultCacheDir();
 }
 
+/** The options that pick questions and build prompts, shared by `eval run` and `eval prompts`. */
+async function itemOptions(a: ArgumentsCamelCase): Promise<ItemOptions> {
+  return {
+    bench: a.bench as string | undefined,
+    input: a.input as string | undefined,
+    questionField: a['question-field'] as string,
+    answerField: a['answer-field'] as string,
+    split: a.split as string,
+    dataDir: await defaultDataDir(a),
+    promptsDir: a['prompts-dir'] as string | undefined,
+    promptFile: a['prompt-file'] as string | undefined,
+    exemplars: a.exemplars as 'file' | 'train',
+    shots: a.shots as number | undefined,
+    seed: a.seed as number,
+    style: a.style as 'cot',
+    chatTemplate: a['chat-template'] as 'none',
+    system: a.system as string | undefined,
+    limit: a.limit as number | undefined,
+    output: a.output as string | undefined,
+  };
+}
+
 const run: CommandModule = {
   command: 'run',
   describe: 'Evaluate a model on a benchmark: per-question JSONL on stdout (or -o), summary table on stderr',
@@ -117,21 +140,8 @@ const run: CommandModule = {
   handler: async (a) => {
     const { runEval } = await import('./run.js');
     await runEval({
-      bench: a.bench as string | undefined,
-      input: a.input as string | undefined,
-      questionField: a['question-field'] as string,
-      answerField: a['answer-field'] as string,
-      split: a.split as string,
-      dataDir: await defaultDataDir(a),
-      promptsDir: a['prompts-dir'] as string | undefined,
-      promptFile: a['prompt-file'] as string | undefined,
-      exemplars: a.exemplars as 'file' | 'train',
-      shots: a.shots as number | undefined,
-      seed: a.seed as number,
-      style: a.style as 'cot',
+      ...(await itemOptions(a)),
       chat: Boolean(a.chat),
-      chatTemplate: a['chat-template'] as 'none',
-      system: a.system as string | undefined,
       api: a.api as string,
       model: a.model as string,
       apiKeyEnv: a['api-key-env'] as string,
@@ -144,9 +154,7 @@ const run: CommandModule = {
       topP: a['top-p'] as number | undefined,
       maxTokens: a['max-tokens'] as number,
       stop: (a.stop as string[]).map(String),
-      limit: a.limit as number | undefined,
       ks: a.k as number[] | undefined,
-      output: a.output as string | undefined,
       summary: a.summary as string | undefined,
       cache: a.cache === false ? false : (a.cache as string | undefined),
       exec: { timeoutMs: (a['exec-timeout'] as number) * 1000, memoryMb: a['exec-memory'] as number, maxOutput: a['exec-output'] as number },
@@ -171,24 +179,7 @@ const prompts: CommandModule = {
       .example('$0 eval prompts -b math500 --style instruct --chat-template deepseek --data-dir ../shared/data/benchmarks | head -1', 'Inspect a prompt'),
   handler: async (a) => {
     const { writePrompts } = await import('./prompts-cmd.js');
-    await writePrompts({
-      bench: a.bench as string | undefined,
-      input: a.input as string | undefined,
-      questionField: a['question-field'] as string,
-      answerField: a['answer-field'] as string,
-      split: a.split as string,
-      dataDir: await defaultDataDir(a),
-      promptsDir: a['prompts-dir'] as string | undefined,
-      promptFile: a['prompt-file'] as string | undefined,
-      exemplars: a.exemplars as 'file' | 'train',
-      shots: a.shots as number | undefined,
-      seed: a.seed as number,
-      style: a.style as 'cot',
-      chatTemplate: a['chat-template'] as 'none',
-      system: a.system as string | undefined,
-      limit: a.limit as number | undefined,
-      output: a.output as string | undefined,
-    });
+    await writePrompts(await itemOptions(a));
   },
 };
 

@@ -1,33 +1,14 @@
 // `eval prompts`: the prompts an eval would send, for inspection or for generating with another tool
 // (a local checkpoint via `sample`, a batch API) and grading afterwards with `mathpipe grade`.
 import { JsonlWriter } from '../jsonl/index.js';
-import { PromptBuilder, type ChatTemplate, type Style } from './prompts.js';
-import { loadItems, promptFileFor, type EvalRunOptions } from './run.js';
+import { PromptBuilder } from './prompts.js';
+import { loadItems, promptFileFor, type ItemOptions } from './run.js';
 
-export interface PromptsOptions {
-  bench?: string;
-  input?: string;
-  questionField: string;
-  answerField: string;
-  split: string;
-  dataDir: string;
-  promptsDir?: string;
-  promptFile?: string;
-  exemplars: 'file' | 'train';
-  shots?: number;
-  seed: number;
-  style: Style;
-  chatTemplate: ChatTemplate;
-  system?: string;
-  limit?: number;
-  output?: string;
-}
 
-export async function writePrompts(o: PromptsOptions): Promise<void> {
-  const ro = o as unknown as EvalRunOptions;
-  const { bench, items: all } = await loadItems(ro);
+export async function writePrompts(o: ItemOptions): Promise<void> {
+  const { bench, items: all } = await loadItems(o);
   const items = o.limit !== undefined ? all.slice(0, o.limit) : all;
-  const pf = await promptFileFor(ro, bench);
+  const pf = await promptFileFor(o, bench);
   const builder = new PromptBuilder({ style: o.style, bench, promptFile: pf.file, drawn: pf.drawn, chatTemplate: o.chatTemplate, system: o.system });
   const out = JsonlWriter.open(o.output);
   try {

@@ -15,7 +15,8 @@ import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.
 import { BUILTIN_FORMATS, PromptBuilder, drawExemplars, findPromptFile, loadPromptFile, type ChatTemplate, type PromptFile, type Style } from './prompts.js';
 import { codeBlocks, potProgram, programAnswer, runPython, type ExecOptions } from './python.js';
 
-export interface EvalRunOptions {
+/** What selects the questions and builds their prompts: shared by `eval run` and `eval prompts`. */
+export interface ItemOptions {
   bench?: string;
   input?: string;
   questionField: string;
@@ -28,9 +29,14 @@ export interface EvalRunOptions {
   shots?: number;
   seed: number;
   style: Style;
-  chat: boolean;
   chatTemplate: ChatTemplate;
   system?: string;
+  limit?: number;
+  output?: string;
+}
+
+export interface EvalRunOptions extends ItemOptions {
+  chat: boolean;
   api?: string;
   model?: string;
   apiKeyEnv: string;
@@ -43,9 +49,7 @@ export interface EvalRunOptions {
   topP?: number;
   maxTokens: number;
   stop: string[];
-  limit?: number;
   ks?: number[];
-  output?: string;
   summary?: string;
   cache?: string | false;
   exec: ExecOptions;
@@ -61,7 +65,7 @@ interface Loaded {
   items: EvalItem[];
 }
 
-export async function loadItems(o: EvalRunOptions): Promise<Loaded> {
+export async function loadItems(o: ItemOptions): Promise<Loaded> {
   if (o.input) {
     const bench: Benchmark = { ...benchmark(o.bench ?? 'gsm8k'), name: o.bench ?? 'custom' };
     return { bench, items: await loadCustom(o.input, o.questionField, o.answerField) };
@@ -71,7 +75,7 @@ export async function loadItems(o: EvalRunOptions): Promise<Loaded> {
   return { bench, items: await loadBenchmark(bench, o.split, o.dataDir) };
 }
 
-export async function promptFileFor(o: EvalRunOptions, bench: Benchmark): Promise<{ file?: PromptFile; drawn?: { question: string; answer: string }[] }> {
+export async function promptFileFor(o: ItemOptions, bench: Benchmark): Promise<{ file?: PromptFile; drawn?: { question: string; answer: string }[] }> {
   if (o.style !== 'cot' && o.style !== 'pot') return {};
   if (o.exemplars === 'train') {
     if (o.style === 'pot') throw new UsageError('--exemplars train works for chain-of-thought only (train splits hold no programs)');
