@@ -2,15 +2,14 @@
 // same data can be given to `fasttext supervised` (the benchmark does exactly this).
 import { inputList } from '../cli/options.js';
 import { info } from '../cli/log.js';
-import { JsonlWriter, newReadStats, reportSkipped } from '../jsonl/index.js';
+import { newReadStats, reportSkipped, withWriter } from '../jsonl/index.js';
 import { readExamples } from './examples.js';
 import type { Normalize } from './normalize.js';
 
 export async function runFormat(argv: Record<string, unknown>): Promise<void> {
   const stats = newReadStats();
-  const out = JsonlWriter.open(argv.output as string | undefined);
   let n = 0;
-  try {
+  await withWriter(argv.output as string | undefined, async (out) => {
     const opts = {
       format: 'jsonl' as const,
       textField: String(argv['text-field']),
@@ -27,11 +26,7 @@ export async function runFormat(argv: Record<string, unknown>): Promise<void> {
         n++;
       }
     }
-    await out.close();
-  } catch (e) {
-    out.abort();
-    throw e;
-  }
+  });
   reportSkipped(stats);
   info(`${n} examples written`);
 }

@@ -129,6 +129,22 @@ function isSpecialFile(path: string): boolean {
 }
 
 /**
+ * Open a writer, run `body` with it, and close it; if anything throws, the partial output is removed
+ * (files are written under a temporary name) and the error goes on. The usual shape of a stage's output.
+ */
+export async function withWriter<T>(path: string | undefined, body: (out: JsonlWriter) => Promise<T>): Promise<T> {
+  const out = JsonlWriter.open(path);
+  try {
+    const result = await body(out);
+    await out.close();
+    return result;
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+/**
  * The record's line with fields added. New fields are spliced into the original text so every other
  * byte is kept; only when a field already exists is the record re-serialised (JSON.stringify).
  * A field set to undefined is removed.

@@ -64,3 +64,16 @@ t.test('truncated gzip is a data error naming the file', async (t) => {
   writeFileSync(f, gz.subarray(0, gz.length - 40));
   await t.rejects(readAllJsonl([f]), /t\.jsonl\.gz: truncated or corrupt gzip/);
 });
+
+t.test('withWriter: the file appears only when the body succeeds', async (t) => {
+  const { withWriter } = await import('../../src/jsonl/write.js');
+  const { existsSync, readdirSync, readFileSync } = await import('node:fs');
+  const dir = t.testdir();
+  const ok = join(dir, 'ok.jsonl');
+  t.equal(await withWriter(ok, async (w) => (await w.writeJson({ a: 1 }), 7)), 7);
+  t.equal(readFileSync(ok, 'utf8'), '{"a":1}\n');
+  const bad = join(dir, 'bad.jsonl');
+  await t.rejects(withWriter(bad, async (w) => { await w.writeJson({ a: 1 }); throw new Error('boom'); }), /boom/);
+  t.notOk(existsSync(bad));
+  t.same(readdirSync(dir).sort(), ['ok.jsonl'], 'no temporary file left');
+});
