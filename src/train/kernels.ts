@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
 import { transposeInto } from './transpose.js';
+import { nativeAddon, type NativeAddon } from './native.js';
 
 // The backends' internals we touch. They are not in tfjs's public typings.
 interface WasmBackend {
@@ -146,6 +147,38 @@ function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): Ker
   };
 }
 
+/**
+ * wasm BatchMatMul on OpenBLAS (native addon): transposed operands are passed as BLAS transpose flags (no copies),
+ * a shared right operand folds the batch into rows, and a broadcast operand gets stride 0.
+ */
+function wasmBlasBatchMatMul(addon: NativeAddon, stock: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+    const be = backend as unknown as WasmBackend;
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const aBatchDims = a.shape.slice(0, -2);
+    const bBatchDims = b.shape.slice(0, -2);
+    const aBatch = size(aBatchDims);
+    const bBatch = size(bBatchDims);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1)) return stock(args);
+    const batchDims = aBatch >= bBatch ? aBatchDims : bBatchDims;
+    const batch = Math.max(aBatch, bBatch);
+    const out = be.makeOutput([...batchDims, M, N], 'float32');
+    const va = be.typedArrayFromHeap(a) as Float32Array;
+    const vb = be.typedArrayFromHeap(b) as Float32Array;
+    const vc = be.typedArrayFromHeap(out) as Float32Array;
+    if (bBatch === 1 && !transposeA) addon.sgemm(va, vb, vc, 1, batch * M, N, K, false, transposeB, 0, 0, 0);
+    else addon.sgemm(va, vb, vc, batch, M, N, K, transposeA, transposeB, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, 0);
+    return out;
+  };
+}
+
 const installed = new Set<string>();
 
 function override(config: KernelConfig): void {
@@ -171,7 +204,11 @@ export function installKernels(backendName: string): string[] {
     if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });
     done.push('UnsortedSegmentSum');
-    if (stock && transpose) {
+    const addon = nativeAddon();
+    if (stock && addon?.blasInfo()) {
+      override({ ...stock, setupFunc: undefined, kernelFunc: wasmBlasBatchMatMul(addon, stock.kernelFunc) });
+      done.push('BatchMatMul (OpenBLAS)');
+    } else if (stock && transpose) {
       override({ ...stock, setupFunc: undefined, kernelFunc: wasmBatchMatMulFor(stock.kernelFunc, wasmTranspose) });
       done.push('BatchMatMul');
     }

@@ -9,6 +9,10 @@ import type { TokenScorer } from '../model/types.js';
 import { type LlamaConfig, headDim, parameterShapes } from './config.js';
 import type { NamedTensor } from './safetensors.js';
 import { Rng } from './rng.js';
+import { causalAttention, ropeTables, type RopeTables } from './ops/attention.js';
+import { crossEntropy } from './ops/cross-entropy.js';
+import { rmsNorm } from './ops/rms-norm.js';
+import { swiglu } from './ops/swiglu.js';
 
 /** Linear weights: stored transposed relative to Hugging Face. */
 export function isLinear(name: string): boolean {
@@ -39,7 +43,7 @@ export function toHF(name: string, internalShape: number[], data: Float32Array):
 
 export class LlamaModel implements TokenScorer {
   readonly params: Map<string, tf.Variable>;
-  private readonly ropeCache = new Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D; mask: tf.Tensor2D; rot: tf.Tensor2D }>();
+  private readonly ropeCache = new Map<number, RopeTables>();
 
   private constructor(
     readonly config: LlamaConfig,
@@ -89,85 +93,32 @@ export class LlamaModel implements TokenScorer {
     return this.params.get(name)!;
   }
 
-  /** cos/sin tables [T, headDim] (HF: emb = cat(freqs, freqs)) and the additive causal mask [T, T]. */
-  private tables(T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D; mask: tf.Tensor2D; rot: tf.Tensor2D } {
+  /** RoPE tables and causal mask for sequence length T, built once per length. */
+  private tables(T: number): RopeTables {
     let c = this.ropeCache.get(T);
     if (!c) {
-      const hd = headDim(this.config);
-      const half = hd / 2;
-      const cos = new Float32Array(T * hd);
-      const sin = new Float32Array(T * hd);
-      for (let t = 0; t < T; t++)
-        for (let i = 0; i < half; i++) {
-          // HF computes inv_freq in float32; round the same way so angles match bit for bit at small t.
-          const invFreq = Math.fround(1 / Math.pow(this.config.rope_theta, Math.fround((2 * i) / hd)));
-          const a = Math.fround(t * invFreq);
-          cos[t * hd + i] = cos[t * hd + i + half] = Math.cos(a);
-          sin[t * hd + i] = sin[t * hd + i + half] = Math.sin(a);
-        }
-      const mask = new Float32Array(T * T);
-      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
-      // (x @ rot)[j] = -x[j + half] for j < half, x[j - half] otherwise.
-      const rot = new Float32Array(hd * hd);
-      for (let j = 0; j < half; j++) {
-        rot[(j + half) * hd + j] = -1;
-        rot[j * hd + j + half] = 1;
-      }
-      c = tf.tidy(() => ({
-        rot: tf.keep(tf.tensor2d(rot, [hd, hd])),
-        cos: tf.keep(tf.tensor2d(cos, [T, hd])),
-        sin: tf.keep(tf.tensor2d(sin, [T, hd])),
-        mask: tf.keep(tf.tensor2d(mask, [T, T])),
-      }));
+      // Cached across steps, so kept out of the caller's tidy.
+      c = ropeTables(T, headDim(this.config), this.config.rope_theta);
+      for (const t of Object.values(c)) tf.keep(t);
       this.ropeCache.set(T, c);
     }
     return c;
   }
 
-  private rmsNorm(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.config.rms_norm_eps))), w);
-  }
-
-  /**
-   * x * cos + rotate_half(x) * sin, rotate_half(x) = cat(-x[..., d/2:], x[..., :d/2]). rotate_half is a signed
-   * permutation, applied as a product with a constant [hd, hd] matrix: one matmul (forward and backward)
-   * instead of split + neg + concat and their gradients.
-   */
-  private rope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rot: tf.Tensor2D): tf.Tensor4D {
-    return tf.add(tf.mul(x, cos), tf.mul(tf.matMul(x, rot), sin)) as tf.Tensor4D;
-  }
-
   private attention(h2: tf.Tensor2D, i: number, B: number, T: number): tf.Tensor2D {
     const cfg = this.config;
-    const H = cfg.num_attention_heads;
-    const KV = cfg.num_key_value_heads;
-    const hd = headDim(cfg);
     const pre = `model.layers.${i}.self_attn`;
-    const { cos, sin, mask, rot } = this.tables(T);
-    const heads = (x: tf.Tensor2D, n: number) => tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const q = this.rope(heads(tf.matMul(h2, this.p(`${pre}.q_proj.weight`)), H), cos, sin, rot);
-    let k = this.rope(heads(tf.matMul(h2, this.p(`${pre}.k_proj.weight`)), KV), cos, sin, rot);
-    let v = heads(tf.matMul(h2, this.p(`${pre}.v_proj.weight`)), KV);
-    if (KV !== H) {
-      // HF repeat_kv: query head j reads key/value head floor(j / (H / KV)).
-      const rep = H / KV;
-      // tile's gradient exists up to rank 4, so the copy is done on a rank-3 view.
-      const expand = (t: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(t, [B * KV, 1, T * hd]), [1, rep, 1]), [B, H, T, hd]) as tf.Tensor4D;
-      k = expand(k);
-      v = expand(v);
-    }
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask);
-    const ctx = tf.matMul(tf.softmax(scores), v);
-    const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
-    return tf.matMul(merged, this.p(`${pre}.o_proj.weight`));
+    const shape = { B, T, H: cfg.num_attention_heads, KV: cfg.num_key_value_heads, hd: headDim(cfg) };
+    const proj = (name: string) => tf.matMul(h2, this.p(`${pre}.${name}.weight`)) as tf.Tensor2D;
+    const [q, k, v] = [proj('q_proj'), proj('k_proj'), proj('v_proj')];
+    return tf.matMul(causalAttention(q, k, v, shape, this.tables(T)), this.p(`${pre}.o_proj.weight`));
   }
 
   private mlp(h2: tf.Tensor2D, i: number): tf.Tensor2D {
     const pre = `model.layers.${i}.mlp`;
     const g = tf.matMul(h2, this.p(`${pre}.gate_proj.weight`));
     const u = tf.matMul(h2, this.p(`${pre}.up_proj.weight`));
-    return tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), u), this.p(`${pre}.down_proj.weight`));
+    return tf.matMul(swiglu(g, u) as tf.Tensor2D, this.p(`${pre}.down_proj.weight`));
   }
 
   /** Final hidden states [B*T, D] for token ids [B, T]. Call inside tf.tidy. */
@@ -177,10 +128,10 @@ export class LlamaModel implements TokenScorer {
     let x = tf.gather(this.p('model.embed_tokens.weight'), tf.reshape(ids, [B * T])) as tf.Tensor2D;
     for (let i = 0; i < this.config.num_hidden_layers; i++) {
       const pre = `model.layers.${i}`;
-      x = tf.add(x, this.attention(this.rmsNorm(x, this.p(`${pre}.input_layernorm.weight`)) as tf.Tensor2D, i, B, T));
-      x = tf.add(x, this.mlp(this.rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`)) as tf.Tensor2D, i));
+      x = tf.add(x, this.attention(rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i, B, T));
+      x = tf.add(x, this.mlp(rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i));
     }
-    return this.rmsNorm(x, this.p('model.norm.weight')) as tf.Tensor2D;
+    return rmsNorm(x, this.p('model.norm.weight'), this.config.rms_norm_eps) as tf.Tensor2D;
   }
 
   /** Logits [B*T, V]. Call inside tf.tidy. */
@@ -236,34 +187,3 @@ export class LlamaModel implements TokenScorer {
     this.ropeCache.clear();
   }
 }
-
-/**
- * sum_i w_i * (logsumexp(logits_i) - logits_i[target_i]), with the fused gradient (softmax - onehot) * w:
- * one [N, V] softmax instead of the chain of max/sub/exp/sum/log/gather gradients autodiff would build.
- */
-export const crossEntropy = (logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar =>
-  ceOp(logits, targets, weights) as tf.Scalar;
-
-const ceOp = tf.customGrad((...args: unknown[]) => {
-  const [logits, targets, weights, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-  const [N, V] = logits.shape;
-  // exp(logits - max) is kept for the gradient, so the [N, V] exponentials are computed once per step.
-  const m = tf.max(logits, 1, true);
-  const e = tf.exp(tf.sub(logits, m));
-  const s = tf.sum(e, 1);
-  const lse = tf.add(tf.log(s), tf.reshape(m, [N]));
-  const flat = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets);
-  const picked = tf.gather(tf.reshape(logits, [-1]), flat);
-  save([e, s, flat, weights]);
-  return {
-    value: tf.sum(tf.mul(tf.sub(lse, picked), weights)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [ex, sum, fl, w] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-      const wdy = tf.mul(w, dy);
-      const probs = tf.mul(ex, tf.reshape(tf.div(wdy, sum), [N, 1]));
-      // The one-hot term as a scatter into the flat logits (wasm's OneHot writes float32 output wrongly in 4.22).
-      const hot = tf.reshape(tf.unsortedSegmentSum(wdy, fl, N * V), [N, V]);
-      return [tf.sub(probs, hot), tf.zerosLike(targets), tf.zerosLike(w)];
-    },
-  };
-});

@@ -1,0 +1,81 @@
+// Matrix products through the system's OpenBLAS, loaded at run time (dlopen) so that neither the build nor the
+// package needs its development files; the same GEMM PyTorch's CPU build calls. Without it the JS side keeps
+// XNNPACK's products.
+#include <dlfcn.h>
+#include <cstring>
+#include <string>
+#include "common.h"
+
+namespace {
+enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
+using sgemm_t = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+using set_threads_t = void (*)(int);
+using get_config_t = char* (*)();
+sgemm_t sgemm_fn = nullptr;
+set_threads_t set_threads_fn = nullptr;
+std::string blas_name;
+
+void load() {
+  static bool tried = false;
+  if (tried) return;
+  tried = true;
+  const char* env = getenv("MATHPIPE_BLAS");
+  const char* candidates[] = {env, "libopenblas.so.0", "libopenblasp.so.0", "libopenblas.so"};
+  for (const char* name : candidates) {
+    if (!name) continue;
+    void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!h) continue;
+    auto f = reinterpret_cast<sgemm_t>(dlsym(h, "cblas_sgemm"));
+    if (!f) { dlclose(h); continue; }
+    sgemm_fn = f;
+    set_threads_fn = reinterpret_cast<set_threads_t>(dlsym(h, "openblas_set_num_threads"));
+    auto cfg = reinterpret_cast<get_config_t>(dlsym(h, "openblas_get_config"));
+    blas_name = std::string(name) + (cfg ? std::string(" (") + cfg() + ")" : "");
+    return;
+  }
+}
+
+// blasInfo() -> string ("" when no BLAS was found)
+napi_value BlasInfo(napi_env env, napi_callback_info) {
+  load();
+  napi_value s;
+  NAPI_CALL(env, napi_create_string_utf8(env, blas_name.c_str(), NAPI_AUTO_LENGTH, &s));
+  return s;
+}
+MP_EXPORT("blasInfo", BlasInfo);
+
+// blasThreads(n)
+napi_value BlasThreads(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  load();
+  int n = static_cast<int>(a.integer(0));
+  if (a.ok && set_threads_fn) set_threads_fn(n);
+  return undefined(env);
+}
+MP_EXPORT("blasThreads", BlasThreads);
+
+// sgemm(A, B, C, batch, M, N, K, transA, transB, strideA, strideB, beta):
+// C[i] = op(A[i]) op(B[i]) + beta C[i] for i < batch, row-major; strideA/B = 0 broadcasts that operand.
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  load();
+  const float* A = a.array<float>(0);
+  const float* B = a.array<float>(1);
+  float* C = a.array<float>(2);
+  int64_t batch = a.integer(3), M = a.integer(4), N = a.integer(5), K = a.integer(6);
+  bool ta = a.flag(7), tb = a.flag(8);
+  int64_t sa = a.integer(9), sb = a.integer(10);
+  float beta = static_cast<float>(a.num(11));
+  if (!a.ok) return nullptr;
+  if (!sgemm_fn) {
+    napi_throw_error(env, nullptr, "mathpipe native: no BLAS loaded");
+    return nullptr;
+  }
+  int lda = ta ? M : K, ldb = tb ? K : N;
+  for (int64_t i = 0; i < batch; i++)
+    sgemm_fn(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, (int)M, (int)N, (int)K, 1.0f, A + i * sa, lda,
+             B + i * sb, ldb, beta, C + i * M * N, (int)N);
+  return undefined(env);
+}
+MP_EXPORT("sgemm", Sgemm);
+}  // namespace

@@ -1,0 +1,36 @@
+// The optional native addon (native/*.cc, built at install by scripts/build-native.mjs): OpenBLAS products and
+// fused training kernels that run on the wasm backend's memory directly (typed-array views over its heap), so
+// tensors stay tfjs-wasm tensors and nothing is copied. Absent or disabled (MATHPIPE_NATIVE=0), every op falls
+// back to its tfjs composition.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+type F32 = Float32Array;
+
+/** Functions the addon exports (see native/*.cc for each contract). */
+export interface NativeAddon {
+  blasInfo(): string;
+  blasThreads(n: number): void;
+  sgemm(a: F32, b: F32, c: F32, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, strideA: number, strideB: number, beta: number): void;
+}
+
+const ADDON = fileURLToPath(new URL('../../native/mathpipe.node', import.meta.url));
+
+let cached: NativeAddon | null | undefined;
+
+/** The addon, or undefined when it is not built or MATHPIPE_NATIVE=0. */
+export function nativeAddon(): NativeAddon | undefined {
+  if (cached === undefined) {
+    cached = null;
+    if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON)) {
+      try {
+        cached = createRequire(import.meta.url)(ADDON) as NativeAddon;
+      } catch {
+        // A stale or foreign build: fall back silently, `pretrain` says which kernels run.
+        cached = null;
+      }
+    }
+  }
+  return cached ?? undefined;
+}

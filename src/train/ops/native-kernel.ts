@@ -1,0 +1,64 @@
+// Glue between fused ops and the native addon: a kernel is registered on the wasm backend under our own name,
+// reads its inputs and writes its outputs as typed-array views over the wasm heap, and is run with
+// runKernel from inside a tf.customGrad. Ops ask nativeKernels() whether to take this path or their tfjs
+// composition (other backends, MATHPIPE_NATIVE=0, no addon built).
+import * as tf from '@tensorflow/tfjs';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { nativeAddon, type NativeAddon } from '../native.js';
+
+/** The tfjs-wasm backend internals we use (not in its public typings). */
+export interface WasmBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): void;
+  wasm: { HEAPF32: Float32Array };
+}
+
+export interface KernelContext {
+  addon: NativeAddon;
+  inputs: Record<string, TensorInfo>;
+  attrs: NamedAttrMap;
+  /** A new float32 output, zero-filled is NOT guaranteed. */
+  output(shape: number[]): TensorInfo;
+  /** A float32 view of a tensor's data on the heap. Take views after all outputs are made (the heap may grow). */
+  f32(t: TensorInfo): Float32Array;
+  i32(t: TensorInfo): Int32Array;
+}
+
+const registered = new Set<string>();
+
+/** Register a native kernel on the wasm backend (idempotent). body returns its outputs in order. */
+export function defineNativeKernel(name: string, body: (c: KernelContext) => TensorInfo[]): void {
+  if (registered.has(name)) return;
+  registered.add(name);
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const be = backend as unknown as WasmBackend;
+      const addon = nativeAddon();
+      if (!addon) throw new Error(`${name}: the native addon is not loaded`);
+      return body({
+        addon,
+        inputs: inputs as Record<string, TensorInfo>,
+        attrs: attrs as NamedAttrMap,
+        output: (shape) => be.makeOutput(shape, 'float32'),
+        f32: (t) => be.typedArrayFromHeap(t) as Float32Array,
+        i32: (t) => be.typedArrayFromHeap(t) as Int32Array,
+      });
+    },
+  });
+}
+
+/** True when fused native kernels can run now: wasm backend active and the addon exports `fn`. */
+export function nativeKernels(fn: keyof NativeAddon): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  const addon = nativeAddon();
+  return addon !== undefined && typeof addon[fn] === 'function';
+}
+
+/** Run a registered kernel; returns its outputs as tensors. */
+export function runNative(name: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap = {}): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs);
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+}
