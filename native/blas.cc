@@ -2,6 +2,7 @@
 // package needs its development files; the same GEMM PyTorch's CPU build calls. Without it the JS side keeps
 // XNNPACK's products.
 #include <dlfcn.h>
+#include <omp.h>
 #include <cstring>
 #include <string>
 #include "common.h"
@@ -44,15 +45,17 @@ napi_value BlasInfo(napi_env env, napi_callback_info) {
 }
 MP_EXPORT("blasInfo", BlasInfo);
 
-// blasThreads(n)
-napi_value BlasThreads(napi_env env, napi_callback_info info) {
+// setThreads(n): OpenMP threads for the fused kernels and OpenBLAS threads for the products.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a(env, info);
   load();
   int n = static_cast<int>(a.integer(0));
-  if (a.ok && set_threads_fn) set_threads_fn(n);
+  if (!a.ok) return nullptr;
+  omp_set_num_threads(n);
+  if (set_threads_fn) set_threads_fn(n);
   return undefined(env);
 }
-MP_EXPORT("blasThreads", BlasThreads);
+MP_EXPORT("setThreads", SetThreads);
 
 // sgemm(A, B, C, batch, M, N, K, transA, transB, strideA, strideB, beta):
 // C[i] = op(A[i]) op(B[i]) + beta C[i] for i < batch, row-major; strideA/B = 0 broadcasts that operand.

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
 import { installKernels } from './kernels.js';
+import { nativeAddon } from './native.js';
 import { setWasmBackend, wantedThreads } from './wasm-threads.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -83,6 +84,12 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
   }
   await tf.ready();
   const name = tf.getBackend();
+  const addon = name === 'wasm' ? nativeAddon() : undefined;
+  if (addon) {
+    addon.setThreads(wantedThreads());
+    const blas = addon.blasInfo();
+    detail += `, native kernels${blas ? ` + ${blas.split(' ')[0]}` : ''}`;
+  }
   current = { name, kernels: installKernels(name), detail };
   return current;
 }

@@ -2,22 +2,18 @@
 // 1. UnsortedSegmentSum as a plain scatter-add. It is the gradient of gather (embeddings, the target-logit pick
 //    in the loss). wasm has no kernel for it at all, and cpu's builds one mask per segment (O(segments x rows)).
 // 2. wasm Transpose in JavaScript (see transpose.ts: the stock kernel is pathologically slow).
-// 3. wasm BatchMatMul: the stock kernel sends only 2-D, untransposed, batch-1 products to XNNPACK; everything else
-//    (most of the backward pass, all of attention) runs a naive loop. We transpose operands explicitly (a cheap
+// 3. wasm BatchMatMul on OpenBLAS when the native addon is built (native.ts). Otherwise: the stock kernel sends
+//    only 2-D, untransposed, batch-1 products to XNNPACK; everything else (most of the backward pass, all of
+//    attention) runs a naive loop. We transpose operands explicitly (a cheap
 //    memory pass), fold a shared right operand's batch into rows, and split true batches into per-batch calls,
 //    so every product reaches XNNPACK.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
 import { transposeInto } from './transpose.js';
 import { nativeAddon, type NativeAddon } from './native.js';
+import type { WasmBackend } from './ops/native-kernel.js';
 
-// The backends' internals we touch. They are not in tfjs's public typings.
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: object): void;
-  wasm: { HEAPF32: Float32Array };
-}
+// The cpu backend's internals we touch (not in tfjs's public typings).
 interface CpuBackend {
   data: { get(dataId: object): { values: ArrayLike<number> } };
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;

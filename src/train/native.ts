@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 type F32 = Float32Array;
 
-/** Functions the addon exports (see native/*.cc for each contract). */
+/** Functions every build exports; fused ops declare the kernels they call next to their tfjs composition. */
 export interface NativeAddon {
   blasInfo(): string;
-  blasThreads(n: number): void;
+  /** Threads for the fused kernels (OpenMP) and OpenBLAS. */
+  setThreads(n: number): void;
   sgemm(a: F32, b: F32, c: F32, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, strideA: number, strideB: number, beta: number): void;
 }
 

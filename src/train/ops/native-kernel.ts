@@ -14,8 +14,9 @@ export interface WasmBackend {
   wasm: { HEAPF32: Float32Array };
 }
 
-export interface KernelContext {
-  addon: NativeAddon;
+export interface KernelContext<K = unknown> {
+  /** The addon, typed by the caller with the functions its kernels use. */
+  addon: NativeAddon & K;
   inputs: Record<string, TensorInfo>;
   attrs: NamedAttrMap;
   /** A new float32 output, zero-filled is NOT guaranteed. */
@@ -28,7 +29,7 @@ export interface KernelContext {
 const registered = new Set<string>();
 
 /** Register a native kernel on the wasm backend (idempotent). body returns its outputs in order. */
-export function defineNativeKernel(name: string, body: (c: KernelContext) => TensorInfo[]): void {
+export function defineNativeKernel<K>(name: string, body: (c: KernelContext<K>) => TensorInfo[]): void {
   if (registered.has(name)) return;
   registered.add(name);
   tf.registerKernel({
@@ -39,7 +40,7 @@ export function defineNativeKernel(name: string, body: (c: KernelContext) => Ten
       const addon = nativeAddon();
       if (!addon) throw new Error(`${name}: the native addon is not loaded`);
       return body({
-        addon,
+        addon: addon as NativeAddon & K,
         inputs: inputs as Record<string, TensorInfo>,
         attrs: attrs as NamedAttrMap,
         output: (shape) => be.makeOutput(shape, 'float32'),
@@ -51,9 +52,9 @@ export function defineNativeKernel(name: string, body: (c: KernelContext) => Ten
 }
 
 /** True when fused native kernels can run now: wasm backend active and the addon exports `fn`. */
-export function nativeKernels(fn: keyof NativeAddon): boolean {
+export function nativeKernels(fn: string): boolean {
   if (tf.getBackend() !== 'wasm') return false;
-  const addon = nativeAddon();
+  const addon = nativeAddon() as unknown as Record<string, unknown> | undefined;
   return addon !== undefined && typeof addon[fn] === 'function';
 }
 
