@@ -107,6 +107,7 @@ export async function run(a: PretrainArgs): Promise<void> {
 
   const backend = await initBackend(backendChoice(a.backend));
   info(`backend ${backend.name} (${backend.detail})${backend.kernels.length ? `, own kernels: ${backend.kernels.join(', ')}` : ''}`);
+  info(backend.native ? `native kernels (${backend.native})` : 'native kernels: off (not built, MATHPIPE_NATIVE=0, or not the wasm backend)');
 
   removeStaleTemps(out);
   const resumeDir = a.resume ? findCheckpoint(out) : undefined;

@@ -38,6 +38,8 @@ export interface BackendInfo {
   /** Kernels of ours registered into it. */
   kernels: string[];
   detail: string;
+  /** The native addon's description when its kernels run (wasm only). */
+  native?: string;
 }
 
 let current: BackendInfo | undefined;
@@ -85,11 +87,12 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
   await tf.ready();
   const name = tf.getBackend();
   const addon = name === 'wasm' ? nativeAddon() : undefined;
+  let native: string | undefined;
   if (addon) {
     addon.setThreads(wantedThreads());
     const blas = addon.blasInfo();
-    detail += `, native kernels${blas ? ` + ${blas.split(' ')[0]}` : ''}`;
+    native = blas ? `products on ${blas.split(' ')[0]}` : 'no OpenBLAS found: products on XNNPACK';
   }
-  current = { name, kernels: installKernels(name), detail };
+  current = { name, kernels: installKernels(name), detail, native };
   return current;
 }

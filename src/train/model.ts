@@ -59,7 +59,7 @@ export class LlamaModel implements TokenScorer {
       const n = shape.reduce((a, b) => a * b, 1);
       const hf = name.endsWith('norm.weight') ? new Float32Array(n).fill(1) : rng.normalArray(n, config.initializer_range);
       const { shape: s, data } = toInternal(name, shape, hf);
-      params.set(name, tf.variable(tf.tensor(data, s, 'float32'), true, name));
+      params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, s, 'float32'), true, name)));
     }
     return new LlamaModel(config, params);
   }
@@ -74,7 +74,7 @@ export class LlamaModel implements TokenScorer {
         throw new Error(`${where}: tensor ${name} has shape ${JSON.stringify(t.shape)}, config says ${JSON.stringify(shape)}`);
       }
       const { shape: s, data } = toInternal(name, shape, t.data as Float32Array);
-      params.set(name, tf.variable(tf.tensor(data, s, 'float32'), true, name));
+      params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, s, 'float32'), true, name)));
     }
     return new LlamaModel(config, params);
   }

@@ -1,7 +1,16 @@
 // AdamW as torch.optim.AdamW computes it (decoupled weight decay: p *= 1 - lr*wd before the Adam step), with
 // global-norm gradient clipping folded into the same tidy so the only host sync per step is the norm we report.
 import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
 import { isDecayed } from './model.js';
+import { nativeAddon, type NativeAddon } from './native.js';
+import { nativeKernels, type WasmBackend } from './ops/native-kernel.js';
+
+/** native/adamw.cc: both work in place on the wasm heap. */
+interface AdamWKernels {
+  sumSquares(g: Float32Array): number;
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, coef: number, b1: number, b2: number, eps: number, decay: number, stepSize: number, bc2Sqrt: number): void;
+}
 
 export interface AdamWOptions {
   beta1: number;
@@ -25,8 +34,10 @@ export class AdamW {
     readonly opts: AdamWOptions,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `exp_avg.${name}`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `exp_avg_sq.${name}`));
+      // In a tidy so the initial tensors are released: the variables then own their buffers alone (stepNative
+      // updates them in place).
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, `exp_avg.${name}`)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, `exp_avg_sq.${name}`)));
     }
   }
 
@@ -36,6 +47,7 @@ export class AdamW {
     this.t += 1;
     const bc1 = 1 - Math.pow(b1, this.t);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
+    if (nativeKernels('adamw')) return this.stepNative(grads, lr, bc1, bc2Sqrt);
     const norm = tf.tidy(() => {
       const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
       const total = tf.sqrt(tf.addN(sq));
@@ -57,6 +69,28 @@ export class AdamW {
     const value = (await norm.data())[0];
     norm.dispose();
     return value;
+  }
+
+  /**
+   * The same update with native/adamw.cc, in place: parameters and moments keep their wasm buffers (nobody else
+   * holds them between steps), so a step allocates nothing. The norm is summed in double on the host.
+   */
+  private stepNative(grads: Map<string, tf.Tensor>, lr: number, bc1: number, bc2Sqrt: number): number {
+    const { beta1: b1, beta2: b2, eps, weightDecay: wd, clip } = this.opts;
+    const addon = nativeAddon() as NativeAddon & AdamWKernels;
+    const be = tf.backend() as unknown as WasmBackend;
+    const view = (t: tf.Tensor) => be.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+    let sq = 0;
+    for (const g of grads.values()) sq += addon.sumSquares(view(g));
+    const total = Math.sqrt(sq);
+    const coef = clip > 0 ? Math.min(1, clip / (total + 1e-6)) : 1;
+    for (const [name, p] of this.params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      const decay = wd > 0 && isDecayed(name) ? 1 - lr * wd : 1;
+      addon.adamw(view(p), view(g), view(this.m.get(name)!), view(this.v.get(name)!), coef, b1, b2, eps, decay, lr / bc1, bc2Sqrt);
+    }
+    return total;
   }
 
   dispose(): void {

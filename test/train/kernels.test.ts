@@ -3,6 +3,7 @@ import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernels } from '../../src/train/kernels.js';
+import { nativeAddon } from '../../src/train/native.js';
 import { Rng } from '../../src/train/rng.js';
 
 const rng = new Rng(7);
@@ -23,11 +24,18 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+let installed: string[] = [];
 t.before(async () => {
   tf.enableProdMode();
   // Reference: the stock cpu kernels (no override installed for cpu yet); then install ours on wasm.
   await tf.setBackend('wasm');
-  installKernels('wasm');
+  installed = installKernels('wasm');
+});
+
+t.test('BatchMatMul runs on OpenBLAS exactly when the native addon found it', async (t) => {
+  const blas = nativeAddon()?.blasInfo() ?? '';
+  t.equal(installed.includes('BatchMatMul (OpenBLAS)'), blas !== '', `${installed.join(', ')}; blas "${blas}"`);
+  t.equal(installed.includes('BatchMatMul'), blas === '');
 });
 
 const cases: [string, number[], number[], boolean, boolean][] = [
@@ -39,6 +47,9 @@ const cases: [string, number[], number[], boolean, boolean][] = [
   ['batched A, shared B', [3, 5, 17], [17, 9], false, false],
   ['batched A, shared B, NT', [2, 3, 5, 17], [9, 17], false, true],
   ['batched both NN', [6, 5, 17], [6, 17, 9], false, false],
+  ['batched A, shared B, TN', [3, 17, 5], [17, 9], true, false],
+  ['shared A, batched B', [5, 17], [3, 17, 9], false, false],
+  ['shared A, batched B, TT', [17, 5], [3, 9, 17], true, true],
   ['batched both NT (attention scores)', [2, 3, 8, 4], [2, 3, 8, 4], false, true],
   ['batched both TN (attention grad)', [2, 3, 8, 4], [2, 3, 8, 5], true, false],
 ];

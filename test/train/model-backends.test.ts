@@ -7,6 +7,8 @@ import { installKernels } from '../../src/train/kernels.js';
 import { Rng } from '../../src/train/rng.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
+import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer.js';
+import { trainStep } from '../../src/train/step.js';
 
 const cfg = makeConfig({ vocab_size: 37, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 16, tie_word_embeddings: false });
 const B = 3;
@@ -43,5 +45,34 @@ t.test('wasm (with our kernels) matches cpu: loss and all gradients', async (t) 
       scale = Math.max(scale, Math.abs(g[i]));
     }
     t.ok(m / scale < 1e-4, `${name}: max diff ${m} (scale ${scale})`);
+  }
+});
+
+/** Parameters after three AdamW steps (with clipping and decay) on a backend; on wasm the native in-place update. */
+async function afterSteps(backend: string): Promise<{ norms: number[]; params: Map<string, Float32Array> }> {
+  await tf.setBackend(backend);
+  installKernels(backend);
+  const model = LlamaModel.init({ ...cfg, initializer_range: 0.2 }, new Rng(11));
+  const opt = new AdamW(model.params, { ...DEFAULT_ADAMW, clip: 0.5 });
+  const norms: number[] = [];
+  for (let s = 0; s < 3; s++) norms.push((await trainStep(model, opt, [{ ids, targets: tg }], T, 1e-2)).gradNorm);
+  const params = new Map<string, Float32Array>();
+  for (const [k, v] of model.params) params.set(k, (await v.data()) as Float32Array);
+  opt.dispose();
+  model.dispose();
+  return { norms, params };
+}
+
+t.test('three AdamW steps give the same parameters on wasm (native optimizer when built) and cpu', async (t) => {
+  const before = tf.memory().numTensors;
+  const wasm = await afterSteps('wasm');
+  t.equal(tf.memory().numTensors, before, 'no tensor leaks on wasm');
+  const cpu = await afterSteps('cpu');
+  for (let s = 0; s < 3; s++) t.ok(Math.abs(cpu.norms[s] - wasm.norms[s]) < 1e-4 * cpu.norms[s], `grad norm step ${s + 1}: ${cpu.norms[s]} vs ${wasm.norms[s]}`);
+  for (const [name, p] of cpu.params) {
+    const w = wasm.params.get(name)!;
+    let m = 0;
+    for (let i = 0; i < p.length; i++) m = Math.max(m, Math.abs(p[i] - w[i]));
+    t.ok(m < 1e-4, `${name}: max diff ${m}`);
   }
 });
