@@ -1,7 +1,8 @@
 // Kernel overrides registered into tfjs backends (DESIGN.md "Training core"):
 // 1. UnsortedSegmentSum as a plain scatter-add. It is the gradient of gather (embeddings, the target-logit pick
 //    in the loss). wasm has no kernel for it at all, and cpu's builds one mask per segment (O(segments x rows)).
-// 2. wasm Transpose in JavaScript (see transpose.ts: the stock kernel is pathologically slow).
+// 2. wasm Transpose in JavaScript (see transpose.ts: the stock kernel is pathologically slow); wasm Identity
+//    without a copy.
 // 3. wasm BatchMatMul on OpenBLAS when the native addon is built (native.ts). Otherwise: the stock kernel sends
 //    only 2-D, untransposed, batch-1 products to XNNPACK; everything else (most of the backward pass, all of
 //    attention) runs a naive loop. We transpose operands explicitly (a cheap
@@ -59,6 +60,16 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   // Views are taken after the allocation: growing the wasm heap detaches older views.
   scatterAdd(b.typedArrayFromHeap(x), b.typedArrayFromHeap(segmentIds), b.typedArrayFromHeap(out) as Float32Array, inner, numSegments);
   return out;
+};
+
+/**
+ * wasm Identity shares the buffer (reference-counted, as Reshape does) instead of copying it. tfjs clones every
+ * tensor a gradient saves for the backward pass, ~160 full copies per training step of the bench model.
+ */
+const wasmIdentity: KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: TensorInfo };
+  (backend as unknown as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
 const wasmTranspose: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -196,6 +207,10 @@ export function installKernels(backendName: string): string[] {
     if (transpose) {
       override({ kernelName: 'Transpose', backendName, kernelFunc: wasmTranspose });
       done.push('Transpose');
+    }
+    if (tf.getKernel('Identity', 'wasm')) {
+      override({ kernelName: 'Identity', backendName, kernelFunc: wasmIdentity });
+      done.push('Identity');
     }
     if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });

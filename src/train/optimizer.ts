@@ -47,7 +47,7 @@ export class AdamW {
     this.t += 1;
     const bc1 = 1 - Math.pow(b1, this.t);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
-    if (nativeKernels('adamw')) return this.stepNative(grads, lr, bc1, bc2Sqrt);
+    if (nativeKernels('adamw') && this.ownsBuffers()) return this.stepNative(grads, lr, bc1, bc2Sqrt);
     const norm = tf.tidy(() => {
       const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
       const total = tf.sqrt(tf.addN(sq));
@@ -69,6 +69,13 @@ export class AdamW {
     const value = (await norm.data())[0];
     norm.dispose();
     return value;
+  }
+
+  /** In-place updates are safe only when no other tensor shares a parameter's or moment's buffer. */
+  private ownsBuffers(): boolean {
+    const be = tf.backend() as unknown as WasmBackend;
+    for (const x of [...this.params.values(), ...this.m.values(), ...this.v.values()]) if (be.refCount(x.dataId) !== 1) return false;
+    return true;
   }
 
   /**

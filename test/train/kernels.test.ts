@@ -105,3 +105,14 @@ for (const [shape, perm] of perms) {
     t.same(Array.from(await on('wasm', g)), Array.from(await on('cpu', g)), 'int32');
   });
 }
+
+t.test('wasm Identity (clone) shares the buffer and outlives the original', async (t) => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  t.same(Array.from(await y.data()), [1, 2, 3]);
+  const before = tf.memory().numBytes;
+  y.dispose();
+  t.ok(tf.memory().numBytes < before, 'the buffer is freed with its last tensor');
+});

@@ -76,3 +76,19 @@ t.test('three AdamW steps give the same parameters on wasm (native optimizer whe
     t.ok(m < 1e-4, `${name}: max diff ${m}`);
   }
 });
+
+t.test('a tensor sharing a parameter buffer is not changed by an optimizer step', async (t) => {
+  await tf.setBackend('wasm');
+  installKernels('wasm');
+  const model = LlamaModel.init({ ...cfg, initializer_range: 0.2 }, new Rng(11));
+  const opt = new AdamW(model.params, DEFAULT_ADAMW);
+  const name = 'model.norm.weight';
+  const held = tf.clone(model.params.get(name)!);
+  const old = Array.from(await held.data());
+  await trainStep(model, opt, [{ ids, targets: tg }], T, 1e-2);
+  t.same(Array.from(await held.data()), old, 'the held copy keeps its values');
+  t.notSame(Array.from(await model.params.get(name)!.data()), old, 'the parameter moved');
+  held.dispose();
+  opt.dispose();
+  model.dispose();
+});

@@ -11,6 +11,8 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object): void;
+  incRef(dataId: object): void;
+  refCount(dataId: object): number;
   wasm: { HEAPF32: Float32Array };
 }
 
