@@ -1,6 +1,15 @@
 // Causal self-attention with rotary positions (HF's rotate_half convention) and grouped-query heads, from the
 // q/k/v projections [B*T, heads*hd] to the merged context [B*T, H*hd] that o_proj reads.
 import * as tf from '@tensorflow/tfjs';
+import { defineNativeKernel, nativeKernels, runNative } from './native-kernel.js';
+
+type F32 = Float32Array;
+
+/** The addon's attention kernels (native/attention.cc). */
+interface AttentionAddon {
+  attentionForward(q: F32, k: F32, v: F32, cos: F32, sin: F32, out: F32, lse: F32, B: number, T: number, H: number, KV: number, hd: number): void;
+  attentionBackward(dy: F32, q: F32, k: F32, v: F32, cos: F32, sin: F32, lse: F32, dq: F32, dk: F32, dv: F32, B: number, T: number, H: number, KV: number, hd: number): void;
+}
 
 export interface AttentionShape {
   B: number;
@@ -78,6 +87,50 @@ export function causalAttentionComposed(q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf
   return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
 }
 
+const dims = (a: tf.NamedAttrMap) => [a.B, a.T, a.H, a.KV, a.hd] as number[];
+
+defineNativeKernel<AttentionAddon>('MathpipeAttention', (c) => {
+  const [B, T, H, KV, hd] = dims(c.attrs);
+  const { q, k, v, cos, sin } = c.inputs;
+  const out = c.output([B * T, H * hd]);
+  const lse = c.output([B, H, T]);
+  c.addon.attentionForward(c.f32(q), c.f32(k), c.f32(v), c.f32(cos), c.f32(sin), c.f32(out), c.f32(lse), B, T, H, KV, hd);
+  return [out, lse];
+});
+
+defineNativeKernel<AttentionAddon>('MathpipeAttentionGrad', (c) => {
+  const [B, T, H, KV, hd] = dims(c.attrs);
+  const { dy, q, k, v, cos, sin, lse } = c.inputs;
+  const dq = c.output([B * T, H * hd]);
+  const dk = c.output([B * T, KV * hd]);
+  const dv = c.output([B * T, KV * hd]);
+  c.addon.attentionBackward(c.f32(dy), c.f32(q), c.f32(k), c.f32(v), c.f32(cos), c.f32(sin), c.f32(lse), c.f32(dq), c.f32(dk), c.f32(dv), B, T, H, KV, hd);
+  return [dq, dk, dv];
+});
+
+/**
+ * The fused kernels: RoPE, scores, causal softmax and the value product per (batch, head) on the projection
+ * layout; the backward rebuilds the probabilities from each row's log-sum-exp. The tables are closed over
+ * (customGrad wants a gradient for every input, and they have none).
+ */
+function causalAttentionNative(q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D, s: AttentionShape, r: RopeTables): tf.Tensor2D {
+  const attrs = { B: s.B, T: s.T, H: s.H, KV: s.KV, hd: s.hd };
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [q, k, v, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const [out, lse] = runNative('MathpipeAttention', { q, k, v, cos: r.cos, sin: r.sin }, attrs);
+    save([q, k, v, lse]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sl] = saved;
+        return runNative('MathpipeAttentionGrad', { dy, q: sq, k: sk, v: sv, cos: r.cos, sin: r.sin, lse: sl }, attrs);
+      },
+    };
+  });
+  return op(q2, k2, v2) as tf.Tensor2D;
+}
+
 export function causalAttention(q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D, s: AttentionShape, r: RopeTables): tf.Tensor2D {
+  if (nativeKernels('attentionBackward')) return causalAttentionNative(q2, k2, v2, s, r);
   return causalAttentionComposed(q2, k2, v2, s, r);
 }

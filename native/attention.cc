@@ -1,0 +1,313 @@
+// Fused causal attention with rotary positions (HF rotate_half) and grouped-query heads, forward and backward,
+// on the projection layout [B*T, heads*hd] (row b*T+t, column head*hd+d) so that no transposes are needed.
+// Flash-attention style: the forward keeps only the log-sum-exp of each score row, and the backward recomputes
+// the probabilities from it, so memory stays O(B*H*T) instead of O(B*H*T^2). Only the causal half (j <= i) of
+// each score matrix is ever computed.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+#include "common.h"
+#include "vecmath.h"
+
+namespace {
+
+struct Dims {
+  int64_t B, T, H, KV, hd;
+  int64_t qStride() const { return H * hd; }
+  int64_t kvStride() const { return KV * hd; }
+};
+
+// The kernels are instantiated for the usual head sizes (HD > 0: loops over a row fully unrolled, accumulators
+// in registers) and once for any other size (HD = 0: the size is read at run time).
+template <int HD>
+inline int64_t headDim(int64_t hd) { return HD ? HD : hd; }
+
+// x*cos + rotate_half(x)*sin for one row; rotate_half(x)[j] = -x[j+half] (j < half), x[j-half] otherwise.
+template <int HD>
+inline void ropeRow(const float* x, const float* c, const float* s, float* out, int64_t hdRun) {
+  const int64_t half = headDim<HD>(hdRun) / 2;
+#pragma omp simd
+  for (int64_t j = 0; j < half; j++) {
+    out[j] = x[j] * c[j] - x[j + half] * s[j];
+    out[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
+  }
+}
+
+// The transpose of ropeRow's Jacobian: the gradient w.r.t. the pre-rotation row from the gradient g of the
+// rotated one.
+template <int HD>
+inline void ropeRowBack(const float* g, const float* c, const float* s, float* out, int64_t hdRun) {
+  const int64_t half = headDim<HD>(hdRun) / 2;
+#pragma omp simd
+  for (int64_t j = 0; j < half; j++) {
+    out[j] = g[j] * c[j] + g[j + half] * s[j + half];
+    out[j + half] = g[j + half] * c[j + half] - g[j] * s[j];
+  }
+}
+
+// One head's rows of x (row stride `stride`, column offset `col`), rotated, into a packed [T, hd] block.
+template <int HD>
+void ropeHead(const float* x, int64_t stride, int64_t col, const float* cos, const float* sin, const Dims& d,
+              int64_t b, float* out) {
+  const int64_t hd = headDim<HD>(d.hd);
+  for (int64_t t = 0; t < d.T; t++) ropeRow<HD>(x + (b * d.T + t) * stride + col, cos + t * hd, sin + t * hd, out + t * hd, hd);
+}
+
+// Keys are processed in chunks of this many lanes; transposed blocks are padded to a multiple of it with zeros,
+// so the score loops need no tail (the padding's scores are computed and never read).
+constexpr int64_t kLanes = 16;
+inline int64_t padded(int64_t T) { return (T + kLanes - 1) / kLanes * kLanes; }
+
+// One head's rows of x (row stride `stride`, column offset `col`) transposed into [hd, Tp], zero-padded: the
+// layout in which a query row's scores vectorize over keys.
+void transposeHead(const float* x, int64_t stride, int64_t col, int64_t T, int64_t hd, float* out) {
+  const int64_t Tp = padded(T);
+  for (int64_t j = 0; j < hd; j++) {
+    for (int64_t t = 0; t < T; t++) out[j * Tp + t] = x[t * stride + col + j];
+    for (int64_t t = T; t < Tp; t++) out[j * Tp + t] = 0.0f;
+  }
+}
+
+// Query rows handled together: each key (and, in the backward, each dk/dv row) is loaded once per block
+// rather than once per query row.
+constexpr int64_t kRows = 4;
+
+// S[r][j] = scale * (q_r . k_j) for the block's rows and keys j < n (rounded up to kLanes), with kT the keys
+// transposed [hd, Tp] and S [kRows, Tp]. A chunk of scores stays in registers across the hd products.
+template <int HD>
+inline void scoresBlock(const float* const* q, const float* kT, int64_t Tp, int64_t hdRun, int64_t n, float scale,
+                        float* S) {
+  const int64_t hd = headDim<HD>(hdRun);
+  for (int64_t j0 = 0; j0 < n; j0 += kLanes) {
+    float acc[kRows][kLanes] = {};
+    for (int64_t e = 0; e < hd; e++) {
+      const float* kr = kT + e * Tp + j0;
+      for (int64_t r = 0; r < kRows; r++) {
+        const float qe = q[r][e];
+#pragma omp simd
+        for (int64_t c = 0; c < kLanes; c++) acc[r][c] += qe * kr[c];
+      }
+    }
+    for (int64_t r = 0; r < kRows; r++)
+#pragma omp simd
+      for (int64_t c = 0; c < kLanes; c++) S[r * Tp + j0 + c] = acc[r][c] * scale;
+  }
+}
+
+// out[e] = sum_{j < n} w[j] * x[j*stride + e].
+template <int HD>
+inline void weightedRows(const float* w, const float* x, int64_t stride, int64_t n, int64_t hdRun, float* out) {
+  if constexpr (HD > 0) {
+    float acc[HD] = {};
+    for (int64_t j = 0; j < n; j++) {
+      const float wj = w[j];
+      const float* xr = x + j * stride;
+#pragma omp simd
+      for (int64_t e = 0; e < HD; e++) acc[e] += wj * xr[e];
+    }
+    std::copy_n(acc, HD, out);
+  } else {
+    std::fill_n(out, hdRun, 0.0f);
+    for (int64_t j = 0; j < n; j++) {
+      const float wj = w[j];
+      const float* xr = x + j * stride;
+#pragma omp simd
+      for (int64_t e = 0; e < hdRun; e++) out[e] += wj * xr[e];
+    }
+  }
+}
+
+// Softmax of the first n scores in place, from their max; returns the log-sum-exp.
+inline float softmaxRow(float* s, int64_t n) {
+  float m = s[0];
+  for (int64_t j = 1; j < n; j++) m = s[j] > m ? s[j] : m;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; j++) {
+    s[j] = vm::exp(s[j] - m);
+    sum += s[j];
+  }
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < n; j++) s[j] *= inv;
+  return m + std::log(sum);
+}
+
+struct Tensors {
+  const float *q, *k, *v, *cos, *sin, *dy, *lse;
+  float *out, *outLse, *dq, *dk, *dv;
+};
+
+template <int HD>
+void forward(const Dims& d, const Tensors& x) {
+  const int64_t T = d.T, hd = headDim<HD>(d.hd), Tp = padded(T), rep = d.H / d.KV;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+#pragma omp parallel
+  {
+    std::vector<float> Q(T * hd), K(T * hd), KT(hd * Tp), S(kRows * Tp), zero(hd);
+#pragma omp for schedule(dynamic)
+    for (int64_t bh = 0; bh < d.B * d.H; bh++) {
+      const int64_t b = bh / d.H, h = bh % d.H, g = h / rep;
+      ropeHead<HD>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, Q.data());
+      // The rotated keys are rebuilt for each query head sharing them: T*hd work next to the scores' T*T*hd.
+      ropeHead<HD>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, K.data());
+      transposeHead(K.data(), hd, 0, T, hd, KT.data());
+      const float* V = x.v + b * T * d.kvStride() + g * hd;
+      for (int64_t i0 = 0; i0 < T; i0 += kRows) {
+        const int64_t last = std::min(i0 + kRows, T);  // keys j < last are seen by some row of the block
+        const float* rows[kRows];
+        for (int64_t r = 0; r < kRows; r++) rows[r] = i0 + r < T ? Q.data() + (i0 + r) * hd : zero.data();
+        scoresBlock<HD>(rows, KT.data(), Tp, hd, last, scale, S.data());
+        for (int64_t i = i0; i < last; i++) {
+          float* p = S.data() + (i - i0) * Tp;
+          x.outLse[bh * T + i] = softmaxRow(p, i + 1);
+          weightedRows<HD>(p, V, d.kvStride(), i + 1, hd, x.out + (b * T + i) * d.qStride() + h * hd);
+        }
+      }
+    }
+  }
+}
+
+// Split by (batch, kv head), so that the query heads sharing a kv head accumulate its dk/dv in one thread's
+// buffers, without atomics.
+template <int HD>
+void backward(const Dims& d, const Tensors& x) {
+  const int64_t T = d.T, hd = headDim<HD>(d.hd), Tp = padded(T), rep = d.H / d.KV;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+#pragma omp parallel
+  {
+    std::vector<float> Q(T * hd), K(T * hd), KT(hd * Tp), VT(hd * Tp), dK(T * hd), dV(T * hd), dqr(hd);
+    // Per block: probabilities, score gradients, and the block's rotated query and output-gradient rows; rows
+    // past T (last block) stay zero and add nothing.
+    std::vector<float> P(kRows * Tp), DS(kRows * Tp), Qb(kRows * hd), Ob(kRows * hd), zero(hd);
+#pragma omp for schedule(dynamic)
+    for (int64_t bg = 0; bg < d.B * d.KV; bg++) {
+      const int64_t b = bg / d.KV, g = bg % d.KV;
+      ropeHead<HD>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, K.data());
+      transposeHead(K.data(), hd, 0, T, hd, KT.data());
+      transposeHead(x.v + b * T * d.kvStride(), d.kvStride(), g * hd, T, hd, VT.data());
+      std::fill(dK.begin(), dK.end(), 0.0f);
+      std::fill(dV.begin(), dV.end(), 0.0f);
+      for (int64_t h = g * rep; h < (g + 1) * rep; h++) {
+        ropeHead<HD>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, Q.data());
+        const float* lse = x.lse + (b * d.H + h) * T;
+        for (int64_t i0 = 0; i0 < T; i0 += kRows) {
+          const int64_t last = std::min(i0 + kRows, T);  // keys j < last are seen by some row of the block
+          const float *qs[kRows], *dos[kRows];
+          for (int64_t r = 0; r < kRows; r++) {
+            const int64_t i = i0 + r;
+            qs[r] = i < T ? Q.data() + i * hd : zero.data();
+            dos[r] = i < T ? x.dy + (b * T + i) * d.qStride() + h * hd : zero.data();
+            std::copy_n(qs[r], hd, Qb.data() + r * hd);
+            std::copy_n(dos[r], hd, Ob.data() + r * hd);
+          }
+          // The same score arithmetic as the forward, so P is its softmax up to exp's rounding.
+          scoresBlock<HD>(qs, KT.data(), Tp, hd, last, scale, P.data());
+          // dp_ij = dO_i . v_j; through the softmax, ds_ij = p_ij (dp_ij - sum_k p_ik dp_ik).
+          scoresBlock<HD>(dos, VT.data(), Tp, hd, last, 1.0f, DS.data());
+          for (int64_t r = 0; r < kRows; r++) {
+            float *p = P.data() + r * Tp, *ds = DS.data() + r * Tp;
+            const int64_t i = i0 + r, n = std::min(i + 1, last);
+            if (i >= T) {
+              std::fill_n(p, last, 0.0f);
+              std::fill_n(ds, last, 0.0f);
+              continue;
+            }
+            const float li = lse[i];
+            float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t j = 0; j < n; j++) {
+              p[j] = vm::exp(p[j] - li);
+              dot += p[j] * ds[j];
+            }
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++) ds[j] = p[j] * (ds[j] - dot) * scale;
+            std::fill(p + n, p + last, 0.0f);
+            std::fill(ds + n, ds + last, 0.0f);
+            weightedRows<HD>(ds, K.data(), hd, n, hd, dqr.data());
+            ropeRowBack<HD>(dqr.data(), x.cos + i * hd, x.sin + i * hd, x.dq + (b * T + i) * d.qStride() + h * hd, hd);
+          }
+          for (int64_t j = 0; j < last; j++) {
+            float *dkr = dK.data() + j * hd, *dvr = dV.data() + j * hd;
+#pragma omp simd
+            for (int64_t e = 0; e < hd; e++) {
+              float ak = dkr[e], av = dvr[e];
+              for (int64_t r = 0; r < kRows; r++) {
+                ak += DS[r * Tp + j] * Qb[r * hd + e];
+                av += P[r * Tp + j] * Ob[r * hd + e];
+              }
+              dkr[e] = ak;
+              dvr[e] = av;
+            }
+          }
+        }
+      }
+      for (int64_t t = 0; t < T; t++) {
+        const int64_t row = (b * T + t) * d.kvStride() + g * hd;
+        ropeRowBack<HD>(dK.data() + t * hd, x.cos + t * hd, x.sin + t * hd, x.dk + row, hd);
+        std::copy_n(dV.data() + t * hd, hd, x.dv + row);
+      }
+    }
+  }
+}
+
+template <template <int> class Kernel>
+void dispatch(const Dims& d, const Tensors& x) {
+  switch (d.hd) {
+    case 16: Kernel<16>::run(d, x); break;
+    case 32: Kernel<32>::run(d, x); break;
+    case 64: Kernel<64>::run(d, x); break;
+    case 128: Kernel<128>::run(d, x); break;
+    default: Kernel<0>::run(d, x);
+  }
+}
+template <int HD>
+struct Forward {
+  static void run(const Dims& d, const Tensors& x) { forward<HD>(d, x); }
+};
+template <int HD>
+struct Backward {
+  static void run(const Dims& d, const Tensors& x) { backward<HD>(d, x); }
+};
+
+bool readDims(Args& a, size_t at, Dims& d) {
+  d = {a.integer(at), a.integer(at + 1), a.integer(at + 2), a.integer(at + 3), a.integer(at + 4)};
+  if (!a.ok) return false;
+  if (d.B < 1 || d.T < 1 || d.KV < 1 || d.H % d.KV != 0 || d.hd < 2 || d.hd % 2 != 0) {
+    a.fail("attention: bad shape");
+    return false;
+  }
+  return true;
+}
+
+// attentionForward(q, k, v, cos, sin, out, lse, B, T, H, KV, hd): out [B*T, H*hd] the merged context,
+// lse [B, H, T] each score row's log-sum-exp (what the backward needs to rebuild the probabilities).
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  Tensors x{};
+  x.q = a.array<float>(0), x.k = a.array<float>(1), x.v = a.array<float>(2);
+  x.cos = a.array<float>(3), x.sin = a.array<float>(4);
+  x.out = a.array<float>(5), x.outLse = a.array<float>(6);
+  Dims d;
+  if (!a.ok || !readDims(a, 7, d)) return nullptr;
+  dispatch<Forward>(d, x);
+  return undefined(env);
+}
+MP_EXPORT("attentionForward", AttentionForward);
+
+// attentionBackward(dy, q, k, v, cos, sin, lse, dq, dk, dv, B, T, H, KV, hd): the gradients w.r.t. the
+// pre-rotation projections, in their layout.
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  Tensors x{};
+  x.dy = a.array<float>(0), x.q = a.array<float>(1), x.k = a.array<float>(2), x.v = a.array<float>(3);
+  x.cos = a.array<float>(4), x.sin = a.array<float>(5), x.lse = a.array<float>(6);
+  x.dq = a.array<float>(7), x.dk = a.array<float>(8), x.dv = a.array<float>(9);
+  Dims d;
+  if (!a.ok || !readDims(a, 10, d)) return nullptr;
+  dispatch<Backward>(d, x);
+  return undefined(env);
+}
+MP_EXPORT("attentionBackward", AttentionBackward);
+
+}  // namespace
