@@ -51,6 +51,17 @@ const cpuSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   return b.makeTensorInfo(outShape, 'float32', out);
 };
 
+/** native/gather.cc, when the addon is built. */
+interface GatherKernels {
+  gatherRows(table: Float32Array, ids: Int32Array, out: Float32Array, rows: number, inner: number): void;
+  scatterAddRows(x: Float32Array, ids: Int32Array, out: Float32Array, segments: number, inner: number): void;
+}
+
+function gatherKernels(): GatherKernels | undefined {
+  const addon = nativeAddon() as (NativeAddon & Partial<GatherKernels>) | undefined;
+  return addon?.gatherRows && addon.scatterAddRows ? (addon as GatherKernels) : undefined;
+}
+
 const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const numSegments = (attrs as NamedAttrMap).numSegments as number;
@@ -58,9 +69,26 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { outShape, inner } = segmentShapes(x, segmentIds, numSegments);
   const out = b.makeOutput(outShape, 'float32');
   // Views are taken after the allocation: growing the wasm heap detaches older views.
-  scatterAdd(b.typedArrayFromHeap(x), b.typedArrayFromHeap(segmentIds), b.typedArrayFromHeap(out) as Float32Array, inner, numSegments);
+  const native = gatherKernels();
+  if (native && x.dtype === 'float32' && segmentIds.dtype === 'int32')
+    native.scatterAddRows(b.typedArrayFromHeap(x) as Float32Array, b.typedArrayFromHeap(segmentIds) as Int32Array, b.typedArrayFromHeap(out) as Float32Array, numSegments, inner);
+  else scatterAdd(b.typedArrayFromHeap(x), b.typedArrayFromHeap(segmentIds), b.typedArrayFromHeap(out) as Float32Array, inner, numSegments);
   return out;
 };
+
+/** wasm GatherV2 of whole rows (axis 0, no batch dims) as row copies; everything else goes to the stock kernel. */
+function wasmGatherRowsFor(stock: KernelFunc, native: GatherKernels): KernelFunc {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    if ((axis !== 0 && axis !== -x.shape.length) || batchDims !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32' || x.shape.length < 1) return stock(args);
+    const b = args.backend as unknown as WasmBackend;
+    const rest = x.shape.slice(1);
+    const out = b.makeOutput([...indices.shape, ...rest], 'float32');
+    native.gatherRows(b.typedArrayFromHeap(x) as Float32Array, b.typedArrayFromHeap(indices) as Int32Array, b.typedArrayFromHeap(out) as Float32Array, x.shape[0], size(rest));
+    return out;
+  };
+}
 
 /**
  * wasm Identity shares the buffer (reference-counted, as Reshape does) instead of copying it. tfjs clones every
@@ -211,6 +239,12 @@ export function installKernels(backendName: string): string[] {
     if (tf.getKernel('Identity', 'wasm')) {
       override({ kernelName: 'Identity', backendName, kernelFunc: wasmIdentity });
       done.push('Identity');
+    }
+    const gather = tf.getKernel('GatherV2', 'wasm');
+    const native = gatherKernels();
+    if (gather && native) {
+      override({ ...gather, setupFunc: undefined, kernelFunc: wasmGatherRowsFor(gather.kernelFunc, native) });
+      done.push('GatherV2');
     }
     if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });

@@ -116,3 +116,24 @@ t.test('wasm Identity (clone) shares the buffer and outlives the original', asyn
   y.dispose();
   t.ok(tf.memory().numBytes < before, 'the buffer is freed with its last tensor');
 });
+
+t.test('wasm GatherV2 (rows, other axes, bad ids) equals cpu', async (t) => {
+  const x = rand(7 * 3 * 5);
+  const ids = [4, 0, 6, 6, 2, 1];
+  const cases: [string, () => tf.Tensor][] = [
+    ['rows of a 2-D table', () => tf.gather(tf.tensor2d(x.subarray(0, 7 * 15), [7, 15]), tf.tensor1d(ids, 'int32'))],
+    ['rows of a 3-D table, 2-D ids', () => tf.gather(tf.tensor3d(x, [7, 3, 5]), tf.tensor2d(ids, [2, 3], 'int32'))],
+    ['a 1-D vector', () => tf.gather(tf.tensor1d(x), tf.tensor1d([104, 0, 3], 'int32'))],
+    ['axis 1 (stock kernel)', () => tf.gather(tf.tensor3d(x, [7, 3, 5]), tf.tensor1d([2, 0], 'int32'), 1)],
+  ];
+  for (const [name, f] of cases) t.same(Array.from(await on('wasm', f)), Array.from(await on('cpu', f)), name);
+  if (installed.includes('GatherV2')) {
+    await tf.setBackend('wasm');
+    t.throws(() => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([0, 2], 'int32')), /index 2 at position 1 is not in \[0, 1\]/);
+  }
+});
+
+t.test('wasm UnsortedSegmentSum drops ids outside [0, numSegments)', async (t) => {
+  const f = () => tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([1, -1, 5], 'int32'), 3);
+  t.same(Array.from(await on('wasm', f)), [0, 0, 1, 2, 0, 0]);
+});
