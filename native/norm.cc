@@ -1,0 +1,81 @@
+// RMSNorm over the last axis, y = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps), and its gradients.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+#include "common.h"
+
+namespace {
+
+// rmsNormForward(x, w, y, rstd, rows, D, eps)
+napi_value RmsNormForward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  const float* w = a.array<float>(1);
+  float* y = a.array<float>(2);
+  float* rstd = a.array<float>(3);
+  int64_t rows = a.integer(4), D = a.integer(5);
+  float eps = static_cast<float>(a.num(6));
+  if (!a.ok) return nullptr;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xr = x + i * D;
+    float* yr = y + i * D;
+    float ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int64_t j = 0; j < D; j++) ss += xr[j] * xr[j];
+    const float r = 1.0f / std::sqrt(ss / D + eps);
+    rstd[i] = r;
+#pragma omp simd
+    for (int64_t j = 0; j < D; j++) yr[j] = xr[j] * r * w[j];
+  }
+  return undefined(env);
+}
+MP_EXPORT("rmsNormForward", RmsNormForward);
+
+// Rows per partial sum of dw: fixed, so dw is bitwise the same for any thread count.
+constexpr int64_t kDwBlock = 32;
+
+// rmsNormBackward(x, w, rstd, dy, dx, dw, rows, D):
+// dx = r (w dy - x r^2 mean(w dy x)), dw = sum over rows of dy x r.
+napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  const float* w = a.array<float>(1);
+  const float* rstd = a.array<float>(2);
+  const float* dy = a.array<float>(3);
+  float* dx = a.array<float>(4);
+  float* dw = a.array<float>(5);
+  int64_t rows = a.integer(6), D = a.integer(7);
+  if (!a.ok) return nullptr;
+  const int64_t blocks = (rows + kDwBlock - 1) / kDwBlock;
+  std::vector<float> partial(blocks * D);
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; b++) {
+    float* pw = partial.data() + b * D;
+    for (int64_t j = 0; j < D; j++) pw[j] = 0;
+    const int64_t end = std::min(rows, (b + 1) * kDwBlock);
+    for (int64_t i = b * kDwBlock; i < end; i++) {
+      const float* xr = x + i * D;
+      const float* gr = dy + i * D;
+      float* dxr = dx + i * D;
+      const float r = rstd[i];
+      float dot = 0;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < D; j++) dot += w[j] * gr[j] * xr[j];
+      const float c = r * r * dot / D;
+#pragma omp simd
+      for (int64_t j = 0; j < D; j++) {
+        dxr[j] = r * (w[j] * gr[j] - xr[j] * c);
+        pw[j] += gr[j] * xr[j] * r;
+      }
+    }
+  }
+  for (int64_t j = 0; j < D; j++) dw[j] = 0;
+  for (int64_t b = 0; b < blocks; b++)
+#pragma omp simd
+    for (int64_t j = 0; j < D; j++) dw[j] += partial[b * D + j];
+  return undefined(env);
+}
+MP_EXPORT("rmsNormBackward", RmsNormBackward);
+
+}  // namespace
