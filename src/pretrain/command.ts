@@ -20,6 +20,7 @@ const command: CommandModule = {
       .option('vocab-size', { type: 'number', requiresArg: true, describe: 'Override the vocabulary size (default: the tokenizer\'s, rounded up to 64, else the preset\'s)' })
       .option('seq-len', { type: 'number', default: 128, describe: 'Tokens per training sequence' })
       .option('batch-size', { alias: 'b', type: 'number', default: 8, describe: 'Sequences per micro-batch (one forward/backward)' })
+      .option('sampling', { choices: ['random', 'packed'], default: 'random', describe: 'Training sequences: random windows (nanoGPT) or packed (the stream cut into consecutive sequences, each used once per epoch, shuffled)' })
       .option('tokens-per-step', { type: 'number', requiresArg: true, describe: 'Tokens per optimizer step; gradients accumulate over tokens/(batch-size*seq-len) micro-batches (default: one micro-batch)' })
       .option('steps', { type: 'number', default: 100, describe: 'Total optimizer steps (the schedule is laid out over these)' })
       .option('lr', { type: 'number', default: 1e-3, describe: 'Peak learning rate' })
@@ -61,6 +62,7 @@ const command: CommandModule = {
       })
       .example('mathpipe pretrain --data toks/math -o ckpt --model tiny --steps 50', 'Train the tiny preset for 50 steps')
       .example('mathpipe pretrain --data 0.56:toks/math --data 0.44:toks/code -o ckpt --tokens-per-step 65536 --valid toks/val', 'Mix two datasets, accumulate to 64K tokens per step, validate')
+      .example('mathpipe pretrain --data toks/math -o ckpt --sampling packed --steps 1000', 'Packed sequences: every token once per epoch')
       .example('mathpipe pretrain --data toks/math -o ckpt --resume', 'Continue a run that was stopped or killed, exactly')
       .example('mathpipe pretrain --list-presets', 'Show model presets and their parameter counts'),
   handler: async (argv) => {

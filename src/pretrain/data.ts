@@ -1,7 +1,9 @@
 // Training data: token datasets (Megatron indexed, from `tokenize`) mixed by weight. Each training sequence
-// picks a dataset with probability proportional to its weight, then a uniformly random window of seqLen+1 tokens
-// (inputs and shifted targets), as nanoGPT does. All randomness comes from one Rng whose state is checkpointed,
-// so a resumed run sees exactly the batches the uninterrupted run would have seen.
+// picks a dataset with probability proportional to its weight, then either a uniformly random window of
+// seqLen+1 tokens (inputs and shifted targets), as nanoGPT does, or the dataset's next packed sequence: the
+// token stream cut into consecutive seqLen-token sequences (documents back to back, as Megatron's GPTDataset),
+// each used once per epoch in a shuffled order. All randomness comes from one Rng and the packed cursors, both
+// checkpointed, so a resumed run sees exactly the batches the uninterrupted run would have seen.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
@@ -81,17 +83,72 @@ function fill(src: Source, start: number, T: number, vocab: number, b: number, o
   }
 }
 
+export const SAMPLINGS = ['random', 'packed'] as const;
+export type Sampling = (typeof SAMPLINGS)[number];
+
+/** Where each source is in its packed sequences: epoch, and sequences of that epoch already used. */
+export interface PackedCursor {
+  epoch: number;
+  next: number;
+}
+
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * A keyed bijection on [0, n): a 4-round Feistel network on the smallest even-bit domain >= n, walked until it
+ * lands inside [0, n). The shuffled order costs no memory however many sequences a dataset holds.
+ */
+export function permute(i: number, n: number, key: number): number {
+  let bits = 2;
+  while (2 ** bits < n) bits += 2;
+  const half = bits / 2;
+  const size = 2 ** half;
+  let x = i;
+  do {
+    let l = Math.floor(x / size);
+    let r = x % size;
+    for (let round = 0; round < 4; round++) {
+      const f = mix32(r ^ mix32(key + round * 0x9e3779b9)) % size;
+      [l, r] = [r, (l ^ f) % size];
+    }
+    x = l * size + r;
+  } while (x >= n);
+  return x;
+}
+
 export class MixtureSampler {
   private readonly cum: number[];
+  /** Packed mode only: per-source position, checkpointed with the trainer state. */
+  cursors: PackedCursor[];
 
   constructor(
     readonly sources: Source[],
     readonly seqLen: number,
     readonly vocab: number,
+    readonly sampling: Sampling = 'random',
+    private readonly seed = 0,
   ) {
     const total = sources.reduce((a, s) => a + s.weight, 0);
     let acc = 0;
     this.cum = sources.map((s) => (acc += s.weight / total));
+    this.cursors = sources.map(() => ({ epoch: 0, next: 0 }));
+  }
+
+  /** Packed sequences in a source: consecutive seqLen-token inputs, each with its next token as the last target. */
+  packedCount(k: number): number {
+    return Math.floor((this.sources[k].ds.numTokens - 1) / this.seqLen);
+  }
+
+  private packedStart(k: number): number {
+    const c = this.cursors[k];
+    const n = this.packedCount(k);
+    const j = permute(c.next, n, mix32(this.seed ^ mix32(k * 0x632be5ab + c.epoch)));
+    if (++c.next === n) this.cursors[k] = { epoch: c.epoch + 1, next: 0 };
+    return j * this.seqLen;
   }
 
   /** Normalised mixture weights, in --data order. */
@@ -107,7 +164,7 @@ export class MixtureSampler {
       let k = this.cum.findIndex((c) => u < c);
       if (k < 0) k = this.sources.length - 1;
       const src = this.sources[k];
-      fill(src, rng.int(src.ds.numTokens - T), T, this.vocab, b, out);
+      fill(src, this.sampling === 'packed' ? this.packedStart(k) : rng.int(src.ds.numTokens - T), T, this.vocab, b, out);
     }
     return out;
   }

@@ -12,7 +12,7 @@ import { Rng } from '../train/rng.js';
 import { lrAt, type ScheduleName, type ScheduleSpec } from '../train/schedule.js';
 import { TOKENIZER_FILES, copyTokenizerFiles, findCheckpoint, openCheckpoint, removeStaleTemps, restoreOptimizer, saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import { evalLoss, trainStep } from '../train/step.js';
-import { MixtureSampler, openSources, parseDataArg, readBlendFile, validationBatches, type SourceSpec } from './data.js';
+import { MixtureSampler, openSources, parseDataArg, readBlendFile, validationBatches, type Sampling, type SourceSpec } from './data.js';
 
 export interface PretrainArgs {
   data: string[];
@@ -27,6 +27,7 @@ export interface PretrainArgs {
   'seq-len': number;
   'batch-size': number;
   'tokens-per-step'?: number;
+  sampling: Sampling;
   steps: number;
   lr: number;
   schedule: ScheduleName;
@@ -160,7 +161,7 @@ export async function run(a: PretrainArgs): Promise<void> {
   if (T > config.max_position_embeddings) throw new UsageError(`--seq-len ${T} exceeds the model's max_position_embeddings ${config.max_position_embeddings}`);
 
   const sources = openSources(specs, T);
-  const sampler = new MixtureSampler(sources, T, config.vocab_size);
+  const sampler = new MixtureSampler(sources, T, config.vocab_size, a.sampling, a.seed);
   const valid = a.valid.length ? validationBatches(openSources(a.valid.map((p) => ({ weight: 1, prefix: p.replace(/\.(bin|idx)$/, '') })), T), T, config.vocab_size, B, a['eval-batches']) : [];
 
   const fingerprint = {
@@ -169,6 +170,8 @@ export async function run(a: PretrainArgs): Promise<void> {
     batch_size: B,
     tokens_per_step: tps,
     seed: a.seed,
+    // Only when packed, so checkpoints from before --sampling existed still resume.
+    ...(a.sampling === 'packed' ? { sampling: a.sampling } : {}),
   };
   const schedule: ScheduleSpec = {
     name: a.schedule,
@@ -179,14 +182,15 @@ export async function run(a: PretrainArgs): Promise<void> {
   };
   if (resumed?.state) {
     const was = resumed.state.fingerprint;
-    for (const k of Object.keys(fingerprint) as (keyof typeof fingerprint)[])
-      if (JSON.stringify(was[k]) !== JSON.stringify(fingerprint[k]))
-        throw new UsageError(`--resume: ${k} was ${JSON.stringify(was[k])} in the saved run, now ${JSON.stringify(fingerprint[k])}; resume with the same settings`);
+    const now: Record<string, unknown> = fingerprint;
+    for (const k of new Set([...Object.keys(was), ...Object.keys(now)]))
+      if (JSON.stringify(was[k]) !== JSON.stringify(now[k]))
+        throw new UsageError(`--resume: ${k} was ${JSON.stringify(was[k]) ?? 'unset'} in the saved run, now ${JSON.stringify(now[k]) ?? 'unset'}; resume with the same settings`);
   }
 
   const params = parameterCount(config);
   info(`model ${config.num_hidden_layers} layers, d ${config.hidden_size}, ${config.num_attention_heads} heads (${config.num_key_value_heads} kv), vocab ${config.vocab_size}: ${humanCount(params)} parameters`);
-  info(`data: ${sources.map((s, i) => `${(sampler.weights[i] * 100).toFixed(1)}% ${s.prefix} (${humanCount(s.ds.numTokens)} tokens)`).join(', ')}; ${tps} tokens/step (${accum} x ${B} x ${T})`);
+  info(`data: ${sources.map((s, i) => `${(sampler.weights[i] * 100).toFixed(1)}% ${s.prefix} (${humanCount(s.ds.numTokens)} tokens)`).join(', ')}; ${tps} tokens/step (${accum} x ${B} x ${T}), ${a.sampling === 'packed' ? 'packed sequences' : 'random windows'}`);
 
   const from = resumed ?? initFrom;
   const model = from ? LlamaModel.fromTensors(config, (n) => from.weights.get(n), `${from.dir}/model.safetensors`) : LlamaModel.init(config, new Rng(a.seed));
@@ -197,6 +201,7 @@ export async function run(a: PretrainArgs): Promise<void> {
 
   const st = resumed?.state;
   const rng = st ? new Rng(st.rng) : new Rng(a.seed + 0x9e37);
+  if (st?.packed) sampler.cursors = st.packed.map((c) => ({ ...c }));
   let step = st?.step ?? 0;
   let tokens = st?.tokens ?? 0;
   let lastValid = st?.last_valid_loss;
@@ -215,6 +220,7 @@ export async function run(a: PretrainArgs): Promise<void> {
     step,
     tokens,
     rng: rng.state(),
+    ...(a.sampling === 'packed' ? { packed: sampler.cursors.map((c) => ({ ...c })) } : {}),
     schedule,
     elapsed_s: elapsedBefore + (performance.now() - t0) / 1000,
     fingerprint,

@@ -30,6 +30,8 @@ export interface TrainerState {
   tokens: number;
   /** Data sampler RNG after the last consumed batch. */
   rng: RngState;
+  /** Packed sampling: per dataset, its epoch and the sequences of that epoch already used. */
+  packed?: { epoch: number; next: number }[];
   schedule: ScheduleSpec;
   /** Training time over all runs, seconds. */
   elapsed_s: number;

@@ -10,6 +10,8 @@ import { IndexedDatasetWriter } from '../../src/dataset/indexed.js';
 import { openSafetensors } from '../../src/train/safetensors.js';
 import { formatRanks, writeTokenizerDir } from '../../src/tokenizer/files.js';
 import { MATH_PATTERN } from '../../src/tokenizer/pattern.js';
+import { MixtureSampler, openSources, permute } from '../../src/pretrain/data.js';
+import { Rng } from '../../src/train/rng.js';
 
 const FAST = ['--model', 'tiny', '--seq-len', '32', '--batch-size', '4', '--backend', 'wasm', '-q'];
 
@@ -242,4 +244,47 @@ t.test('a crash between the two renames of a save: --resume uses DIR.old-PID and
   t.match(r.stderr, /ck\.old-999999 left by an interrupted save/);
   t.same(metrics(r.stdout).map((x) => x.step), [3]);
   t.same(readdirSync(dir), ['ck'], 'only the new checkpoint remains');
+});
+
+t.test('packed sequences: each used once per epoch in a keyed shuffle; resume continues exactly', async (t) => {
+  for (const n of [1, 2, 3, 5, 17, 64, 1000, 4099]) {
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) seen.add(permute(i, n, 42));
+    t.equal(seen.size, n, `permute is a bijection on [0, ${n})`);
+    t.ok([...seen].every((x) => x >= 0 && x < n));
+  }
+  const order = (key: number) => Array.from({ length: 64 }, (_, i) => permute(i, 64, key));
+  t.notSame(order(1), order(2), 'another key, another order');
+  t.notSame(order(1), Array.from({ length: 64 }, (_, i) => i), 'shuffled');
+
+  // 3 sequences of 4 tokens in 13 tokens; every epoch covers each start exactly once.
+  const dir = t.testdir();
+  const prefix = join(dir, 'small');
+  const w = IndexedDatasetWriter.create(prefix, 'int32');
+  w.add(Int32Array.from({ length: 13 }, (_, i) => i));
+  w.close();
+  const [src] = openSources([{ weight: 1, prefix }], 4);
+  const sampler = new MixtureSampler([src], 4, 100, 'packed', 7);
+  const rng = new Rng(1);
+  const starts = Array.from({ length: 3 }, () => sampler.batch(3, rng).ids.filter((_, i) => i % 4 === 0));
+  for (const e of starts) t.same([...e].sort(), [0, 4, 8], 'one epoch = every packed sequence once');
+  t.same(sampler.cursors, [{ epoch: 3, next: 0 }]);
+  const b = sampler.batch(1, rng);
+  t.same(Array.from(b.targets), Array.from(b.ids, (x) => x + 1), 'targets are the next tokens');
+  src.ds.close();
+
+  const common = ['--data', data, '--sampling', 'packed', '--schedule', 'constant', '--lr', '3e-3', ...FAST];
+  const full = await runCli(['pretrain', ...common, '-o', join(dir, 'full'), '--steps', '8']);
+  t.equal(full.code, 0, full.stderr);
+  const first = await runCli(['pretrain', ...common, '-o', join(dir, 'split'), '--steps', '4']);
+  const state = JSON.parse(readFileSync(join(dir, 'split', 'trainer_state.json'), 'utf8')) as { packed: unknown };
+  t.same(state.packed, [{ epoch: 0, next: 16 }], '4 steps x 4 sequences used');
+  const second = await runCli(['pretrain', ...common, '-o', join(dir, 'split'), '--steps', '8', '--resume']);
+  t.equal(second.code, 0, second.stderr);
+  const a = metrics(full.stdout);
+  const b2 = [...metrics(first.stdout), ...metrics(second.stdout)];
+  for (let i = 0; i < a.length; i++) t.ok(Math.abs(a[i].loss! - b2[i].loss!) < 1e-5, `step ${a[i].step}: ${a[i].loss} vs ${b2[i].loss}`);
+  const random = await runCli(['pretrain', ...common.filter((x) => x !== '--sampling' && x !== 'packed'), '-o', join(dir, 'split'), '--steps', '9', '--resume']);
+  t.equal(random.code, 2, 'resuming a packed run with random windows is a usage error');
+  t.match(random.stderr, /sampling was "packed"/);
 });
