@@ -25,6 +25,9 @@ export function nativeAddon(): NativeAddon | undefined {
   if (cached === undefined) {
     cached = null;
     if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON)) {
+      // OpenMP's idle threads spin by default, and on a small machine they take the cores from OpenBLAS and the
+      // main thread between kernels (the bench step was ~3x slower). libgomp reads this once, when it loads.
+      process.env.OMP_WAIT_POLICY ??= 'passive';
       try {
         cached = createRequire(import.meta.url)(ADDON) as NativeAddon;
       } catch {
