@@ -2,8 +2,11 @@
 # Training speed: mathpipe pretrain vs PyTorch (CPU) on the same model, back to back, so the ratio is fair on a
 # shared machine. Model: mathpipe's `bench` preset (2 layers, d 128, 4 heads, SwiGLU 352, untied head), batch
 # 16 x 128 tokens, AdamW + clipping, vocab 512 and 8192. Prints tokens/s of both, the ratio and peak RSS.
+# mathpipe runs twice: with its native kernels (if built) and on the pure-npm path (MATHPIPE_NATIVE=0, what an
+# install without a C++ compiler gets).
 # Env: VOCABS (default "512 8192"), STEPS (measured steps, default 6), THREADS (PyTorch threads, default 2),
-#      BACKEND (mathpipe backend, default auto), MP_THREADS (mathpipe's wasm threads, default THREADS).
+#      BACKEND (mathpipe backend, default auto), MP_THREADS (mathpipe's threads, default THREADS),
+#      NPM_PATH=0 skips the pure-npm run, PT_WAIT (PyTorch's OMP_WAIT_POLICY, default passive: see below).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/bench/out/train
@@ -12,6 +15,11 @@ STEPS=${STEPS:-6}
 THREADS=${THREADS:-2}
 BACKEND=${BACKEND:-auto}
 MP_THREADS=${MP_THREADS:-$THREADS}
+NPM_PATH=${NPM_PATH:-1}
+# PyTorch's OpenMP threads and OpenBLAS's threads both spin while idle and starve each other on a small machine:
+# measured here, PyTorch with 2 threads ran 2.5x faster at vocab 512 with the passive policy than with the
+# default. mathpipe sets passive for its own OpenMP threads, so the peer gets the same (PT_WAIT=active to compare).
+PT_WAIT=${PT_WAIT:-passive}
 PY=/usr/bin/python3
 MP="node $ROOT/bin/mathpipe"
 
@@ -30,21 +38,29 @@ if [ ! -f "$ROOT/dist/fixtures/train/tokens.js" ]; then echo "bench/train: run n
 mkdir -p "$OUT"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-echo "threads: PyTorch $THREADS, mathpipe $MP_THREADS"
-printf '%-7s %14s %14s %8s %12s %12s\n' vocab mathpipe_tok/s pytorch_tok/s ratio mp_rss_MB pt_rss_MB
+mp_run() { # TAG [VAR=value ...]: mathpipe on vocab $V; prints its mean tokens/s
+  local tag=$1; shift
+  rm -rf "$OUT/ckpt-$V"
+  env MATHPIPE_THREADS="$MP_THREADS" "$@" /usr/bin/time -f '%M' -o "$OUT/$tag-$V.rss" \
+    $MP pretrain --backend "$BACKEND" --model bench --vocab-size "$V" --data "$OUT/tokens-$V" --seq-len 128 --batch-size 16 \
+      --steps $((STEPS + 2)) --schedule constant --warmup 0 --save-interval 0 -o "$OUT/ckpt-$V" > "$OUT/$tag-$V.jsonl" 2> "$OUT/$tag-$V.err"
+  # Steps 1-2 are warm-up (kernel setup, first allocations), as for PyTorch.
+  jq -s '[.[] | select(.step > 2) | .tokens_per_s] | (add / length) | floor' "$OUT/$tag-$V.jsonl"
+}
+
+echo "threads: PyTorch $THREADS (OMP_WAIT_POLICY=$PT_WAIT), mathpipe $MP_THREADS"
+printf '%-7s %14s %14s %8s %12s %12s %14s %9s\n' vocab mathpipe_tok/s pytorch_tok/s ratio mp_rss_MB pt_rss_MB npm_path_tok/s npm_ratio
 for V in $VOCABS; do
   node "$ROOT/dist/fixtures/train/tokens.js" "$OUT/tokens-$V" 300000 "$V" 1
   # PyTorch first, then mathpipe, so both see the same machine state.
-  OMP_NUM_THREADS=$THREADS /usr/bin/time -f '%M' -o "$OUT/pt-$V.rss" \
+  OMP_NUM_THREADS=$THREADS OMP_WAIT_POLICY=$PT_WAIT /usr/bin/time -f '%M' -o "$OUT/pt-$V.rss" \
     $PY "$ROOT/bench/train/torch_train.py" "$V" --threads "$THREADS" --steps "$STEPS" --warmup 2 > "$OUT/pt-$V.json"
-  rm -rf "$OUT/ckpt-$V"
-  MATHPIPE_THREADS=$MP_THREADS /usr/bin/time -f '%M' -o "$OUT/mp-$V.rss" \
-    $MP pretrain -q --backend "$BACKEND" --model bench --vocab-size "$V" --data "$OUT/tokens-$V" --seq-len 128 --batch-size 16 \
-      --steps $((STEPS + 2)) --schedule constant --warmup 0 --save-interval 0 -o "$OUT/ckpt-$V" > "$OUT/mp-$V.jsonl"
-  # Steps 1-2 are warm-up (kernel setup, first allocations), as for PyTorch.
-  MP_TPS=$(jq -s '[.[] | select(.step > 2) | .tokens_per_s] | (add / length) | floor' "$OUT/mp-$V.jsonl")
+  MP_TPS=$(mp_run mp)
+  NPM_TPS=n/a
+  [ "$NPM_PATH" = 1 ] && NPM_TPS=$(mp_run npm MATHPIPE_NATIVE=0)
   PT_TPS=$(jq '.tokens_per_s' "$OUT/pt-$V.json")
-  printf '%-7s %14s %14s %8s %12s %12s\n' "$V" "$MP_TPS" "$PT_TPS" "$(ratio "$MP_TPS" "$PT_TPS")" \
-    $(( $(cat "$OUT/mp-$V.rss") / 1024 )) $(( $(cat "$OUT/pt-$V.rss") / 1024 ))
+  printf '%-7s %14s %14s %8s %12s %12s %14s %9s\n' "$V" "$MP_TPS" "$PT_TPS" "$(ratio "$MP_TPS" "$PT_TPS")" \
+    $(( $(cat "$OUT/mp-$V.rss") / 1024 )) $(( $(cat "$OUT/pt-$V.rss") / 1024 )) "$NPM_TPS" "$(ratio "$NPM_TPS" "$PT_TPS")"
 done
+echo "mathpipe ran with:"; grep -h -E 'backend|native kernels' "$OUT/mp-${VOCABS%% *}.err" | sed 's/^/  /'
 echo "(ratio = mathpipe / PyTorch tokens per second; the CPU may be shared: compare ratios, not absolute numbers)"

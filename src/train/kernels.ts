@@ -90,6 +90,23 @@ function wasmGatherRowsFor(stock: KernelFunc, native: GatherKernels): KernelFunc
   };
 }
 
+/** native/elementwise.cc: out = a + b for equal shapes. */
+interface AddKernel {
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+}
+
+/** wasm Add of two float32 tensors of one shape on the native threads; broadcasting goes to the stock kernel. */
+function wasmAddFor(stock: KernelFunc, native: AddKernel): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return stock(args);
+    const be = args.backend as unknown as WasmBackend;
+    const out = be.makeOutput(a.shape, 'float32');
+    native.add(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  };
+}
+
 /**
  * wasm Identity shares the buffer (reference-counted, as Reshape does) instead of copying it. tfjs clones every
  * tensor a gradient saves for the backward pass, ~160 full copies per training step of the bench model.
@@ -240,6 +257,12 @@ export function installKernels(backendName: string): string[] {
       override({ kernelName: 'Identity', backendName, kernelFunc: wasmIdentity });
       done.push('Identity');
     }
+    const add = tf.getKernel('Add', 'wasm');
+    const addon = nativeAddon() as (NativeAddon & Partial<AddKernel>) | undefined;
+    if (add && addon?.add) {
+      override({ ...add, setupFunc: undefined, kernelFunc: wasmAddFor(add.kernelFunc, addon as AddKernel) });
+      done.push('Add');
+    }
     const gather = tf.getKernel('GatherV2', 'wasm');
     const native = gatherKernels();
     if (gather && native) {
@@ -249,7 +272,6 @@ export function installKernels(backendName: string): string[] {
     if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });
     done.push('UnsortedSegmentSum');
-    const addon = nativeAddon();
     if (stock && addon?.blasInfo()) {
       override({ ...stock, setupFunc: undefined, kernelFunc: wasmBlasBatchMatMul(addon, stock.kernelFunc) });
       done.push('BatchMatMul (OpenBLAS)');

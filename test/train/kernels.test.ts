@@ -137,3 +137,16 @@ t.test('wasm UnsortedSegmentSum drops ids outside [0, numSegments)', async (t) =
   const f = () => tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([1, -1, 5], 'int32'), 3);
   t.same(Array.from(await on('wasm', f)), [0, 0, 1, 2, 0, 0]);
 });
+
+t.test('wasm Add (same shape natively, broadcasting and int32 on the stock kernel) equals cpu', async (t) => {
+  const x = rand(3 * 70001);
+  const y = rand(3 * 70001);
+  const cases: [string, () => tf.Tensor][] = [
+    ['same shape, large', () => tf.add(tf.tensor2d(x, [3, 70001]), tf.tensor2d(y, [3, 70001]))],
+    ['same shape, small', () => tf.add(tf.tensor1d(x.subarray(0, 5)), tf.tensor1d(y.subarray(0, 5)))],
+    ['broadcast row', () => tf.add(tf.tensor2d(x.subarray(0, 12), [4, 3]), tf.tensor1d(y.subarray(0, 3)))],
+    ['scalar', () => tf.add(tf.tensor2d(x.subarray(0, 12), [4, 3]), 2)],
+    ['int32', () => tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.tensor1d([4, 5, 6], 'int32'))],
+  ];
+  for (const [name, f] of cases) t.same(Array.from(await on('wasm', f)), Array.from(await on('cpu', f)), name);
+});
