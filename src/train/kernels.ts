@@ -37,6 +37,9 @@ export function scatterAdd(x: ArrayLike<number>, ids: ArrayLike<number>, out: Fl
 }
 
 function segmentShapes(x: TensorInfo, ids: TensorInfo, numSegments: number): { outShape: number[]; inner: number } {
+  // x must hold one row per id: otherwise the scatter would read past x.
+  if (!tf.util.arraysEqual(x.shape.slice(0, ids.shape.length), ids.shape))
+    throw new Error(`unsortedSegmentSum: segmentIds shape [${ids.shape}] is not a prefix of x shape [${x.shape}]`);
   const rest = x.shape.slice(ids.shape.length);
   return { outShape: [numSegments, ...rest], inner: size(rest) };
 }
@@ -126,6 +129,23 @@ const wasmTranspose: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+/**
+ * Products our BatchMatMul kernels compute themselves: float32, equal inner sizes, and batch dims equal (after
+ * left-padding with 1s) or one operand unbatched. Anything else goes to the stock kernel, which throws tfjs's shape
+ * errors or broadcasts properly (our paths would read past an operand or drop batches).
+ */
+function ownProduct(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): boolean {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2) return false;
+  if ((transposeA ? a.shape[ra - 2] : a.shape[ra - 1]) !== (transposeB ? b.shape[rb - 1] : b.shape[rb - 2])) return false;
+  const ab = a.shape.slice(0, -2);
+  const bb = b.shape.slice(0, -2);
+  if (size(ab) === 1 || size(bb) === 1) return true;
+  const pad = (d: number[]) => [...new Array<number>(Math.max(ab.length, bb.length) - d.length).fill(1), ...d];
+  return tf.util.arraysEqual(pad(ab), pad(bb));
+}
+
 function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
@@ -136,7 +156,7 @@ function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): Ker
     const aBatch = size(aBatchDims);
     const bBatch = size(bBatchDims);
     const simple = !transposeA && !transposeB && aBatch === 1 && bBatch === 1;
-    const supported = a.dtype === 'float32' && b.dtype === 'float32' && (bBatch === 1 || aBatch === bBatch);
+    const supported = ownProduct(a, b, transposeA, transposeB) && (bBatch === 1 || aBatch === bBatch);
     if (simple || !supported) return stock(args);
 
     const temps: TensorInfo[] = [];
@@ -161,7 +181,7 @@ function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): Ker
         const out = lastTwoSwapped({ dataId: ct.dataId, shape: [N, M], dtype: 'float32' });
         temps.pop();
         for (const t of temps) backend.disposeData(t.dataId);
-        out.shape = [...(aBatchDims.length >= bBatchDims.length ? aBatchDims : bBatchDims), M, N];
+        out.shape = [...tf.broadcast_util.assertAndGetBroadcastShape(aBatchDims, bBatchDims), M, N];
         return out;
       }
     }
@@ -170,7 +190,7 @@ function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): Ker
     const M = A.shape[A.shape.length - 2];
     const K = A.shape[A.shape.length - 1];
     const N = B.shape[B.shape.length - 1];
-    const batchDims = aBatchDims.length >= bBatchDims.length ? aBatchDims : bBatchDims;
+    const batchDims = tf.broadcast_util.assertAndGetBroadcastShape(aBatchDims, bBatchDims);
     const nn = (x: TensorInfo, y: TensorInfo) =>
       stock({ inputs: { a: x, b: y }, backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
 
@@ -218,8 +238,8 @@ function wasmBlasBatchMatMul(addon: NativeAddon, stock: KernelFunc): KernelFunc 
     const bBatchDims = b.shape.slice(0, -2);
     const aBatch = size(aBatchDims);
     const bBatch = size(bBatchDims);
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1)) return stock(args);
-    const batchDims = aBatch >= bBatch ? aBatchDims : bBatchDims;
+    if (!ownProduct(a, b, transposeA, transposeB)) return stock(args);
+    const batchDims = tf.broadcast_util.assertAndGetBroadcastShape(aBatchDims, bBatchDims);
     const batch = Math.max(aBatch, bBatch);
     const out = be.makeOutput([...batchDims, M, N], 'float32');
     const va = be.typedArrayFromHeap(a) as Float32Array;

@@ -66,6 +66,41 @@ for (const [name, as, bs, ta, tb] of cases) {
   });
 }
 
+t.test('wasm BatchMatMul: mismatched inner sizes throw as on cpu (no read past an operand)', async (t) => {
+  await tf.setBackend('wasm');
+  const bad: [number[], number[], boolean, boolean][] = [
+    [[2, 5], [3, 4], false, true],
+    [[5, 2], [4, 3], true, false],
+    [[2, 2, 5], [2, 3, 4], false, true],
+    [[3, 2, 5], [4, 7], false, false],
+    [[2, 5], [3, 4, 7], false, false],
+  ];
+  for (const [as, bs, ta, tb] of bad)
+    t.throws(() => tf.tidy(() => tf.matMul(tf.ones(as), tf.ones(bs), ta, tb)), /inner shapes/, `[${as}] x [${bs}] ${ta} ${tb}`);
+});
+
+t.test('wasm BatchMatMul: broadcast batch dimensions give the shape and values of cpu', async (t) => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[2, 1, 2, 3], [1, 2, 4, 3], false, true],
+    [[1, 1, 2, 3], [3, 3, 4], false, false],
+    [[3, 2, 3], [1, 1, 3, 4], false, false],
+    [[2, 3, 3, 2], [3, 3, 4], true, false],
+  ];
+  for (const [as, bs, ta, tb] of cases) {
+    const a = rand(as.reduce((x, y) => x * y, 1));
+    const b = rand(bs.reduce((x, y) => x * y, 1));
+    const f = () => tf.matMul(tf.tensor(a, as), tf.tensor(b, bs), ta, tb);
+    await tf.setBackend('cpu');
+    const refShape = tf.tidy(() => f().shape);
+    await tf.setBackend('wasm');
+    const gotShape = tf.tidy(() => f().shape);
+    t.same(gotShape, refShape, `[${as}] x [${bs}] shape`);
+    const ref = await on('cpu', f);
+    const got = await on('wasm', f);
+    t.ok(got.length === ref.length && maxRelDiff(got, ref) < 1e-5, `[${as}] x [${bs}] values`);
+  }
+});
+
 t.test('UnsortedSegmentSum (gather gradient) on wasm and cpu equals the stock cpu kernel', async (t) => {
   const V = 11;
   const D = 5;
@@ -136,6 +171,12 @@ t.test('wasm GatherV2 (rows, other axes, bad ids) equals cpu', async (t) => {
 t.test('wasm UnsortedSegmentSum drops ids outside [0, numSegments)', async (t) => {
   const f = () => tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([1, -1, 5], 'int32'), 3);
   t.same(Array.from(await on('wasm', f)), [0, 0, 1, 2, 0, 0]);
+});
+
+t.test('wasm UnsortedSegmentSum: ids that are not a prefix of the shape of x throw (no read past x)', async (t) => {
+  await tf.setBackend('wasm');
+  t.throws(() => tf.tidy(() => tf.unsortedSegmentSum(tf.ones([4, 5]), tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3)), /prefix/);
+  t.throws(() => tf.tidy(() => tf.unsortedSegmentSum(tf.ones([2, 3, 5]), tf.tensor2d([0, 1, 2, 0], [2, 2], 'int32') as unknown as tf.Tensor1D, 3)), /prefix/);
 });
 
 t.test('wasm Add (same shape natively, broadcasting and int32 on the stock kernel) equals cpu', async (t) => {
