@@ -3,7 +3,7 @@
 // from the node-api-headers package (or the Node installation). A failed build is a warning, never an error:
 // training then runs on tfjs-wasm's own kernels.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -39,7 +39,8 @@ if (process.env.MATHPIPE_NATIVE === '0') {
       execFileSync(cxx, args, { stdio: ['ignore', 'inherit', 'inherit'] });
       renameSync(`${out}.tmp`, out);
     } catch (e) {
-      console.error(`build-native: warning: ${cxx} failed (${e.message.split('\n')[0]}); training will use the wasm kernels only`);
+      rmSync(`${out}.tmp`, { force: true });
+      console.error(`build-native: warning: ${cxx} failed (${e.status == null ? (e.code ?? e.message) : `exit status ${e.status}`}); training will use the wasm kernels only`);
     }
   }
 }
