@@ -98,6 +98,27 @@ t.test('native cross-entropy: a target outside [0, V) is a RangeError, and nothi
   tf.dispose([logits, weights]);
 });
 
+t.test('cross-entropy: targets or weights not of length N throw before any kernel runs, and nothing leaks', async (t) => {
+  // The native kernels would read past them; the composition would broadcast the loss but not the gradient.
+  const logits = tf.tensor2d(new Rng(5).normalArray(4 * 6, 1), [4, 6]);
+  const targets = tf.tensor1d([0, 5, 3, 2], 'int32');
+  const weights = tf.fill([4], 0.25) as tf.Tensor1D;
+  const before = tf.memory().numTensors;
+  const bad: [string, tf.Tensor1D, tf.Tensor1D][] = [
+    ['weights [1]', targets, tf.tensor1d([0.25])],
+    ['weights [5]', targets, tf.fill([5], 0.25) as tf.Tensor1D],
+    ['targets [1]', tf.tensor1d([3], 'int32'), weights],
+    ['targets [2, 2]', tf.tensor2d([0, 1, 2, 3], [2, 2], 'int32') as unknown as tf.Tensor1D, weights],
+  ];
+  for (const [name, tg, w] of bad) {
+    t.throws(() => tf.tidy(() => crossEntropy(logits, tg, w)), /crossEntropy: /, name);
+    if (tg !== targets) tg.dispose();
+    if (w !== weights) w.dispose();
+  }
+  t.equal(tf.memory().numTensors, before);
+  tf.dispose([logits, targets, weights]);
+});
+
 const normCases: [number[], number][] = [
   [[7, 13], 1e-6],
   [[3, 5, 24], 1e-5],

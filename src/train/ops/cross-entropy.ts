@@ -24,6 +24,10 @@ export const crossEntropyComposed = (logits: tf.Tensor2D, targets: tf.Tensor1D, 
  * neighbouring row's logit, which no caller should rely on).
  */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  // The native kernels read N targets and weights, and the composition's gradient assumes N of each.
+  const N = logits.shape[0];
+  if (logits.rank !== 2 || !tf.util.arraysEqual(targets.shape, [N]) || !tf.util.arraysEqual(weights.shape, [N]))
+    throw new Error(`crossEntropy: logits [${logits.shape}], targets [${targets.shape}] and weights [${weights.shape}] are not [N, V], [N] and [N]`);
   if (nativeKernels('ceForward') && logits.dtype === 'float32' && weights.dtype === 'float32' && targets.dtype === 'int32')
     return ceNative(logits, targets, weights) as tf.Scalar;
   return crossEntropyComposed(logits, targets, weights);
