@@ -72,3 +72,35 @@ t.test('no tensors leak through the native path (with and without gradients)', {
   run(causalAttention, s, 5);
   t.equal(tf.memory().numTensors, before);
 });
+
+t.test('shapes that disagree with s or the tables throw (before any native code runs), and leak nothing', { skip }, async (t) => {
+  const before = tf.memory().numTensors;
+  const r4 = ropeTables(4, 8, 10000);
+  const r6 = ropeTables(6, 8, 10000);
+  const cases: [string, [number, number], [number, number], AttentionShape, typeof r4][] = [
+    ['H not a multiple of KV', [4, 24], [4, 16], { B: 1, T: 4, H: 3, KV: 2, hd: 8 }, r4],
+    ['q has fewer rows than B*T', [4, 16], [8, 16], { B: 2, T: 4, H: 2, KV: 2, hd: 8 }, r4],
+    ['k/v narrower than KV*hd', [8, 16], [8, 8], { B: 2, T: 4, H: 2, KV: 2, hd: 8 }, r4],
+    ['tables for a shorter T', [12, 16], [12, 16], { B: 2, T: 6, H: 2, KV: 2, hd: 8 }, r4],
+    ['tables for a longer T', [8, 16], [8, 16], { B: 2, T: 4, H: 2, KV: 2, hd: 8 }, r6],
+  ];
+  for (const [name, qs, ks, s, r] of cases) {
+    const q = tf.ones(qs) as tf.Tensor2D;
+    const k = tf.ones(ks) as tf.Tensor2D;
+    t.throws(() => tf.tidy(() => causalAttention(q, k, k, s, r)), /causalAttention: /, name);
+    tf.dispose([q, k]);
+  }
+  tf.dispose([r4.cos, r4.sin, r4.mask, r4.rot, r6.cos, r6.sin, r6.mask, r6.rot]);
+  t.equal(tf.memory().numTensors, before);
+});
+
+t.test('an empty batch (T=0) gives what the composition gives', { skip }, async (t) => {
+  const s = { B: 2, T: 0, H: 2, KV: 1, hd: 4 };
+  const r = ropeTables(0, 4, 10000);
+  const q = tf.zeros([0, 8]) as tf.Tensor2D;
+  const k = tf.zeros([0, 4]) as tf.Tensor2D;
+  const ref = tf.tidy(() => causalAttentionComposed(q, k, k, s, r));
+  const got = tf.tidy(() => causalAttention(q, k, k, s, r));
+  t.same(got.shape, ref.shape);
+  tf.dispose([ref, got, q, k, r.cos, r.sin, r.mask, r.rot]);
+});

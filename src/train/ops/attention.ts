@@ -130,7 +130,20 @@ function causalAttentionNative(q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D
   return op(q2, k2, v2) as tf.Tensor2D;
 }
 
+/** The fused kernels index every input by s alone, so the shapes are checked against it first. */
+function checkShapes(q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D, s: AttentionShape, r: RopeTables): void {
+  const { B, T, H, KV, hd } = s;
+  if (![B, T, H, KV, hd].every((n) => Number.isInteger(n) && n >= 0) || !(KV >= 1 && H % KV === 0 && hd % 2 === 0))
+    throw new Error(`causalAttention: bad shape ${JSON.stringify(s)} (H a multiple of KV, hd even)`);
+  const want: [string, tf.Tensor, number[]][] = [['q', q2, [B * T, H * hd]], ['k', k2, [B * T, KV * hd]], ['v', v2, [B * T, KV * hd]], ['cos', r.cos, [T, hd]], ['sin', r.sin, [T, hd]]];
+  for (const [name, x, shape] of want)
+    if (!tf.util.arraysEqual(x.shape, shape)) throw new Error(`causalAttention: ${name} is [${x.shape}], expected [${shape}] for ${JSON.stringify(s)}`);
+}
+
 export function causalAttention(q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D, s: AttentionShape, r: RopeTables): tf.Tensor2D {
-  if (nativeKernels('attentionBackward')) return causalAttentionNative(q2, k2, v2, s, r);
+  checkShapes(q2, k2, v2, s, r);
+  // Empty inputs (the kernels want B, T, hd >= 1) and other dtypes take the composition.
+  const f32 = [q2, k2, v2, r.cos, r.sin].every((x) => x.dtype === 'float32');
+  if (s.B * s.T * s.hd > 0 && f32 && nativeKernels('attentionBackward')) return causalAttentionNative(q2, k2, v2, s, r);
   return causalAttentionComposed(q2, k2, v2, s, r);
 }
