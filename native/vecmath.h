@@ -8,8 +8,8 @@
 namespace vm {
 
 // Cephes expf: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6 polynomial, 2^n through the exponent bits.
-// Relative error about 1e-7. Below the normal range the result is 0 (masked scores stay exactly 0), above it
-// about 2.4e38 instead of inf (the callers take exp of non-positive values, or of -x inside 1 / (1 + e)).
+// Relative error about 1e-7. Below the normal range the result is 0 (masked scores stay exactly 0, no
+// denormals), above it inf (the callers take exp of non-positive values, or of -x inside 1 / (1 + e)).
 #pragma omp declare simd notinbranch
 inline float exp(float x) {
   const float hi = 88.3762626647949f, lo = -87.3365447504f;

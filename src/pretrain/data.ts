@@ -144,8 +144,10 @@ export class MixtureSampler {
   }
 
   private packedStart(k: number): number {
-    const c = this.cursors[k];
     const n = this.packedCount(k);
+    // A resumed cursor past the end (the dataset was rebuilt shorter under the same name) starts the next epoch.
+    if (this.cursors[k].next >= n) this.cursors[k] = { epoch: this.cursors[k].epoch + 1, next: 0 };
+    const c = this.cursors[k];
     const j = permute(c.next, n, mix32(this.seed ^ mix32(k * 0x632be5ab + c.epoch)));
     if (++c.next === n) this.cursors[k] = { epoch: c.epoch + 1, next: 0 };
     return j * this.seqLen;

@@ -271,6 +271,9 @@ t.test('packed sequences: each used once per epoch in a keyed shuffle; resume co
   t.same(sampler.cursors, [{ epoch: 3, next: 0 }]);
   const b = sampler.batch(1, rng);
   t.same(Array.from(b.targets), Array.from(b.ids, (x) => x + 1), 'targets are the next tokens');
+  sampler.cursors = [{ epoch: 5, next: 99 }];
+  sampler.batch(1, rng);
+  t.same(sampler.cursors, [{ epoch: 6, next: 1 }], 'a cursor past the end (dataset rebuilt shorter) starts the next epoch');
   src.ds.close();
 
   const common = ['--data', data, '--sampling', 'packed', '--schedule', 'constant', '--lr', '3e-3', ...FAST];
