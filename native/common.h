@@ -3,6 +3,7 @@
 #include <node_api.h>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #define NAPI_CALL(env, call)                                                  \
   do {                                                                        \
@@ -24,15 +25,21 @@ struct Args {
     if (ok) napi_throw_type_error(env, nullptr, msg);
     ok = false;
   }
-  // A Float32Array/Int32Array argument (may be a view over the wasm heap's SharedArrayBuffer).
+  // A Float32Array (T = float) or Int32Array (T = int32_t) argument, possibly a view over the wasm heap's
+  // SharedArrayBuffer. Another element type is a TypeError, never a reinterpretation.
   template <typename T>
   T* array(size_t i, size_t* len = nullptr) {
+    static_assert(std::is_same<T, float>::value || std::is_same<T, int32_t>::value, "float or int32_t arrays only");
     if (i >= argc) { fail("missing typed array argument"); return nullptr; }
     napi_typedarray_type type;
     size_t n;
     void* data;
     if (napi_get_typedarray_info(env, argv[i], &type, &n, &data, nullptr, nullptr) != napi_ok) {
       fail("expected a typed array");
+      return nullptr;
+    }
+    if (type != (std::is_same<T, float>::value ? napi_float32_array : napi_int32_array)) {
+      fail(std::is_same<T, float>::value ? "expected a Float32Array" : "expected an Int32Array");
       return nullptr;
     }
     if (len) *len = n;
