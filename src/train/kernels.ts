@@ -4,10 +4,10 @@
 // 2. wasm Transpose in JavaScript (see transpose.ts: the stock kernel is pathologically slow); wasm Identity
 //    without a copy.
 // 3. wasm BatchMatMul on OpenBLAS when the native addon is built (native.ts). Otherwise: the stock kernel sends
-//    only 2-D, untransposed, batch-1 products to XNNPACK; everything else (most of the backward pass, all of
-//    attention) runs a naive loop. We transpose operands explicitly (a cheap
-//    memory pass), fold a shared right operand's batch into rows, and split true batches into per-batch calls,
-//    so every product reaches XNNPACK.
+//    only 2-D, untransposed, batch-1 products to XNNPACK and runs everything else (most of the backward pass,
+//    all of attention) as a naive loop, so we transpose operands explicitly (a cheap memory pass), fold a shared
+//    right operand's batch into rows, and split true batches into per-batch calls.
+// 4. With the native addon: wasm GatherV2 of rows, the scatter-add and same-shape Add on its threads.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
 import { transposeInto } from './transpose.js';
