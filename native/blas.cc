@@ -21,6 +21,8 @@ void load() {
   if (tried) return;
   tried = true;
   const char* env = getenv("MATHPIPE_BLAS");
+  // "none": products stay on XNNPACK (the path of a machine without OpenBLAS).
+  if (env && strcmp(env, "none") == 0) return;
   const char* candidates[] = {env, "libopenblas.so.0", "libopenblasp.so.0", "libopenblas.so"};
   for (const char* name : candidates) {
     if (!name) continue;

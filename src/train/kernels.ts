@@ -252,6 +252,15 @@ function wasmBlasBatchMatMul(addon: NativeAddon, stock: KernelFunc): KernelFunc 
 }
 
 const installed = new Set<string>();
+let blasProducts = false;
+
+/**
+ * True when wasm's matrix products run on OpenBLAS. Only then may parameters be updated in place: XNNPACK caches
+ * each right operand packed, keyed by tensor id, and would keep multiplying by the old weights.
+ */
+export function productsOnBlas(): boolean {
+  return blasProducts;
+}
 
 function override(config: KernelConfig): void {
   tf.unregisterKernel(config.kernelName, config.backendName);
@@ -295,6 +304,7 @@ export function installKernels(backendName: string): string[] {
     if (stock && addon?.blasInfo()) {
       override({ ...stock, setupFunc: undefined, kernelFunc: wasmBlasBatchMatMul(addon, stock.kernelFunc) });
       done.push('BatchMatMul (OpenBLAS)');
+      blasProducts = true;
     } else if (stock && transpose) {
       override({ ...stock, setupFunc: undefined, kernelFunc: wasmBatchMatMulFor(stock.kernelFunc, wasmTranspose) });
       done.push('BatchMatMul');

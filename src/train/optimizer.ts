@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { isDecayed } from './model.js';
+import { productsOnBlas } from './kernels.js';
 import { nativeAddon, type NativeAddon } from './native.js';
 import { nativeKernels, type WasmBackend } from './ops/native-kernel.js';
 
@@ -47,7 +48,7 @@ export class AdamW {
     this.t += 1;
     const bc1 = 1 - Math.pow(b1, this.t);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
-    if (nativeKernels('adamw') && this.ownsBuffers()) return this.stepNative(grads, lr, bc1, bc2Sqrt);
+    if (nativeKernels('adamw') && productsOnBlas() && this.ownsBuffers()) return this.stepNative(grads, lr, bc1, bc2Sqrt);
     const norm = tf.tidy(() => {
       const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
       const total = tf.sqrt(tf.addN(sq));
