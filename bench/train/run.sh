@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training speed: mathpipe pretrain vs PyTorch (CPU) on the same model, back to back, so the ratio is fair on a
-# shared machine. Model: mathpipe's `bench` preset (2 layers, d 128, 4 heads, SwiGLU 352, untied head), batch
-# 16 x 128 tokens, AdamW + clipping, vocab 512 and 8192. Prints tokens/s of both, the ratio and peak RSS.
+# shared machine. Model: mathpipe's `bench` preset (2 layers, d 128, 4 heads, SwiGLU 352, untied head), or with
+# SHAPE=wide 4 layers, d 256, 8 heads, SwiGLU 688; batch 16 x 128 tokens, AdamW + clipping, vocab 512 and 8192.
+# Prints tokens/s of both, the ratio and peak RSS.
 # mathpipe runs twice: with its native kernels (if built) and on the pure-npm path (MATHPIPE_NATIVE=0, what an
 # install without a C++ compiler gets).
 # Env: VOCABS (default "512 8192"), STEPS (measured steps, default 6), THREADS (PyTorch threads, default 2),
@@ -16,6 +17,12 @@ THREADS=${THREADS:-2}
 BACKEND=${BACKEND:-auto}
 MP_THREADS=${MP_THREADS:-$THREADS}
 NPM_PATH=${NPM_PATH:-1}
+SHAPE=${SHAPE:-bench}
+case "$SHAPE" in
+  bench) DIMS=(128 2 4 352) ;;
+  wide) DIMS=(256 4 8 688) ;;
+  *) echo "bench/train: SHAPE must be bench or wide"; exit 2 ;;
+esac
 # PyTorch's OpenMP threads and OpenBLAS's threads both spin while idle and starve each other on a small machine:
 # measured here, PyTorch with 2 threads ran 2.5x faster at vocab 512 with the passive policy than with the
 # default. mathpipe sets passive for its own OpenMP threads, so the peer gets the same (PT_WAIT=active to compare).
@@ -41,20 +48,24 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 mp_run() { # TAG [VAR=value ...]: mathpipe on vocab $V; prints its mean tokens/s
   local tag=$1; shift
   rm -rf "$OUT/ckpt-$V"
+  # The same shape as a Hugging Face config (multi-head attention, untied head, as the PyTorch peer).
+  printf '{"vocab_size":%d,"hidden_size":%d,"num_hidden_layers":%d,"num_attention_heads":%d,"num_key_value_heads":%d,"intermediate_size":%d,"max_position_embeddings":128,"tie_word_embeddings":false}\n' \
+    "$V" "${DIMS[0]}" "${DIMS[1]}" "${DIMS[2]}" "${DIMS[2]}" "${DIMS[3]}" > "$OUT/config-$V.json"
   env MATHPIPE_THREADS="$MP_THREADS" "$@" /usr/bin/time -f '%M' -o "$OUT/$tag-$V.rss" \
-    $MP pretrain --backend "$BACKEND" --model bench --vocab-size "$V" --data "$OUT/tokens-$V" --seq-len 128 --batch-size 16 \
+    $MP pretrain --backend "$BACKEND" --model "$OUT/config-$V.json" --data "$OUT/tokens-$V" --seq-len 128 --batch-size 16 \
       --steps $((STEPS + 2)) --schedule constant --warmup 0 --save-interval 0 -o "$OUT/ckpt-$V" > "$OUT/$tag-$V.jsonl" 2> "$OUT/$tag-$V.err"
   # Steps 1-2 are warm-up (kernel setup, first allocations), as for PyTorch.
   jq -s '[.[] | select(.step > 2) | .tokens_per_s] | (add / length) | floor' "$OUT/$tag-$V.jsonl"
 }
 
-echo "threads: PyTorch $THREADS (OMP_WAIT_POLICY=$PT_WAIT), mathpipe $MP_THREADS"
+echo "model: $SHAPE (d ${DIMS[0]}, ${DIMS[1]} layers, ${DIMS[2]} heads, SwiGLU ${DIMS[3]}); threads: PyTorch $THREADS (OMP_WAIT_POLICY=$PT_WAIT), mathpipe $MP_THREADS"
 printf '%-7s %14s %14s %8s %12s %12s %14s %9s\n' vocab mathpipe_tok/s pytorch_tok/s ratio mp_rss_MB pt_rss_MB npm_path_tok/s npm_ratio
 for V in $VOCABS; do
   node "$ROOT/dist/fixtures/train/tokens.js" "$OUT/tokens-$V" 300000 "$V" 1
   # PyTorch first, then mathpipe, so both see the same machine state.
   OMP_NUM_THREADS=$THREADS OMP_WAIT_POLICY=$PT_WAIT /usr/bin/time -f '%M' -o "$OUT/pt-$V.rss" \
-    $PY "$ROOT/bench/train/torch_train.py" "$V" --threads "$THREADS" --steps "$STEPS" --warmup 2 > "$OUT/pt-$V.json"
+    $PY "$ROOT/bench/train/torch_train.py" "$V" --threads "$THREADS" --steps "$STEPS" --warmup 2 \
+      --d "${DIMS[0]}" --layers "${DIMS[1]}" --heads "${DIMS[2]}" --ffn "${DIMS[3]}" > "$OUT/pt-$V.json"
   MP_TPS=$(mp_run mp)
   NPM_TPS=n/a
   [ "$NPM_PATH" = 1 ] && NPM_TPS=$(mp_run npm MATHPIPE_NATIVE=0)

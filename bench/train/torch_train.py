@@ -1,7 +1,8 @@
 """The PyTorch peer for bench/train: the same Llama-style model as mathpipe's `bench` preset (RMSNorm, rotary
 positions with rotate_half, SwiGLU, causal attention, untied head), AdamW (0.9, 0.95, wd 0.1), gradient clipping
 at 1.0, on CPU with a fixed thread count. Prints one JSON line: tokens per second over the measured steps.
-Usage: torch_train.py VOCAB [--threads 2] [--steps 8] [--warmup 2] [--batch 16] [--seq 128]"""
+Usage: torch_train.py VOCAB [--threads 2] [--steps 8] [--warmup 2] [--batch 16] [--seq 128]
+                      [--d 128] [--layers 2] [--heads 4] [--ffn 352]"""
 import argparse
 import json
 import time
@@ -81,10 +82,14 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=352)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = Llama(a.vocab, seq=a.seq)
+    model = Llama(a.vocab, d=a.d, layers=a.layers, heads=a.heads, ffn=a.ffn, seq=a.seq)
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.95))
