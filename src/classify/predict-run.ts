@@ -5,7 +5,7 @@ import { inputList } from '../cli/options.js';
 import { info, warn } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
 import { startProgress } from '../cli/progress.js';
-import { JsonlWriter, readLineBatches, totalSize, type LineStats } from '../jsonl/index.js';
+import { readLineBatches, totalSize, withWriter, type LineStats } from '../jsonl/index.js';
 import { DenseMatrix } from './matrix.js';
 import { loadModel, type FastTextModel } from './modelfile.js';
 import { intOpt, normalizeFor, numOpt } from './options.js';
@@ -46,47 +46,44 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
   const paths = inputList(argv.inputs);
   const stats: LineStats = { bytes: 0, lines: 0 };
   const counts = { scored: 0, filtered: 0, skipped: 0, written: 0 };
-  const out = JsonlWriter.open(argv.output as string | undefined);
   const progress = startProgress('classify predict', () => ({ records: stats.lines, bytes: stats.bytes }), totalSize(paths));
   const pool = threads > 1 ? new PredictPool(model, opts, threads) : null;
   const scorer = pool ? null : new Scorer(model, opts);
-  const write = async (r: BatchResult) => {
-    counts.filtered += r.filtered;
-    counts.skipped += r.skipped;
-    counts.scored += r.out.length + r.filtered;
-    for (const line of r.out) {
-      const p = out.write(line);
-      if (p) await p;
-      counts.written++;
-    }
-  };
   try {
-    const inflight: Promise<BatchResult>[] = [];
-    // batches of about BATCH lines from one file: input chunks hold only a few long lines each
-    let cur: { file: string; lines: number[]; texts: string[] } | null = null;
-    const send = async () => {
-      if (!cur) return;
-      const b = cur;
-      cur = null;
-      if (scorer) return write({ seq: 0, ...scorer.scoreBatch(b.file, b.lines, b.texts) });
-      inflight.push(pool!.run(b));
-      if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
-    };
-    for await (const batch of readLineBatches(paths, stats)) {
-      for (const l of batch) {
-        if (cur && cur.file !== l.file) await send();
-        cur ??= { file: l.file, lines: [], texts: [] };
-        cur.lines.push(l.line);
-        cur.texts.push(l.text);
-        if (cur.texts.length >= BATCH) await send();
+    await withWriter(argv.output as string | undefined, async (out) => {
+      const write = async (r: BatchResult) => {
+        counts.filtered += r.filtered;
+        counts.skipped += r.skipped;
+        counts.scored += r.out.length + r.filtered;
+        for (const line of r.out) {
+          const p = out.write(line);
+          if (p) await p;
+          counts.written++;
+        }
+      };
+      const inflight: Promise<BatchResult>[] = [];
+      // batches of about BATCH lines from one file: input chunks hold only a few long lines each
+      let cur: { file: string; lines: number[]; texts: string[] } | null = null;
+      const send = async () => {
+        if (!cur) return;
+        const b = cur;
+        cur = null;
+        if (scorer) return write({ seq: 0, ...scorer.scoreBatch(b.file, b.lines, b.texts) });
+        inflight.push(pool!.run(b));
+        if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
+      };
+      for await (const batch of readLineBatches(paths, stats)) {
+        for (const l of batch) {
+          if (cur && cur.file !== l.file) await send();
+          cur ??= { file: l.file, lines: [], texts: [] };
+          cur.lines.push(l.line);
+          cur.texts.push(l.text);
+          if (cur.texts.length >= BATCH) await send();
+        }
       }
-    }
-    await send();
-    while (inflight.length) await write(await inflight.shift()!);
-    await out.close();
-  } catch (e) {
-    out.abort();
-    throw e;
+      await send();
+      while (inflight.length) await write(await inflight.shift()!);
+    });
   } finally {
     progress.stop();
     await pool?.close();

@@ -2,7 +2,7 @@
 import { inputList } from '../cli/options.js';
 import { info } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
-import { JsonlWriter } from '../jsonl/index.js';
+import { withWriter } from '../jsonl/index.js';
 import { encodeExamples } from './dataset.js';
 import { evaluate } from './evaluate.js';
 import { detectFormat, readAllExamples, type InputFormat } from './examples.js';
@@ -26,9 +26,9 @@ export async function runTest(argv: Record<string, unknown>): Promise<void> {
   if (!examples.length) throw new UsageError('no labeled examples in the input');
   const { data, dropped } = encodeExamples(model.dict, examples);
   const report = evaluate(model, data, k, threshold);
-  const out = JsonlWriter.open(argv.output as string | undefined);
-  await out.write(JSON.stringify(report));
-  await out.close();
+  await withWriter(argv.output as string | undefined, async (out) => {
+    await out.writeJson(report);
+  });
   const pct = (v: number | null) => (v === null ? 'n/a' : (v * 100).toFixed(2) + '%');
   const dropNote = dropped ? ` (${dropped} with no known label or word left out, as fastText does)` : '';
   info(`${report.examples} examples${dropNote}: P@${k} ${pct(report.precision)}, R@${k} ${pct(report.recall)}`);

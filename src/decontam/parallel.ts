@@ -39,7 +39,7 @@ function countLines(buf: Uint8Array): number {
 
 export interface ParallelSink {
   out: JsonlWriter;
-  removed: JsonlWriter | null;
+  removed: JsonlWriter | undefined;
   /** Called with each result, in input order, before its lines are written. */
   onResult(r: BlockResult): void;
   stats: { bytes: number };

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import { JsonlWriter, newReadStats, readJsonlBatches, reportSkipped, totalSize } from '../jsonl/index.js';
+import { newReadStats, readJsonlBatches, reportSkipped, totalSize, withOptionalWriter, withWriter } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
 import { readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
@@ -69,46 +69,42 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     for (const k of Object.keys(counts) as (keyof ScanCounts)[]) counts[k] += c[k];
     h.forEach((v, i) => (hits[i] += v));
   };
-  const out = JsonlWriter.open(o.output);
-  const removed = o.removed ? JsonlWriter.open(o.removed) : null;
   const stats = newReadStats();
   const progress = startProgress('decontam', () => ({ records: counts.docs_in || stats.records, bytes: stats.bytes }), totalSize(o.inputs));
   try {
-    if (o.jobs > 1) {
-      const { scanParallel } = await import('./parallel.js');
-      await scanParallel(o.inputs, index, scan, o.jobs, {
-        out,
-        removed,
-        stats,
-        onResult: (r) => {
-          add(r.counts, r.hits);
-          stats.skipped += r.skipped;
-        },
-      });
-    } else {
-      const scanner = new Scanner(index, scan);
-      for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
-        for (const rec of batch) scanner.record(rec);
-        const { kept, removed: gone } = scanner.drain();
-        for (const line of kept) {
-          const p = out.write(line);
-          if (p) await p;
-        }
-        if (removed) {
-          for (const line of gone) {
-            const p = removed.write(line);
-            if (p) await p;
+    await withWriter(o.output, (out) =>
+      withOptionalWriter(o.removed, async (removed) => {
+        if (o.jobs > 1) {
+          const { scanParallel } = await import('./parallel.js');
+          await scanParallel(o.inputs, index, scan, o.jobs, {
+            out,
+            removed,
+            stats,
+            onResult: (r) => {
+              add(r.counts, r.hits);
+              stats.skipped += r.skipped;
+            },
+          });
+        } else {
+          const scanner = new Scanner(index, scan);
+          for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
+            for (const rec of batch) scanner.record(rec);
+            const { kept, removed: gone } = scanner.drain();
+            for (const line of kept) {
+              const p = out.write(line);
+              if (p) await p;
+            }
+            if (removed) {
+              for (const line of gone) {
+                const p = removed.write(line);
+                if (p) await p;
+              }
+            }
           }
+          add(scanner.counts, scanner.hits);
         }
-      }
-      add(scanner.counts, scanner.hits);
-    }
-    await out.close();
-    await removed?.close();
-  } catch (e) {
-    out.abort();
-    removed?.abort();
-    throw e;
+      }),
+    );
   } finally {
     progress.stop();
   }

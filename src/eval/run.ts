@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import { JsonlWriter } from '../jsonl/index.js';
+import { withWriter } from '../jsonl/index.js';
 import { CheckerPool } from '../checker/pool.js';
 import type { Completion, TextGenerator } from '../model/types.js';
 import { benchmark, loadBenchmark, loadCustom, type Benchmark, type EvalItem } from './benchmarks.js';
@@ -151,7 +151,6 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
     gen = cached;
   }
   const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.checkTimeoutMs, opts: { extract: o.style === 'pot' ? 'none' : probe.extract } });
-  const out = JsonlWriter.open(o.output);
   let done = 0;
   let execs = 0;
   const progress = startProgress('eval', () => ({ records: done, bytes: 0 }));
@@ -201,20 +200,19 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
   };
 
   const results: SampleResult[] = [];
-  const pending = items.map((it, k) => evalItem(it, k));
-  // Every item gets a handler now: a failure surfaces at its turn below, never as an unhandled rejection.
-  for (const p of pending) p.catch(() => {});
   try {
-    for (const p of pending) {
-      const { record, result } = await p;
-      results.push(result);
-      await out.writeJson(record);
-      done++;
-    }
-    await out.close();
-  } catch (e) {
-    out.abort();
-    throw e;
+    // The output is opened before any request is sent, so a bad -o fails first.
+    await withWriter(o.output, async (out) => {
+      const pending = items.map((it, k) => evalItem(it, k));
+      // Every item gets a handler now: a failure surfaces at its turn below, never as an unhandled rejection.
+      for (const p of pending) p.catch(() => {});
+      for (const p of pending) {
+        const { record, result } = await p;
+        results.push(result);
+        await out.writeJson(record);
+        done++;
+      }
+    });
   } finally {
     progress.stop();
     await pool.close();

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { DataError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import { JsonlWriter, newReadStats, readJsonlBatches, recordWhere, reportSkipped, totalSize, type Json, type JsonlRecord } from '../jsonl/index.js';
+import { newReadStats, readJsonlBatches, recordWhere, reportSkipped, totalSize, withOptionalWriter, withWriter, type Json, type JsonlRecord } from '../jsonl/index.js';
 import { CheckerPool, type PoolGrade } from '../checker/pool.js';
 import { extractAnswer, type ExtractMode } from '../checker/extract.js';
 
@@ -59,8 +59,6 @@ function labelOf(v: Json | undefined): boolean | null {
 
 export async function runGrade(o: GradeRunOptions): Promise<void> {
   const stats = newReadStats();
-  const out = JsonlWriter.open(o.output);
-  const dis = o.disagreements ? JsonlWriter.open(o.disagreements) : null;
   const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic, cas: o.cas } });
   const progress = startProgress('grade', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(o.inputs));
   let grades = 0;
@@ -70,56 +68,54 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
   let agree = 0;
   const t0 = performance.now();
   try {
-    for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
-      const pending = batch.map((rec) => {
-        const rf = pickField(rec, o.responseField, RESPONSE_FIELDS, 'response');
-        const gf = pickField(rec, o.goldField, GOLD_FIELDS, 'gold');
-        const rv = rec.value[rf];
-        const gv = rec.value[gf];
-        const goldText = typeof gv === 'number' ? String(gv) : gv;
-        if (typeof goldText !== 'string') throw new DataError(recordWhere(rec), `field "${gf}" is not a string or number`);
-        const responses = Array.isArray(rv) ? rv : [rv];
-        if (!responses.every((x) => typeof x === 'string')) throw new DataError(recordWhere(rec), `field "${rf}" must be a string or an array of strings`);
-        const gold = goldAnswer(goldText, o.goldExtract);
-        const grades: Promise<PoolGrade>[] = (responses as string[]).map((r) =>
-          gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold),
-        );
-        return { rec, isArray: Array.isArray(rv), grades: Promise.all(grades), gold };
-      });
-      for (const p of pending) {
-        const gs = await p.grades;
-        grades += gs.length;
-        for (const g of gs) {
-          if (g.correct) correct++;
-          if (g.pred === null) noAnswer++;
-        }
-        if (o.labels) {
-          const lv = p.rec.value[o.labels];
-          const labels = Array.isArray(lv) ? lv.map((x) => labelOf(x)) : [labelOf(lv)];
-          if (labels.length !== gs.length || labels.some((l) => l === null)) {
-            throw new DataError(recordWhere(p.rec), `labels field "${o.labels}" must hold one bool or 0/1 per response`);
-          }
-          gs.forEach((g, k) => {
-            compared++;
-            if (g.correct === labels[k]) agree++;
-            else if (dis) {
-              const id = p.rec.value.id ?? p.rec.value.idx ?? p.rec.value.example_id ?? null;
-              void dis.writeJson({ where: recordWhere(p.rec), id, sample: k, extracted: g.pred, gold: p.gold, ours: g.correct, label: labels[k], timedOut: g.timedOut ?? false });
-            }
+    await withWriter(o.output, (out) =>
+      withOptionalWriter(o.disagreements, async (dis) => {
+        for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
+          const pending = batch.map((rec) => {
+            const rf = pickField(rec, o.responseField, RESPONSE_FIELDS, 'response');
+            const gf = pickField(rec, o.goldField, GOLD_FIELDS, 'gold');
+            const rv = rec.value[rf];
+            const gv = rec.value[gf];
+            const goldText = typeof gv === 'number' ? String(gv) : gv;
+            if (typeof goldText !== 'string') throw new DataError(recordWhere(rec), `field "${gf}" is not a string or number`);
+            const responses = Array.isArray(rv) ? rv : [rv];
+            if (!responses.every((x) => typeof x === 'string')) throw new DataError(recordWhere(rec), `field "${rf}" must be a string or an array of strings`);
+            const gold = goldAnswer(goldText, o.goldExtract);
+            const grades: Promise<PoolGrade>[] = (responses as string[]).map((r) =>
+              gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold),
+            );
+            return { rec, isArray: Array.isArray(rv), grades: Promise.all(grades), gold };
           });
+          for (const p of pending) {
+            const gs = await p.grades;
+            grades += gs.length;
+            for (const g of gs) {
+              if (g.correct) correct++;
+              if (g.pred === null) noAnswer++;
+            }
+            if (o.labels) {
+              const lv = p.rec.value[o.labels];
+              const labels = Array.isArray(lv) ? lv.map((x) => labelOf(x)) : [labelOf(lv)];
+              if (labels.length !== gs.length || labels.some((l) => l === null)) {
+                throw new DataError(recordWhere(p.rec), `labels field "${o.labels}" must hold one bool or 0/1 per response`);
+              }
+              gs.forEach((g, k) => {
+                compared++;
+                if (g.correct === labels[k]) agree++;
+                else if (dis) {
+                  const id = p.rec.value.id ?? p.rec.value.idx ?? p.rec.value.example_id ?? null;
+                  void dis.writeJson({ where: recordWhere(p.rec), id, sample: k, extracted: g.pred, gold: p.gold, ours: g.correct, label: labels[k], timedOut: g.timedOut ?? false });
+                }
+              });
+            }
+            const fields: Record<string, Json> = p.isArray
+              ? { [o.extractedField]: gs.map((g) => g.pred), [o.correctField]: gs.map((g) => g.correct) }
+              : { [o.extractedField]: gs[0]!.pred, [o.correctField]: gs[0]!.correct };
+            await out.writeRecord(p.rec, fields);
+          }
         }
-        const fields: Record<string, Json> = p.isArray
-          ? { [o.extractedField]: gs.map((g) => g.pred), [o.correctField]: gs.map((g) => g.correct) }
-          : { [o.extractedField]: gs[0]!.pred, [o.correctField]: gs[0]!.correct };
-        await out.writeRecord(p.rec, fields);
-      }
-    }
-    await out.close();
-    await dis?.close();
-  } catch (e) {
-    out.abort();
-    dis?.abort();
-    throw e;
+      }),
+    );
   } finally {
     progress.stop();
     await pool.close();

@@ -144,6 +144,11 @@ export async function withWriter<T>(path: string | undefined, body: (out: JsonlW
   }
 }
 
+/** withWriter for a side output that may not be asked for (no path: body gets undefined). */
+export async function withOptionalWriter<T>(path: string | undefined | null, body: (out: JsonlWriter | undefined) => Promise<T>): Promise<T> {
+  return path ? withWriter(path, body) : body(undefined);
+}
+
 /**
  * The record's line with fields added. New fields are spliced into the original text so every other
  * byte is kept; only when a field already exists is the record re-serialised (JSON.stringify).

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DataError, IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import { JsonlWriter, readLineBatches, totalSize } from '../jsonl/index.js';
+import { JsonlWriter, readLineBatches, totalSize, withOptionalWriter, withWriter } from '../jsonl/index.js';
 import { closeAgent, httpAgent, type RetryPolicy } from './fetch.js';
 import { ccIndexSources, isPathList, parseRange, pathListSources, sourceFor, type Source } from './inputs.js';
 import { sourceBytes, type HttpSetup } from './bytes.js';
@@ -199,54 +199,50 @@ export async function run(o: MineOptions): Promise<void> {
   const http: HttpSetup = { policy: o.retry, dispatcher: () => httpAgent(Math.max(1, jobs), o.retry.timeoutMs) };
   const docOpts: DocOptions = { prefilterMath: o.prefilter === 'math', minChars: o.minChars };
   if (o.errors && !o.keepGoing) throw new UsageError('--errors lists skipped records: it needs --keep-going');
-  const side = o.errors ? JsonlWriter.open(o.errors) : undefined;
-  const errs = new ErrorReporter(o.keepGoing, side);
   const counts = newCounts();
-  let stateDir: string | undefined;
-  const ctx: MineContext = {
-    http,
-    docOpts,
-    errs,
-    pool: undefined,
-    seen: 0,
-    poolAfter(seen) {
-      if (o.threads > 1 && !this.pool && seen > POOL_AFTER) this.pool = new ExtractPool(o.threads, docOpts);
-      return this.pool;
-    },
-  };
-  try {
-    const sources = await resolveSources(o, http);
-    if (o.jobs === undefined && sources.some((s) => s.kind === 'url')) jobs = 4;
-    const local = sources.every((s) => s.kind === 'file' && !s.range);
-    const progress = startProgress('mine', () => ({ records: counts.records, bytes: counts.bytes }), local ? totalSize(sources.map((s) => s.name)) : undefined);
-    const writer = JsonlWriter.open(o.output);
+  await withOptionalWriter(o.errors, async (side) => {
+    const ctx: MineContext = {
+      http,
+      docOpts,
+      errs: new ErrorReporter(o.keepGoing, side),
+      pool: undefined,
+      seen: 0,
+      poolAfter(seen) {
+        if (o.threads > 1 && !this.pool && seen > POOL_AFTER) this.pool = new ExtractPool(o.threads, docOpts);
+        return this.pool;
+      },
+    };
     try {
-      if (jobs <= 1 && !o.resume) {
-        for (const src of sources) {
-          try {
-            await mineSource(src, (l) => writer.write(l), counts, ctx);
-          } catch (e) {
-            if (!(e instanceof IoError) || !o.keepGoing) throw e;
-            await errs.input(src, e, counts);
+      const sources = await resolveSources(o, http);
+      if (o.jobs === undefined && sources.some((s) => s.kind === 'url')) jobs = 4;
+      const local = sources.every((s) => s.kind === 'file' && !s.range);
+      const progress = startProgress('mine', () => ({ records: counts.records, bytes: counts.bytes }), local ? totalSize(sources.map((s) => s.name)) : undefined);
+      let stateDir: string | undefined;
+      try {
+        await withWriter(o.output, async (writer) => {
+          if (jobs <= 1 && !o.resume) {
+            for (const src of sources) {
+              try {
+                await mineSource(src, (l) => writer.write(l), counts, ctx);
+              } catch (e) {
+                if (!(e instanceof IoError) || !o.keepGoing) throw e;
+                await ctx.errs.input(src, e, counts);
+              }
+            }
+          } else {
+            stateDir = await minePool(sources, writer, counts, { ...o, jobs }, ctx);
           }
-        }
-      } else {
-        stateDir = await minePool(sources, writer, counts, { ...o, jobs }, ctx);
+        });
+        // Only a finished output retires the resume state.
+        if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+      } finally {
+        progress.stop();
       }
-      await writer.close();
-      await side?.close();
-      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-    } catch (e) {
-      writer.abort();
-      side?.abort();
-      throw e;
     } finally {
-      progress.stop();
+      await closeAgent();
+      await ctx.pool?.close();
     }
-  } finally {
-    await closeAgent();
-    await ctx.pool?.close();
-  }
+  });
   info(summary(counts, (performance.now() - t0) / 1000));
   if (counts.failedInputs) throw new IoError(`${counts.failedInputs} input(s) could not be read; the output holds the others${o.resume ? ' (re-run with --resume to retry them)' : ''}`);
 }
