@@ -11,8 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
 import { transposeInto } from './transpose.js';
-import { nativeAddon, type NativeAddon } from './native.js';
-import type { WasmBackend } from './ops/native-kernel.js';
+import { nativeAddon, nativeWith, type NativeAddon } from './native.js';
+import { wasmHeap, type WasmBackend } from './ops/native-kernel.js';
 
 // The cpu backend's internals we touch (not in tfjs's public typings).
 interface CpuBackend {
@@ -60,10 +60,6 @@ interface GatherKernels {
   scatterAddRows(x: Float32Array, ids: Int32Array, out: Float32Array, segments: number, inner: number): void;
 }
 
-function gatherKernels(): GatherKernels | undefined {
-  const addon = nativeAddon() as (NativeAddon & Partial<GatherKernels>) | undefined;
-  return addon?.gatherRows && addon.scatterAddRows ? (addon as GatherKernels) : undefined;
-}
 
 const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
@@ -72,9 +68,9 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { outShape, inner } = segmentShapes(x, segmentIds, numSegments);
   const out = b.makeOutput(outShape, 'float32');
   // Views are taken after the allocation: growing the wasm heap detaches older views.
-  const native = gatherKernels();
-  if (native && x.dtype === 'float32' && segmentIds.dtype === 'int32')
-    native.scatterAddRows(b.typedArrayFromHeap(x) as Float32Array, b.typedArrayFromHeap(segmentIds) as Int32Array, b.typedArrayFromHeap(out) as Float32Array, numSegments, inner);
+  const native = nativeWith<GatherKernels>('scatterAddRows');
+  const h = wasmHeap(b);
+  if (native && x.dtype === 'float32' && segmentIds.dtype === 'int32') native.scatterAddRows(h.f32(x), h.i32(segmentIds), h.f32(out), numSegments, inner);
   else scatterAdd(b.typedArrayFromHeap(x), b.typedArrayFromHeap(segmentIds), b.typedArrayFromHeap(out) as Float32Array, inner, numSegments);
   return out;
 };
@@ -85,10 +81,10 @@ function wasmGatherRowsFor(stock: KernelFunc, native: GatherKernels): KernelFunc
     const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
     const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
     if ((axis !== 0 && axis !== -x.shape.length) || batchDims !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32' || x.shape.length < 1) return stock(args);
-    const b = args.backend as unknown as WasmBackend;
+    const h = wasmHeap(args.backend);
     const rest = x.shape.slice(1);
-    const out = b.makeOutput([...indices.shape, ...rest], 'float32');
-    native.gatherRows(b.typedArrayFromHeap(x) as Float32Array, b.typedArrayFromHeap(indices) as Int32Array, b.typedArrayFromHeap(out) as Float32Array, x.shape[0], size(rest));
+    const out = h.output([...indices.shape, ...rest]);
+    native.gatherRows(h.f32(x), h.i32(indices), h.f32(out), x.shape[0], size(rest));
     return out;
   };
 }
@@ -103,9 +99,9 @@ function wasmAddFor(stock: KernelFunc, native: AddKernel): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return stock(args);
-    const be = args.backend as unknown as WasmBackend;
-    const out = be.makeOutput(a.shape, 'float32');
-    native.add(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
+    const h = wasmHeap(args.backend);
+    const out = h.output(a.shape);
+    native.add(h.f32(a), h.f32(b), h.f32(out));
     return out;
   };
 }
@@ -225,10 +221,8 @@ function wasmBatchMatMulFor(stock: KernelFunc, transposeKernel: KernelFunc): Ker
  */
 function wasmBlasBatchMatMul(addon: NativeAddon, stock: KernelFunc): KernelFunc {
   return (args) => {
-    const { inputs, backend, attrs } = args;
-    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-    const be = backend as unknown as WasmBackend;
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     const ra = a.shape.length;
     const rb = b.shape.length;
     const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
@@ -241,10 +235,9 @@ function wasmBlasBatchMatMul(addon: NativeAddon, stock: KernelFunc): KernelFunc 
     if (!ownProduct(a, b, transposeA, transposeB)) return stock(args);
     const batchDims = tf.broadcast_util.assertAndGetBroadcastShape(aBatchDims, bBatchDims);
     const batch = Math.max(aBatch, bBatch);
-    const out = be.makeOutput([...batchDims, M, N], 'float32');
-    const va = be.typedArrayFromHeap(a) as Float32Array;
-    const vb = be.typedArrayFromHeap(b) as Float32Array;
-    const vc = be.typedArrayFromHeap(out) as Float32Array;
+    const h = wasmHeap(args.backend);
+    const out = h.output([...batchDims, M, N]);
+    const [va, vb, vc] = [h.f32(a), h.f32(b), h.f32(out)];
     if (bBatch === 1 && !transposeA) addon.sgemm(va, vb, vc, 1, batch * M, N, K, false, transposeB, 0, 0, 0);
     else addon.sgemm(va, vb, vc, batch, M, N, K, transposeA, transposeB, aBatch === 1 ? 0 : M * K, bBatch === 1 ? 0 : K * N, 0);
     return out;
@@ -287,13 +280,13 @@ export function installKernels(backendName: string): string[] {
       done.push('Identity');
     }
     const add = tf.getKernel('Add', 'wasm');
-    const addon = nativeAddon() as (NativeAddon & Partial<AddKernel>) | undefined;
-    if (add && addon?.add) {
-      override({ ...add, setupFunc: undefined, kernelFunc: wasmAddFor(add.kernelFunc, addon as AddKernel) });
+    const adder = nativeWith<AddKernel>('add');
+    if (add && adder) {
+      override({ ...add, setupFunc: undefined, kernelFunc: wasmAddFor(add.kernelFunc, adder) });
       done.push('Add');
     }
     const gather = tf.getKernel('GatherV2', 'wasm');
-    const native = gatherKernels();
+    const native = nativeWith<GatherKernels>('gatherRows');
     if (gather && native) {
       override({ ...gather, setupFunc: undefined, kernelFunc: wasmGatherRowsFor(gather.kernelFunc, native) });
       done.push('GatherV2');
@@ -301,6 +294,7 @@ export function installKernels(backendName: string): string[] {
     if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });
     done.push('UnsortedSegmentSum');
+    const addon = nativeAddon();
     if (stock && addon?.blasInfo()) {
       override({ ...stock, setupFunc: undefined, kernelFunc: wasmBlasBatchMatMul(addon, stock.kernelFunc) });
       done.push('BatchMatMul (OpenBLAS)');

@@ -38,3 +38,9 @@ export function nativeAddon(): NativeAddon | undefined {
   }
   return cached ?? undefined;
 }
+
+/** The addon typed with kernels K, when it is loaded and exports every one of `fns` (a stale build may not). */
+export function nativeWith<K>(...fns: (keyof K & string)[]): (NativeAddon & K) | undefined {
+  const addon = nativeAddon() as (NativeAddon & Partial<Record<string, unknown>>) | undefined;
+  return addon && fns.every((f) => typeof addon[f] === 'function') ? (addon as NativeAddon & K) : undefined;
+}

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { isDecayed } from './model.js';
 import { productsOnBlas } from './kernels.js';
-import { nativeAddon, type NativeAddon } from './native.js';
-import { nativeKernels, type WasmBackend } from './ops/native-kernel.js';
+import { nativeWith } from './native.js';
+import { nativeKernels, wasmHeap, type WasmBackend } from './ops/native-kernel.js';
 
 /** native/adamw.cc: both work in place on the wasm heap. */
 interface AdamWKernels {
@@ -85,9 +85,9 @@ export class AdamW {
    */
   private stepNative(grads: Map<string, tf.Tensor>, lr: number, bc1: number, bc2Sqrt: number): number {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd, clip } = this.opts;
-    const addon = nativeAddon() as NativeAddon & AdamWKernels;
-    const be = tf.backend() as unknown as WasmBackend;
-    const view = (t: tf.Tensor) => be.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+    const addon = nativeWith<AdamWKernels>('adamw', 'sumSquares')!;
+    const heap = wasmHeap(tf.backend());
+    const view = (t: tf.Tensor) => heap.f32(t as unknown as TensorInfo);
     let sq = 0;
     for (const g of grads.values()) sq += addon.sumSquares(view(g));
     const total = Math.sqrt(sq);

@@ -4,7 +4,7 @@
 // composition (other backends, MATHPIPE_NATIVE=0, no addon built).
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { nativeAddon, type NativeAddon } from '../native.js';
+import { nativeAddon, nativeWith, type NativeAddon } from '../native.js';
 
 /** The tfjs-wasm backend internals we use (not in its public typings). */
 export interface WasmBackend {
@@ -13,19 +13,30 @@ export interface WasmBackend {
   disposeData(dataId: object): void;
   incRef(dataId: object): void;
   refCount(dataId: object): number;
-  wasm: { HEAPF32: Float32Array };
 }
 
-export interface KernelContext<K = unknown> {
+/** Outputs and typed-array views on the wasm heap. Take views after making every output (the heap may grow). */
+export interface WasmHeap {
+  /** A new float32 output; its contents are NOT zeroed. */
+  output(shape: number[]): TensorInfo;
+  f32(t: TensorInfo): Float32Array;
+  i32(t: TensorInfo): Int32Array;
+}
+
+export function wasmHeap(backend: unknown): WasmHeap {
+  const be = backend as WasmBackend;
+  return {
+    output: (shape) => be.makeOutput(shape, 'float32'),
+    f32: (t) => be.typedArrayFromHeap(t) as Float32Array,
+    i32: (t) => be.typedArrayFromHeap(t) as Int32Array,
+  };
+}
+
+export interface KernelContext<K = unknown> extends WasmHeap {
   /** The addon, typed by the caller with the functions its kernels use. */
   addon: NativeAddon & K;
   inputs: Record<string, TensorInfo>;
   attrs: NamedAttrMap;
-  /** A new float32 output, zero-filled is NOT guaranteed. */
-  output(shape: number[]): TensorInfo;
-  /** A float32 view of a tensor's data on the heap. Take views after all outputs are made (the heap may grow). */
-  f32(t: TensorInfo): Float32Array;
-  i32(t: TensorInfo): Int32Array;
 }
 
 const registered = new Set<string>();
@@ -38,26 +49,16 @@ export function defineNativeKernel<K>(name: string, body: (c: KernelContext<K>) 
     kernelName: name,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const be = backend as unknown as WasmBackend;
       const addon = nativeAddon();
       if (!addon) throw new Error(`${name}: the native addon is not loaded`);
-      return body({
-        addon: addon as NativeAddon & K,
-        inputs: inputs as Record<string, TensorInfo>,
-        attrs: attrs as NamedAttrMap,
-        output: (shape) => be.makeOutput(shape, 'float32'),
-        f32: (t) => be.typedArrayFromHeap(t) as Float32Array,
-        i32: (t) => be.typedArrayFromHeap(t) as Int32Array,
-      });
+      return body({ ...wasmHeap(backend), addon: addon as NativeAddon & K, inputs: inputs as Record<string, TensorInfo>, attrs: attrs as NamedAttrMap });
     },
   });
 }
 
 /** True when fused native kernels can run now: wasm backend active and the addon exports `fn`. */
 export function nativeKernels(fn: string): boolean {
-  if (tf.getBackend() !== 'wasm') return false;
-  const addon = nativeAddon() as unknown as Record<string, unknown> | undefined;
-  return addon !== undefined && typeof addon[fn] === 'function';
+  return tf.getBackend() === 'wasm' && nativeWith<Record<string, unknown>>(fn) !== undefined;
 }
 
 /** Run a registered kernel; returns its outputs as tensors. */
