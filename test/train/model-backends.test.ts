@@ -9,6 +9,7 @@ import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer.js';
 import { trainStep } from '../../src/train/step.js';
+import { lossAndGrads } from './grads.js';
 
 const cfg = makeConfig({ vocab_size: 37, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 16, tie_word_embeddings: false });
 const B = 3;
@@ -17,23 +18,16 @@ const rng = new Rng(3);
 const ids = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocab_size));
 const tg = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocab_size));
 
-async function lossAndGrads(backend: string): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+async function onBackend(backend: string): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
   await tf.setBackend(backend);
   installKernels(backend);
-  const model = LlamaModel.init({ ...cfg, initializer_range: 0.2 }, new Rng(11));
-  const { value, grads } = tf.variableGrads(() => model.loss(tf.tensor2d(ids, [B, T], 'int32'), tf.tensor2d(tg, [B, T], 'int32')), [...model.params.values()]);
-  const out = new Map<string, Float32Array>();
-  for (const [k, g] of Object.entries(grads)) out.set(k, (await g.data()) as Float32Array);
-  const loss = (await value.data())[0];
-  tf.dispose([value, ...Object.values(grads)]);
-  model.dispose();
-  return { loss, grads: out };
+  return lossAndGrads(cfg, ids, tg, B, T);
 }
 
 t.test('wasm (with our kernels) matches cpu: loss and all gradients', async (t) => {
   tf.enableProdMode();
-  const cpu = await lossAndGrads('cpu');
-  const wasm = await lossAndGrads('wasm');
+  const cpu = await onBackend('cpu');
+  const wasm = await onBackend('wasm');
   t.ok(Math.abs(cpu.loss - wasm.loss) < 1e-5, `loss ${cpu.loss} vs ${wasm.loss}`);
   t.equal(wasm.grads.size, cpu.grads.size);
   for (const [name, g] of cpu.grads) {

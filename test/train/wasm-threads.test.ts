@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/train/backend.js';
 import { installKernels } from '../../src/train/kernels.js';
 import { makeConfig } from '../../src/train/config.js';
-import { LlamaModel } from '../../src/train/model.js';
 import { Rng } from '../../src/train/rng.js';
 import { MAX_WASM_THREADS, wantedThreads } from '../../src/train/wasm-threads.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { runCli } from '../helpers.js';
 import { writeSyntheticTokens } from '../../fixtures/train/tokens.js';
+import { lossAndGrads } from './grads.js';
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
@@ -57,23 +57,12 @@ t.test('threaded wasm matches cpu', async (t) => {
   const T = 48;
   const ids = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocab_size));
   const tg = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocab_size));
-  const lossAndGrads = async () => {
-    const model = LlamaModel.init({ ...cfg, initializer_range: 0.2 }, new Rng(11));
-    const { value, grads } = tf.variableGrads(() => model.loss(tf.tensor2d(ids, [B, T], 'int32'), tf.tensor2d(tg, [B, T], 'int32')), [...model.params.values()]);
-    const out = new Map<string, Float32Array>();
-    for (const [k, g] of Object.entries(grads)) out.set(k, (await g.data()) as Float32Array);
-    const loss = (await value.data())[0];
-    tf.dispose([value, ...Object.values(grads)]);
-    model.dispose();
-    return { loss, grads: out };
-  };
-
   const wasmProducts = await products();
-  const wasm = await lossAndGrads();
+  const wasm = await lossAndGrads(cfg, ids, tg, B, T);
   await tf.setBackend('cpu');
   installKernels('cpu');
   const cpuProducts = await products();
-  const cpu = await lossAndGrads();
+  const cpu = await lossAndGrads(cfg, ids, tg, B, T);
   await tf.setBackend('wasm');
 
   cpuProducts.forEach((p, i) => t.ok(maxRelDiff(p, wasmProducts[i]) < 1e-5, `matmul ${JSON.stringify(shapes[i])}`));
