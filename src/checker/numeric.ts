@@ -33,14 +33,8 @@ export function parseNumber(s: string): Num | null {
     const ulp = dot < 0 ? 0 : decimalUlp(mant.slice(dot + 1)) * Math.pow(10, exp);
     return { value: Number(mant) * Math.pow(10, exp), ulp };
   }
-  m = FRAC.exec(t);
-  if (m) {
-    const den = Number(m[3]);
-    if (den === 0) return null;
-    const v = Number(m[2]) / den;
-    return { value: m[1] === '-' ? -v : v, ulp: 0 };
-  }
-  m = SLASH.exec(t);
+  // \frac{a}{b} and a/b: sign, numerator, denominator in the same groups.
+  m = FRAC.exec(t) ?? SLASH.exec(t);
   if (m) {
     const den = Number(m[3]);
     if (den === 0) return null;
