@@ -64,6 +64,11 @@ function letters(options: Json | undefined): string {
   return typeof options === 'string' ? options : '';
 }
 
+/** DeepSeekMath's multiple-choice question for SAT and MMLU-STEM: the question, the instruction, lettered options. */
+function choiceQuestion(rec: JsonlRecord): string {
+  return `${str(rec, 'question')}\nWhat of the following is the right choice? Explain your answer.\n${letters(rec.value.options)}`;
+}
+
 export const BENCHMARKS: Record<string, Benchmark> = {
   gsm8k: {
     name: 'gsm8k',
@@ -161,7 +166,7 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     choice: true,
     toItem: (rec, k) => ({
       id: `sat-${optStr(rec.value.id) ?? k}`,
-      question: `${str(rec, 'question')}\nWhat of the following is the right choice? Explain your answer.\n${letters(rec.value.options)}`,
+      question: choiceQuestion(rec),
       gold: str(rec, 'Answer'),
     }),
   },
@@ -180,7 +185,7 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     choice: true,
     toItem: (rec, k) => ({
       id: `mmlu_stem-${optStr(rec.value.id) ?? k}`,
-      question: `${str(rec, 'question')}\nWhat of the following is the right choice? Explain your answer.\n${letters(rec.value.options)}`,
+      question: choiceQuestion(rec),
       gold: str(rec, 'answer'),
       subject: optStr(rec.value.topic),
     }),
