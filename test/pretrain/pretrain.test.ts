@@ -12,6 +12,7 @@ import { formatRanks, writeTokenizerDir } from '../../src/tokenizer/files.js';
 import { MATH_PATTERN } from '../../src/tokenizer/pattern.js';
 import { MixtureSampler, openSources, permute } from '../../src/pretrain/data.js';
 import { Rng } from '../../src/train/rng.js';
+import { nativeAddon } from '../../src/train/native.js';
 
 const FAST = ['--model', 'tiny', '--seq-len', '32', '--batch-size', '4', '--backend', 'wasm', '-q'];
 
@@ -290,4 +291,40 @@ t.test('packed sequences: each used once per epoch in a keyed shuffle; resume co
   const random = await runCli(['pretrain', ...common.filter((x) => x !== '--sampling' && x !== 'packed'), '-o', join(dir, 'split'), '--steps', '9', '--resume']);
   t.equal(random.code, 2, 'resuming a packed run with random windows is a usage error');
   t.match(random.stderr, /sampling was "packed"/);
+});
+
+t.test('two runs with the same MATHPIPE_THREADS give identical metrics and weights', async (t) => {
+  const dir = t.testdir();
+  const args = ['pretrain', '--data', data, '--steps', '4', '--save-interval', '0', ...FAST];
+  const env = { MATHPIPE_THREADS: '2' };
+  const a = await runCli([...args, '-o', join(dir, 'a')], { env });
+  const b = await runCli([...args, '-o', join(dir, 'b')], { env });
+  t.same([a.code, b.code], [0, 0], a.stderr + b.stderr);
+  const pick = (s: string) => metrics(s).map((m) => [m.step, m.loss, m.grad_norm]);
+  t.same(pick(b.stdout), pick(a.stdout));
+  t.ok(readFileSync(join(dir, 'a', 'model.safetensors')).equals(readFileSync(join(dir, 'b', 'model.safetensors'))), 'byte-identical weights');
+});
+
+t.test('the summary names the kernels: native with OpenBLAS, MATHPIPE_BLAS=none, MATHPIPE_NATIVE=0', async (t) => {
+  const dir = t.testdir();
+  const args = ['pretrain', '--data', data, '--model', 'tiny', '--seq-len', '16', '--batch-size', '2', '--steps', '1', '--backend', 'wasm'];
+  const off = await runCli([...args, '-o', join(dir, 'off')], { env: { MATHPIPE_NATIVE: '0' } });
+  t.equal(off.code, 0, off.stderr);
+  t.match(off.stderr, /native kernels: off/);
+  t.notMatch(off.stderr, /BatchMatMul \(OpenBLAS\)/);
+  const addon = nativeAddon();
+  if (!addon) return;
+  const none = await runCli([...args, '-o', join(dir, 'none')], { env: { MATHPIPE_BLAS: 'none' } });
+  t.equal(none.code, 0, none.stderr);
+  t.match(none.stderr, /native kernels \(.*products on XNNPACK\)/);
+  if (!addon.blasInfo()) return;
+  const blas = await runCli([...args, '-o', join(dir, 'blas')]);
+  t.match(blas.stderr, /native kernels \(products on libopenblas/);
+  t.match(blas.stderr, /BatchMatMul \(OpenBLAS\)/);
+});
+
+t.test('MATHPIPE_NATIVE=0 at build time skips the addon build', async (t) => {
+  const r = await runShell('MATHPIPE_NATIVE=0 node scripts/build-native.mjs');
+  t.equal(r.code, 0);
+  t.match(r.stderr, /build-native: skipped \(MATHPIPE_NATIVE=0\)/);
 });
