@@ -1,8 +1,9 @@
 // `mathpipe eval`: run benchmarks against a model, and the helpers around it (prompts, summarize, fetch, plot).
 import type { ArgumentsCamelCase, Argv, CommandModule, Options } from 'yargs';
 import type { ItemOptions } from './run.js';
+import type { SandboxMode } from './python.js';
 import { UsageError } from '../cli/errors.js';
-import { inputs, inputList, output, seed } from '../cli/options.js';
+import { inputs, inputList, output, seed, skipInvalid } from '../cli/options.js';
 
 const BENCH_NAMES = ['gsm8k', 'math', 'math500', 'cmath', 'mgsm_zh', 'gaokao-mathcloze', 'gaokao-mathqa', 'sat', 'ocw', 'mmlu_stem'];
 const STYLES = ['cot', 'pot', 'instruct', 'tool'];
@@ -83,6 +84,7 @@ function withRun(y: Argv) {
       'exec-timeout': { type: 'number', default: 10, describe: 'Seconds a model-written program may run' },
       'exec-memory': { type: 'number', default: 1024, describe: 'Address-space limit of a program in MiB' },
       'exec-output': { type: 'number', default: 2000, describe: 'Characters of program output kept and fed back' },
+      sandbox: { choices: ['auto', 'strict', 'none'], default: 'auto', describe: 'Isolation of model-written programs (no network, no view of this process through /proc): auto: what unshare allows here, warning about what is missing; strict: refuse to run without it; none: none, no warning (see man mathpipe-eval, SANDBOX)' },
       'tool-rounds': { type: 'number', default: 2, describe: 'Program executions per response in --style tool' },
       'check-timeout': { type: 'number', default: 5, describe: 'Seconds one answer check may take' },
       workers: { type: 'number', describe: 'Answer-checker worker threads (default: cores, at most 8)' },
@@ -138,6 +140,9 @@ const run: CommandModule = {
   describe: 'Evaluate a model on a benchmark: per-question JSONL on stdout (or -o), summary table on stderr',
   builder: (y) => withRun(y),
   handler: async (a) => {
+    const sandbox = a.sandbox as SandboxMode;
+    // Before the first request: strict refuses, auto warns, before any time or money is spent.
+    if (a.style === 'pot' || a.style === 'tool') (await import('./python.js')).sandboxPrefix(sandbox);
     const { runEval } = await import('./run.js');
     await runEval({
       ...(await itemOptions(a)),
@@ -157,7 +162,7 @@ const run: CommandModule = {
       ks: a.k as number[] | undefined,
       summary: a.summary as string | undefined,
       cache: a.cache === false ? false : (a.cache as string | undefined),
-      exec: { timeoutMs: (a['exec-timeout'] as number) * 1000, memoryMb: a['exec-memory'] as number, maxOutput: a['exec-output'] as number },
+      exec: { timeoutMs: (a['exec-timeout'] as number) * 1000, memoryMb: a['exec-memory'] as number, maxOutput: a['exec-output'] as number, sandbox },
       toolRounds: a['tool-rounds'] as number,
       checkTimeoutMs: (a['check-timeout'] as number) * 1000,
       workers: a.workers as number | undefined,
@@ -191,12 +196,13 @@ const summarizeCmd: CommandModule = {
       .options({
         k: { type: 'number', array: true, describe: 'K values (default 1, 2, 4, ... n)' },
         summary: { type: 'string', describe: 'Write the summary JSON to FILE (default: stdout)' },
+        ...skipInvalid,
         ...seed,
       })
       .example('$0 eval summarize gsm8k.jsonl --k 1 4 16', 'Table on stderr, JSON on stdout'),
   handler: async (a) => {
     const { summarizeFiles } = await import('./summarize.js');
-    await summarizeFiles(inputList(a.inputs), a.k as number[] | undefined, a.summary as string | undefined, a.seed as number);
+    await summarizeFiles(inputList(a.inputs), a.k as number[] | undefined, a.summary as string | undefined, a.seed as number, Boolean(a['skip-invalid']));
   },
 };
 

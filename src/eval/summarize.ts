@@ -2,21 +2,27 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DataError, IoError, UsageError } from '../cli/errors.js';
 import { info } from '../cli/log.js';
-import { readJsonl, recordWhere, type Json } from '../jsonl/index.js';
+import { newReadStats, readJsonl, recordWhere, reportSkipped, type Json } from '../jsonl/index.js';
 import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.js';
 import { plotSvg, type Series } from './plot.js';
 
-export async function summarizeFiles(paths: string[], ks: number[] | undefined, summaryPath: string | undefined, seed: number): Promise<void> {
+export async function summarizeFiles(paths: string[], ks: number[] | undefined, summaryPath: string | undefined, seed: number, skipInvalid = false): Promise<void> {
   const notK = ks?.find((k) => !Number.isInteger(k) || k < 1);
   // -k takes every following word, so "-k 1 4 out.jsonl" reads the file name as a K (NaN).
   const hint = Number.isNaN(notK) ? '; -k takes all following words: put input files first or end the list with --' : '';
   if (notK !== undefined) throw new UsageError(`every --k must be an integer >= 1 (got ${notK})${hint}`);
   const rs: SampleResult[] = [];
-  for await (const rec of readJsonl(paths)) {
+  const stats = newReadStats();
+  for await (const rec of readJsonl(paths, { skipInvalid, stats })) {
     const v = rec.value;
     const correct = v.correct;
     const arr = Array.isArray(correct) ? correct : [correct];
-    if (!arr.every((x) => typeof x === 'boolean')) throw new DataError(recordWhere(rec), 'field "correct" must be a bool or an array of bools');
+    if (!arr.length || !arr.every((x) => typeof x === 'boolean')) {
+      // A record without verdicts is a bad line like any other: skipped and counted with --skip-invalid.
+      if (!skipInvalid) throw new DataError(recordWhere(rec), 'field "correct" must be a bool or a non-empty array of bools');
+      stats.skipped++;
+      continue;
+    }
     const ex = Array.isArray(v.extracted) ? v.extracted : [v.extracted ?? null];
     const str = (x: Json | undefined) => (typeof x === 'string' || typeof x === 'number' ? String(x) : undefined);
     rs.push({
@@ -27,6 +33,7 @@ export async function summarizeFiles(paths: string[], ks: number[] | undefined, 
       correct: arr as boolean[],
     });
   }
+  reportSkipped(stats);
   if (!rs.length) throw new UsageError('no records to summarize');
   const nMin = Math.min(...rs.map((r) => r.correct.length));
   const kList = ks ?? defaultKs(nMin);

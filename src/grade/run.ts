@@ -40,6 +40,25 @@ function pickField(rec: JsonlRecord, explicit: string | undefined, candidates: s
   return f;
 }
 
+interface GradeInput {
+  responses: string[];
+  isArray: boolean;
+  gold: string | null;
+}
+
+/** A record's responses and gold answer, or a DataError naming the record. */
+function gradeInput(rec: JsonlRecord, o: GradeRunOptions): GradeInput {
+  const rf = pickField(rec, o.responseField, RESPONSE_FIELDS, 'response');
+  const gf = pickField(rec, o.goldField, GOLD_FIELDS, 'gold');
+  const rv = rec.value[rf];
+  const gv = rec.value[gf];
+  const goldText = typeof gv === 'number' ? String(gv) : gv;
+  if (typeof goldText !== 'string') throw new DataError(recordWhere(rec), `field "${gf}" is not a string or number`);
+  const responses = Array.isArray(rv) ? rv : [rv];
+  if (!responses.every((x) => typeof x === 'string')) throw new DataError(recordWhere(rec), `field "${rf}" must be a string or an array of strings`);
+  return { responses: responses as string[], isArray: Array.isArray(rv), gold: goldAnswer(goldText, o.goldExtract) };
+}
+
 /** The gold answer as written in the gold field: "#### 72" (GSM8K) and \boxed{} solutions are read. */
 export function goldAnswer(text: string, mode: 'auto' | ExtractMode): string | null {
   if (mode === 'auto') {
@@ -71,20 +90,22 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
     await withWriter(o.output, (out) =>
       withOptionalWriter(o.disagreements, async (dis) => {
         for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
-          const pending = batch.map((rec) => {
-            const rf = pickField(rec, o.responseField, RESPONSE_FIELDS, 'response');
-            const gf = pickField(rec, o.goldField, GOLD_FIELDS, 'gold');
-            const rv = rec.value[rf];
-            const gv = rec.value[gf];
-            const goldText = typeof gv === 'number' ? String(gv) : gv;
-            if (typeof goldText !== 'string') throw new DataError(recordWhere(rec), `field "${gf}" is not a string or number`);
-            const responses = Array.isArray(rv) ? rv : [rv];
-            if (!responses.every((x) => typeof x === 'string')) throw new DataError(recordWhere(rec), `field "${rf}" must be a string or an array of strings`);
-            const gold = goldAnswer(goldText, o.goldExtract);
-            const grades: Promise<PoolGrade>[] = (responses as string[]).map((r) =>
+          const pending = batch.flatMap((rec) => {
+            let inp: GradeInput;
+            try {
+              inp = gradeInput(rec, o);
+            } catch (e) {
+              // Without a usable response or gold the record is a bad line like any other: skipped and counted.
+              if (!o.skipInvalid || !(e instanceof DataError)) throw e;
+              stats.skipped++;
+              stats.records--;
+              return [];
+            }
+            const { responses, gold } = inp;
+            const grades: Promise<PoolGrade>[] = responses.map((r) =>
               gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold),
             );
-            return { rec, isArray: Array.isArray(rv), grades: Promise.all(grades), gold };
+            return [{ rec, isArray: inp.isArray, grades: Promise.all(grades), gold }];
           });
           for (const p of pending) {
             const gs = await p.grades;

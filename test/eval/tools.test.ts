@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, sharedData, lines } from '../helpers.js';
-import { runPython, potProgram, programAnswer, codeBlocks, hasNetworkIsolation } from '../../src/eval/python.js';
+import { runPython, potProgram, programAnswer, codeBlocks, isolation } from '../../src/eval/python.js';
 
 async function serve(t: { teardown(f: () => unknown): void }, files: Record<string, Buffer | number>) {
   let hits = 0;
@@ -72,7 +72,8 @@ t.test('fetch: the real bytes pass, are cached, and load', { skip: sat ? false :
 });
 
 t.test('python runner: output, errors, timeout, memory limit, truncation, no network', async (t) => {
-  const o = { timeoutMs: 5000, memoryMb: 512, maxOutput: 200 };
+  // A generous limit: nothing here is about speed, and a loaded machine must not turn results into timeouts.
+  const o = { timeoutMs: 60_000, memoryMb: 512, maxOutput: 200 };
   t.same(await runPython('print(6*7)', o), { output: '42', ok: true, timedOut: false });
   const err = await runPython('x = 1/0', o);
   t.equal(err.ok, false);
@@ -85,7 +86,7 @@ t.test('python runner: output, errors, timeout, memory limit, truncation, no net
   t.match(mem.output, /MemoryError/);
   const big = await runPython('print("x" * 10000)', o);
   t.equal(big.output.length, 200 + '\n...[output truncated]'.length);
-  if (hasNetworkIsolation()) {
+  if (isolation().network) {
     const net = await runPython('import socket\ns = socket.create_connection(("1.1.1.1", 80), timeout=2)\nprint("connected")', o);
     t.equal(net.ok, false, 'no route out of the network namespace');
   }
@@ -116,6 +117,23 @@ t.test('summarize and plot', async (t) => {
   const b = await runCli(['eval', 'summarize', join(dir, 'bad.jsonl')]);
   t.equal(b.code, 65);
   t.match(b.stderr, /bad\.jsonl:1: field "correct" must be/);
+});
+
+t.test('summarize --skip-invalid: bad lines skipped and counted; without it, exit 65 at file:line', async (t) => {
+  const dir = t.testdir();
+  const f = join(dir, 'mixed.jsonl');
+  writeFileSync(f, ['{"id":"1","correct":[true]}', '{oops', '{"id":"3","correct":"yes"}', '{"id":"4"}', '{"id":"5","correct":[]}', '{"id":"6","correct":false}'].join('\n') + '\n');
+  const strict = await runCli(['eval', 'summarize', f]);
+  t.equal(strict.code, 65);
+  t.match(strict.stderr, /mixed\.jsonl:2: invalid JSON/);
+  const r = await runCli(['eval', 'summarize', f, '--skip-invalid']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { questions: 2, accuracy: 0.5 });
+  t.match(r.stderr, /skipped 4 invalid lines \(--skip-invalid\)/);
+  writeFileSync(f, '{"id":"1","correct":[true]}\n{"id":"2","correct":null}\n');
+  const noField = await runCli(['eval', 'summarize', f]);
+  t.equal(noField.code, 65);
+  t.match(noField.stderr, /mixed\.jsonl:2 \(id 2\): field "correct" must be/);
 });
 
 const bench = sharedData('benchmarks');
