@@ -3,9 +3,9 @@
 // Files are read through a small cursor so a 2 GB model is never held twice in memory: matrix data is
 // read straight into its Float32Array. mathpipe appends a trailer (fastText stops reading before it and
 // ignores it) recording how text was normalised, so predict uses the same rule as train.
-import { closeSync, openSync, readSync, writeSync, fstatSync, renameSync, rmSync } from 'node:fs';
-import { DataError, IoError } from '../cli/errors.js';
-import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { CliError, DataError, IoError } from '../cli/errors.js';
+import { OutputFile } from '../cli/output-file.js';
 import { ARGS_BYTES, MODEL_SUP, readArgs, writeArgs, type Args } from './args.js';
 import { Dictionary, TYPE_LABEL, TYPE_WORD } from './dictionary.js';
 import { DenseMatrix, ProductQuantizer, QuantMatrix, type Matrix } from './matrix.js';
@@ -263,35 +263,29 @@ function denseBlock(fd: number, flag: boolean, mat: DenseMatrix, afterFlag: bool
   for (let s = 0; s < bytes.length; s += 1 << 28) writeSync(fd, bytes, s, Math.min(1 << 28, bytes.length - s));
 }
 
-/** Write a dense model atomically (temp file + rename), with the mathpipe trailer. */
+/** Write a dense model by cli/output-file's rules (temporary + rename; devices in place), with the mathpipe trailer. */
 export function saveModel(file: string, m: FastTextModel): void {
   if (!(m.input instanceof DenseMatrix) || !(m.output instanceof DenseMatrix)) throw new Error('only dense models can be saved');
-  const tmp = `${file}.tmp-${process.pid}`;
-  trackTemp(tmp);
-  let fd: number;
+  const out = OutputFile.begin(file);
   try {
-    fd = openSync(tmp, 'w');
-  } catch (e) {
-    untrackTemp(tmp);
-    throw new IoError(`cannot write model ${file}: ${(e as Error).message}`);
-  }
-  try {
-    writeSync(fd, header(m));
-    denseBlock(fd, false, m.input, true);
-    denseBlock(fd, false, m.output, true);
-    if (m.meta) {
-      const json = Buffer.from(JSON.stringify(m.meta), 'utf8');
-      const len = Buffer.alloc(4);
-      len.writeInt32LE(json.length, 0);
-      writeSync(fd, Buffer.concat([TRAILER, len, json]));
+    const fd = openSync(out.writePath, out.flags);
+    try {
+      writeSync(fd, header(m));
+      denseBlock(fd, false, m.input, true);
+      denseBlock(fd, false, m.output, true);
+      if (m.meta) {
+        const json = Buffer.from(JSON.stringify(m.meta), 'utf8');
+        const len = Buffer.alloc(4);
+        len.writeInt32LE(json.length, 0);
+        writeSync(fd, Buffer.concat([TRAILER, len, json]));
+      }
+    } finally {
+      closeSync(fd);
     }
-    closeSync(fd);
-    renameSync(tmp, file);
+    out.commit();
   } catch (e) {
-    rmSync(tmp, { force: true });
-    if (e instanceof DataError) throw e;
+    out.abort();
+    if (e instanceof CliError) throw e;
     throw new IoError(`cannot write model ${file}: ${(e as Error).message}`);
-  } finally {
-    untrackTemp(tmp);
   }
 }

@@ -1,7 +1,8 @@
 // `classify train`: read labeled examples, build the dictionary, train on worker threads, save .bin.
 import { inputList } from '../cli/options.js';
 import { info } from '../cli/log.js';
-import { UsageError } from '../cli/errors.js';
+import { DataError, UsageError, inputsWhere } from '../cli/errors.js';
+import { checkWritable } from '../cli/output-file.js';
 import { JsonlWriter } from '../jsonl/index.js';
 import { DatasetBuilder, DictBuilder, encodeExamples, type Dataset } from './dataset.js';
 import { detectFormat, forEachExample, readAllExamples, type Example, type InputFormat } from './examples.js';
@@ -25,7 +26,7 @@ async function readTrainingSet(paths: string[], argv: Record<string, unknown>, f
     kept?.push(e);
     count++;
   });
-  if (!count) throw new UsageError('no training examples in the input');
+  if (!count) throw new DataError(inputsWhere(paths), 'no training examples in the input');
   const dict = builder.build();
   const ds = new DatasetBuilder(dict);
   if (kept) {
@@ -37,6 +38,7 @@ async function readTrainingSet(paths: string[], argv: Record<string, unknown>, f
 
 export async function runTrain(argv: Record<string, unknown>): Promise<void> {
   const args = trainArgs(argv);
+  checkWritable(String(argv.output)); // before minutes of training, not after
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize: Normalize = (argv.normalize as Normalize | undefined) ?? (format === 'jsonl' ? 'web' : 'none');

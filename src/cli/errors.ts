@@ -43,3 +43,14 @@ export class IoError extends CliError {
 export function at(file: string, line: number): string {
   return `${file === '-' ? '<stdin>' : file}:${line}`;
 }
+
+/** Location for an error about the input as a whole (e.g. it holds nothing): the files, or "<stdin>". */
+export function inputsWhere(paths: string[]): string {
+  const named = paths.filter((p) => p !== '-');
+  return named.length === paths.length && named.length ? named.join(', ') : [...named, '<stdin>'].join(', ');
+}
+
+/** A system error's reason without its code and path ("ENOENT: no such file or directory, open 'x'" -> "no such file or directory"). */
+export function systemReason(e: Error): string {
+  return e.message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '[^']*'$/, '');
+}

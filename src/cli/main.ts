@@ -1,15 +1,15 @@
 // The `mathpipe` entry point. Each stage folder under src/ that has a `command.js` module registers
 // itself: its default export is a yargs CommandModule. Command modules import their heavy
 // dependencies (tfjs, parsers) lazily inside the handler so `mathpipe --help` stays fast.
-import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, systemReason } from './errors.js';
 import { configureLog, error } from './log.js';
-import { removeTemps } from './cleanup.js';
+import { removeTemps, requestStop } from './cleanup.js';
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(srcDir, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -36,23 +36,56 @@ function systemErrorMessage(e: unknown): string | undefined {
   if (!(e instanceof Error)) return undefined;
   const { code, syscall, path } = e as NodeJS.ErrnoException;
   if (typeof code !== 'string' || typeof syscall !== 'string') return undefined;
-  const reason = e.message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '[^']*'$/, '');
+  const reason = systemReason(e);
   return path ? `cannot ${syscall} ${path}: ${reason}` : `${syscall} failed: ${reason}`;
 }
 
 function installProcessHandlers(): void {
-  // `mathpipe ... | head`: the reader went away; that is success, not an error.
+  // `mathpipe ... | head`: the reader went away; that is success, not an error. A command that asked
+  // (training) finishes its own way first; later errors of the same closed pipe are ignored.
+  let pipeClosed = false;
   process.stdout.on('error', (e) => {
-    if (isEpipe(e)) process.exit(EXIT.OK);
+    if (isEpipe(e)) {
+      if (pipeClosed) return;
+      pipeClosed = true;
+      if (requestStop('pipe')) return;
+      removeTemps();
+      process.exit(EXIT.OK);
+    }
+    removeTemps();
     error(`stdout: ${e.message}`);
     process.exit(EXIT.IO);
   });
   const interrupted = () => {
+    if (requestStop('signal')) return;
     removeTemps();
     process.exit(EXIT.INTERRUPTED);
   };
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);
+  if (stdoutWasClosed()) {
+    // `mathpipe ... >&-`: Node gave fd 1 to /dev/null, so output would vanish with exit 0. Fail on the
+    // first write instead, as coreutils do (a command writing only to -o FILE still works).
+    process.stdout.write = (() => {
+      removeTemps();
+      error('cannot write stdout: it is closed');
+      process.exit(EXIT.IO);
+    }) as typeof process.stdout.write;
+  }
+}
+
+/**
+ * Node reopens a closed fd 1 on /dev/null (read-write) at start-up; a shell's `> /dev/null` opens it
+ * write-only. Linux's /proc tells the two apart; elsewhere we cannot, and assume it is open.
+ */
+function stdoutWasClosed(): boolean {
+  try {
+    if (readlinkSync('/proc/self/fd/1') !== '/dev/null') return false;
+    const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync('/proc/self/fdinfo/1', 'utf8'));
+    return flags !== null && (parseInt(flags[1], 8) & 3) === 2; // O_ACCMODE === O_RDWR
+  } catch {
+    return false;
+  }
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<void> {

@@ -4,9 +4,9 @@
 //   | i32[S] sequence lengths (tokens) | i64[S] sequence pointers (byte offsets into .bin)
 //   | i64[D] document indices (D = documents + 1; starts at 0; entry k is the first sequence after document k-1)
 // PREFIX.bin holds the tokens of all sequences back to back. Here one document is one sequence.
-import { openSync, readSync, closeSync, writeSync, readFileSync, renameSync, rmSync, fstatSync } from 'node:fs';
+import { openSync, readSync, closeSync, writeSync, readFileSync, fstatSync } from 'node:fs';
 import { DataError, IoError } from '../cli/errors.js';
-import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { OutputFile, writeOutputFile } from '../cli/output-file.js';
 
 const MAGIC = Buffer.from('MMIDIDX\x00\x00', 'latin1');
 const HEADER_BYTES = 9 + 8 + 1 + 8 + 8;
@@ -27,6 +27,7 @@ function alloc(dtype: TokenDType, n: number): TokenArray {
 
 export class IndexedDatasetWriter {
   private readonly fd: number;
+  private readonly bin: OutputFile;
   private readonly lengths: number[] = [];
   private bytes = 0;
   private buf: Buffer;
@@ -37,9 +38,13 @@ export class IndexedDatasetWriter {
     readonly prefix: string,
     readonly dtype: TokenDType,
   ) {
-    trackTemp(`${prefix}.bin.tmp`);
-    trackTemp(`${prefix}.idx.tmp`);
-    this.fd = openSync(`${prefix}.bin.tmp`, 'w');
+    this.bin = OutputFile.begin(`${prefix}.bin`);
+    try {
+      this.fd = openSync(this.bin.writePath, this.bin.flags);
+    } catch (e) {
+      this.bin.abort();
+      throw new IoError(`cannot write ${prefix}.bin: ${(e as Error).message}`);
+    }
     this.buf = Buffer.allocUnsafe(1 << 20);
   }
 
@@ -94,11 +99,9 @@ export class IndexedDatasetWriter {
   close(): void {
     this.flush();
     closeSync(this.fd);
-    writeFileAtomic(`${this.prefix}.idx.tmp`, encodeIndex(this.dtype, this.lengths));
-    renameSync(`${this.prefix}.bin.tmp`, `${this.prefix}.bin`);
-    renameSync(`${this.prefix}.idx.tmp`, `${this.prefix}.idx`);
-    untrackTemp(`${this.prefix}.bin.tmp`);
-    untrackTemp(`${this.prefix}.idx.tmp`);
+    // .bin first: a reader that finds a new .idx always finds the .bin it describes.
+    this.bin.commit();
+    writeOutputFile(`${this.prefix}.idx`, encodeIndex(this.dtype, this.lengths));
   }
 
   abort(): void {
@@ -107,16 +110,8 @@ export class IndexedDatasetWriter {
     } catch {
       /* already closed */
     }
-    rmSync(`${this.prefix}.bin.tmp`, { force: true });
-    rmSync(`${this.prefix}.idx.tmp`, { force: true });
+    this.bin.abort();
   }
-}
-
-function writeFileAtomic(path: string, data: Buffer): void {
-  const fd = openSync(path, 'w');
-  let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-  closeSync(fd);
 }
 
 /** The .idx bytes for documents of the given lengths (one sequence per document). */

@@ -26,10 +26,10 @@
 //   ...           short-text table: the same with 2^S slots
 //
 // The tables are stored exactly as they are in memory, so loading is one read and no rehashing.
-import { openSync, readSync, writeSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
+import { openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DataError, IoError } from '../cli/errors.js';
-import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { OutputFile } from '../cli/output-file.js';
 import { GramTable } from './table.js';
 import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, FILTER_BITS, FILTER_K, type BenchInfo } from './ngram-index.js';
 import { NORMALIZER_VERSION } from './words.js';
@@ -88,13 +88,12 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
   return [h, ...body];
 }
 
-/** Written under a temporary name and renamed when complete (removed on Ctrl-C), like every mathpipe output. */
+/** Written by cli/output-file's rules, like every mathpipe output. */
 export function writeIndexFile(path: string, index: NgramIndex): number {
-  const tmp = `${path}.tmp-${process.pid}`;
-  trackTemp(tmp);
+  const out = OutputFile.begin(path);
   let bytes = 0;
   try {
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(out.writePath, out.flags);
     try {
       for (const b of serializeIndex(index)) {
         for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
@@ -103,12 +102,11 @@ export function writeIndexFile(path: string, index: NgramIndex): number {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
+    out.commit();
   } catch (e) {
-    rmSync(tmp, { force: true });
+    out.abort();
+    if (e instanceof IoError) throw e;
     throw new IoError(`cannot write ${path}: ${(e as Error).message}`);
-  } finally {
-    untrackTemp(tmp);
   }
   return bytes;
 }

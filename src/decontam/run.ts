@@ -1,7 +1,7 @@
 // `mathpipe decontam`: stream documents, drop the contaminated ones (or their contaminated paragraphs).
 // Clean records are written from their original line, byte for byte; memory holds the index and a
 // few input batches, whatever the corpus size. With --jobs > 1, worker threads do the matching.
-import { writeFileSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
@@ -126,7 +126,7 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
   }
   if (o.report) {
     try {
-      writeFileSync(o.report, JSON.stringify(r, null, 2) + '\n');
+      writeOutputFile(o.report, JSON.stringify(r, null, 2) + '\n');
     } catch (e) {
       throw new IoError(`cannot write ${o.report}: ${(e as Error).message}`);
     }

@@ -2,12 +2,12 @@
 // directory laid out like ../shared/data/benchmarks, verifying each file's sha256. A file already in the
 // cache with the right hash is not downloaded again; a wrong hash is an error and nothing is kept.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 import { fetch } from 'undici';
 import { IoError, UsageError } from '../cli/errors.js';
-import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { writeOutputFile } from '../cli/output-file.js';
 import { info, warn } from '../cli/log.js';
 import { benchmark, splitFile } from './benchmarks.js';
 
@@ -69,11 +69,7 @@ export async function fetchBenchmarks(o: FetchOptions): Promise<string[]> {
     if (f.sha256 && got !== f.sha256) throw new IoError(`${url}: sha256 mismatch (got ${got}, expected ${f.sha256}); nothing written`);
     if (!f.sha256) warn(`${name}/${o.split}: no pinned sha256; downloaded file has ${got}`);
     mkdirSync(dirname(dest), { recursive: true });
-    const tmp = `${dest}.tmp-${process.pid}`;
-    trackTemp(tmp);
-    writeFileSync(tmp, body);
-    renameSync(tmp, dest);
-    untrackTemp(tmp);
+    writeOutputFile(dest, body);
     info(`${name}/${o.split}: ${body.length} bytes, sha256 ok -> ${dest}`);
     written.push(dest);
   }

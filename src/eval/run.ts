@@ -1,6 +1,6 @@
 // `eval run`: benchmark items -> prompts -> a TextGenerator (HTTP today, a local checkpoint later) ->
 // optional Python execution -> the answer checker -> per-question JSONL and a summary.
-import { writeFileSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
@@ -238,7 +238,7 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
     program_runs: execs,
     check_timeouts: pool.timeouts,
   };
-  if (o.summary) writeFileSync(o.summary, JSON.stringify(full, null, 2) + '\n');
+  if (o.summary) writeOutputFile(o.summary, JSON.stringify(full, null, 2) + '\n');
   info(`${bench.name} (${o.style}, n=${o.n}, ${gen.name})\n${formatTable(s, 'all')}`);
 }
 

@@ -1,5 +1,6 @@
 // `eval summarize` and `eval plot`: metrics from per-question JSONL, and the pass@K / maj@K figure.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import { DataError, IoError, UsageError } from '../cli/errors.js';
 import { info } from '../cli/log.js';
 import { newReadStats, readJsonl, recordWhere, reportSkipped, type Json } from '../jsonl/index.js';
@@ -41,7 +42,7 @@ export async function summarizeFiles(paths: string[], ks: number[] | undefined, 
   if (bad !== undefined) throw new UsageError(`--k ${bad} exceeds the samples per question (${nMin})`);
   const s = summarize(rs, kList, seed);
   const json = JSON.stringify(s, null, 2) + '\n';
-  if (summaryPath) writeFileSync(summaryPath, json);
+  if (summaryPath) writeOutputFile(summaryPath, json);
   else process.stdout.write(json);
   info(`\n${formatTable(s, 'all')}`);
 }
@@ -68,6 +69,6 @@ export async function plotFiles(specs: string[], output: string | undefined, tit
     return { label, summary: { pass_at_k: v.pass_at_k, maj_at_k: v.maj_at_k } };
   });
   const svg = plotSvg(series, title);
-  if (output && output !== '-') writeFileSync(output, svg);
+  if (output && output !== '-') writeOutputFile(output, svg);
   else process.stdout.write(svg);
 }

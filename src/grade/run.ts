@@ -1,6 +1,6 @@
 // The grade pipeline: stream records, send every (response, gold) pair to the checker pool one input batch
 // at a time (so memory stays flat), write records in input order with the verdict spliced in.
-import { writeFileSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import { DataError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
@@ -156,7 +156,7 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
     grades_per_s: secs > 0 ? grades / secs : 0,
     ...(o.labels ? { compared, agree, agreement: compared ? agree / compared : 0, disagreements: compared - agree } : {}),
   };
-  if (o.summary) writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+  if (o.summary) writeOutputFile(o.summary, JSON.stringify(summary, null, 2) + '\n');
   let line = `${grades} grades, ${correct} correct (${(100 * summary.accuracy).toFixed(2)}%), ${noAnswer} without an answer, ${summary.grades_per_s.toFixed(0)} grades/s`;
   if (o.labels) line += `; agreement with "${o.labels}": ${agree}/${compared} (${(100 * (summary.agreement ?? 0)).toFixed(2)}%)`;
   info(line);

@@ -1,12 +1,12 @@
 // JSONL output to stdout or a file. Writes are batched into large chunks and respect backpressure,
-// so memory stays flat when the consumer is slow. A file is written under a temporary name and renamed
-// when complete, so a crash or Ctrl-C never leaves a half-written output that looks finished.
-import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+// so memory stays flat when the consumer is slow. Files follow cli/output-file's rules (temporary name
+// renamed when complete; devices and pipes written in place; symlinks written through).
+import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import { IoError } from '../cli/errors.js';
-import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { IoError, systemReason } from '../cli/errors.js';
+import { OutputFile } from '../cli/output-file.js';
 import type { JsonlRecord, Json } from './read.js';
 
 const FLUSH_AT = 1 << 16;
@@ -20,8 +20,8 @@ export class JsonlWriter {
   private constructor(
     private readonly out: Writable,
     private readonly sink: Writable,
-    private readonly path: string | null,
-    private readonly tmp: string | null,
+    /** The output file (undefined for stdout): temporary or in place, see cli/output-file. */
+    private readonly file: OutputFile | undefined,
   ) {
     sink.on('error', (e) => (this.failed = e));
     if (out !== sink) out.on('error', (e) => (this.failed = e));
@@ -29,24 +29,15 @@ export class JsonlWriter {
 
   /** `path` undefined or "-" writes stdout. A path ending in ".gz" is gzip-compressed. */
   static open(path?: string): JsonlWriter {
-    if (!path || path === '-') return new JsonlWriter(process.stdout, process.stdout, null, null);
-    // A device or pipe (-o /dev/null, a FIFO) is written in place: renaming a temp file onto it would
-    // replace the device node itself.
-    if (isSpecialFile(path)) {
-      if (statSync(path).isDirectory()) throw new IoError(`cannot write ${path}: is a directory`);
-      const dev = createWriteStream(path, { flags: 'a' });
-      // The path (no temp) names the device in error messages; close() renames only when there is a temp.
-      return new JsonlWriter(dev, dev, path, null);
-    }
-    const tmp = `${path}.tmp-${process.pid}`;
-    trackTemp(tmp);
-    const file = createWriteStream(tmp);
+    if (!path || path === '-') return new JsonlWriter(process.stdout, process.stdout, undefined);
+    const f = OutputFile.begin(path);
+    const file = createWriteStream(f.writePath, { flags: f.flags });
     if (path.endsWith('.gz')) {
       const gz = createGzip();
       gz.pipe(file);
-      return new JsonlWriter(gz, file, path, tmp);
+      return new JsonlWriter(gz, file, f);
     }
-    return new JsonlWriter(file, file, path, tmp);
+    return new JsonlWriter(file, file, f);
   }
 
   /** Write one line (no trailing newline). Await the result: it resolves at once unless the consumer is slow. */
@@ -89,42 +80,26 @@ export class JsonlWriter {
   /** Flush, close, and (for files) move the finished file into place. */
   async close(): Promise<void> {
     await this.flush();
-    if (!this.path || !this.tmp) {
-      if (this.sink !== process.stdout) {
-        const done = once(this.sink, 'close');
-        this.out.end();
-        await done.catch((e: Error) => Promise.reject(this.ioError(e)));
-      }
-      return;
-    }
+    if (!this.file) return;
     const done = once(this.sink, 'close');
     this.out.end();
     // An open or write error (missing directory, full disk) arrives as the stream's 'error' event.
     await done.catch((e: Error) => Promise.reject(this.ioError(e)));
     if (this.failed) throw this.ioError(this.failed);
-    renameSync(this.tmp, this.path);
-    untrackTemp(this.tmp);
+    this.file.commit();
   }
 
   /** Give up: remove the temporary file. */
   abort(): void {
-    if (!this.tmp) return;
+    if (!this.file) return;
     this.out.destroy();
-    rmSync(this.tmp, { force: true });
-    untrackTemp(this.tmp);
+    if (this.sink !== this.out) this.sink.destroy();
+    this.file.abort();
   }
 
   private ioError(e: Error): Error {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return e; // handled as a quiet exit by the CLI
-    return new IoError(`cannot write ${this.path ?? 'stdout'}: ${e.message}`);
-  }
-}
-
-function isSpecialFile(path: string): boolean {
-  try {
-    return !statSync(path).isFile();
-  } catch {
-    return false;
+    return new IoError(`cannot write ${this.file?.path ?? 'stdout'}: ${systemReason(e)}`);
   }
 }
 

@@ -2,7 +2,9 @@
 // One input at a time streams straight to the output. With several concurrent inputs (--jobs) or --resume,
 // each input is written to its own part file with a done marker, and parts are appended to the output in
 // input order, so the result is byte-identical to a sequential, uninterrupted run.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
+import { trackTemp, untrackTemp } from '../cli/cleanup.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, IoError, UsageError } from '../cli/errors.js';
@@ -186,8 +188,7 @@ function openState(dir: string, fingerprint: string): StateFiles {
     }
   } else {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${manifest}.tmp`, fingerprint);
-    renameSync(`${manifest}.tmp`, manifest);
+    writeOutputFile(manifest, fingerprint);
   }
   return stateFiles(dir);
 }
@@ -256,6 +257,8 @@ async function minePool(
 ): Promise<string | undefined> {
   const fingerprint = JSON.stringify({ inputs: sources, prefilter: o.prefilter, minChars: o.minChars, keepGoing: o.keepGoing }, null, 1);
   const st = o.resume ? openState(`${o.output}.mine-state`, fingerprint) : stateFiles(mkdtempSync(join(tmpdir(), 'mathpipe-mine-')));
+  // Not resumable: the parts are scratch, removed on every exit path (a closed pipe and Ctrl-C included).
+  if (!o.resume) trackTemp(st.dir);
   // Outcome per input: undefined while running, true when its part is ready, false when it failed.
   const ready: (boolean | undefined)[] = new Array(sources.length);
   let next = 0;
@@ -291,8 +294,7 @@ async function minePool(
         try {
           await mineSource(src, (l) => part.write(l), c, ctx);
           await part.close();
-          writeFileSync(`${st.done(i)}.tmp`, JSON.stringify(c));
-          renameSync(`${st.done(i)}.tmp`, st.done(i));
+          writeOutputFile(st.done(i), JSON.stringify(c));
           addCounts(counts, c);
           ready[i] = true;
         } catch (e) {
@@ -314,7 +316,10 @@ async function minePool(
     await flushing;
     if (failure !== undefined) throw failure;
   } finally {
-    if (!o.resume) rmSync(st.dir, { recursive: true, force: true });
+    if (!o.resume) {
+      rmSync(st.dir, { recursive: true, force: true });
+      untrackTemp(st.dir);
+    }
   }
   // A finished resumable run's state is removed by the caller once the output is in place.
   return o.resume && counts.failedInputs === 0 ? st.dir : undefined;

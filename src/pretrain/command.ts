@@ -12,10 +12,11 @@ const command: CommandModule = {
       .option('data', { type: 'string', array: true, default: [] as string[], describe: 'Token dataset PREFIX (.bin/.idx from `mathpipe tokenize`), optionally "WEIGHT:PREFIX"; repeat to mix' })
       .option('data-blend', { type: 'string', requiresArg: true, describe: 'JSON blend file: [{"weight":0.56,"prefix":"a"},...] or Megatron\'s ["0.56","a",...]' })
       .option('valid', { type: 'string', array: true, default: [] as string[], describe: 'Validation dataset PREFIX (repeatable); its first windows are scored every --eval-interval steps' })
-      .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'Checkpoint directory (replaced atomically at each save)' })
+      .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'Checkpoint directory (replaced atomically at each save); must be absent, empty or a checkpoint' })
       .option('resume', { type: 'boolean', default: false, describe: 'Continue the run saved in --out exactly (weights, optimizer moments, step, data RNG)' })
+      .option('overwrite', { type: 'boolean', default: false, describe: 'Start a new run over the checkpoint in --out (without it, an existing checkpoint is refused)' })
       .option('init', { type: 'string', requiresArg: true, describe: 'Start from the weights (and config) of this checkpoint directory instead of random init' })
-      .option('model', { alias: 'm', type: 'string', default: 'tiny', describe: 'Preset (tiny, bench, small, base, 1b, deepseek-math-7b) or a HF Llama config.json' })
+      .option('model', { alias: 'm', type: 'string', requiresArg: true, describe: 'Preset (tiny, bench, small, base, 1b, deepseek-math-7b) or a HF Llama config.json (default: tiny; with --resume it must match the saved model)' })
       .option('list-presets', { type: 'boolean', default: false, describe: 'Print the presets with their parameter counts (JSONL) and exit' })
       .option('vocab-size', { type: 'number', requiresArg: true, describe: 'Override the vocabulary size (default: the tokenizer\'s, rounded up to 64, else the preset\'s)' })
       .option('seq-len', { type: 'number', default: 128, describe: 'Tokens per training sequence' })
@@ -43,6 +44,7 @@ const command: CommandModule = {
       .check((a) => {
         if (a['list-presets']) return true;
         if (!a.out) throw new UsageError('--out (-o) CHECKPOINT_DIR is required');
+        if (a.resume && a.overwrite) throw new UsageError('--resume continues the checkpoint in --out, --overwrite replaces it: give one');
         if (!a.resume && !(a.data as string[]).length && !a['data-blend']) throw new UsageError('give training data with --data PREFIX or --data-blend FILE');
         for (const k of ['seq-len', 'batch-size', 'steps', 'log-interval', 'eval-interval', 'eval-batches'] as const) {
           const v = a[k] as number;
@@ -63,7 +65,8 @@ const command: CommandModule = {
       .example('mathpipe pretrain --data toks/math -o ckpt --model tiny --steps 50', 'Train the tiny preset for 50 steps')
       .example('mathpipe pretrain --data 0.56:toks/math --data 0.44:toks/code -o ckpt --tokens-per-step 65536 --valid toks/val', 'Mix two datasets, accumulate to 64K tokens per step, validate')
       .example('mathpipe pretrain --data toks/math -o ckpt --sampling packed --steps 1000', 'Packed sequences: every token once per epoch')
-      .example('mathpipe pretrain --data toks/math -o ckpt --resume', 'Continue a run that was stopped or killed, exactly')
+      .example('mathpipe pretrain --data toks/math -o ckpt --resume', 'Continue a run that was stopped (Ctrl-C saves a checkpoint) or killed, exactly')
+      .example('mathpipe pretrain --data toks/math -o ckpt --overwrite --steps 10', 'Replace the run in ckpt with a new one')
       .example('mathpipe pretrain --list-presets', 'Show model presets and their parameter counts'),
   handler: async (argv) => {
     const { run } = await import('./run.js');

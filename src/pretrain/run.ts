@@ -2,7 +2,7 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { once } from 'node:events';
-import { DataError, UsageError } from '../cli/errors.js';
+import { CliError, DataError, EXIT, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { backendChoice, initBackend } from '../train/backend.js';
 import { PRESETS, humanCount, makeConfig, parameterCount, resolveModelConfig, type LlamaConfig } from '../train/config.js';
@@ -10,7 +10,9 @@ import { LlamaModel } from '../train/model.js';
 import { AdamW } from '../train/optimizer.js';
 import { Rng } from '../train/rng.js';
 import { lrAt, type ScheduleName, type ScheduleSpec } from '../train/schedule.js';
-import { TOKENIZER_FILES, copyTokenizerFiles, findCheckpoint, openCheckpoint, removeStaleTemps, restoreOptimizer, saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
+import { TOKENIZER_FILES, checkpointTarget, copyTokenizerFiles, findCheckpoint, openCheckpoint, restoreOptimizer, saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
+import { checkWritable, removeStaleTemps } from '../cli/output-file.js';
+import { onStop, type StopReason } from '../cli/cleanup.js';
 import { evalLoss, trainStep } from '../train/step.js';
 import { MixtureSampler, openSources, parseDataArg, readBlendFile, validationBatches, type Sampling, type SourceSpec } from './data.js';
 
@@ -20,8 +22,9 @@ export interface PretrainArgs {
   valid: string[];
   out?: string;
   resume: boolean;
+  overwrite: boolean;
   init?: string;
-  model: string;
+  model?: string;
   'list-presets': boolean;
   'vocab-size'?: number;
   'seq-len': number;
@@ -55,9 +58,9 @@ function listPresets(): void {
   }
 }
 
-/** A metrics sink: stdout, or a file opened for append (a resumed run continues the same log). */
-function metricsSink(path?: string): { write(rec: object): Promise<void>; close(): Promise<void> } {
-  if (!path) return { write: async (r) => void process.stdout.write(JSON.stringify(r) + '\n'), close: async () => {} };
+/** A metrics sink: stdout (until its reader goes away), or a file opened for append (a resumed run continues the same log). */
+function metricsSink(path: string | undefined, pipeClosed: () => boolean): { write(rec: object): Promise<void>; close(): Promise<void> } {
+  if (!path) return { write: async (r) => void (pipeClosed() || process.stdout.write(JSON.stringify(r) + '\n')), close: async () => {} };
   mkdirSync(dirname(path), { recursive: true });
   const s = createWriteStream(path, { flags: 'a' });
   return {
@@ -92,13 +95,37 @@ function datasetTokenizer(specs: SourceSpec[]): string | undefined {
   return t;
 }
 
+const DEFAULT_MODEL = 'tiny';
+
+/** --model / --vocab-size given with --resume must describe the saved model: the run cannot change shape. */
+function checkResumedShape(saved: LlamaConfig, a: PretrainArgs): void {
+  // The preset's vocabulary is only a default (the tokenizer's wins), so --vocab-size is checked on its own.
+  const keys = ['num_hidden_layers', 'hidden_size', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size'] as const;
+  if (a.model !== undefined) {
+    const asked = resolveModelConfig(a.model);
+    const diff = keys.filter((k) => asked[k] !== saved[k]);
+    if (diff.length) throw new UsageError(`--resume: --model ${a.model} has ${diff.map((k) => `${k} ${asked[k]}`).join(', ')}; the saved run has ${diff.map((k) => `${k} ${saved[k]}`).join(', ')}`);
+  }
+  if (a['vocab-size'] !== undefined && a['vocab-size'] !== saved.vocab_size)
+    throw new UsageError(`--resume: --vocab-size ${a['vocab-size']} differs from the saved run's ${saved.vocab_size}; resume with the same settings`);
+}
+
+/** The schedule may change on resume (longer runs, a new peak), but never without saying so. */
+function noteScheduleChange(was: ScheduleSpec, now: ScheduleSpec, step: number): void {
+  const flags: Record<keyof ScheduleSpec, string> = { name: '--schedule', lr: '--lr', warmup: '--warmup', totalSteps: '--steps', minLrRatio: '--min-lr-ratio' };
+  const changed = (Object.keys(flags) as (keyof ScheduleSpec)[]).filter((k) => was[k] !== undefined && was[k] !== now[k]);
+  if (changed.length) warn(`--resume: ${changed.map((k) => `${flags[k]} ${was[k]} -> ${now[k]}`).join(', ')}; the new schedule applies from step ${step}`);
+}
+
 function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
 
 export async function run(a: PretrainArgs): Promise<void> {
   if (a['list-presets']) return listPresets();
-  const out = a.out!;
+  // Checked before anything is loaded: -o must be ours to replace and writable, or nothing starts.
+  const out = checkpointTarget(a.out!, { resume: a.resume, overwrite: a.overwrite });
+  checkWritable(out, { directory: true });
   const T = a['seq-len'];
   const B = a['batch-size'];
   const perMicro = B * T;
@@ -141,14 +168,16 @@ export async function run(a: PretrainArgs): Promise<void> {
 
   let config: LlamaConfig;
   let initFrom: ReturnType<typeof openCheckpoint> | undefined;
-  if (resumed) config = resumed.config;
-  else if (a.init) {
+  if (resumed) {
+    config = resumed.config;
+    checkResumedShape(config, a);
+  } else if (a.init) {
     const dir = findCheckpoint(a.init);
     if (!dir) throw new UsageError(`--init ${a.init}: no checkpoint there (config.json missing)`);
     initFrom = openCheckpoint(dir);
     config = initFrom.config;
   } else {
-    config = resolveModelConfig(a.model);
+    config = resolveModelConfig(a.model ?? DEFAULT_MODEL);
     const v = a['vocab-size'] ?? (tokVocab !== undefined ? roundUp(tokVocab, 64) : undefined);
     if (v !== undefined) config.vocab_size = v;
     if (config.max_position_embeddings < T) config.max_position_embeddings = T;
@@ -186,6 +215,7 @@ export async function run(a: PretrainArgs): Promise<void> {
     for (const k of new Set([...Object.keys(was), ...Object.keys(now)]))
       if (JSON.stringify(was[k]) !== JSON.stringify(now[k]))
         throw new UsageError(`--resume: ${k} was ${JSON.stringify(was[k]) ?? 'unset'} in the saved run, now ${JSON.stringify(now[k]) ?? 'unset'}; resume with the same settings`);
+    noteScheduleChange(resumed.state.schedule, schedule, resumed.state.step);
   }
 
   const params = parameterCount(config);
@@ -209,7 +239,11 @@ export async function run(a: PretrainArgs): Promise<void> {
   if (st) info(`resuming at step ${step} (${humanCount(tokens)} tokens)`);
   if (step >= a.steps) info(`already at step ${step} of ${a.steps}: nothing to train`);
 
-  const sink = metricsSink(a.log);
+  // Ctrl-C, SIGTERM or a closed metrics pipe (`| head`) end the loop after the current step, and the run
+  // is saved like a finished one, so --resume continues from there.
+  let stop: StopReason | undefined;
+  const withdraw = onStop((why) => (stop = why));
+  const sink = metricsSink(a.log, () => stop === 'pipe');
   const t0 = performance.now();
   let trainSeconds = 0;
   let windowTokens = 0;
@@ -226,10 +260,14 @@ export async function run(a: PretrainArgs): Promise<void> {
     fingerprint,
     ...(lastValid !== undefined ? { last_valid_loss: lastValid } : {}),
   });
-  const save = () => saveCheckpoint(out, { config, model, optimizer: opt, state: state(), writeTokenizer });
+  let savedAt = -1;
+  const save = async () => {
+    await saveCheckpoint(out, { config, model, optimizer: opt, state: state(), writeTokenizer });
+    savedAt = step;
+  };
   const isTTY = process.stderr.isTTY;
   try {
-    while (step < a.steps) {
+    while (step < a.steps && !stop) {
       const lr = lrAt(schedule, step);
       const ts = performance.now();
       const micro = Array.from({ length: accum }, () => sampler.batch(B, rng));
@@ -265,8 +303,9 @@ export async function run(a: PretrainArgs): Promise<void> {
       // (SIGINT/SIGTERM) or a closed stdout (| head) through.
       await new Promise((r) => setImmediate(r));
     }
-    if (!existsSync(out)) await save();
+    if (!existsSync(out) || (stop && savedAt !== step)) await save();
   } finally {
+    withdraw();
     if (isTTY) process.stderr.write('\n');
     await sink.close();
   }
@@ -274,4 +313,5 @@ export async function run(a: PretrainArgs): Promise<void> {
   model.dispose();
   opt.dispose();
   for (const s of sources) s.ds.close();
+  if (stop === 'signal') throw new CliError(`interrupted at step ${step}; the checkpoint in ${out} resumes with --resume`, EXIT.INTERRUPTED);
 }

@@ -1,7 +1,8 @@
 // PREFIX.meta.json next to PREFIX.bin/.idx: which tokenizer made the ids and how documents were
 // delimited, so `tokenize inspect` can decode and `pretrain` can check its vocabulary without being told.
 // Megatron-LM ignores the file.
-import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { TokenDType } from '../dataset/indexed.js';
 
@@ -36,9 +37,7 @@ export function tokenizerFields(tok: Tokenizer): TokenizerFields {
 
 export function writeMeta(prefix: string, m: Omit<DatasetMeta, 'format' | 'version'>): void {
   const meta: DatasetMeta = { format: 'mathpipe-dataset', version: 1, ...m };
-  const tmp = `${metaPath(prefix)}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
-  renameSync(tmp, metaPath(prefix));
+  writeOutputFile(metaPath(prefix), JSON.stringify(meta, null, 2) + '\n');
 }
 
 /** The dataset's meta file, or undefined when there is none (a dataset made by Megatron's tools). */

@@ -4,7 +4,7 @@
 // overshoots its share by less than one document; the chosen documents are then interleaved in a
 // seeded random order. A held-out validation mixture is built the same way from documents set aside
 // first. Alternatively only a blend spec is written (weights + prefixes), which `pretrain` samples from.
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import { basename, resolve } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
@@ -144,9 +144,7 @@ export async function run(a: MixArgs): Promise<void> {
       megatron_data_path: a.sources.map((s) => `${s.weight / sum} ${resolve(s.prefix)}`).join(' '),
       tokenizer: [...tokenizers][0] ?? null,
     };
-    const tmp = `${a.blend}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(spec, null, 2) + '\n');
-    renameSync(tmp, a.blend);
+    writeOutputFile(a.blend, JSON.stringify(spec, null, 2) + '\n');
     info(`blend of ${a.sources.length} datasets -> ${a.blend}`);
   }
   if (!a.output) {

@@ -2,7 +2,7 @@
 // of distinct pre-tokens, not the corpus size), learn a byte-level BPE on the counts, and write a
 // tiktoken-format tokenizer directory with special tokens for documents and chat.
 import { Tiktoken } from 'tiktoken';
-import { IoError, UsageError } from '../cli/errors.js';
+import { DataError, IoError, UsageError, inputsWhere } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
 import { totalSize } from '../jsonl/input.js';
@@ -114,7 +114,7 @@ export async function run(a: TrainArgs): Promise<void> {
   if (ranks < 256) throw new UsageError(`--vocab-size must be at least ${256 + specials.length} (256 bytes + ${specials.length} special tokens)`);
 
   const { counts, documents, textBytes } = await countPreTokens(a, pat);
-  if (documents === 0) throw new UsageError('no documents to train on');
+  if (documents === 0) throw new DataError(inputsWhere(a.inputs), 'no documents to train on');
   const t1 = performance.now();
   const progress = startProgress('tokenize train: merging', () => ({ records: made, bytes: 0 }));
   let made = 256;

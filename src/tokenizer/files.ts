@@ -4,7 +4,8 @@
 //   tiktoken_config.json   { format, version, name, pat_str, n_vocab, special_tokens {text: id},
 //                            bos_token, eos_token, pad_token, chat_tokens {system, user, assistant, end_of_turn} }
 // Not named tokenizer.json on purpose: Hugging Face reads that name as its own (different) format.
-import { readFileSync, writeFileSync, mkdirSync, renameSync, existsSync } from 'node:fs';
+import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { writeOutputFile } from '../cli/output-file.js';
 import { join } from 'node:path';
 import { DataError } from '../cli/errors.js';
 
@@ -43,17 +44,11 @@ export function formatRanks(tokens: Uint8Array[]): string {
   return parts.join('');
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** `ranks` is the text of tokenizer.tiktoken (see formatRanks). */
 export function writeTokenizerDir(dir: string, ranks: string, config: TokenizerConfig): void {
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, RANKS_FILE), ranks);
-  writeAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+  writeOutputFile(join(dir, RANKS_FILE), ranks);
+  writeOutputFile(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
 }
 
 export function readTokenizerDir(dir: string): { ranks: string; config: TokenizerConfig } {

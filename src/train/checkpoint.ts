@@ -9,8 +9,9 @@
 // tmp -> DIR); a crash between them leaves DIR.old-PID, which loading falls back to.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DataError } from '../cli/errors.js';
+import { DataError, UsageError } from '../cli/errors.js';
 import { trackTemp, untrackTemp } from '../cli/cleanup.js';
+import { outputTarget } from '../cli/output-file.js';
 import { type LlamaConfig, validateConfig } from './config.js';
 import { openSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 import type { RngState } from './rng.js';
@@ -94,11 +95,28 @@ export function findCheckpoint(dir: string): string | undefined {
   return olds[0];
 }
 
-/** Remove DIR.tmp-* left by a killed run (never a checkpoint: those are only ever renamed into place). */
-export function removeStaleTemps(dir: string): void {
-  const parent = dirname(dir);
-  if (!existsSync(parent)) return;
-  for (const n of readdirSync(parent)) if (n.startsWith(`${basename(dir)}.tmp-`)) rmSync(join(parent, n), { recursive: true, force: true });
+// Files a checkpoint directory may hold (ours, and what Hugging Face tools put beside them). A directory
+// holding anything else is not ours to replace: a save swaps the whole directory.
+const CHECKPOINT_FILE = /^((generation_|tokenizer_)?config|tokenizer|special_tokens_map|tiktoken_config|trainer_state|model\.safetensors\.index)\.json$|^(model|optimizer)(-\d+-of-\d+)?\.safetensors$|^tokenizer\.tiktoken$/;
+
+/**
+ * Where a run may write its checkpoint given `-o DIR`: the directory with symlinks followed. Only an absent
+ * or empty directory, or a checkpoint (kept only with --resume, replaced only with --overwrite), qualifies;
+ * anything else (a file, a device, a directory of other files) is a usage error and is left untouched.
+ */
+export function checkpointTarget(dir: string, o: { resume: boolean; overwrite: boolean }): string {
+  const out = outputTarget(dir, { directory: true });
+  if (out.direct) throw new UsageError(`-o ${dir}: not a directory (a device or special file); give a checkpoint directory`);
+  const target = out.target;
+  if (!existsSync(target)) return target;
+  if (!statSync(target).isDirectory()) throw new UsageError(`-o ${dir}: is a file, not a checkpoint directory; refusing to replace it`);
+  const names = readdirSync(target);
+  if (!names.length) return target;
+  const foreign = names.filter((n) => !CHECKPOINT_FILE.test(n));
+  if (foreign.length || !names.includes('config.json'))
+    throw new UsageError(`-o ${dir}: is a directory that is not a checkpoint (it holds ${(foreign.length ? foreign : names).slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); refusing to replace it`);
+  if (!o.resume && !o.overwrite) throw new UsageError(`-o ${dir}: already holds a checkpoint; --resume continues it, --overwrite replaces it`);
+  return target;
 }
 
 export interface LoadedCheckpoint {
@@ -123,12 +141,13 @@ export function openCheckpoint(dir: string): LoadedCheckpoint {
   let state: TrainerState | undefined;
   const statePath = join(dir, 'trainer_state.json');
   if (existsSync(statePath)) {
+    let raw: unknown;
     try {
-      state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+      raw = JSON.parse(readFileSync(statePath, 'utf8'));
     } catch (e) {
       throw new DataError(statePath, `cannot read trainer state: ${(e as Error).message}`);
     }
-    if (state.format !== 'mathpipe-trainer-state') throw new DataError(statePath, 'not a mathpipe trainer state');
+    state = validateState(raw, statePath);
   }
   return {
     dir,
@@ -138,6 +157,31 @@ export function openCheckpoint(dir: string): LoadedCheckpoint {
     hasOptimizer: existsSync(join(dir, 'optimizer.safetensors')),
     hasTokenizer: TOKENIZER_FILES.every((f) => existsSync(join(dir, f))),
   };
+}
+
+/** A trainer state that resume can trust: a hand-edited or corrupt one is bad data, never a silent no-op. */
+function validateState(raw: unknown, path: string): TrainerState {
+  const bad = (what: string) => new DataError(path, `trainer state: ${what}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not a JSON object');
+  const s = raw as Record<string, unknown>;
+  if (s.format !== 'mathpipe-trainer-state') throw new DataError(path, 'not a mathpipe trainer state');
+  const count = (k: string) => {
+    if (!Number.isSafeInteger(s[k]) || (s[k] as number) < 0) throw bad(`"${k}" must be a non-negative integer, not ${JSON.stringify(s[k])}`);
+  };
+  count('step');
+  count('tokens');
+  if (!Array.isArray(s.rng) || s.rng.length !== 4 || !s.rng.every((x) => Number.isInteger(x))) throw bad('"rng" must be 4 integers');
+  if (typeof s.elapsed_s !== 'number' || !(s.elapsed_s >= 0)) throw bad('"elapsed_s" must be a non-negative number');
+  for (const k of ['schedule', 'fingerprint'])
+    if (typeof s[k] !== 'object' || s[k] === null || Array.isArray(s[k])) throw bad(`"${k}" must be an object`);
+  const sch = s.schedule as Record<string, unknown>;
+  if (typeof sch.name !== 'string' || typeof sch.lr !== 'number') throw bad('"schedule" needs "name" and "lr"');
+  if (s.packed !== undefined) {
+    const ok = Array.isArray(s.packed) && s.packed.every((c) => typeof c === 'object' && c !== null && Number.isSafeInteger(c.epoch) && Number.isSafeInteger(c.next) && c.epoch >= 0 && c.next >= 0);
+    if (!ok) throw bad('"packed" must be a list of {epoch, next} cursors');
+  }
+  if (s.last_valid_loss !== undefined && typeof s.last_valid_loss !== 'number') throw bad('"last_valid_loss" must be a number');
+  return s as unknown as TrainerState;
 }
 
 export function copyTokenizerFiles(fromDir: string, toDir: string): void {

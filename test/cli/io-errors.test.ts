@@ -36,8 +36,8 @@ t.test('outputs in a missing directory, a directory as -o, a full device', async
 
   oneLine(t, await runCli(['classify', 'test', '-m', model, '-o', missing, lab]), 74, /cannot write .*no\/such\/out\.json/, 'classify test -o in a missing directory');
   oneLine(t, await runCli(['classify', 'format', '-o', join(dir, 'sub'), lab]), 74, /cannot write .*sub: is a directory/, 'classify format -o DIR');
-  oneLine(t, await runCli(['grade', '--workers', '1', '--summary', missing, '-'], { input: GRADED }), 74, /cannot open .*no\/such\/out\.json/, 'grade --summary in a missing directory');
-  oneLine(t, await runCli(['eval', 'summarize', '--summary', missing], { input: GRADED }), 74, /cannot open .*no\/such\/out\.json/, 'eval summarize --summary in a missing directory');
+  oneLine(t, await runCli(['grade', '--workers', '1', '--summary', missing, '-'], { input: GRADED }), 74, /cannot write .*no\/such\/out\.json: no such file or directory$/, 'grade --summary in a missing directory');
+  oneLine(t, await runCli(['eval', 'summarize', '--summary', missing], { input: GRADED }), 74, /cannot write .*no\/such\/out\.json: no such file or directory$/, 'eval summarize --summary in a missing directory');
   if (existsSync('/dev/full')) {
     oneLine(t, await runCli(['classify', 'format', '-o', '/dev/full', lab]), 74, /cannot write \/dev\/full: .*no space/, 'classify format -o /dev/full');
   }
