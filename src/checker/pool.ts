@@ -3,6 +3,7 @@
 // check scores as incorrect with timedOut set, and the rest of its batch is graded again elsewhere.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { workerCount } from '../cli/options.js';
 import type { Grade, GradeOptions } from './grade.js';
 import type { WorkerBatch, WorkerJob } from './worker.js';
 
@@ -11,7 +12,7 @@ export interface PoolGrade extends Grade {
 }
 
 export interface PoolOptions {
-  /** Worker threads (default: available cores, at most 8). */
+  /** Worker threads (`--workers`; default: available cores, at most 8; at most 4x cores). */
   workers?: number;
   /** Per-check limit in milliseconds (default 5000). */
   timeoutMs?: number;
@@ -49,7 +50,7 @@ export class CheckerPool {
     this.timeoutMs = o.timeoutMs ?? 5000;
     this.batchSize = o.batchSize ?? 32;
     this.opts = o.opts ?? {};
-    const n = Math.max(1, o.workers ?? Math.min(8, availableParallelism()));
+    const n = o.workers === undefined ? Math.min(8, availableParallelism()) : workerCount(o.workers, '--workers');
     for (let k = 0; k < n; k++) this.slots.push(this.spawn());
   }
 

@@ -47,7 +47,7 @@ const train: CommandModule = {
         neg: { type: 'number', default: 5, describe: 'Negatives sampled (loss ns)' },
         lrUpdateRate: { type: 'number', default: 100, describe: 'Tokens a thread processes between updates of the shared learning-rate counter' },
         t: { type: 'number', default: 1e-4, describe: 'Sampling threshold (stored in the model; supervised training does not subsample, as in fastText)' },
-        thread: { type: 'number', describe: 'Training threads [default: min(12, CPUs)]' },
+        thread: { type: 'number', describe: 'Training threads, at most 4x cores [default: min(12, CPUs)]' },
         seed: { type: 'number', default: 0, describe: 'Random seed (fastText\'s default 0). With --thread 1 a run is reproducible' },
         label: { type: 'string', default: '__label__', describe: 'Label prefix' },
       })
@@ -71,7 +71,7 @@ const predict: CommandModule = {
         'score-field': { type: 'string', default: 'score', describe: 'Field the probability is written to' },
         k: { type: 'number', default: 0, describe: 'Also add "labels": the top k labels with probabilities (0: none; -1: all)' },
         threshold: { type: 'number', default: 0, describe: 'Keep only documents whose score is at least this' },
-        thread: { type: 'number', default: 1, describe: 'Scoring threads (output order is input order); worth raising only on idle cores: scoring is a few microseconds a token' },
+        thread: { type: 'number', default: 1, describe: 'Scoring threads, at most 4x cores (output order is input order); worth raising only on idle cores: scoring is a few microseconds a token' },
       })
       .example('$0 classify predict -m math.bin pages.jsonl.gz > scored.jsonl', 'Score pages')
       .example('$0 classify predict -m math.bin --threshold 0.5 pages.jsonl | head', 'Only likely-math pages')

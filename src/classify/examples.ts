@@ -68,7 +68,8 @@ export function fasttextExample(text: string, where: string, prefix: string, nor
 export async function detectFormat(paths: string[], format: InputFormat | 'auto'): Promise<InputFormat> {
   if (format !== 'auto') return format;
   if (paths[0] === '-') return 'jsonl';
-  for await (const batch of readLineBatches([paths[0]])) {
+  // Only a peek: an invalid line is reported (or skipped) by the reading that follows.
+  for await (const batch of readLineBatches([paths[0]], undefined, { skipInvalid: true })) {
     return batch[0].text.trimStart().startsWith('{') ? 'jsonl' : 'fasttext';
   }
   return 'jsonl';
@@ -92,7 +93,7 @@ export async function* readExamples(paths: string[], o: ExampleOptions): AsyncGe
     }
     return;
   }
-  for await (const lines of readLineBatches(paths, o.stats)) {
+  for await (const lines of readLineBatches(paths, o.stats, { skipInvalid: o.skipInvalid })) {
     const out: Example[] = [];
     for (const l of lines) {
       try {

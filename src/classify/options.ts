@@ -1,6 +1,7 @@
 // Checking and converting the parsed command-line options of classify's sub-commands.
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../cli/errors.js';
+import { workerCount } from '../cli/options.js';
 import { effectiveBucket, supervisedDefaults, type Args, type LossName } from './args.js';
 import type { Normalize } from './normalize.js';
 
@@ -39,7 +40,7 @@ export function trainArgs(argv: Record<string, unknown>): Args {
   a.neg = intOpt(argv, 'neg', 1, 1e6);
   a.lrUpdateRate = intOpt(argv, 'lrUpdateRate', 1);
   a.t = numOpt(argv, 't', 0, 1);
-  a.thread = argv.thread === undefined ? Math.min(12, availableParallelism()) : intOpt(argv, 'thread', 1, 256);
+  a.thread = argv.thread === undefined ? Math.min(12, availableParallelism()) : workerCount(argv.thread, '--thread');
   a.seed = intOpt(argv, 'seed', 0);
   a.label = String(argv.label);
   if (!a.label || /\s/.test(a.label)) throw new UsageError('--label must be a non-empty prefix without spaces');

@@ -1,7 +1,7 @@
 // `classify predict`: stream documents, add the probability of one label (and optionally the top k),
 // drop those under --threshold. Records are scored batch by batch (on worker threads with --thread
 // > 1) and written in input order, so memory stays flat.
-import { inputList } from '../cli/options.js';
+import { inputList, workerCount } from '../cli/options.js';
 import { info, warn } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
 import { startProgress } from '../cli/progress.js';
@@ -29,7 +29,7 @@ export function resolveLabel(model: FastTextModel, name: string): number {
 const BATCH = 256;
 
 export async function runPredict(argv: Record<string, unknown>): Promise<void> {
-  const threadsWanted = intOpt(argv, 'thread', 1, 256);
+  const threadsWanted = workerCount(argv.thread, '--thread');
   const model = loadModel(String(argv.model), { shared: threadsWanted > 1 });
   const kArg = intOpt(argv, 'k', -1, 1e6);
   const opts: ScoreOptions = {
@@ -72,7 +72,7 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
         inflight.push(pool!.run(b));
         if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
       };
-      for await (const batch of readLineBatches(paths, stats)) {
+      for await (const batch of readLineBatches(paths, stats, { skipInvalid: opts.skipInvalid })) {
         for (const l of batch) {
           if (cur && cur.file !== l.file) await send();
           cur ??= { file: l.file, lines: [], texts: [] };
@@ -88,6 +88,7 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
     progress.stop();
     await pool?.close();
   }
+  counts.skipped += stats.skipped ?? 0;
   if (counts.skipped) warn(`skipped ${counts.skipped} invalid record${counts.skipped === 1 ? '' : 's'} (--skip-invalid)`);
   info(`${counts.scored} documents scored, ${counts.written} written${counts.filtered ? ` (${counts.filtered} under --threshold)` : ''}`);
 }

@@ -1,6 +1,8 @@
 // Options shared by many commands, defined once so their names, help and defaults never drift.
+import { availableParallelism } from 'node:os';
 import type { Argv, Options } from 'yargs';
 import { UsageError } from './errors.js';
+import { warn } from './log.js';
 
 export const output = {
   output: {
@@ -41,4 +43,29 @@ export function inputs<T>(y: Argv<T>, describe = 'Input JSONL files (.jsonl, .js
 export function inputList(v: unknown): string[] {
   const list = Array.isArray(v) ? v.map(String) : [];
   return list.length ? list : ['-'];
+}
+
+/**
+ * The value of a thread or job count option (-j, --jobs, --workers, --threads, --thread), checked and
+ * capped at 4x the cores: past that, threads add memory (each has its own heap; `decontam -j 1000` took
+ * GBs in seconds) and start-up time, not speed. Capping warns once.
+ */
+export function workerCount(v: unknown, flag: string, min = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UsageError(`${flag} must be an integer >= ${min} (got ${String(v)})`);
+  const max = 4 * availableParallelism();
+  if (v > max) warn(`${flag} ${v} capped to ${max} (4x cores)`);
+  const n = Math.min(v, max);
+  // Each worker thread pipes its stdout and stderr into ours, adding listeners to them: make room, or
+  // the next listener (an output writer) prints a MaxListenersExceededWarning.
+  for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + n);
+  return n;
+}
+
+/** A byte count with an optional K, M or G suffix (powers of 1024, as in coreutils): "50M", "1.5G", "4096". */
+export function byteSize(v: unknown, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(String(v).trim());
+  const unit: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const n = m ? Math.round(Number(m[1]) * unit[m[2]!.toUpperCase()]!) : NaN;
+  if (!(n >= 1)) throw new UsageError(`${flag} must be a size in bytes, like 50M, 1G or 65536 (got ${String(v)})`);
+  return n;
 }

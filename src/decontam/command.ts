@@ -1,6 +1,6 @@
 // CLI definition only; the work is imported lazily so `mathpipe --help` stays fast.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputList, inputs, output, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, output, skipInvalid, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 
 const benchOptions = {
@@ -97,7 +97,7 @@ const scanCommand: CommandModule<object, Args> = {
             type: 'number',
             requiresArg: true,
             default: 1,
-            describe: 'Worker threads that parse and match; output order is kept. Worth it on idle multi-core machines',
+            describe: 'Worker threads that parse and match (at most 4x cores); output order is kept. Worth it on idle multi-core machines',
           },
           ...output,
           ...skipInvalid,
@@ -110,7 +110,7 @@ const scanCommand: CommandModule<object, Args> = {
       .epilogue('Words: NFKC, lowercase, punctuation and LaTeX commands removed, CJK characters one word each. See man mathpipe-decontam.') as Argv<Args>,
   handler: async (a) => {
     const opts = benchOpts(a);
-    if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new UsageError(`--jobs must be an integer >= 1 (got ${a.jobs})`);
+    const jobs = workerCount(a.jobs, '--jobs');
     const { runDecontam } = await import('./run.js');
     await runDecontam({
       ...opts,
@@ -122,7 +122,7 @@ const scanCommand: CommandModule<object, Args> = {
       removed: a.removed,
       report: a.report,
       skipInvalid: a['skip-invalid'],
-      jobs: a.jobs,
+      jobs,
     });
   },
 };

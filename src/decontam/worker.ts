@@ -14,13 +14,13 @@ function run(m: Block): BlockResult {
   const buf = Buffer.from(m.buf);
   const lines: Line[] = [];
   let lineNo = m.firstLine;
+  let skipped = 0;
   for (let s = 0; s < buf.length; ) {
     const nl = buf.indexOf(10, s);
     const e = nl < 0 ? buf.length : nl;
-    decodeLine(buf, s, e, m.file, lineNo++, lines);
+    if (!decodeLine(buf, s, e, m.file, lineNo++, lines, opts.skipInvalid)) skipped++;
     s = e + 1;
   }
-  let skipped = 0;
   for (const l of lines) {
     let value;
     try {

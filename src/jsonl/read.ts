@@ -45,7 +45,7 @@ export function parseLine(text: string, where: string): JsonObject {
 /** Batches of parsed records; the fastest way to consume a large input. */
 export async function* readJsonlBatches(paths: string[], opts: ReadOptions = {}): AsyncGenerator<JsonlRecord[]> {
   const stats = opts.stats ?? newReadStats();
-  for await (const lines of readLineBatches(paths, stats)) {
+  for await (const lines of readLineBatches(paths, stats, { skipInvalid: opts.skipInvalid })) {
     const out: JsonlRecord[] = [];
     for (const l of lines) {
       let value: JsonObject;

@@ -1,6 +1,6 @@
 // `mathpipe mine`: option definitions only; the work is imported lazily from run.ts.
 import type { CommandModule } from 'yargs';
-import { output } from '../cli/options.js';
+import { byteSize, output, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 
 const CC = 'https://data.commoncrawl.org/';
@@ -30,15 +30,21 @@ const command: CommandModule = {
           describe: 'Skip bad records (truncated, clipped, malformed) and unreadable inputs, count them, and go on',
         },
         errors: { type: 'string', requiresArg: true, describe: 'With --keep-going: write each skipped bad record (file, offset, id, error) as JSONL to FILE' },
+        'max-record-size': {
+          type: 'string',
+          default: '50M',
+          requiresArg: true,
+          describe: 'Largest record, decompressed (gzip member, WARC block, HTTP body after Content-Encoding): a larger one is a bad record. Suffixes K, M, G',
+        },
         'base-url': { type: 'string', default: CC, requiresArg: true, describe: 'Base URL (or local directory) for relative paths in *.paths lists and --cc-index' },
         range: { type: 'string', requiresArg: true, describe: 'Read only bytes OFFSET:LENGTH of the single input (one record, as in the CC index)' },
         'cc-index': { type: 'string', requiresArg: true, describe: 'JSONL from the CC index (filename, offset, length): fetch each record by byte range' },
-        jobs: { alias: 'j', type: 'number', requiresArg: true, describe: 'Inputs read concurrently [default: 1 for local files, 4 with URLs]' },
+        jobs: { alias: 'j', type: 'number', requiresArg: true, describe: 'Inputs read concurrently, at most 4x cores [default: 1 for local files, 4 with URLs]' },
         threads: {
           alias: 't',
           type: 'number',
           requiresArg: true,
-          describe: 'Extraction threads (1: extract on the main thread) [default: CPU count, at most 8]',
+          describe: 'Extraction threads (1: extract on the main thread), at most 4x cores [default: CPU count, at most 8]',
         },
         resume: { type: 'boolean', default: false, describe: 'Keep per-input parts and done markers in FILE.mine-state/; a re-run skips finished inputs' },
         retries: { type: 'number', default: 6, describe: 'HTTP retries on 5xx, 429, timeouts and resets' },
@@ -51,8 +57,7 @@ const command: CommandModule = {
           const v = a[k] as number;
           if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${k} must be a number >= 0`);
         }
-        if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || (a.jobs as number) < 1)) throw new UsageError('--jobs must be an integer >= 1');
-        if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new UsageError('--threads must be an integer >= 1');
+        byteSize(a['max-record-size'], '--max-record-size');
         if (!((a.timeout as number) > 0)) throw new UsageError('--timeout must be > 0');
         return true;
       })
@@ -71,13 +76,14 @@ const command: CommandModule = {
       keepGoing: Boolean(a['keep-going']),
       prefilter: a.prefilter as 'math' | 'none',
       minChars: a['min-chars'] as number,
-      jobs: a.jobs as number | undefined,
+      jobs: a.jobs === undefined ? undefined : workerCount(a.jobs, '--jobs'),
       resume: Boolean(a.resume),
       baseUrl: a['base-url'] as string,
       range: a.range as string | undefined,
       ccIndex: a['cc-index'] as string | undefined,
       errors: a.errors as string | undefined,
-      threads: (a.threads as number | undefined) ?? Math.min(8, availableParallelism()),
+      threads: a.threads === undefined ? Math.min(8, availableParallelism()) : workerCount(a.threads, '--threads'),
+      maxRecordSize: byteSize(a['max-record-size'], '--max-record-size'),
       retry: {
         retries: a.retries as number,
         baseMs: a['retry-base-ms'] as number,

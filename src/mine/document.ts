@@ -1,6 +1,6 @@
 // One WARC record -> one document record (or the reason it was skipped). Pure: no I/O, so it is easy to test.
 import { getDomain, getHostname } from 'tldts';
-import { parseHttpResponse } from './http.js';
+import { BodyTooLarge, parseHttpResponse } from './http.js';
 import { decodeHtml } from './charset.js';
 import { extractHtml } from './extract.js';
 import { looksMathy } from './prefilter.js';
@@ -23,6 +23,8 @@ export type SkipReason = 'other-type' | 'http-status' | 'not-html' | 'prefiltere
 export interface DocOptions {
   prefilterMath: boolean;
   minChars: number;
+  /** Largest HTTP body after content decoding (`--max-record-size`). */
+  maxRecordSize: number;
 }
 
 /** A record that has a readable HTTP/HTML problem: reported per record like framing errors. */
@@ -76,7 +78,7 @@ export function recordToDoc(rec: WarcRecord, file: string, opts: DocOptions): Do
     let ct = h.get('content-type');
     if (type === 'response') {
       if (!/^application\/http/i.test(ct ?? 'application/http')) return 'other-type';
-      const res = parseHttpResponse(rec.block);
+      const res = parseHttpResponse(rec.block, opts.maxRecordSize);
       if (!res) throw new RecordProblem('malformed HTTP response (no status line)');
       if (res.status < 200 || res.status >= 300) return 'http-status';
       body = res.body;
@@ -133,7 +135,7 @@ export function outcomeOf(rec: WarcRecord, file: string, opts: DocOptions): Outc
     const r = recordToDoc(rec, file, opts);
     return typeof r === 'string' ? { skip: r } : { line: serialiseDoc(r) };
   } catch (e) {
-    if (!(e instanceof RecordProblem)) throw e;
+    if (!(e instanceof RecordProblem || e instanceof BodyTooLarge)) throw e;
     const id = rec.headers.get('warc-record-id');
     return id ? { problem: e.message, id } : { problem: e.message };
   }

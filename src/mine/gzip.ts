@@ -2,7 +2,8 @@
 // WARC record per member, so knowing where each member starts gives the record's offset in the compressed
 // file (the number the CC index stores). A corrupt member is reported and skipped by scanning for the next
 // gzip header, so one bad record does not lose the rest of the file.
-import { constants, createGunzip, inflateRawSync, crc32 } from 'node:zlib';
+import { constants, createGunzip, createInflateRaw, inflateRawSync, crc32 } from 'node:zlib';
+import { kMaxLength } from 'node:buffer';
 import { Readable } from 'node:stream';
 
 export interface Piece {
@@ -32,6 +33,8 @@ const FCOMMENT = 16;
  * whole file gzipped at once): the rest of the input is then streamed through gunzip instead.
  */
 const STREAM_AFTER = 16 << 20;
+/** Compressed bytes a streamed member is fed at a time: deflate expands at most ~1032:1, so one step is at most ~16 MB. */
+const STEP = 16 << 10;
 
 /** Pull-based buffer over an async byte source, addressed by absolute offsets. */
 export class ByteBuffer {
@@ -159,9 +162,11 @@ async function resync(b: ByteBuffer, from: number): Promise<number> {
 
 /**
  * Yield each gzip member's decompressed data, or an error for a member that cannot be inflated
- * (then continue at the next gzip header).
+ * (then continue at the next gzip header). A member is inflated whole only up to `maxBytes`: a few KB
+ * of gzip can expand to gigabytes.
  */
-export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceError> {
+export async function* gzipMembers(b: ByteBuffer, maxBytes = kMaxLength): AsyncGenerator<Piece | PieceError> {
+  const maxOutputLength = Math.min(maxBytes, kMaxLength);
   let at = b.base;
   for (;;) {
     if (!(await b.fill(at + 1))) return;
@@ -187,7 +192,7 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
       let out: { buffer: Buffer; engine: { bytesWritten: number } } | undefined;
       let err: NodeJS.ErrnoException | undefined;
       try {
-        out = inflateRawSync(b.slice(hdr), { info: true }) as unknown as typeof out;
+        out = inflateRawSync(b.slice(hdr), { info: true, maxOutputLength }) as unknown as typeof out;
       } catch (e) {
         err = e as NodeJS.ErrnoException;
       }
@@ -209,6 +214,13 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
         b.drop(at);
         break;
       }
+      // Past the cap the member is a whole-file gzip or a bomb: either way it is streamed, and the record
+      // layer refuses each record over the cap without holding it.
+      if (err?.code === 'ERR_BUFFER_TOO_LARGE') {
+        at = yield* streamMember(b, at, hdr);
+        if (at < 0) return;
+        break;
+      }
       if (err?.code === 'Z_BUF_ERROR' && !b.eof && want - at >= STREAM_AFTER) {
         yield* streamRest(b, at);
         return;
@@ -221,7 +233,7 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
         // The input ends inside this member: hand on what inflates, so the record layer can name the record.
         let partial: Buffer | undefined;
         try {
-          partial = inflateRawSync(b.slice(hdr), { finishFlush: constants.Z_SYNC_FLUSH });
+          partial = inflateRawSync(b.slice(hdr), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength });
         } catch {
           partial = undefined;
         }
@@ -243,6 +255,66 @@ export async function* gzipMembers(b: ByteBuffer): AsyncGenerator<Piece | PieceE
       break;
     }
   }
+}
+
+/**
+ * Inflate one member as a stream, holding little of it: its data comes in pieces that share the
+ * member's offset. Returns where the next member starts (-1: none), so the records after it keep theirs.
+ */
+async function* streamMember(b: ByteBuffer, at: number, hdr: number): AsyncGenerator<Piece | PieceError, number> {
+  const inflate = createInflateRaw();
+  const out: Buffer[] = [];
+  let failed: Error | undefined;
+  let wake = () => {};
+  inflate.on('data', (c: Buffer) => out.push(c));
+  inflate.on('error', (e) => {
+    failed = e;
+    wake();
+  });
+  let crc = 0;
+  let size = 0;
+  let fed = hdr;
+  const pieces = function* (): Generator<Piece> {
+    for (const data of out) {
+      crc = crc32(data, crc);
+      size += data.length;
+      yield { data, rawOffset: at, rawLength: 0, member: true, streamed: true };
+    }
+    out.length = 0;
+  };
+  try {
+    // zlib takes every byte it is fed until the deflate data ends; then the trailer follows.
+    while (!failed && hdr + inflate.bytesWritten === fed && (await b.fill(fed + 1))) {
+      const step = b.slice(fed, fed + STEP);
+      fed += step.length;
+      await new Promise<void>((res) => {
+        wake = res;
+        inflate.write(step, () => res());
+      });
+      yield* pieces();
+      b.drop(hdr + inflate.bytesWritten);
+    }
+    const ended = !failed && hdr + inflate.bytesWritten < fed;
+    // The last 'data' events may come after the write that ended the stream.
+    if (ended && !inflate.readableEnded) await new Promise<void>((res) => inflate.once('end', res));
+    yield* pieces();
+    if (!ended) {
+      yield { error: failed ? `corrupt gzip member (${failed.message})` : 'truncated gzip member (input ends inside it)', rawOffset: at };
+      return failed ? await resync(b, hdr + inflate.bytesWritten) : -1;
+    }
+  } finally {
+    inflate.close();
+  }
+  const trailer = hdr + inflate.bytesWritten;
+  if (!(await b.fill(trailer + 8))) {
+    yield { error: 'truncated gzip member (missing trailer)', rawOffset: at };
+    return -1;
+  }
+  const t = b.slice(trailer, trailer + 8);
+  const crcOk = t.readUInt32LE(0) === crc >>> 0;
+  if (!crcOk || t.readUInt32LE(4) !== size % 2 ** 32) yield { error: `corrupt gzip member (${crcOk ? 'size' : 'CRC'} mismatch)`, rawOffset: at };
+  b.drop(trailer + 8);
+  return trailer + 8;
 }
 
 /** The rest of the input through a streaming gunzip (which also reads any further members). */

@@ -1,6 +1,7 @@
 // The HTTP response inside a WARC `response` record: status, headers, and the payload with chunked
 // transfer coding and gzip/deflate/br content coding undone (crawlers often store bytes as they came).
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
+import { kMaxLength } from 'node:buffer';
 import { parseHeaderLines, type WarcHeaders } from './warc.js';
 
 export interface HttpResponse {
@@ -9,8 +10,14 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-/** Parse an HTTP/1.x response block; undefined when the block is not one. */
-export function parseHttpResponse(block: Buffer): HttpResponse | undefined {
+/** A payload whose content coding expands past the cap (a decompression bomb, or simply too big). */
+export class BodyTooLarge extends Error {}
+
+/**
+ * Parse an HTTP/1.x response block; undefined when the block is not one. A body that decodes to more
+ * than `maxBody` bytes throws BodyTooLarge: a few KB of gzip or brotli can expand to gigabytes.
+ */
+export function parseHttpResponse(block: Buffer, maxBody = kMaxLength): HttpResponse | undefined {
   let end = block.indexOf('\r\n\r\n');
   let skip = 4;
   const lf = block.indexOf('\n\n');
@@ -26,7 +33,7 @@ export function parseHttpResponse(block: Buffer): HttpResponse | undefined {
   const headers = parseHeaderLines(nl < 0 ? '' : head.slice(nl + 1));
   let body = block.subarray(Math.min(block.length, end + skip));
   if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body) ?? body;
-  body = decodeContent(body, headers.get('content-encoding'));
+  body = decodeContent(body, headers.get('content-encoding'), Math.min(maxBody, kMaxLength));
   return { status: Number(m[1]), headers, body };
 }
 
@@ -47,20 +54,25 @@ export function dechunk(b: Buffer): Buffer | undefined {
   }
 }
 
-function decodeContent(body: Buffer, enc: string | undefined): Buffer {
+function decodeContent(body: Buffer, enc: string | undefined, maxOutputLength: number): Buffer {
   const e = (enc ?? '').trim().toLowerCase();
   if (!e || e === 'identity' || body.length === 0) return body;
+  // zlib stops at maxOutputLength with ERR_BUFFER_TOO_LARGE, so a bomb never gets allocated.
+  const opts = { finishFlush: 2, maxOutputLength };
+  const tooLarge = (x: unknown) => (x as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
   try {
-    if ((e === 'gzip' || e === 'x-gzip') && body[0] === 0x1f && body[1] === 0x8b) return gunzipSync(body, { finishFlush: 2 });
+    if ((e === 'gzip' || e === 'x-gzip') && body[0] === 0x1f && body[1] === 0x8b) return gunzipSync(body, opts);
     if (e === 'deflate') {
       try {
-        return inflateSync(body, { finishFlush: 2 });
-      } catch {
-        return inflateRawSync(body, { finishFlush: 2 });
+        return inflateSync(body, opts);
+      } catch (x) {
+        if (tooLarge(x)) throw x;
+        return inflateRawSync(body, opts);
       }
     }
-    if (e === 'br') return brotliDecompressSync(body);
-  } catch {
+    if (e === 'br') return brotliDecompressSync(body, { maxOutputLength });
+  } catch (x) {
+    if (tooLarge(x)) throw new BodyTooLarge(`record too large: its HTTP body (Content-Encoding: ${e}) decodes to more than --max-record-size ${maxOutputLength} bytes`);
     // Archives frequently store the payload already decoded while keeping the header: use the bytes as they are.
   }
   return body;

@@ -36,6 +36,8 @@ export interface MineOptions {
   errors?: string;
   /** Extraction threads; 1 extracts on the main thread. */
   threads: number;
+  /** Largest record (decoded), in bytes: larger ones are bad records. */
+  maxRecordSize: number;
 }
 
 /** Per-record problems are shown one by one up to this many, then only counted. */
@@ -127,7 +129,7 @@ async function mineSource(src: Source, sink: Sink, c: MineCounts, ctx: MineConte
     const outcomes = await head.pending.batch;
     for (let i = 0; i < outcomes.length; i++) await apply(outcomes[i]!, head.offsets[i]!);
   };
-  for await (const item of readWarc(bytes, src.range?.offset ?? 0)) {
+  for await (const item of readWarc(bytes, src.range?.offset ?? 0, ctx.docOpts.maxRecordSize)) {
     const pool = ctx.poolAfter(++ctx.seen);
     if (!pool) {
       // Small inputs never pay for starting workers: the first records are extracted here.
@@ -198,7 +200,7 @@ export async function run(o: MineOptions): Promise<void> {
   if (o.resume && (!o.output || o.output === '-')) throw new UsageError('--resume needs -o FILE (its state lives next to the output)');
   let jobs = o.jobs ?? 1;
   const http: HttpSetup = { policy: o.retry, dispatcher: () => httpAgent(Math.max(1, jobs), o.retry.timeoutMs) };
-  const docOpts: DocOptions = { prefilterMath: o.prefilter === 'math', minChars: o.minChars };
+  const docOpts: DocOptions = { prefilterMath: o.prefilter === 'math', minChars: o.minChars, maxRecordSize: o.maxRecordSize };
   if (o.errors && !o.keepGoing) throw new UsageError('--errors lists skipped records: it needs --keep-going');
   const counts = newCounts();
   await withOptionalWriter(o.errors, async (side) => {
@@ -255,7 +257,7 @@ async function minePool(
   o: MineOptions & { jobs: number },
   ctx: MineContext,
 ): Promise<string | undefined> {
-  const fingerprint = JSON.stringify({ inputs: sources, prefilter: o.prefilter, minChars: o.minChars, keepGoing: o.keepGoing }, null, 1);
+  const fingerprint = JSON.stringify({ inputs: sources, prefilter: o.prefilter, minChars: o.minChars, keepGoing: o.keepGoing, maxRecordSize: o.maxRecordSize }, null, 1);
   const st = o.resume ? openState(`${o.output}.mine-state`, fingerprint) : stateFiles(mkdtempSync(join(tmpdir(), 'mathpipe-mine-')));
   // Not resumable: the parts are scratch, removed on every exit path (a closed pipe and Ctrl-C included).
   if (!o.resume) trackTemp(st.dir);

@@ -22,6 +22,8 @@ export interface WarcError {
 }
 
 const MAX_HEADER = 1 << 20;
+/** Default for the largest record (decoded) that is read; larger ones are bad records (`mine --max-record-size`). */
+export const MAX_RECORD = 50 << 20;
 const WARC_LINE = Buffer.from('WARC/');
 const NL_WARC = Buffer.from('\nWARC/');
 
@@ -57,12 +59,13 @@ function isWs(x: number): boolean {
 
 /**
  * Read WARC records from a byte source (gzip per record, gzip multi-member, or plain; CRLF or LF).
- * `start` is the raw offset of the first byte (non-zero for byte-range reads).
+ * `start` is the raw offset of the first byte (non-zero for byte-range reads). A record whose block is
+ * longer than `maxRecord` bytes is an error, and is skipped without being held in memory.
  */
-export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): AsyncGenerator<WarcRecord | WarcError> {
+export async function* readWarc(source: AsyncIterable<Buffer>, start = 0, maxRecord = MAX_RECORD): AsyncGenerator<WarcRecord | WarcError> {
   const raw = new ByteBuffer(source[Symbol.asyncIterator](), start);
   const gz = await sniffGzip(raw);
-  const pieces: AsyncIterator<Piece | PieceError> = (gz ? gzipMembers(raw) : plainPieces(raw))[Symbol.asyncIterator]();
+  const pieces: AsyncIterator<Piece | PieceError> = (gz ? gzipMembers(raw, maxRecord) : plainPieces(raw))[Symbol.asyncIterator]();
 
   // Decompressed data, addressed by absolute decompressed position, and the members it came from.
   let d: Buffer = Buffer.alloc(0);
@@ -87,7 +90,11 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
       gapAt = dEnd();
       return true;
     }
-    members.push({ dStart: dEnd(), rawOffset: p.rawOffset, rawLength: p.rawLength, member: p.member, streamed: p.streamed === true });
+    // One entry per member: the pieces of a streamed member continue the entry of its first piece.
+    const last = members[members.length - 1];
+    if (!(p.streamed && last?.streamed && last.rawOffset === p.rawOffset)) {
+      members.push({ dStart: dEnd(), rawOffset: p.rawOffset, rawLength: p.rawLength, member: p.member, streamed: p.streamed === true });
+    }
     d = d.length ? Buffer.concat([d, p.data]) : p.data;
     return true;
   };
@@ -118,24 +125,37 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
     while (i + 1 < members.length && members[i + 1]!.dStart <= dBase) i++;
     if (i) members = members.slice(i);
   };
-  const find = async (needle: Buffer, from: number): Promise<number> => {
+  /**
+   * Move to `to` without holding what lies before it; stop early where a block read from `from` would
+   * end anyway (a new gzip member, a lost one, the end of the input). Returns where it stopped.
+   */
+  const skipTo = async (from: number, to: number): Promise<number> => {
     for (;;) {
-      const i = d.indexOf(needle, Math.max(0, from - dBase));
-      if (i >= 0) return i + dBase;
-      if (!(await pull())) return -1;
+      const m = gz ? members.find((x) => x.dStart > from) : undefined;
+      const stop = Math.min(to, m ? m.dStart : to, gapAt > from ? gapAt : to);
+      if (stop <= dEnd()) {
+        drop(stop);
+        return stop;
+      }
+      drop(dEnd());
+      if (!(await pull())) return dEnd();
     }
   };
-  /** Next record start after a framing error: the next member (gzip) or the next "WARC/" line. */
+  /**
+   * Next record start after a framing error: the next gzip member, or (plain input, streamed member)
+   * the next "WARC/" line if it comes first.
+   */
   const resync = async (from: number): Promise<number> => {
-    if (gz && !memberAt(from)?.streamed) {
-      for (;;) {
-        const m = members.find((x) => x.dStart > from);
-        if (m) return m.dStart;
-        if (!(await pull())) return -1;
-      }
+    const scan = !gz || memberAt(from)?.streamed === true;
+    for (;;) {
+      const m = gz ? members.find((x) => x.dStart > from) : undefined;
+      const i = scan ? d.indexOf(NL_WARC, Math.max(0, from - dBase)) : -1;
+      if (i >= 0 && (!m || i + dBase < m.dStart)) return i + dBase + 1;
+      if (m) return m.dStart;
+      // Bytes searched are not needed again: a long stretch without a match must not pile up in memory.
+      if (scan) drop(Math.max(from, dEnd() - NL_WARC.length + 1));
+      if (!(await pull())) return -1;
     }
-    const i = await find(NL_WARC, from);
-    return i < 0 ? -1 : i + 1;
   };
 
   let pos = dBase;
@@ -143,6 +163,7 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
     while (pendingErrors.length) yield pendingErrors.shift()!;
     // Skip blank lines between records.
     for (;;) {
+      if (pos >= dEnd()) drop(pos);
       if (pos >= dEnd() && !(await need(pos + 1))) break;
       if (!isWs(d[pos - dBase]!)) break;
       pos++;
@@ -202,6 +223,18 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
       yield await fail(`malformed record: ${clText === undefined ? 'missing' : 'invalid'} Content-Length`, id);
       continue;
     }
+    if (cl > maxRecord) {
+      const error = `record too large: Content-Length ${cl} is over --max-record-size ${maxRecord} bytes`;
+      // A whole member holds the record (and lies about its length): go on at the next member. In a stream,
+      // step over the block without keeping it.
+      if (gz && !memberAt(recStart)?.streamed) {
+        yield await fail(error, id);
+        continue;
+      }
+      pos = await skipTo(recStart, bodyStart + cl);
+      yield id ? { offset, error, id } : { offset, error };
+      continue;
+    }
     const blockEnd = bodyStart + cl;
     const complete = await need(blockEnd);
     // A block may not run past a lost member, nor (gzip) into a member that starts a new record.
@@ -229,7 +262,8 @@ export async function* readWarc(source: AsyncIterable<Buffer>, start = 0): Async
     // block holds part of a neighbour or misses its own tail.
     let q = blockEnd;
     for (;;) {
-      if (q >= dEnd() && !(await need(q + 1))) break;
+      // (Only so far: the block is held meanwhile, and what follows may be a flood of blank lines.)
+      if (q >= dEnd() && (q - blockEnd > MAX_HEADER || !(await need(q + 1)))) break;
       if (!isWs(d[q - dBase]!)) break;
       q++;
     }

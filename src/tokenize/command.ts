@@ -1,7 +1,7 @@
 // `mathpipe tokenize` and its verbs. Option definitions only: the work is imported lazily in handlers.
 import type { Argv, CommandModule } from 'yargs';
 import { availableParallelism } from 'node:os';
-import { output, skipInvalid, inputs, inputList } from '../cli/options.js';
+import { output, skipInvalid, inputs, inputList, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { trainCommand } from './train-command.js';
 import { mixCommand } from './mix-command.js';
@@ -29,7 +29,7 @@ const encodeCommand: CommandModule = {
           alias: 'j',
           type: 'number',
           default: Math.max(1, Math.min(8, availableParallelism())),
-          describe: 'Encoder threads (0: encode in the main thread). Output is identical for any value',
+          describe: 'Encoder threads (0: encode in the main thread; at most 4x cores). Output is identical for any value',
         },
         eos: { type: 'boolean', default: true, describe: 'Append the end-of-text token to every document (--no-eos to turn off)' },
         bos: { type: 'boolean', default: false, describe: 'Prepend the beginning-of-text token to every document' },
@@ -42,8 +42,7 @@ const encodeCommand: CommandModule = {
       .example('$0 tokenize -t tok/ -f jsonl docs.jsonl | head', 'token ids as JSONL, with a tokenizer from `tokenize train`')
       .example('zcat cc.jsonl.gz | $0 tokenize -j 2 -o data/cc', 'read stdin with two encoder threads'),
   handler: async (a) => {
-    const workers = Number(a.workers);
-    if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a whole number >= 0');
+    const workers = workerCount(a.workers, '--workers', 0);
     const chunkBytes = Number(a['chunk-bytes']);
     if (!(chunkBytes >= 1)) throw new UsageError('--chunk-bytes must be positive');
     const { run } = await import('./encode.js');

@@ -57,6 +57,23 @@ t.test('invalid UTF-8 is an error, a literal U+FFFD is not', async (t) => {
   await t.rejects(readAllJsonl([f]), /u\.jsonl:2: invalid UTF-8/);
 });
 
+t.test('--skip-invalid skips (and counts) lines that are not UTF-8; the others pass byte for byte', async (t) => {
+  const dir = t.testdir();
+  const f = join(dir, 'u.jsonl');
+  const good = ['{"t":"\uFFFD literal"}', '{"t":"café — 中文 😀","n":1.50}', '{"t":"\\ud800 escaped"}'];
+  const bad = [Buffer.from([0xc3, 0x28]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf0, 0x9f, 0x98])]; // bad continuation, surrogate, truncated
+  const parts: Buffer[] = [];
+  good.forEach((g, i) => parts.push(Buffer.from(`${g}\n{"t":"`), bad[i]!, Buffer.from('"}\n')));
+  writeFileSync(f, Buffer.concat(parts));
+  await t.rejects(readAllJsonl([f]), /u\.jsonl:2: invalid UTF-8/);
+  const stats = newReadStats();
+  const recs = await readAllJsonl([f], { skipInvalid: true, stats });
+  t.same(recs.map((r) => r.raw), good);
+  t.same(recs.map((r) => r.line), [1, 3, 5]);
+  t.equal(stats.skipped, 3);
+  t.equal(stats.records, 3);
+});
+
 t.test('truncated gzip is a data error naming the file', async (t) => {
   const dir = t.testdir();
   const f = join(dir, 't.jsonl.gz');

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { runCli, runShell, sharedData, lines } from '../helpers.js';
 import { generateWarc, httpResponse, warcRecord } from '../../fixtures/mine/warc-gen.js';
 
@@ -175,4 +175,86 @@ t.test('worker threads, whole-file gzip and plain input all give the same docume
   const m = await runCli(['mine', '-t', '1', '--keep-going', file]);
   t.same(strip(p.stdout), strip(m.stdout));
   t.same(strip(w.stdout), strip(m.stdout));
+});
+
+/** A response record whose HTTP body, `size` bytes of spaces, is sent with Content-Encoding `enc`. */
+function bombResponse(id: string, enc: 'gzip' | 'br', size: number): Buffer {
+  const zeros = Buffer.alloc(size, 0x20);
+  const body = enc === 'gzip' ? gzipSync(zeros) : brotliCompressSync(zeros);
+  const http = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: ${enc}\r\n\r\n`), body]);
+  return warcRecord({ 'WARC-Type': 'response', 'WARC-Target-URI': `http://${id}.example.com/`, 'WARC-Record-ID': `<urn:uuid:${id}>`, 'Content-Type': 'application/http; msgtype=response' }, http);
+}
+
+t.test('decompression bombs are bad records, not a crash: Content-Encoding gzip/br and the gzip member itself', async (t) => {
+  const dir = t.testdir();
+  const MB = 1 << 20;
+  // Enough records first for extraction to move to worker threads (-t 2), so both paths meet the bombs.
+  const crawl = generateWarc({ pages: 100, seed: 21 });
+  const wet = (id: string, text: string) => warcRecord({ 'WARC-Type': 'conversion', 'WARC-Target-URI': `http://${id}.example.com/`, 'WARC-Record-ID': `<urn:uuid:${id}>` }, text);
+  const members = [
+    crawl.bytes,
+    gzipSync(bombResponse('gzip-bomb', 'gzip', 20 * MB)),
+    gzipSync(bombResponse('br-bomb', 'br', 20 * MB)),
+    gzipSync(wet('after-http-bombs', 'The derivative of x^2 is 2x.')),
+    // A member that itself inflates to 20 MB: an honest Content-Length, then one that lies.
+    gzipSync(wet('big-member', 'x'.repeat(20 * MB))),
+    gzipSync(Buffer.concat([Buffer.from('WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Record-ID: <urn:uuid:liar>\r\nContent-Length: 5\r\n\r\nhello'), Buffer.alloc(20 * MB)])),
+    // And one that claims 1 GiB: the skip stops at the next member.
+    gzipSync(Buffer.concat([Buffer.from(`WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Record-ID: <urn:uuid:huge-claim>\r\nContent-Length: ${1024 * MB}\r\n\r\n`), Buffer.alloc(3 * MB, 0x78)])),
+    gzipSync(wet('last', 'The integral of 2x is x^2 + C.')),
+  ];
+  const offsets = members.map((_, i) => members.slice(0, i).reduce((n, m) => n + m.length, 0));
+  const file = join(dir, 'bombs.warc.gz');
+  writeFileSync(file, Buffer.concat(members));
+  t.ok(members.slice(1).every((m) => m.length < 64 << 10), 'each bomb is a few KB of gzip');
+
+  const strict = await runCli(['mine', '--max-record-size', '1M', file]);
+  t.equal(strict.code, 65);
+  t.match(strict.stderr, `${file}@${offsets[1]} (<urn:uuid:gzip-bomb>): record too large: its HTTP body (Content-Encoding: gzip) decodes to more than --max-record-size 1048576 bytes`);
+
+  const side = join(dir, 'errors.jsonl');
+  const one = await runCli(['mine', '--max-record-size', '1M', '--keep-going', '--errors', side, '-t', '1', file]);
+  t.equal(one.code, 0, one.stderr);
+  t.match(one.stderr, /5 bad records/);
+  const docs = lines(one.stdout).map((l) => JSON.parse(l));
+  t.same(docs.slice(-2).map((d) => [d.id, d.provenance.offset]), [['urn:uuid:after-http-bombs', offsets[3]], ['urn:uuid:last', offsets[7]]], 'records after a streamed member keep their own offsets');
+  t.equal(docs.length, crawl.pages.length + 2);
+  const listed = lines(readFileSync(side, 'utf8')).map((l) => JSON.parse(l));
+  t.same(listed.map((e) => [e.offset, e.id]), [[offsets[1], '<urn:uuid:gzip-bomb>'], [offsets[2], '<urn:uuid:br-bomb>'], [offsets[4], '<urn:uuid:big-member>'], [offsets[5], '<urn:uuid:liar>'], [offsets[6], '<urn:uuid:huge-claim>']]);
+  t.match(listed[1].error, 'Content-Encoding: br) decodes to more than');
+  t.match(listed[2].error, 'record too large: Content-Length 20971520 is over --max-record-size 1048576 bytes');
+  t.match(listed[3].error, 'Content-Length 5 does not match the record');
+
+  const two = await runCli(['mine', '--max-record-size', '1M', '--keep-going', '-t', '2', file]);
+  t.equal(two.stdout, one.stdout, 'worker threads cap the same way');
+  // Under the default cap (50M) the 20 MB records are read.
+  const dflt = await runCli(['mine', '--keep-going', '-t', '1', file]);
+  t.match(dflt.stderr, /2 bad records/, 'only the lying records');
+  t.equal(lines(dflt.stdout).length, crawl.pages.length + 3);
+});
+
+t.test('--max-record-size: a size with K/M/G; whole-file gzip beyond it is streamed with the same documents', async (t) => {
+  const dir = t.testdir();
+  const g = generateWarc({ pages: 40, seed: 8 });
+  const { gunzipSync } = await import('node:zlib');
+  const whole = join(dir, 'whole.warc.gz');
+  writeFileSync(whole, gzipSync(gunzipSync(g.bytes)));
+  const plain = await runCli(['mine', whole]);
+  const small = await runCli(['mine', '--max-record-size', '64K', whole]);
+  t.equal(small.code, 0, small.stderr);
+  t.equal(small.stdout, plain.stdout);
+  // Plain input: the long record is stepped over, the next one read.
+  const wet = (id: string, text: string) => warcRecord({ 'WARC-Type': 'conversion', 'WARC-Target-URI': `http://${id}.example.com/`, 'WARC-Record-ID': `<urn:uuid:${id}>` }, text);
+  const flat = join(dir, 'flat.warc');
+  writeFileSync(flat, Buffer.concat([wet('long', 'y'.repeat(3 << 20)), wet('next', 'The sum of 2 and 2 is 4.')]));
+  const r = await runCli(['mine', '--max-record-size', '1.5M', '--keep-going', flat]);
+  t.equal(r.code, 0, r.stderr);
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).id), ['urn:uuid:next']);
+  t.match(r.stderr, `${flat}@0 (<urn:uuid:long>): record too large: Content-Length 3145728 is over --max-record-size 1572864 bytes; skipped`);
+  for (const bad of ['0', 'abc', '1X', '-5']) {
+    const r = await runCli(['mine', '--max-record-size', bad, whole]);
+    t.equal(r.code, 2, bad);
+    t.match(r.stderr, /--max-record-size must be a size in bytes/, bad);
+  }
+  t.match((await runCli(['mine', '--help'])).stdout, /--max-record-size/);
 });
