@@ -257,13 +257,50 @@ const plot: CommandModule = {
   },
 };
 
+const loss: CommandModule = {
+  command: 'loss',
+  describe: 'Score a checkpoint on token datasets (loss, perplexity) without training: one JSONL line per dataset',
+  builder: (y) =>
+    y
+      .options({
+        model: { alias: 'm', type: 'string', demandOption: true, describe: 'Checkpoint directory' },
+        data: { type: 'string', array: true, demandOption: true, describe: 'Token dataset PREFIX (.bin/.idx from `mathpipe tokenize`); repeat for several' },
+        'seq-len': { type: 'number', describe: 'Tokens per window (default: the length the checkpoint trained on, else its context up to 1024)' },
+        'batch-size': { alias: 'b', type: 'number', default: 8, describe: 'Windows per forward pass' },
+        'max-windows': { type: 'number', describe: 'Score only the first N windows of each dataset' },
+        backend: { choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'tfjs backend (default: $MATHPIPE_BACKEND or auto)' },
+        ...output,
+      })
+      .check((a) => {
+        for (const k of ['seq-len', 'batch-size', 'max-windows'] as const) {
+          const v = a[k] as number | undefined;
+          if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`--${k} must be an integer >= 1`);
+        }
+        return true;
+      })
+      .example('$0 eval loss -m ckpt --data toks/valid', 'Loss and perplexity of a checkpoint on a held-out dataset')
+      .example('$0 eval loss -m ckpt-1000 --data toks/math --data toks/code --max-windows 200', 'Two datasets, 200 windows each, plus the total'),
+  handler: async (a) => {
+    const { runLoss } = await import('./loss.js');
+    await runLoss({
+      model: a.model as string,
+      data: a.data as string[],
+      seqLen: a['seq-len'] as number | undefined,
+      batchSize: a['batch-size'] as number,
+      maxWindows: a['max-windows'] as number | undefined,
+      backend: a.backend as string | undefined,
+      output: a.output as string | undefined,
+    });
+  },
+};
+
 const command: CommandModule = {
   command: 'eval <command>',
   describe: 'Evaluate models on GSM8K, MATH and friends: accuracy, maj@K, pass@K (run, prompts, summarize, fetch, plot)',
   builder: (y) =>
     y
-      .command([run, prompts, summarizeCmd, fetchCmd, plot])
-      .demandCommand(1, 'Name a sub-command: run, prompts, summarize, fetch or plot.')
+      .command([run, prompts, summarizeCmd, fetchCmd, plot, loss])
+      .demandCommand(1, 'Name a sub-command: run, prompts, summarize, fetch, plot or loss.')
       .example('$0 eval fetch gsm8k && $0 eval run -b gsm8k --api http://localhost:8000/v1 --model m -o out.jsonl', 'Download GSM8K, evaluate')
       .example('$0 eval plot run.json -o fig.svg', 'pass@K / maj@K figure'),
   handler: () => {},

@@ -192,3 +192,18 @@ export function validationBatches(sources: Source[], seqLen: number, vocab: numb
   }
   return out;
 }
+
+/**
+ * Every consecutive non-overlapping window of one dataset once, from the start, in batches of up to B rows
+ * (the last batch may be shorter): scoring a checkpoint on the whole dataset. `limit` caps the windows.
+ */
+export function* datasetWindows(src: Source, seqLen: number, vocab: number, B: number, limit = Infinity): Generator<Batch & { rows: number }> {
+  const T = seqLen;
+  const windows = Math.min(limit, Math.floor((src.ds.numTokens - 1) / T));
+  for (let w = 0; w < windows; w += B) {
+    const rows = Math.min(B, windows - w);
+    const batch = { ids: new Int32Array(rows * T), targets: new Int32Array(rows * T), rows };
+    for (let b = 0; b < rows; b++) fill(src, (w + b) * T, T, vocab, b, batch);
+    yield batch;
+  }
+}
