@@ -4,7 +4,7 @@
 import { UsageError } from '../cli/errors.js';
 import { info } from '../cli/log.js';
 import { withWriter } from '../jsonl/index.js';
-import { backendChoice, initBackend } from '../train/backend.js';
+import { backendChoice, initBackend, logBackend } from '../train/backend.js';
 import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
 import { LlamaModel } from '../train/model.js';
 import { evalLoss } from '../train/step.js';
@@ -29,8 +29,8 @@ export async function runLoss(o: LossOptions): Promise<void> {
   const T = o.seqLen ?? (typeof trained === 'number' ? trained : Math.min(1024, ck.config.max_position_embeddings));
   if (T > ck.config.max_position_embeddings) throw new UsageError(`--seq-len ${T} exceeds the model's max_position_embeddings ${ck.config.max_position_embeddings}`);
   const sources = openSources(o.data.map((p) => ({ weight: 1, prefix: p.replace(/\.(bin|idx)$/, '') })), T);
-  const backend = await initBackend(backendChoice(o.backend));
-  info(`backend ${backend.name}; checkpoint ${dir}${ck.state ? ` (step ${ck.state.step})` : ''}; windows of ${T} tokens`);
+  logBackend(await initBackend(backendChoice(o.backend)));
+  info(`checkpoint ${dir}${ck.state ? ` (step ${ck.state.step})` : ''}; windows of ${T} tokens`);
   const model = LlamaModel.fromTensors(ck.config, (n) => ck.weights.get(n), `${dir}/model.safetensors`);
   ck.weights.close();
   const step = ck.state?.step ?? null;

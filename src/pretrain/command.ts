@@ -39,7 +39,7 @@ const command: CommandModule = {
       .option('save-interval', { type: 'number', default: 500, describe: 'Checkpoint every N steps (0: only at the end)' })
       .option('tokenizer', { type: 'string', requiresArg: true, describe: 'Tokenizer to store in the checkpoint: a tokenizer directory or a tiktoken encoding name (default: the one `tokenize` recorded in PREFIX.meta.json)' })
       .option('log', { type: 'string', requiresArg: true, describe: 'Append metrics JSONL to FILE instead of stdout' })
-      .option('backend', { choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'tfjs backend (default: $MATHPIPE_BACKEND or auto: tensorflow if tfjs-node is installed, else wasm)' })
+      .option('backend', { choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'tfjs backend (default: $MATHPIPE_BACKEND or auto: tensorflow when @tensorflow/tfjs-node-gpu and a CUDA device are present, else wasm + native kernels)' })
       .options(seed)
       .check((a) => {
         if (a['list-presets']) return true;

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { once } from 'node:events';
 import { CliError, DataError, EXIT, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
-import { backendChoice, initBackend } from '../train/backend.js';
+import { backendChoice, initBackend, logBackend } from '../train/backend.js';
 import { PRESETS, humanCount, makeConfig, parameterCount, resolveModelConfig, type LlamaConfig } from '../train/config.js';
 import { LlamaModel } from '../train/model.js';
 import { AdamW } from '../train/optimizer.js';
@@ -133,9 +133,7 @@ export async function run(a: PretrainArgs): Promise<void> {
   if (tps % perMicro !== 0) throw new UsageError(`--tokens-per-step ${tps} is not a multiple of batch-size x seq-len = ${perMicro}`);
   const accum = tps / perMicro;
 
-  const backend = await initBackend(backendChoice(a.backend));
-  info(`backend ${backend.name} (${backend.detail})${backend.kernels.length ? `, own kernels: ${backend.kernels.join(', ')}` : ''}`);
-  info(backend.native ? `native kernels (${backend.native})` : 'native kernels: off (not built, MATHPIPE_NATIVE=0, or not the wasm backend)');
+  logBackend(await initBackend(backendChoice(a.backend)));
 
   removeStaleTemps(out);
   const resumeDir = a.resume ? findCheckpoint(out) : undefined;

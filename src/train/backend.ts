@@ -1,12 +1,16 @@
-// Choose the tfjs backend at run time: tensorflow (libtensorflow via @tensorflow/tfjs-node-gpu or -node) when its
-// native addon is really there, else wasm, else cpu. tfjs-node is an optional dependency whose install downloads
-// libtensorflow and fails offline; requiring a half-installed copy crashes or floods stderr, so we look for the
-// addon file first. No tensor may be created before setBackend (it would pin the wrong backend).
+// Choose the tfjs backend at run time, by evidence: on a CPU the wasm backend with our native kernels is the engine
+// that is tested and measured (1.4-1.8x PyTorch here), so `auto` takes it even where @tensorflow/tfjs-node is
+// installed (libtensorflow's CPU kernels were never measured against it); `tensorflow` is taken by `auto` only as
+// the GPU build (@tensorflow/tfjs-node-gpu) with a CUDA device visible, or when asked for by name. tfjs-node(-gpu)
+// is an optional peer whose install downloads libtensorflow; requiring a half-installed copy crashes or floods
+// stderr, so we look for the addon file first. No tensor may be created before setBackend (it would pin the
+// wrong backend).
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
+import { info } from '../cli/log.js';
 import { installKernels } from './kernels.js';
 import { nativeAddon } from './native.js';
 import { setWasmBackend, wantedThreads } from './wasm-threads.js';
@@ -16,9 +20,11 @@ export type BackendChoice = (typeof BACKENDS)[number];
 
 const require = createRequire(import.meta.url);
 
-/** The tfjs-node package whose native addon is present, or undefined. */
+const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
+
+/** The tfjs-node package whose native addon is present (the GPU build first), or undefined. */
 export function findNativePackage(): string | undefined {
-  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+  for (const pkg of [GPU_PACKAGE, '@tensorflow/tfjs-node']) {
     let root: string;
     try {
       root = dirname(require.resolve(`${pkg}/package.json`));
@@ -33,8 +39,31 @@ export function findNativePackage(): string | undefined {
   return undefined;
 }
 
+/** An NVIDIA device the driver exposes (what libtensorflow's CUDA build needs to run anything on the GPU). */
+export function cudaDeviceVisible(): boolean {
+  if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
+  try {
+    return readdirSync('/dev').some((n) => /^nvidia\d+$/.test(n));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What `auto` picks and why, from what is installed and visible. Pure, so the policy is tested without
+ * installing libtensorflow.
+ */
+export function autoChoice(nativePackage: string | undefined, cuda: boolean): { backend: 'tensorflow' | 'wasm'; why: string } {
+  if (nativePackage === GPU_PACKAGE && cuda) return { backend: 'tensorflow', why: `${GPU_PACKAGE} is installed and a CUDA device is visible` };
+  if (nativePackage === GPU_PACKAGE) return { backend: 'wasm', why: `${GPU_PACKAGE} is installed but no CUDA device is visible; the CPU engine is wasm + native kernels` };
+  if (nativePackage) return { backend: 'wasm', why: `on a CPU wasm + native kernels is the tested, measured engine (${nativePackage} is used only with --backend tensorflow)` };
+  return { backend: 'wasm', why: 'no GPU build of libtensorflow installed; the CPU engine is wasm + native kernels' };
+}
+
 export interface BackendInfo {
   name: string;
+  /** Why this backend runs (the choice asked for, or what auto saw). */
+  why: string;
   /** Kernels of ours registered into it. */
   kernels: string[];
   detail: string;
@@ -50,15 +79,6 @@ export function backendChoice(v: unknown): BackendChoice {
   return s as BackendChoice;
 }
 
-/** Threads the wasm backend runs XNNPACK with (0 when it could not start). */
-async function tryWasm(threads: number): Promise<number> {
-  try {
-    return await setWasmBackend(threads);
-  } catch {
-    return 0;
-  }
-}
-
 /** Select and initialise a backend once per process; later calls return the first choice. */
 export async function initBackend(choice: BackendChoice = backendChoice(undefined)): Promise<BackendInfo> {
   if (current) return current;
@@ -66,19 +86,30 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
   tf.env().set('IS_TEST', false);
   tf.enableProdMode();
   let detail = '';
-  if (choice === 'auto' || choice === 'tensorflow') {
-    const pkg = findNativePackage();
-    if (pkg) {
-      await import(pkg);
-      if (await tf.setBackend('tensorflow')) detail = pkg;
-    } else if (choice === 'tensorflow') {
-      throw new UsageError('backend "tensorflow" needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu with its native addon (npm install @tensorflow/tfjs-node, online)');
-    }
+  let why = `--backend ${choice}`;
+  let want: BackendChoice = choice;
+  if (choice === 'auto') {
+    const auto = autoChoice(findNativePackage(), cudaDeviceVisible());
+    want = auto.backend;
+    why = `auto: ${auto.why}`;
   }
-  if (!detail && (choice === 'auto' || choice === 'wasm')) {
-    const threads = await tryWasm(wantedThreads());
-    if (threads > 0) detail = `@tensorflow/tfjs-backend-wasm${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ' (SIMD)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}`;
-    else if (choice === 'wasm') throw new UsageError('backend "wasm" could not be initialised');
+  if (want === 'tensorflow') {
+    const pkg = findNativePackage();
+    if (!pkg) throw new UsageError(`backend "tensorflow" needs ${GPU_PACKAGE} (or @tensorflow/tfjs-node) with its native addon: npm install ${GPU_PACKAGE}@4.22.0 (it downloads libtensorflow; see README, GPU)`);
+    await import(pkg);
+    if (!(await tf.setBackend('tensorflow'))) throw new UsageError(`backend "tensorflow": ${pkg} is installed but tfjs could not start it`);
+    detail = pkg;
+  }
+  if (want === 'wasm') {
+    try {
+      const threads = await setWasmBackend(wantedThreads());
+      detail = `@tensorflow/tfjs-backend-wasm${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ' (SIMD)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}`;
+    } catch (e) {
+      // Asked for by name: say why it could not start. Under auto, fall back to cpu and say that too.
+      const cause = e instanceof Error ? e.message : String(e);
+      if (choice === 'wasm') throw new UsageError(`backend "wasm" could not be initialised: ${cause}`);
+      why += `; wasm could not start (${cause}), so the pure-JavaScript cpu backend runs`;
+    }
   }
   if (!detail) {
     await tf.setBackend('cpu');
@@ -93,6 +124,12 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
     const blas = addon.blasInfo();
     native = blas ? `products on ${blas.split(' ')[0]}` : 'no OpenBLAS found: products on XNNPACK';
   }
-  current = { name, kernels: installKernels(name), detail, native };
+  current = { name, why, kernels: installKernels(name), detail, native };
   return current;
+}
+
+/** The engine on stderr, for every command that runs the model: which backend and kernels, and why. */
+export function logBackend(b: BackendInfo): void {
+  info(`backend ${b.name} (${b.detail})${b.kernels.length ? `, own kernels: ${b.kernels.join(', ')}` : ''}; ${b.why}`);
+  info(b.native ? `native kernels (${b.native})` : 'native kernels: off (not built, MATHPIPE_NATIVE=0, or not the wasm backend)');
 }
