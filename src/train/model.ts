@@ -41,6 +41,18 @@ export function toHF(name: string, internalShape: number[], data: Float32Array):
   return { shape: [internalShape[1], internalShape[0]], data: transpose2d(data, internalShape[0], internalShape[1]) };
 }
 
+/**
+ * Sees each layer's key and value projections ([B*T, KV*hd], before rotary positions) during hidden(): how a
+ * prompt's forward fills a KV cache. The tensors belong to the caller's tidy; read them, do not keep them.
+ */
+export type KVObserver = (layer: number, k: tf.Tensor2D, v: tf.Tensor2D) => void;
+
+/**
+ * Attention for one decoding step: from a layer's q/k/v projections of the new tokens ([N, H*hd], [N, KV*hd],
+ * [N, KV*hd]) to the context [N, H*hd] that o_proj reads. The KV cache lives in the callback (src/sample).
+ */
+export type CachedAttention = (layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D) => tf.Tensor2D;
+
 export class LlamaModel implements TokenScorer {
   readonly params: Map<string, tf.Variable>;
   private readonly ropeCache = new Map<number, RopeTables>();
@@ -105,12 +117,13 @@ export class LlamaModel implements TokenScorer {
     return c;
   }
 
-  private attention(h2: tf.Tensor2D, i: number, B: number, T: number): tf.Tensor2D {
+  private attention(h2: tf.Tensor2D, i: number, B: number, T: number, kv?: KVObserver): tf.Tensor2D {
     const cfg = this.config;
     const pre = `model.layers.${i}.self_attn`;
     const shape = { B, T, H: cfg.num_attention_heads, KV: cfg.num_key_value_heads, hd: headDim(cfg) };
     const proj = (name: string) => tf.matMul(h2, this.p(`${pre}.${name}.weight`)) as tf.Tensor2D;
     const [q, k, v] = [proj('q_proj'), proj('k_proj'), proj('v_proj')];
+    kv?.(i, k, v);
     return tf.matMul(causalAttention(q, k, v, shape, this.tables(T)), this.p(`${pre}.o_proj.weight`));
   }
 
@@ -121,23 +134,47 @@ export class LlamaModel implements TokenScorer {
     return tf.matMul(swiglu(g, u) as tf.Tensor2D, this.p(`${pre}.down_proj.weight`));
   }
 
-  /** Final hidden states [B*T, D] for token ids [B, T]. Call inside tf.tidy. */
-  hidden(ids: tf.Tensor2D): tf.Tensor2D {
+  /** Final hidden states [B*T, D] for token ids [B, T]. Call inside tf.tidy. `kv` sees each layer's keys and values. */
+  hidden(ids: tf.Tensor2D, kv?: KVObserver): tf.Tensor2D {
     const [B, T] = ids.shape;
     if (T > this.config.max_position_embeddings) throw new RangeError(`sequence length ${T} exceeds max_position_embeddings ${this.config.max_position_embeddings}`);
     let x = tf.gather(this.p('model.embed_tokens.weight'), tf.reshape(ids, [B * T])) as tf.Tensor2D;
     for (let i = 0; i < this.config.num_hidden_layers; i++) {
       const pre = `model.layers.${i}`;
-      x = tf.add(x, this.attention(rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i, B, T));
+      x = tf.add(x, this.attention(rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i, B, T, kv));
       x = tf.add(x, this.mlp(rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i));
     }
     return rmsNorm(x, this.p('model.norm.weight'), this.config.rms_norm_eps) as tf.Tensor2D;
   }
 
+  /** Logits [N, V] of final hidden states [N, D]. Call inside tf.tidy. */
+  head(h: tf.Tensor2D): tf.Tensor2D {
+    return this.config.tie_word_embeddings ? tf.matMul(h, this.p('model.embed_tokens.weight'), false, true) : tf.matMul(h, this.p('lm_head.weight'));
+  }
+
   /** Logits [B*T, V]. Call inside tf.tidy. */
   logits(ids: tf.Tensor2D): tf.Tensor2D {
-    const h = this.hidden(ids);
-    return this.config.tie_word_embeddings ? tf.matMul(h, this.p('model.embed_tokens.weight'), false, true) : tf.matMul(h, this.p('lm_head.weight'));
+    return this.head(this.hidden(ids));
+  }
+
+  /**
+   * One decoding step of N independent sequences, one new token each (ids [N]): the blocks of hidden() with
+   * attention supplied by `attend` (which applies the rotary positions of each sequence and reads its KV cache).
+   * Returns logits [N, V]. Every op here works row by row, so a row's result does not depend on the other rows
+   * except through the products (see src/sample/generator.ts on batch invariance). Call inside tf.tidy.
+   */
+  decode(ids: tf.Tensor1D, attend: CachedAttention): tf.Tensor2D {
+    const cfg = this.config;
+    let x = tf.gather(this.p('model.embed_tokens.weight'), ids) as tf.Tensor2D;
+    for (let i = 0; i < cfg.num_hidden_layers; i++) {
+      const pre = `model.layers.${i}`;
+      const h = rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), cfg.rms_norm_eps) as tf.Tensor2D;
+      const proj = (name: string) => tf.matMul(h, this.p(`${pre}.self_attn.${name}.weight`)) as tf.Tensor2D;
+      const ctx = attend(i, proj('q_proj'), proj('k_proj'), proj('v_proj'));
+      x = tf.add(x, tf.matMul(ctx, this.p(`${pre}.self_attn.o_proj.weight`)));
+      x = tf.add(x, this.mlp(rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), cfg.rms_norm_eps) as tf.Tensor2D, i));
+    }
+    return this.head(rmsNorm(x, this.p('model.norm.weight'), cfg.rms_norm_eps) as tf.Tensor2D);
   }
 
   /**

@@ -1,0 +1,325 @@
+// Text generation on the training core (the interface `sample` uses today and `eval --model`, `serve` and GRPO
+// are meant to reuse): requests with their own sampling parameters go into one queue; a decoding batch of
+// `batchSize` slots runs them with continuous batching (a finished sample's slot is refilled at once from the
+// queue). Each prompt is prefilled once (the trainer's forward, so its keys and values are the trainer's) and its
+// cache is shared by its n samples; each sample then decodes one token per step against its cache.
+//
+// Determinism: sample j of a request draws from its own RNG stream (seed, stream, j), and a sequence's logits
+// depend only on its own tokens: attention and sampling run per sequence, and the batched products give every
+// row the same bits whatever the other rows (measured for XNNPACK and the cpu backend; with OpenBLAS, whose
+// kernels round a row differently by its place in a tile, products run in fixed-size groups padded to full
+// size, which makes a row's result independent of the batch: see `productGroup`). So a seed gives the same
+// tokens whatever --batch-size and whatever else is in the batch.
+import * as tf from '@tensorflow/tfjs';
+import { headDim } from '../train/config.js';
+import type { LlamaModel } from '../train/model.js';
+import type { Rng } from '../train/rng.js';
+import { PromptCache, Rope, Scratch, SequenceCache, cachedAttention, type CacheShape } from './kv-cache.js';
+import { Sampler, checkParams, sampleRng, type SamplingParams } from './sampling.js';
+import { StopWatch } from './stops.js';
+
+export interface GenerationRequest {
+  /** Prompt token ids: 1 to the model's context length. */
+  prompt: number[];
+  params: SamplingParams;
+  /** The request's RNG stream: sample j draws from sampleRng(params.seed, stream, j). Default 0. */
+  stream?: number;
+}
+
+export interface GeneratedSample {
+  /** Sample index within its request, 0..n-1. */
+  index: number;
+  /** Generated text, cut before a stop string; a stop token's text is not included. */
+  text: string;
+  /** Every generated id, including a stop token and the tokens that spelled a stop string. */
+  tokens: number[];
+  /** log p(token) under the model (log-softmax of the raw logits), aligned with tokens. */
+  logprobs: number[];
+  /** log p(token) under the distribution sampled from (temperature, min-p, top-k, top-p); 0 when greedy. */
+  samplingLogprobs: number[];
+  finishReason: 'stop' | 'length';
+  /** The stop string or stop token id that ended the sample; null when it ran out of tokens or context. */
+  stopReason: string | number | null;
+}
+
+export interface GeneratorOptions {
+  /** Sequences decoded together (slots). */
+  batchSize: number;
+  /** Ids that end a sample unless params.ignoreEos (the tokenizer's end of text, a chat end of turn). */
+  eosIds?: number[];
+  /** Token id -> bytes (tokenizer.tokenBytes); ids the tokenizer lacks (padding rows of the embedding) are empty. */
+  tokenBytes: (id: number) => Uint8Array;
+  /**
+   * Rows per product call when decoding: 0 runs the whole batch in one call; G > 0 runs groups of exactly G rows
+   * (the last padded), for BLAS libraries whose rounding depends on a row's place among the others.
+   */
+  productGroup?: number;
+}
+
+export interface GeneratorStats {
+  prompts: number;
+  promptTokens: number;
+  generatedTokens: number;
+  prefillSeconds: number;
+  decodeSeconds: number;
+  decodeSteps: number;
+}
+
+interface Job {
+  req: GenerationRequest;
+  samples: GeneratedSample[];
+  started: number;
+  done: number;
+  prompt?: { cache: PromptCache; logits: Float32Array };
+  resolve(s: GeneratedSample[]): void;
+  reject(e: unknown): void;
+}
+
+interface Seq {
+  job: Job;
+  index: number;
+  rng: Rng;
+  cache: SequenceCache;
+  /** Logits to sample the next token from; null once sampled (the token waits in `next` to be fed). */
+  logits: Float32Array | null;
+  next: number;
+  watch: StopWatch;
+  tokens: number[];
+  logprobs: number[];
+  samplingLogprobs: number[];
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Generator {
+  readonly stats: GeneratorStats = { prompts: 0, promptTokens: 0, generatedTokens: 0, prefillSeconds: 0, decodeSeconds: 0, decodeSteps: 0 };
+  private readonly queue: Job[] = [];
+  private active: Seq[] = [];
+  private running: Promise<void> | null = null;
+  private readonly shape: CacheShape;
+  private readonly rope: Rope;
+  private readonly scratch = new Scratch();
+  private readonly sampler = new Sampler();
+  private readonly context: number;
+
+  constructor(
+    readonly model: LlamaModel,
+    private readonly opts: GeneratorOptions,
+  ) {
+    const c = model.config;
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+    this.shape = { layers: c.num_hidden_layers, H: c.num_attention_heads, KV: c.num_key_value_heads, hd: headDim(c) };
+    this.context = c.max_position_embeddings;
+    this.rope = new Rope(this.context, this.shape.hd, c.rope_theta);
+  }
+
+  /** Why this request cannot run, or undefined. */
+  check(req: GenerationRequest): string | undefined {
+    const P = req.prompt.length;
+    if (P === 0) return 'the prompt is empty (no tokens)';
+    if (P > this.context) return `the prompt has ${P} tokens, more than the model's context of ${this.context}`;
+    const V = this.model.config.vocab_size;
+    const bad = req.prompt.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
+    if (bad !== undefined) return `prompt token id ${bad} is outside the model's vocabulary (0..${V - 1})`;
+    const problems = checkParams(req.params);
+    return problems.length ? problems.join('; ') : undefined;
+  }
+
+  /** Run one request; concurrent calls share the decoding batch. Resolves with its n samples in index order. */
+  submit(req: GenerationRequest): Promise<GeneratedSample[]> {
+    const why = this.check(req);
+    if (why) return Promise.reject(new RangeError(why));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, samples: new Array(req.params.n), started: 0, done: 0, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Results in request order, each as soon as it and every earlier one are done. Requests are read ahead only
+   * while fewer than 4 x batchSize samples are in flight, so memory stays bounded on any input.
+   */
+  async *generate<R extends GenerationRequest>(requests: AsyncIterable<R> | Iterable<R>): AsyncGenerator<{ request: R; samples: GeneratedSample[] }> {
+    const it = Symbol.asyncIterator in requests ? requests[Symbol.asyncIterator]() : (requests as Iterable<R>)[Symbol.iterator]();
+    const inflight: { request: R; result: Promise<GeneratedSample[]> }[] = [];
+    let samples = 0;
+    let ended = false;
+    try {
+      for (;;) {
+        while (!ended && (samples < 4 * this.opts.batchSize || !inflight.length)) {
+          const r = await it.next();
+          if (r.done) ended = true;
+          else {
+            const result = this.submit(r.value);
+            // Awaited in order below; until then a failure must not count as unhandled.
+            result.catch(() => {});
+            inflight.push({ request: r.value, result });
+            samples += r.value.params.n;
+          }
+        }
+        const head = inflight.shift();
+        if (!head) return;
+        const done = await head.result;
+        samples -= head.request.params.n;
+        yield { request: head.request, samples: done };
+      }
+    } finally {
+      if (inflight.length) this.cancelAll(new Error('generation abandoned'));
+    }
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.pump()
+      .catch((e: unknown) => this.cancelAll(e))
+      .finally(() => {
+        this.running = null;
+        if (this.queue.length) this.kick();
+      });
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length || this.active.length) {
+      this.step();
+      // Let new submissions, I/O, signals and a closed stdout through between steps (tfjs on wasm/cpu never
+      // yields by itself).
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private cancelAll(e: unknown): void {
+    const jobs = new Set<Job>([...this.queue, ...this.active.map((s) => s.job)]);
+    this.queue.length = 0;
+    this.active = [];
+    for (const j of jobs) j.reject(e);
+  }
+
+  /** Fill free slots and sample until the batch is full or nothing waits; then one decoding forward. */
+  private step(): void {
+    for (;;) {
+      this.admit();
+      const finished = this.sampleAll();
+      if (!finished || !this.queue.length) break;
+    }
+    if (this.active.length) this.forward();
+  }
+
+  private admit(): void {
+    while (this.active.length < this.opts.batchSize && this.queue.length) {
+      const job = this.queue[0];
+      job.prompt ??= this.prefill(job.req.prompt);
+      const index = job.started++;
+      const { params } = job.req;
+      const P = job.req.prompt.length;
+      this.active.push({
+        job,
+        index,
+        rng: sampleRng(params.seed, job.req.stream ?? 0, index),
+        // A sample feeds back at most max_tokens - 1 tokens (the last one sampled is never fed), within the context.
+        cache: new SequenceCache(job.prompt.cache, Math.max(0, Math.min(params.maxTokens - 1, this.context - P))),
+        logits: job.prompt.logits,
+        next: -1,
+        watch: new StopWatch(params.stop),
+        tokens: [],
+        logprobs: [],
+        samplingLogprobs: [],
+      });
+      if (job.started === params.n) {
+        this.queue.shift();
+        // The samples hold the prompt cache from here; the job lets go of it.
+        job.prompt = undefined;
+      }
+    }
+  }
+
+  /** The trainer's forward over the prompt (batch 1, so it never depends on other prompts), filling its cache. */
+  private prefill(prompt: number[]): { cache: PromptCache; logits: Float32Array } {
+    const t0 = performance.now();
+    const P = prompt.length;
+    const cache = new PromptCache(this.shape, P);
+    const out = tf.tidy(() => {
+      const h = this.model.hidden(tf.tensor2d(Int32Array.from(prompt), [1, P], 'int32'), cache.observer(this.rope));
+      return this.model.head(tf.slice(h, [P - 1, 0], [1, -1]));
+    });
+    const logits = out.dataSync() as Float32Array;
+    out.dispose();
+    this.stats.prompts++;
+    this.stats.promptTokens += P;
+    this.stats.prefillSeconds += (performance.now() - t0) / 1000;
+    return { cache, logits };
+  }
+
+  /** Sample a token for every sequence holding fresh logits; true when some sample finished (a slot is free). */
+  private sampleAll(): boolean {
+    let finished = false;
+    const keep: Seq[] = [];
+    for (const s of this.active) {
+      if (s.logits && this.sampleOne(s)) {
+        finished = true;
+        continue;
+      }
+      keep.push(s);
+    }
+    this.active = keep;
+    return finished;
+  }
+
+  /** Sample s's next token; true when the sample is finished (and delivered). */
+  private sampleOne(s: Seq): boolean {
+    const p = s.job.req.params;
+    const c = this.sampler.choose(s.logits!, p, s.rng);
+    s.logits = null;
+    s.tokens.push(c.token);
+    s.logprobs.push(c.logprob);
+    s.samplingLogprobs.push(c.samplingLogprob);
+    this.stats.generatedTokens++;
+    if (p.stopTokenIds.includes(c.token) || (!p.ignoreEos && this.opts.eosIds?.includes(c.token))) return this.finish(s, 'stop', c.token, s.watch.finish());
+    const hit = s.watch.push(this.bytes(c.token));
+    if (hit) return this.finish(s, 'stop', hit.stop, s.watch.text.slice(0, hit.at));
+    // No room to feed the token back: out of max_tokens, or the context is full.
+    if (s.tokens.length >= p.maxTokens || s.cache.length >= this.context) return this.finish(s, 'length', null, s.watch.finish());
+    s.next = c.token;
+    return false;
+  }
+
+  private bytes(id: number): Uint8Array {
+    try {
+      return this.opts.tokenBytes(id);
+    } catch {
+      return EMPTY;
+    }
+  }
+
+  private finish(s: Seq, reason: 'stop' | 'length', stopReason: string | number | null, text: string): true {
+    const job = s.job;
+    job.samples[s.index] = { index: s.index, text, tokens: s.tokens, logprobs: s.logprobs, samplingLogprobs: s.samplingLogprobs, finishReason: reason, stopReason };
+    if (++job.done === job.req.params.n) job.resolve(job.samples);
+    return true;
+  }
+
+  /** One token per active sequence through the model; each gets its next logits. */
+  private forward(): void {
+    const t0 = performance.now();
+    const seqs = this.active;
+    const V = this.model.config.vocab_size;
+    const G = this.opts.productGroup ?? 0;
+    const groups: Seq[][] = [];
+    if (G > 0) for (let i = 0; i < seqs.length; i += G) groups.push(seqs.slice(i, i + G));
+    else groups.push(seqs);
+    for (const group of groups) {
+      const rows = G > 0 ? G : group.length;
+      const ids = new Int32Array(rows);
+      group.forEach((s, i) => (ids[i] = s.next));
+      const attend = cachedAttention(group.map((s) => s.cache), this.rope, this.scratch, rows, (d, shape) => tf.tensor2d(d, shape));
+      const out = tf.tidy(() => this.model.decode(tf.tensor1d(ids, 'int32'), attend));
+      const data = out.dataSync() as Float32Array;
+      out.dispose();
+      group.forEach((s, i) => {
+        s.cache.commit();
+        s.logits = data.subarray(i * V, (i + 1) * V);
+      });
+    }
+    this.stats.decodeSteps++;
+    this.stats.decodeSeconds += (performance.now() - t0) / 1000;
+  }
+}
