@@ -34,7 +34,7 @@ t.before(async () => {
   writeFileSync(input, ['{"id":1,"prompt":"Hello","big":12345678901234567890}', '', '{"id":2,"prompt":"2+2="}', '{"id":3,"prompt":"x"}'].join('\n') + '\n');
 });
 
-const sample = (args: string[], opts: { input?: string } = {}) => runCli(['sample', '-m', ck, ...BASE, ...args], opts);
+const sample = (args: string[], opts: { input?: string | Buffer } = {}) => runCli(['sample', '-m', ck, ...BASE, ...args], opts);
 
 t.test('--help explains the options with examples', async (t) => {
   const h = await runCli(['sample', '--help']);
