@@ -4,8 +4,8 @@
 // read straight into its Float32Array. mathpipe appends a trailer (fastText stops reading before it and
 // ignores it) recording how text was normalised, so predict uses the same rule as train.
 import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
-import { CliError, DataError, IoError } from '../cli/errors.js';
-import { OutputFile } from '../cli/output-file.js';
+import { DataError, IoError } from '../cli/errors.js';
+import { writeOutputFd } from '../cli/output-file.js';
 import { ARGS_BYTES, MODEL_SUP, readArgs, writeArgs, type Args } from './args.js';
 import { Dictionary, TYPE_LABEL, TYPE_WORD } from './dictionary.js';
 import { DenseMatrix, ProductQuantizer, QuantMatrix, type Matrix } from './matrix.js';
@@ -266,26 +266,20 @@ function denseBlock(fd: number, flag: boolean, mat: DenseMatrix, afterFlag: bool
 /** Write a dense model by cli/output-file's rules (temporary + rename; devices in place), with the mathpipe trailer. */
 export function saveModel(file: string, m: FastTextModel): void {
   if (!(m.input instanceof DenseMatrix) || !(m.output instanceof DenseMatrix)) throw new Error('only dense models can be saved');
-  const out = OutputFile.begin(file);
-  try {
-    const fd = openSync(out.writePath, out.flags);
-    try {
+  const { input, output } = m;
+  writeOutputFd(
+    file,
+    (fd) => {
       writeSync(fd, header(m));
-      denseBlock(fd, false, m.input, true);
-      denseBlock(fd, false, m.output, true);
+      denseBlock(fd, false, input, true);
+      denseBlock(fd, false, output, true);
       if (m.meta) {
         const json = Buffer.from(JSON.stringify(m.meta), 'utf8');
         const len = Buffer.alloc(4);
         len.writeInt32LE(json.length, 0);
         writeSync(fd, Buffer.concat([TRAILER, len, json]));
       }
-    } finally {
-      closeSync(fd);
-    }
-    out.commit();
-  } catch (e) {
-    out.abort();
-    if (e instanceof CliError) throw e;
-    throw new IoError(`cannot write model ${file}: ${(e as Error).message}`);
-  }
+    },
+    'model ',
+  );
 }

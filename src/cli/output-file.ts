@@ -10,7 +10,7 @@
 // processes (SIGKILL leaves them) are collected when a later run writes the same output.
 import { closeSync, existsSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { IoError, systemReason } from './errors.js';
+import { CliError, IoError, systemReason } from './errors.js';
 import { trackTemp, untrackTemp } from './cleanup.js';
 
 export interface OutputTarget {
@@ -150,36 +150,35 @@ export class OutputFile {
   }
 }
 
-/** Run `body` on an output file's write path; commit when it returns, abort when it throws. */
-export async function withOutputFile<T>(path: string, body: (f: OutputFile) => T | Promise<T>): Promise<T> {
-  const f = OutputFile.begin(path);
-  try {
-    const r = await body(f);
-    f.commit();
-    return r;
-  } catch (e) {
-    f.abort();
-    throw e;
-  }
-}
-
-/** Write a whole file (a report, a summary, metadata) by the rules above. */
-export function writeOutputFile(path: string, data: string | Uint8Array): void {
+/**
+ * Write a file through a descriptor by the rules above: `body` writes, then the output is committed; if
+ * anything throws, the temporary goes and the error is an IoError naming the path (CliErrors pass as they are).
+ */
+export function writeOutputFd(path: string, body: (fd: number) => void, what = ''): void {
   const f = OutputFile.begin(path);
   try {
     const fd = openSync(f.writePath, f.flags);
     try {
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      body(fd);
     } finally {
       closeSync(fd);
     }
     f.commit();
   } catch (e) {
     f.abort();
-    if (e instanceof IoError) throw e;
-    throw new IoError(`cannot write ${path}: ${systemReason(e as Error)}`);
+    if (e instanceof CliError) throw e;
+    throw new IoError(`cannot write ${what}${path}: ${systemReason(e as Error)}`);
   }
+}
+
+/** Every byte of `data` at the descriptor's position (writeSync may write less than asked). */
+export function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+}
+
+/** Write a whole file (a report, a summary, metadata) by the rules above. */
+export function writeOutputFile(path: string, data: string | Uint8Array): void {
+  writeOutputFd(path, (fd) => writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
 }
 
 /**

@@ -26,10 +26,10 @@
 //   ...           short-text table: the same with 2^S slots
 //
 // The tables are stored exactly as they are in memory, so loading is one read and no rehashing.
-import { openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DataError, IoError } from '../cli/errors.js';
-import { OutputFile } from '../cli/output-file.js';
+import { writeAll, writeOutputFd } from '../cli/output-file.js';
 import { GramTable } from './table.js';
 import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, FILTER_BITS, FILTER_K, type BenchInfo } from './ngram-index.js';
 import { NORMALIZER_VERSION } from './words.js';
@@ -90,24 +90,13 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
 
 /** Written by cli/output-file's rules, like every mathpipe output. */
 export function writeIndexFile(path: string, index: NgramIndex): number {
-  const out = OutputFile.begin(path);
   let bytes = 0;
-  try {
-    const fd = openSync(out.writePath, out.flags);
-    try {
-      for (const b of serializeIndex(index)) {
-        for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
-        bytes += b.length;
-      }
-    } finally {
-      closeSync(fd);
+  writeOutputFd(path, (fd) => {
+    for (const b of serializeIndex(index)) {
+      writeAll(fd, b);
+      bytes += b.length;
     }
-    out.commit();
-  } catch (e) {
-    out.abort();
-    if (e instanceof IoError) throw e;
-    throw new IoError(`cannot write ${path}: ${(e as Error).message}`);
-  }
+  });
   return bytes;
 }
 
