@@ -1,0 +1,139 @@
+// The sampler on hand-made logits (what each cut keeps, the reported log-probs, draw frequencies), RNG streams,
+// stop strings across tokens and inside UTF-8 characters, and chat templates.
+import t from 'tap';
+import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { Sampler, NEUTRAL, sampleRng, checkParams, type SamplingParams } from '../../src/sample/sampling.js';
+import { StopWatch } from '../../src/sample/stops.js';
+import { chatFormat, parseMessages, DEEPSEEK_TEMPLATE } from '../../src/sample/chat.js';
+import { loadTokenizer } from '../../src/tokenizer/index.js';
+import { writeByteTokenizer } from './fixtures.js';
+
+const P = (p: Partial<SamplingParams>): SamplingParams => ({ ...NEUTRAL, ...p });
+const logitsOf = (probs: number[]) => Float32Array.from(probs.map(Math.log));
+
+/** Empirical distribution of `draws` tokens, and the sampling log-prob reported for each token. */
+function draws(logits: Float32Array, p: SamplingParams, n = 20000): { freq: number[]; slp: Map<number, number>; worstRaw: number } {
+  const s = new Sampler();
+  const rng = sampleRng(1, 2, 3);
+  const counts = new Array<number>(logits.length).fill(0);
+  const slp = new Map<number, number>();
+  const z = logits.reduce((a, b) => a + Math.exp(b), 0);
+  let worstRaw = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.choose(logits, p, rng);
+    counts[c.token]++;
+    slp.set(c.token, c.samplingLogprob);
+    worstRaw = Math.max(worstRaw, Math.abs(c.logprob - Math.log(Math.exp(logits[c.token]) / z)));
+  }
+  return { freq: counts.map((c) => c / n), slp, worstRaw };
+}
+
+t.test('cuts: top-k, top-p (the token crossing the mass stays), min-p, temperature; reported sampling log-probs', async (t) => {
+  const L = logitsOf([0.1, 0.4, 0.05, 0.3, 0.15]);
+  const close = (a: number, b: number, tol: number) => Math.abs(a - b) < tol;
+  const check = (name: string, p: SamplingParams, want: number[]) => {
+    const { freq, slp, worstRaw } = draws(L, p);
+    t.ok(worstRaw < 1e-6, `${name}: raw log-probs are the untempered log-softmax`);
+    freq.forEach((f, i) => t.ok(close(f, want[i], 0.015), `${name}: token ${i} drawn ${f.toFixed(3)}, expected ${want[i].toFixed(3)}`));
+    for (const [tok, lp] of slp) t.ok(close(lp, Math.log(want[tok]), 1e-6), `${name}: sampling logprob of ${tok}`);
+  };
+  check('neutral', P({}), [0.1, 0.4, 0.05, 0.3, 0.15]);
+  check('top-k 2', P({ topK: 2 }), [0, 0.4 / 0.7, 0, 0.3 / 0.7, 0]);
+  check('top-p 0.7', P({ topP: 0.7 }), [0, 0.4 / 0.7, 0, 0.3 / 0.7, 0]);
+  check('top-p 0.71', P({ topP: 0.71 }), [0, 0.4 / 0.85, 0, 0.3 / 0.85, 0.15 / 0.85]);
+  check('min-p 0.3', P({ minP: 0.3 }), [0, 0.4 / 0.85, 0, 0.3 / 0.85, 0.15 / 0.85]);
+  // min-p before top-p (vLLM's order): min-p 0.3 leaves {0.4, 0.3, 0.15}/0.85; top-p 0.8 of that keeps 0.4 and 0.3.
+  check('min-p then top-p', P({ minP: 0.3, topP: 0.8 }), [0, 0.4 / 0.7, 0, 0.3 / 0.7, 0]);
+  const t2 = [0.1, 0.4, 0.05, 0.3, 0.15].map((p) => Math.sqrt(p));
+  check('temperature 2', P({ temperature: 2 }), t2.map((x) => x / t2.reduce((a, b) => a + b)));
+  const g = new Sampler().choose(Float32Array.of(1, 3, 3, 2), P({ temperature: 0 }), sampleRng(1, 0, 0));
+  t.same([g.token, g.samplingLogprob], [1, 0], 'greedy: first of tied maxima, sampling log-prob 0');
+});
+
+t.test('large vocabularies: the thresholded top-k/top-p equal a full sort', async (t) => {
+  const rng = sampleRng(5, 0, 0);
+  const V = 50000;
+  const L = Float32Array.from({ length: V }, () => (rng.normal() * 3) | 0); // integer logits: many ties
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => L[b] - L[a] || a - b);
+  const s = new Sampler();
+  for (const k of [1, 5, 300]) {
+    const keep = new Set(order.slice(0, k));
+    const got = new Set<number>();
+    for (let i = 0; i < 100; i++) got.add(s.choose(L, P({ topK: k }), rng).token);
+    t.ok([...got].every((x) => keep.has(x)), `top-k ${k}: every draw among the first ${k} of a full sort (${got.size} distinct)`);
+  }
+  const probs = order.map((i) => Math.exp(L[i]));
+  const total = probs.reduce((a, b) => a + b);
+  for (const p of [0.01, 0.5, 0.95]) {
+    let acc = 0;
+    let n = 0;
+    while (acc < p * total) acc += probs[n++];
+    const keep = new Set(order.slice(0, n));
+    let ok = true;
+    for (let i = 0; i < 100; i++) ok &&= keep.has(s.choose(L, P({ topP: p }), rng).token);
+    t.ok(ok, `top-p ${p}: every draw among the ${n} tokens of a full sort`);
+  }
+});
+
+t.test('RNG streams: one per (seed, stream, sample); parameters are checked', async (t) => {
+  const first = (a: number, b: number, c: number) => sampleRng(a, b, c).nextU32();
+  const seen = new Set<number>();
+  for (const s of [0, 1, 2 ** 33]) for (const p of [0, 1, 2]) for (const j of [0, 1, 2]) seen.add(first(s, p, j));
+  t.equal(seen.size, 27);
+  t.equal(first(3, 4, 5), first(3, 4, 5));
+  t.same(checkParams(NEUTRAL), []);
+  t.equal(checkParams(P({ temperature: -1, topP: 0, topK: -1, minP: 2, maxTokens: 0, n: 0, stop: [''], stopTokenIds: [-1] })).length, 8);
+});
+
+t.test('stop strings: across tokens, inside a UTF-8 character, the earliest of several', async (t) => {
+  const enc = (s: string) => new Uint8Array(Buffer.from(s));
+  const w = new StopWatch(['cd', 'é!', 'zzz']);
+  t.equal(w.push(enc('abc')), undefined);
+  t.same(w.push(enc('de')), { at: 2, stop: 'cd' });
+  const u = new StopWatch(['é!']);
+  const e = enc('é');
+  t.equal(u.push(enc('x')), undefined);
+  t.equal(u.push(e.subarray(0, 1)), undefined, 'half a character decodes to nothing yet');
+  t.equal(u.push(e.subarray(1)), undefined);
+  t.same(u.push(enc('!?')), { at: 1, stop: 'é!' });
+  const both = new StopWatch(['bc', 'ab']);
+  t.same(both.push(enc('abc')), { at: 0, stop: 'ab' }, 'the earliest occurrence wins');
+  const tail = new StopWatch([]);
+  tail.push(enc('ok'));
+  tail.push(e.subarray(0, 1));
+  t.equal(tail.finish(), 'ok\ufffd', 'an unfinished character at the end is U+FFFD, as decode shows it');
+});
+
+t.test('chat templates: checkpoint, file, built-ins; messages with text parts', async (t) => {
+  const dir = t.testdir();
+  const withChat = join(dir, 'chat');
+  writeByteTokenizer(withChat, true);
+  const plain = join(dir, 'plain');
+  writeByteTokenizer(plain, false);
+  // The built-ins serve checkpoints without a Hugging Face tokenizer_config.json (older ones).
+  for (const d of [withChat, plain]) rmSync(join(d, 'tokenizer_config.json'), { force: true });
+  const msgs = [
+    { role: 'system', content: 'S' },
+    { role: 'user', content: 'Q' },
+  ];
+  const marker = chatFormat(withChat, loadTokenizer(withChat));
+  t.equal(marker.source, 'built-in markers');
+  t.equal(marker.render(msgs), '<|system|>S<|end_of_turn|><|user|>Q<|end_of_turn|><|assistant|>');
+  t.same(marker.stopIds, [262]);
+  const ds = chatFormat(plain, loadTokenizer(plain));
+  t.equal(ds.template, DEEPSEEK_TEMPLATE);
+  t.equal(ds.render(msgs), '<|begin_of_text|>S\n\nUser: Q\n\nAssistant:');
+  writeFileSync(join(plain, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}', bos_token: { content: '<B>' } }));
+  const hf = chatFormat(plain, loadTokenizer(plain));
+  t.equal(hf.source, join(plain, 'tokenizer_config.json'));
+  t.equal(hf.render(msgs), '<B>[system]S[user]Q');
+  const file = join(dir, 't.jinja');
+  writeFileSync(file, '{% for m in messages %}{{ m.content }};{% endfor %}{% if add_generation_prompt %}>{% endif %}');
+  t.equal(chatFormat(plain, loadTokenizer(plain), file).render(msgs), 'S;Q;>');
+  const parts = parseMessages([{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'image_url' }, { type: 'text', text: 'b' }] }]);
+  t.same(parts, [{ role: 'user', content: 'ab' }]);
+  t.type(parseMessages([{ role: 'user' }]), 'string');
+  t.type(parseMessages([]), 'string');
+  t.throws(() => chatFormat(plain, loadTokenizer(plain), join(dir, 'missing.jinja')), /cannot read chat template/);
+});
