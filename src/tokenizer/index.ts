@@ -6,10 +6,13 @@ import { join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DataError, UsageError } from '../cli/errors.js';
-import { readTokenizerDir, writeTokenizerDir, isTokenizerDir, CONFIG_FORMAT, RANKS_FILE, type ChatTokens, type TokenizerConfig } from './files.js';
+import { readTokenizerDir, renderTokenizerDir, writeRendered, isTokenizerDir, CONFIG_FORMAT, RANKS_FILE, type ChatTokens, type TokenizerConfig } from './files.js';
+import { chatTemplate } from './chat-template.js';
 
 export { MATH_PATTERN, compilePattern, preTokens } from './pattern.js';
 export { RANKS_FILE, CONFIG_FILE, isTokenizerDir, type TokenizerConfig, type ChatTokens } from './files.js';
+export { HF_TOKENIZER_FILE, HF_CONFIG_FILE } from './hf.js';
+export { chatTemplate } from './chat-template.js';
 
 export const BUILTIN_ENCODINGS = ['cl100k_base', 'o200k_base', 'p50k_base', 'p50k_edit', 'r50k_base', 'gpt2'] as const;
 export type BuiltinEncoding = (typeof BUILTIN_ENCODINGS)[number];
@@ -38,6 +41,8 @@ export interface Tokenizer {
   readonly specialTokens: Readonly<Record<string, number>>;
   /** Chat markers (trained tokenizers only). */
   readonly chat?: Readonly<Record<keyof ChatTokens, number>>;
+  /** The Jinja chat template over those markers (the one saved in tokenizer_config.json); absent without them. */
+  readonly chatTemplate?: string;
   encode(text: string, opts?: EncodeOptions): number[];
   /** Same as encode, without copying into a JS array (the fast path for bulk tokenisation). */
   encodeArray(text: string, opts?: EncodeOptions): Uint32Array;
@@ -47,7 +52,10 @@ export interface Tokenizer {
   /** Bytes of one token; RangeError for an id outside the vocabulary. */
   tokenBytes(id: number): Uint8Array;
   isSpecial(id: number): boolean;
-  /** Write tokenizer.tiktoken + tiktoken_config.json into dir (e.g. a checkpoint), for any tokenizer. */
+  /**
+   * Write tokenizer.tiktoken + tiktoken_config.json into dir (e.g. a checkpoint), for any tokenizer, and
+   * Hugging Face's tokenizer.json + tokenizer_config.json beside them.
+   */
   save(dir: string): void;
   /** Release the wasm memory; the tokenizer is unusable afterwards. */
   free(): void;
@@ -66,6 +74,9 @@ class TiktokenTokenizer implements Tokenizer {
   private table: (Uint8Array | undefined)[] | null = null;
   private built: Tiktoken | null = null;
   private readonly specialIds: Set<number>;
+  /** The files of a save, rendered once: a run saves a checkpoint many times, and cl100k's merges take a while. */
+  private rendered: [string, string][] | null = null;
+  readonly chatTemplate?: string;
   readonly bos: number;
   readonly eos: number;
   readonly pad: number;
@@ -87,7 +98,10 @@ class TiktokenTokenizer implements Tokenizer {
     this.eos = specialTokens[names.eos];
     this.pad = specialTokens[names.pad];
     const c = names.chat;
-    if (c) this.chat = { system: specialTokens[c.system], user: specialTokens[c.user], assistant: specialTokens[c.assistant], end_of_turn: specialTokens[c.end_of_turn] };
+    if (c) {
+      this.chat = { system: specialTokens[c.system], user: specialTokens[c.user], assistant: specialTokens[c.assistant], end_of_turn: specialTokens[c.end_of_turn] };
+      this.chatTemplate = chatTemplate(c);
+    }
   }
 
   private get enc(): Tiktoken {
@@ -146,6 +160,10 @@ class TiktokenTokenizer implements Tokenizer {
   }
 
   save(dir: string): void {
+    writeRendered(dir, (this.rendered ??= this.render()));
+  }
+
+  private render(): [string, string][] {
     const table = this.bytesTable();
     const lines: string[] = [];
     for (let id = 0; id < this.vocabSize; id++) {
@@ -164,7 +182,7 @@ class TiktokenTokenizer implements Tokenizer {
       pad_token: this.names.pad,
       ...(this.names.chat ? { chat_tokens: this.names.chat } : {}),
     };
-    writeTokenizerDir(dir, lines.join(''), config);
+    return renderTokenizerDir(lines.join(''), config);
   }
 
   free(): void {

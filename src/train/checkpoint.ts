@@ -1,19 +1,25 @@
 // Checkpoint directory (Hugging Face layout, so transformers/vLLM load it as LlamaForCausalLM):
 //   config.json              HF Llama config
+//   generation_config.json   bos/eos/pad ids for transformers' generate and vLLM (no sampling defaults)
 //   model.safetensors        weights, HF names and [out, in] layout
-//   tokenizer.tiktoken, tiktoken_config.json   when the run has a tokenizer (src/tokenizer)
+//   tokenizer.tiktoken, tiktoken_config.json   when the run has a tokenizer (src/tokenizer), and beside them
+//   tokenizer.json, tokenizer_config.json      the same tokenizer for Hugging Face tools (chat template included)
 //   optimizer.safetensors    AdamW moments "exp_avg.<name>", "exp_avg_sq.<name>" (HF layout)
 //   trainer_state.json       step, tokens, RNG state, schedule, run fingerprint: enough to resume exactly
 // A save writes everything into DIR.tmp-PID and then swaps it in with renames, so a crash (even SIGKILL) leaves
 // either the previous checkpoint or the new one, never a mixture. The swap is two renames (DIR -> DIR.old-PID,
 // tmp -> DIR); a crash between them leaves DIR.old-PID, which loading falls back to.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
+// Loading also reads what Hugging Face publishes: BF16/F16 weights (as F32), and weights sharded over
+// model-0000N-of-0000M.safetensors by model.safetensors.index.json.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
 import { trackTemp, untrackTemp } from '../cli/cleanup.js';
-import { outputTarget } from '../cli/output-file.js';
-import { type LlamaConfig, validateConfig } from './config.js';
-import { openSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
+import { outputTarget, writeOutputFile } from '../cli/output-file.js';
+import { HF_CONFIG_FILE, HF_TOKENIZER_FILE } from '../tokenizer/hf.js';
+import { readTokenizerConfig, readTokenizerDir, setModelMaxLength, writeTokenizerDir } from '../tokenizer/files.js';
+import { type LlamaConfig, parameterShapes, validateConfig } from './config.js';
+import { openSafetensors, writeSafetensors, type HeaderEntry, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 import type { RngState } from './rng.js';
 import type { ScheduleSpec } from './schedule.js';
 import type { AdamW } from './optimizer.js';
@@ -67,6 +73,8 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
     writeSafetensors(join(tmp, 'optimizer.safetensors'), t, { step: String(input.optimizer.t) });
   }
   input.writeTokenizer?.(tmp);
+  setModelMaxLength(tmp, input.config.max_position_embeddings);
+  writeGenerationConfig(tmp, input.config);
   if (input.state) writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(input.state, null, 2) + '\n');
   if (existsSync(dir)) {
     const old = `${dir}.old-${process.pid}`;
@@ -80,6 +88,26 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
   untrackTemp(tmp);
   // DIR.old-PID of a run killed mid-swap is superseded now.
   for (const n of readdirSync(dirname(dir))) if (n.startsWith(`${basename(dir)}.old-`)) rmSync(join(dirname(dir), n), { recursive: true, force: true });
+}
+
+/**
+ * generation_config.json: the special ids generation needs, from the tokenizer written beside it (else the
+ * model config). With chat tokens, end of turn is an EOS too: an assistant turn ends there, not at end of
+ * text, and vLLM and transformers stop at every id listed. Sampling settings are left to the caller.
+ */
+function writeGenerationConfig(dir: string, config: LlamaConfig): void {
+  const g: Record<string, number | number[]> = {};
+  if (existsSync(join(dir, 'tiktoken_config.json'))) {
+    const t = readTokenizerConfig(dir);
+    const id = (text: string) => t.special_tokens[text];
+    g.bos_token_id = id(t.bos_token);
+    g.eos_token_id = t.chat_tokens && id(t.chat_tokens.end_of_turn) !== undefined ? [id(t.eos_token), id(t.chat_tokens.end_of_turn)] : id(t.eos_token);
+    g.pad_token_id = id(t.pad_token);
+  } else {
+    if (config.bos_token_id !== undefined) g.bos_token_id = config.bos_token_id;
+    if (config.eos_token_id !== undefined) g.eos_token_id = config.eos_token_id;
+  }
+  if (Object.keys(g).length) writeOutputFile(join(dir, 'generation_config.json'), JSON.stringify(g, null, 2) + '\n');
 }
 
 /** DIR, or the DIR.old-PID a crash mid-swap left behind; undefined when neither exists. */
@@ -137,7 +165,13 @@ export function openCheckpoint(dir: string): LoadedCheckpoint {
     throw new DataError(cfgPath, `cannot read checkpoint config: ${(e as Error).message}`);
   }
   const config = validateConfig(raw, cfgPath);
-  const weights = openSafetensors(join(dir, 'model.safetensors'));
+  const { file: weights, where } = openWeights(dir);
+  try {
+    checkWeights(config, weights, where);
+  } catch (e) {
+    weights.close();
+    throw e;
+  }
   let state: TrainerState | undefined;
   const statePath = join(dir, 'trainer_state.json');
   if (existsSync(statePath)) {
@@ -157,6 +191,76 @@ export function openCheckpoint(dir: string): LoadedCheckpoint {
     hasOptimizer: existsSync(join(dir, 'optimizer.safetensors')),
     hasTokenizer: TOKENIZER_FILES.every((f) => existsSync(join(dir, f))),
   };
+}
+
+// A buffer older transformers saved with the weights; it is computed from rope_theta, never loaded.
+const IGNORED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
+
+/**
+ * model.safetensors, or the shards model.safetensors.index.json lists (the single file wins, as in transformers);
+ * `where` names the file that holds (or should hold) a tensor, for messages.
+ */
+function openWeights(dir: string): { file: SafetensorsFile; where: (name: string) => string } {
+  const single = join(dir, 'model.safetensors');
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  const opened = existsSync(single) || !existsSync(indexPath) ? { file: openSafetensors(single), where: () => single } : openShards(dir, indexPath);
+  for (const name of Object.keys(opened.file.header)) if (IGNORED.test(name)) delete opened.file.header[name];
+  return opened;
+}
+
+/**
+ * Every parameter the config implies is there with its shape and a float dtype, checked before any weight is
+ * read: a mismatched or incomplete checkpoint is bad data naming its file, found in milliseconds.
+ */
+function checkWeights(config: LlamaConfig, weights: SafetensorsFile, where: (name: string) => string): void {
+  for (const [name, shape] of parameterShapes(config)) {
+    const e = weights.header[name];
+    if (!e) throw new DataError(where(name), `tensor ${name} is missing (config.json implies it)`);
+    if (JSON.stringify(e.shape) !== JSON.stringify(shape)) throw new DataError(where(name), `tensor ${name} has shape ${JSON.stringify(e.shape)}, config.json implies ${JSON.stringify(shape)}`);
+    if (!['F32', 'BF16', 'F16'].includes(e.dtype)) throw new DataError(where(name), `tensor ${name} is ${e.dtype}; weights must be F32, BF16 or F16`);
+  }
+}
+
+/** One view of sharded weights: `header` is every shard's, `get` reads from the shard the index names. */
+function openShards(dir: string, indexPath: string): { file: SafetensorsFile; where: (name: string) => string } {
+  let index: unknown;
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  } catch (e) {
+    throw new DataError(indexPath, `cannot read the weight index: ${(e as Error).message}`);
+  }
+  const map = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new DataError(indexPath, '"weight_map" must be an object {tensor: file}');
+  const weightMap = map as Record<string, unknown>;
+  const shards = new Map<string, SafetensorsFile>();
+  const closeAll = () => shards.forEach((f) => f.close());
+  const header: Record<string, HeaderEntry> = {};
+  const metadata: Record<string, string> = {};
+  try {
+    for (const [name, file] of Object.entries(weightMap)) {
+      // A plain file name beside the index: the index must not point anywhere else on the disk.
+      if (typeof file !== 'string' || !/^[^/\\]+\.safetensors$/.test(file)) throw new DataError(indexPath, `tensor ${name}: ${JSON.stringify(file)} is not a .safetensors file name`);
+      let shard = shards.get(file);
+      if (!shard) shards.set(file, (shard = openSafetensors(join(dir, file))));
+      if (!shard.header[name]) throw new DataError(join(dir, file), `tensor ${name} is missing (${basename(indexPath)} puts it here)`);
+      header[name] = shard.header[name];
+    }
+    for (const f of shards.values()) Object.assign(metadata, f.metadata);
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
+  const file = {
+    header,
+    metadata,
+    get(name: string) {
+      const file = weightMap[name] as string | undefined;
+      if (file === undefined) throw new DataError(indexPath, `tensor ${name} is missing`);
+      return shards.get(file)!.get(name);
+    },
+    close: closeAll,
+  };
+  return { file, where: (name) => (typeof weightMap[name] === 'string' ? join(dir, weightMap[name]) : indexPath) };
 }
 
 /** A trainer state that resume can trust: a hand-edited or corrupt one is bad data, never a silent no-op. */
@@ -184,8 +288,16 @@ function validateState(raw: unknown, path: string): TrainerState {
   return s as unknown as TrainerState;
 }
 
+const HF_TOKENIZER_FILES = [HF_TOKENIZER_FILE, HF_CONFIG_FILE];
+
+/** The tokenizer of a checkpoint into another; one saved before the Hugging Face files existed gains them. */
 export function copyTokenizerFiles(fromDir: string, toDir: string): void {
-  for (const f of TOKENIZER_FILES) copyFileSync(join(fromDir, f), join(toDir, f));
+  if (!HF_TOKENIZER_FILES.every((f) => existsSync(join(fromDir, f)))) {
+    const { ranks, config } = readTokenizerDir(fromDir);
+    writeTokenizerDir(toDir, ranks, config);
+    return;
+  }
+  for (const f of [...TOKENIZER_FILES, ...HF_TOKENIZER_FILES]) writeOutputFile(join(toDir, f), readFileSync(join(fromDir, f)));
 }
 
 /** Load AdamW moments and step count saved by saveCheckpoint. */

@@ -92,6 +92,9 @@ export function validateConfig(raw: unknown, where: string): LlamaConfig {
   if (r.hidden_act !== undefined && r.hidden_act !== 'silu') throw new DataError(where, `hidden_act "${String(r.hidden_act)}" is not supported (silu only)`);
   if (r.attention_bias === true || r.mlp_bias === true) throw new DataError(where, 'attention_bias/mlp_bias are not supported');
   if (r.rope_scaling != null) throw new DataError(where, 'rope_scaling is not supported');
+  // Hugging Face configs may state head_dim; the model here derives it, so only the derived value can load.
+  if (r.head_dim != null && r.head_dim !== shape.hidden_size / heads)
+    throw new DataError(where, `head_dim ${String(r.head_dim)} is not hidden_size / num_attention_heads (${shape.hidden_size / heads}); not supported`);
   const cfg = makeConfig(shape, {
     rope_theta: typeof r.rope_theta === 'number' ? r.rope_theta : 10000,
     rms_norm_eps: typeof r.rms_norm_eps === 'number' ? r.rms_norm_eps : 1e-6,

@@ -2,16 +2,101 @@
 // JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}, then the raw
 // little-endian tensor bytes. Offsets are relative to the byte after the header. We pad the header with spaces so
 // the data starts 8-byte aligned, as the reference writer does, and store tensors in name order.
+// Reading converts BF16 and F16 (how Hugging Face checkpoints are published) to F32, the one float type training
+// uses; writing them is for tests and exports, from the raw 16-bit patterns (toBF16/toF16).
 import { closeSync, openSync, readSync, fstatSync, writeSync } from 'node:fs';
 import { DataError } from '../cli/errors.js';
 
-export type SafeDType = 'F32' | 'I32' | 'U32' | 'F64' | 'I64';
-const SIZE: Record<string, number> = { F32: 4, I32: 4, U32: 4, F64: 8, I64: 8, F16: 2, BF16: 2 };
+export type SafeDType = 'F32' | 'I32' | 'U32' | 'F64' | 'I64' | 'BF16' | 'F16';
+// Every dtype of the spec, so a file is validated whatever it holds; get() converts only the ones above.
+const SIZE: Record<string, number> = { F64: 8, I64: 8, U64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
 
 export interface NamedTensor {
   dtype: SafeDType;
   shape: number[];
-  data: Float32Array | Int32Array | Uint32Array | Float64Array;
+  /** Uint16Array holds the bit patterns of BF16/F16 (written only: reading gives F32). */
+  data: Float32Array | Int32Array | Uint32Array | Float64Array | Uint16Array;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** BF16 is the top half of an F32: widening is exact. */
+export function bf16ToF32(bits: Uint16Array): Float32Array {
+  const out = new Uint32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
+  return new Float32Array(out.buffer);
+}
+
+/** F32 -> BF16 bits, rounding to nearest even (as torch's .to(torch.bfloat16)). */
+export function toBF16(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    f32[0] = x[i];
+    const b = u32[0];
+    out[i] = Number.isNaN(x[i]) ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}
+
+let halfTable: Float32Array | undefined;
+
+/** F16 -> F32, exact, through a table of all 65536 values (built on first use). */
+export function f16ToF32(bits: Uint16Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const sign = h & 0x8000 ? -1 : 1;
+      const exp = (h >>> 10) & 0x1f;
+      const mant = h & 0x3ff;
+      halfTable[h] = sign * (exp === 0 ? mant * 2 ** -24 : exp === 31 ? (mant ? NaN : Infinity) : (1 + mant / 1024) * 2 ** (exp - 15));
+    }
+  }
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfTable[bits[i]];
+  return out;
+}
+
+/** F32 -> F16 bits, rounding to nearest even; overflow gives infinity, underflow zero or a subnormal. */
+export function toF16(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    f32[0] = x[i];
+    const b = u32[0];
+    const sign = (b >>> 16) & 0x8000;
+    const exp = (b >>> 23) & 0xff;
+    const mant = b & 0x7fffff;
+    const e = exp - 112; // rebias 127 -> 15
+    let h: number;
+    let rem: number;
+    let halfway: number;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    } else if (e >= 31) {
+      out[i] = sign | 0x7c00;
+      continue;
+    } else if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      // Subnormal: the value is h * 2^-24 with the implicit leading 1 made explicit.
+      const m = mant | 0x800000;
+      const shift = 14 - e;
+      h = m >>> shift;
+      rem = m & ((1 << shift) - 1);
+      halfway = 1 << (shift - 1);
+    } else {
+      h = (e << 10) | (mant >>> 13);
+      rem = mant & 0x1fff;
+      halfway = 0x1000;
+    }
+    // A carry out of the mantissa bumps the exponent, up to infinity: the right result.
+    if (rem > halfway || (rem === halfway && h & 1)) h++;
+    out[i] = sign | h;
+  }
+  return out;
 }
 
 export interface HeaderEntry {
@@ -62,7 +147,7 @@ export function writeSafetensors(path: string, tensors: Map<string, NamedTensor>
 export interface SafetensorsFile {
   header: Record<string, HeaderEntry>;
   metadata: Record<string, string>;
-  /** Reads one tensor as float32 (F32 only) or int32. */
+  /** Reads one tensor: F32, F64, I32, U32 as they are; BF16 and F16 converted to F32. */
   get(name: string): NamedTensor;
   close(): void;
 }
@@ -76,14 +161,10 @@ function readExactly(fd: number, buf: Buffer, pos: number, path: string): void {
   }
 }
 
-/** Parse and validate the header per the spec; tensors are read on demand. */
-export function openSafetensors(path: string): SafetensorsFile {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new DataError(path, `cannot open: ${(e as Error).message}`);
-  }
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** Parse and validate the header per the spec: a corrupt file is bad data (65) naming the file, never a crash. */
+function readHeader(fd: number, path: string): { header: Record<string, HeaderEntry>; metadata: Record<string, string>; dataStart: number } {
   const size = fstatSync(fd).size;
   const lenBuf = Buffer.alloc(8);
   if (size < 8) throw new DataError(path, 'not a safetensors file (shorter than 8 bytes)');
@@ -92,20 +173,23 @@ export function openSafetensors(path: string): SafetensorsFile {
   if (n > 100_000_000 || 8 + n > size) throw new DataError(path, `safetensors header length ${n} is invalid`);
   const hb = Buffer.alloc(n);
   readExactly(fd, hb, 8, path);
-  let parsed: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(hb.toString('utf8')) as Record<string, unknown>;
+    parsed = JSON.parse(hb.toString('utf8'));
   } catch {
     throw new DataError(path, 'safetensors header is not valid JSON');
   }
-  const metadata = (parsed.__metadata__ ?? {}) as Record<string, string>;
-  delete parsed.__metadata__;
-  const header = parsed as Record<string, HeaderEntry>;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DataError(path, 'safetensors header is not a JSON object');
+  const { __metadata__, ...entries } = parsed as Record<string, unknown>;
+  const metadata = (__metadata__ ?? {}) as Record<string, string>;
+  const header = entries as Record<string, HeaderEntry>;
   const dataStart = 8 + n;
   const spans: [number, number, string][] = [];
   for (const [name, e] of Object.entries(header)) {
     const s = SIZE[e?.dtype];
     if (!s) throw new DataError(path, `tensor ${name}: unsupported dtype ${e?.dtype}`);
+    if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw new DataError(path, `tensor ${name}: shape ${JSON.stringify(e.shape)} is not a list of sizes`);
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isCount)) throw new DataError(path, `tensor ${name}: data_offsets must be two byte offsets`);
     const count = e.shape.reduce((a, b) => a * b, 1);
     const [b, en] = e.data_offsets;
     if (en - b !== count * s) throw new DataError(path, `tensor ${name}: data_offsets do not match its shape and dtype`);
@@ -118,6 +202,24 @@ export function openSafetensors(path: string): SafetensorsFile {
   for (const [b, en, name] of spans) {
     if (b !== pos) throw new DataError(path, `tensor ${name}: data_offsets leave a hole or overlap`);
     pos = en;
+  }
+  return { header, metadata, dataStart };
+}
+
+/** Open a file and validate its header; tensors are read on demand. */
+export function openSafetensors(path: string): SafetensorsFile {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new DataError(path, `cannot open: ${(e as Error).message}`);
+  }
+  let header: Record<string, HeaderEntry>, metadata: Record<string, string>, dataStart: number;
+  try {
+    ({ header, metadata, dataStart } = readHeader(fd, path));
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
   return {
     header,
@@ -138,6 +240,10 @@ export function openSafetensors(path: string): SafetensorsFile {
           return { dtype: 'U32', shape: e.shape, data: new Uint32Array(ab) };
         case 'F64':
           return { dtype: 'F64', shape: e.shape, data: new Float64Array(ab) };
+        case 'BF16':
+          return { dtype: 'F32', shape: e.shape, data: bf16ToF32(new Uint16Array(ab)) };
+        case 'F16':
+          return { dtype: 'F32', shape: e.shape, data: f16ToF32(new Uint16Array(ab)) };
         default:
           throw new DataError(path, `tensor ${name}: dtype ${e.dtype} cannot be loaded (mathpipe trains in float32)`);
       }

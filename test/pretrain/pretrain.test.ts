@@ -74,7 +74,7 @@ t.test('trains, writes metrics JSONL and a Hugging Face style checkpoint', async
   t.same(train.map((x) => x.step), [1, 2, 3, 4, 5, 6]);
   for (const k of ['loss', 'lr', 'grad_norm', 'tokens_per_s', 'elapsed']) t.ok(train.every((x) => typeof (x as unknown as Record<string, unknown>)[k] === 'number'), k);
   t.same(m.filter((x) => x.valid_loss !== undefined).map((x) => x.step), [3, 6]);
-  t.same(readdirSync(out).sort(), ['config.json', 'model.safetensors', 'optimizer.safetensors', 'tiktoken_config.json', 'tokenizer.tiktoken', 'trainer_state.json']);
+  t.same(readdirSync(out).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'optimizer.safetensors', 'tiktoken_config.json', 'tokenizer.json', 'tokenizer.tiktoken', 'tokenizer_config.json', 'trainer_state.json']);
   const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   t.equal(cfg.architectures[0], 'LlamaForCausalLM');
   const st = openSafetensors(join(out, 'model.safetensors'));
