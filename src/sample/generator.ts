@@ -8,13 +8,14 @@
 // depend only on its own tokens: attention and sampling run per sequence, and the batched products give every
 // row the same bits whatever the other rows (measured for XNNPACK and the cpu backend; with OpenBLAS, whose
 // kernels round a row differently by its place in a tile, products run in fixed-size groups padded to full
-// size, which makes a row's result independent of the batch: see `productGroup`). So a seed gives the same
-// tokens whatever --batch-size and whatever else is in the batch.
+// size: see row-group.ts). So a seed gives the same tokens whatever --batch-size and whatever else is in the batch.
 import * as tf from '@tensorflow/tfjs';
 import { headDim } from '../train/config.js';
+import { productsOnBlas } from '../train/kernels.js';
 import type { LlamaModel } from '../train/model.js';
 import type { Rng } from '../train/rng.js';
 import { PromptCache, Rope, Scratch, SequenceCache, cachedAttention, type CacheShape } from './kv-cache.js';
+import { measureRowGroup } from './row-group.js';
 import { Sampler, checkParams, sampleRng, type SamplingParams } from './sampling.js';
 import { StopWatch } from './stops.js';
 
@@ -51,7 +52,8 @@ export interface GeneratorOptions {
   tokenBytes: (id: number) => Uint8Array;
   /**
    * Rows per product call when decoding: 0 runs the whole batch in one call; G > 0 runs groups of exactly G rows
-   * (the last padded), for BLAS libraries whose rounding depends on a row's place among the others.
+   * (the last padded), for BLAS libraries whose rounding depends on a row's place among the others. Default: 0,
+   * or when products run on OpenBLAS the group measureRowGroup() finds for this model (src/sample/row-group.ts).
    */
   productGroup?: number;
 }
@@ -101,6 +103,8 @@ export class Generator {
   private readonly scratch = new Scratch();
   private readonly sampler = new Sampler();
   private readonly context: number;
+  /** Rows per decoding product call (0: the whole batch); see GeneratorOptions.productGroup. */
+  readonly rowGroup: number;
 
   constructor(
     readonly model: LlamaModel,
@@ -111,6 +115,7 @@ export class Generator {
     this.shape = { layers: c.num_hidden_layers, H: c.num_attention_heads, KV: c.num_key_value_heads, hd: headDim(c) };
     this.context = c.max_position_embeddings;
     this.rope = new Rope(this.context, this.shape.hd, c.rope_theta);
+    this.rowGroup = opts.productGroup ?? (productsOnBlas() ? measureRowGroup(model) : 0);
   }
 
   /** Why this request cannot run, or undefined. */
@@ -302,7 +307,7 @@ export class Generator {
     const t0 = performance.now();
     const seqs = this.active;
     const V = this.model.config.vocab_size;
-    const G = this.opts.productGroup ?? 0;
+    const G = this.rowGroup;
     const groups: Seq[][] = [];
     if (G > 0) for (let i = 0; i < seqs.length; i += G) groups.push(seqs.slice(i, i + G));
     else groups.push(seqs);

@@ -164,22 +164,55 @@ export class SequenceCache {
   }
 }
 
+// The two loops of single-token attention, unrolled by 4 (hd is even, and a multiple of 4 in every Llama shape;
+// the tail loops cover the rest): independent partial sums and accumulators held in locals instead of a typed
+// array let V8 keep them in registers, about 2x faster than the plain loops.
+
 /** s[so + t] = scale * q . rows[base + t*hd ..] for t < n. */
 function dots(q: Float32Array, rows: Float32Array, base: number, n: number, hd: number, scale: number, s: Float64Array, so: number): void {
+  const h4 = hd & ~3;
   for (let t = 0; t < n; t++) {
     const b = base + t * hd;
-    let d = 0;
-    for (let j = 0; j < hd; j++) d += q[j] * rows[b + j];
-    s[so + t] = d * scale;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let j = 0;
+    for (; j < h4; j += 4) {
+      d0 += q[j] * rows[b + j];
+      d1 += q[j + 1] * rows[b + j + 1];
+      d2 += q[j + 2] * rows[b + j + 2];
+      d3 += q[j + 3] * rows[b + j + 3];
+    }
+    for (; j < hd; j++) d0 += q[j] * rows[b + j];
+    s[so + t] = (d0 + d1 + d2 + d3) * scale;
   }
 }
 
 /** acc += sum over t < n of w[wo + t] * rows[base + t*hd ..]. */
 function weighted(w: Float64Array, wo: number, rows: Float32Array, base: number, n: number, hd: number, acc: Float64Array): void {
-  for (let t = 0; t < n; t++) {
-    const b = base + t * hd;
-    const x = w[wo + t];
-    for (let j = 0; j < hd; j++) acc[j] += x * rows[b + j];
+  const h4 = hd & ~3;
+  for (let j = 0; j < h4; j += 4) {
+    let a0 = acc[j];
+    let a1 = acc[j + 1];
+    let a2 = acc[j + 2];
+    let a3 = acc[j + 3];
+    for (let t = 0, b = base + j; t < n; t++, b += hd) {
+      const x = w[wo + t];
+      a0 += x * rows[b];
+      a1 += x * rows[b + 1];
+      a2 += x * rows[b + 2];
+      a3 += x * rows[b + 3];
+    }
+    acc[j] = a0;
+    acc[j + 1] = a1;
+    acc[j + 2] = a2;
+    acc[j + 3] = a3;
+  }
+  for (let j = h4; j < hd; j++) {
+    let a = acc[j];
+    for (let t = 0; t < n; t++) a += w[wo + t] * rows[base + t * hd + j];
+    acc[j] = a;
   }
 }
 

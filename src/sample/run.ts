@@ -4,7 +4,6 @@ import { DataError, UsageError, at } from '../cli/errors.js';
 import { info } from '../cli/log.js';
 import { withFields, withWriter, readJsonl, newReadStats, type Json, type JsonlRecord } from '../jsonl/index.js';
 import { backendChoice, initBackend } from '../train/backend.js';
-import { productsOnBlas } from '../train/kernels.js';
 import { chatFormat, parseMessages, type ChatFormat } from './chat.js';
 import { Generator, type GenerationRequest, type GeneratedSample } from './generator.js';
 import { loadCheckpoint, type CheckpointIdentity } from './load.js';
@@ -29,9 +28,6 @@ export interface SampleOptions {
 interface PromptRequest extends GenerationRequest {
   rec: JsonlRecord;
 }
-
-/** OpenBLAS rounds a row differently by its place in a 4-row tile; groups of exactly 4 rows give every row one place. */
-const BLAS_ROW_GROUP = 4;
 
 /** Log-probs as JSON numbers: 8 significant digits (float32 logits carry about 7). */
 const round = (x: number) => Number(x.toPrecision(8));
@@ -91,7 +87,6 @@ export async function runSample(o: SampleOptions): Promise<void> {
     batchSize: o.batchSize,
     eosIds: [...new Set([...eosIds, ...(chat?.stopIds ?? [])])],
     tokenBytes: (id) => tok.tokenBytes(id),
-    productGroup: productsOnBlas() ? BLAS_ROW_GROUP : 0,
   });
   info(`${identity.path} (step ${identity.step ?? '?'}), ${backend.name}${backend.native ? `, ${backend.native}` : ''}${chat ? `; chat template: ${chat.source}` : ''}`);
 
