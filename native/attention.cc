@@ -3,8 +3,14 @@
 // Flash-attention style: the forward keeps only the log-sum-exp of each score row, and the backward recomputes
 // the probabilities from it, so memory stays O(B*H*T) instead of O(B*H*T^2). Only the causal half (j <= i) of
 // each score matrix is ever computed.
+//
+// Packing: an optional segment array seg [B*T] (seg[b*T+t] = the position in row b where t's example starts)
+// makes the attention block-diagonal: query i sees keys [seg[i], i] only, and its rotary position is i - seg[i].
+// The score loops start at a block's smallest segment start rounded down to the lane width, so the masked
+// blocks left of the diagonal are never computed: packed rows cost about what their examples would alone.
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 #include "common.h"
 #include "vecmath.h"
@@ -45,12 +51,18 @@ inline void ropeRowBack(const float* g, const float* c, const float* s, float* o
   }
 }
 
+// The rotary position of row t: t, or t - seg[t] when packed (seg: the row's segment starts, or nullptr).
+inline int64_t ropePos(const int32_t* seg, int64_t t) { return seg ? t - seg[t] : t; }
+
 // One head's rows of x (row stride `stride`, column offset `col`), rotated, into a packed [T, hd] block.
 template <int HD>
 void ropeHead(const float* x, int64_t stride, int64_t col, const float* cos, const float* sin, const Dims& d,
-              int64_t b, float* out) {
+              int64_t b, const int32_t* seg, float* out) {
   const int64_t hd = headDim<HD>(d.hd);
-  for (int64_t t = 0; t < d.T; t++) ropeRow<HD>(x + (b * d.T + t) * stride + col, cos + t * hd, sin + t * hd, out + t * hd, hd);
+  for (int64_t t = 0; t < d.T; t++) {
+    const int64_t p = ropePos(seg, t);
+    ropeRow<HD>(x + (b * d.T + t) * stride + col, cos + p * hd, sin + p * hd, out + t * hd, hd);
+  }
 }
 
 // Keys are processed in chunks of this many lanes; transposed blocks are padded to a multiple of it with zeros,
@@ -72,13 +84,14 @@ void transposeHead(const float* x, int64_t stride, int64_t col, int64_t T, int64
 // rather than once per query row.
 constexpr int64_t kRows = 4;
 
-// S[r][j] = scale * (q_r . k_j) for the block's rows and keys j < n (rounded up to kLanes), with kT the keys
-// transposed [hd, Tp] and S [kRows, Tp]. A chunk of scores stays in registers across the hd products.
+// S[r][j] = scale * (q_r . k_j) for the block's rows and keys from <= j < n (from a multiple of kLanes, n
+// rounded up to one), with kT the keys transposed [hd, Tp] and S [kRows, Tp]. A chunk of scores stays in
+// registers across the hd products.
 template <int HD>
-inline void scoresBlock(const float* const* q, const float* kT, int64_t Tp, int64_t hdRun, int64_t n, float scale,
-                        float* S) {
+inline void scoresBlock(const float* const* q, const float* kT, int64_t Tp, int64_t hdRun, int64_t from, int64_t n,
+                        float scale, float* S) {
   const int64_t hd = headDim<HD>(hdRun);
-  for (int64_t j0 = 0; j0 < n; j0 += kLanes) {
+  for (int64_t j0 = from; j0 < n; j0 += kLanes) {
     float acc[kRows][kLanes] = {};
     for (int64_t e = 0; e < hd; e++) {
       const float* kr = kT + e * Tp + j0;
@@ -136,7 +149,16 @@ inline float softmaxRow(float* s, int64_t n) {
 struct Tensors {
   const float *q, *k, *v, *cos, *sin, *dy, *lse;
   float *out, *outLse, *dq, *dk, *dv;
+  const int32_t* seg;  // [B*T] segment starts, or nullptr (one sequence per row)
 };
+
+// The first key any of a block's rows [i0, last) sees: the smallest segment start (0 unpacked).
+inline int64_t firstKey(const int32_t* seg, int64_t i0, int64_t last) {
+  if (!seg) return 0;
+  int64_t lo = seg[i0];
+  for (int64_t i = i0 + 1; i < last; i++) lo = std::min<int64_t>(lo, seg[i]);
+  return lo;
+}
 
 template <int HD>
 void forward(const Dims& d, const Tensors& x) {
@@ -148,20 +170,24 @@ void forward(const Dims& d, const Tensors& x) {
 #pragma omp for schedule(dynamic)
     for (int64_t bh = 0; bh < d.B * d.H; bh++) {
       const int64_t b = bh / d.H, h = bh % d.H, g = h / rep;
-      ropeHead<HD>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, Q.data());
+      const int32_t* seg = x.seg ? x.seg + b * T : nullptr;
+      ropeHead<HD>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, seg, Q.data());
       // The rotated keys are rebuilt for each query head sharing them: T*hd work next to the scores' T*T*hd.
-      ropeHead<HD>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, K.data());
+      ropeHead<HD>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, seg, K.data());
       transposeHead(K.data(), hd, 0, T, hd, KT.data());
       const float* V = x.v + b * T * d.kvStride() + g * hd;
       for (int64_t i0 = 0; i0 < T; i0 += kRows) {
         const int64_t last = std::min(i0 + kRows, T);  // keys j < last are seen by some row of the block
+        const int64_t lo = firstKey(seg, i0, last);     // ... and keys j >= lo
         const float* rows[kRows];
         for (int64_t r = 0; r < kRows; r++) rows[r] = i0 + r < T ? Q.data() + (i0 + r) * hd : zero.data();
-        scoresBlock<HD>(rows, KT.data(), Tp, hd, last, scale, S.data());
+        scoresBlock<HD>(rows, KT.data(), Tp, hd, lo / kLanes * kLanes, last, scale, S.data());
         for (int64_t i = i0; i < last; i++) {
-          float* p = S.data() + (i - i0) * Tp;
-          x.outLse[bh * T + i] = softmaxRow(p, i + 1);
-          weightedRows<HD>(p, V, d.kvStride(), i + 1, hd, x.out + (b * T + i) * d.qStride() + h * hd);
+          const int64_t start = seg ? seg[i] : 0;
+          float* p = S.data() + (i - i0) * Tp + start;
+          x.outLse[bh * T + i] = softmaxRow(p, i + 1 - start);
+          weightedRows<HD>(p, V + start * d.kvStride(), d.kvStride(), i + 1 - start, hd,
+                           x.out + (b * T + i) * d.qStride() + h * hd);
         }
       }
     }
@@ -183,16 +209,18 @@ void backward(const Dims& d, const Tensors& x) {
 #pragma omp for schedule(dynamic)
     for (int64_t bg = 0; bg < d.B * d.KV; bg++) {
       const int64_t b = bg / d.KV, g = bg % d.KV;
-      ropeHead<HD>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, K.data());
+      const int32_t* seg = x.seg ? x.seg + b * T : nullptr;
+      ropeHead<HD>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, seg, K.data());
       transposeHead(K.data(), hd, 0, T, hd, KT.data());
       transposeHead(x.v + b * T * d.kvStride(), d.kvStride(), g * hd, T, hd, VT.data());
       std::fill(dK.begin(), dK.end(), 0.0f);
       std::fill(dV.begin(), dV.end(), 0.0f);
       for (int64_t h = g * rep; h < (g + 1) * rep; h++) {
-        ropeHead<HD>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, Q.data());
+        ropeHead<HD>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, seg, Q.data());
         const float* lse = x.lse + (b * d.H + h) * T;
         for (int64_t i0 = 0; i0 < T; i0 += kRows) {
           const int64_t last = std::min(i0 + kRows, T);  // keys j < last are seen by some row of the block
+          const int64_t lo = firstKey(seg, i0, last);     // ... and keys j >= lo
           const float *qs[kRows], *dos[kRows];
           for (int64_t r = 0; r < kRows; r++) {
             const int64_t i = i0 + r;
@@ -202,32 +230,39 @@ void backward(const Dims& d, const Tensors& x) {
             std::copy_n(dos[r], hd, Ob.data() + r * hd);
           }
           // The same score arithmetic as the forward, so P is its softmax up to exp's rounding.
-          scoresBlock<HD>(qs, KT.data(), Tp, hd, last, scale, P.data());
+          const int64_t from = lo / kLanes * kLanes;
+          scoresBlock<HD>(qs, KT.data(), Tp, hd, from, last, scale, P.data());
           // dp_ij = dO_i . v_j; through the softmax, ds_ij = p_ij (dp_ij - sum_k p_ik dp_ik).
-          scoresBlock<HD>(dos, VT.data(), Tp, hd, last, 1.0f, DS.data());
+          scoresBlock<HD>(dos, VT.data(), Tp, hd, from, last, 1.0f, DS.data());
+          // Each row's p and ds are made zero outside its keys [start, n) within [lo, last), the keys the dk/dv
+          // update below reads.
           for (int64_t r = 0; r < kRows; r++) {
             float *p = P.data() + r * Tp, *ds = DS.data() + r * Tp;
             const int64_t i = i0 + r, n = std::min(i + 1, last);
             if (i >= T) {
-              std::fill_n(p, last, 0.0f);
-              std::fill_n(ds, last, 0.0f);
+              std::fill(p + lo, p + last, 0.0f);
+              std::fill(ds + lo, ds + last, 0.0f);
               continue;
             }
+            const int64_t start = seg ? seg[i] : 0;
             const float li = lse[i];
             float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-            for (int64_t j = 0; j < n; j++) {
+            for (int64_t j = start; j < n; j++) {
               p[j] = vm::exp(p[j] - li);
               dot += p[j] * ds[j];
             }
 #pragma omp simd
-            for (int64_t j = 0; j < n; j++) ds[j] = p[j] * (ds[j] - dot) * scale;
+            for (int64_t j = start; j < n; j++) ds[j] = p[j] * (ds[j] - dot) * scale;
+            std::fill(p + lo, p + start, 0.0f);
+            std::fill(ds + lo, ds + start, 0.0f);
             std::fill(p + n, p + last, 0.0f);
             std::fill(ds + n, ds + last, 0.0f);
-            weightedRows<HD>(ds, K.data(), hd, n, hd, dqr.data());
-            ropeRowBack<HD>(dqr.data(), x.cos + i * hd, x.sin + i * hd, x.dq + (b * T + i) * d.qStride() + h * hd, hd);
+            weightedRows<HD>(ds + start, K.data() + start * hd, hd, n - start, hd, dqr.data());
+            const int64_t pos = ropePos(seg, i);
+            ropeRowBack<HD>(dqr.data(), x.cos + pos * hd, x.sin + pos * hd, x.dq + (b * T + i) * d.qStride() + h * hd, hd);
           }
-          for (int64_t j = 0; j < last; j++) {
+          for (int64_t j = lo; j < last; j++) {
             float *dkr = dK.data() + j * hd, *dvr = dV.data() + j * hd;
 #pragma omp simd
             for (int64_t e = 0; e < hd; e++) {
@@ -243,8 +278,8 @@ void backward(const Dims& d, const Tensors& x) {
         }
       }
       for (int64_t t = 0; t < T; t++) {
-        const int64_t row = (b * T + t) * d.kvStride() + g * hd;
-        ropeRowBack<HD>(dK.data() + t * hd, x.cos + t * hd, x.sin + t * hd, x.dk + row, hd);
+        const int64_t row = (b * T + t) * d.kvStride() + g * hd, pos = ropePos(seg, t);
+        ropeRowBack<HD>(dK.data() + t * hd, x.cos + pos * hd, x.sin + pos * hd, x.dk + row, hd);
         std::copy_n(dV.data() + t * hd, hd, x.dv + row);
       }
     }
@@ -280,8 +315,52 @@ bool readDims(Args& a, size_t at, Dims& d) {
   return true;
 }
 
-// attentionForward(q, k, v, cos, sin, out, lse, B, T, H, KV, hd): out [B*T, H*hd] the merged context,
-// lse [B, H, T] each score row's log-sum-exp (what the backward needs to rebuild the probabilities).
+// Whether seg [n] is a valid segment array for B rows of T: n == B*T and, in each row, seg[t] == t (an example
+// starts at t) or seg[t] == seg[t-1] (t continues the example of t-1), hence 0 <= seg[t] <= t. The kernels'
+// memory safety rests on 0 <= seg[t] <= t. Throws a RangeError saying what is wrong, and returns false, if not.
+bool checkSegments(Args& a, const int32_t* seg, size_t n, const Dims& d) {
+  std::string msg;
+  if (static_cast<int64_t>(n) != d.B * d.T) {
+    msg = "attention: segments has length " + std::to_string(n) + ", expected B*T = " + std::to_string(d.B * d.T);
+  } else {
+    for (int64_t b = 0; b < d.B && msg.empty(); b++)
+      for (int64_t t = 0; t < d.T; t++) {
+        const int64_t s = seg[b * d.T + t];
+        const bool inRange = s >= 0 && s <= t, continues = t > 0 && s == seg[b * d.T + t - 1];
+        if (inRange && (s == t || continues)) continue;
+        msg = "attention: segments[" + std::to_string(b * d.T + t) + "] = " + std::to_string(s) + " (row " +
+              std::to_string(b) + ", position " + std::to_string(t) + ") " +
+              (inRange ? "is neither " + std::to_string(t) + " (a new segment) nor segments[" +
+                             std::to_string(b * d.T + t - 1) + "] (the previous position's segment)"
+                       : "is not in [0, " + std::to_string(t) + "]");
+        break;
+      }
+  }
+  if (msg.empty()) return true;
+  if (a.ok) napi_throw_range_error(a.env, nullptr, msg.c_str());
+  a.ok = false;
+  return false;
+}
+
+// The optional segment array at argument i: nullptr when absent (no argument, undefined, null, or empty), else
+// checked against d (a.ok false and an exception pending when invalid).
+const int32_t* readSegments(Args& a, size_t i, const Dims& d) {
+  if (i >= a.argc) return nullptr;
+  napi_valuetype type;
+  if (napi_typeof(a.env, a.argv[i], &type) != napi_ok) {
+    a.fail("bad segments argument");
+    return nullptr;
+  }
+  if (type == napi_undefined || type == napi_null) return nullptr;
+  size_t n = 0;
+  const int32_t* seg = a.array<int32_t>(i, &n);
+  if (!a.ok || n == 0) return nullptr;
+  return checkSegments(a, seg, n, d) ? seg : nullptr;
+}
+
+// attentionForward(q, k, v, cos, sin, out, lse, B, T, H, KV, hd, segments?): out [B*T, H*hd] the merged
+// context, lse [B, H, T] each score row's log-sum-exp (what the backward needs to rebuild the probabilities).
+// segments (Int32Array [B*T]; absent, undefined or empty: one sequence per row) packs several examples per row.
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Tensors x{};
@@ -290,13 +369,15 @@ napi_value AttentionForward(napi_env env, napi_callback_info info) {
   x.out = a.array<float>(5), x.outLse = a.array<float>(6);
   Dims d;
   if (!a.ok || !readDims(a, 7, d)) return nullptr;
+  x.seg = readSegments(a, 12, d);
+  if (!a.ok) return nullptr;
   dispatch<Forward>(d, x);
   return undefined(env);
 }
 MP_EXPORT("attentionForward", AttentionForward);
 
-// attentionBackward(dy, q, k, v, cos, sin, lse, dq, dk, dv, B, T, H, KV, hd): the gradients w.r.t. the
-// pre-rotation projections, in their layout.
+// attentionBackward(dy, q, k, v, cos, sin, lse, dq, dk, dv, B, T, H, KV, hd, segments?): the gradients w.r.t.
+// the pre-rotation projections, in their layout; segments as the forward's.
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Tensors x{};
@@ -305,9 +386,29 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   x.dq = a.array<float>(7), x.dk = a.array<float>(8), x.dv = a.array<float>(9);
   Dims d;
   if (!a.ok || !readDims(a, 10, d)) return nullptr;
+  x.seg = readSegments(a, 15, d);
+  if (!a.ok) return nullptr;
   dispatch<Backward>(d, x);
   return undefined(env);
 }
 MP_EXPORT("attentionBackward", AttentionBackward);
+
+// attentionSegments(segments, B, T): throws a RangeError unless segments is a valid segment array for B rows of
+// T (the kernels' own check). Its presence also says that this build's kernels take segments (an older one
+// would ignore the argument).
+napi_value AttentionSegments(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  const int32_t* seg = a.array<int32_t>(0, &n);
+  Dims d{a.integer(1), a.integer(2), 1, 1, 2};
+  if (!a.ok) return nullptr;
+  if (d.B < 0 || d.T < 0) {
+    a.fail("attention: bad shape");
+    return nullptr;
+  }
+  if (!checkSegments(a, seg, n, d)) return nullptr;
+  return undefined(env);
+}
+MP_EXPORT("attentionSegments", AttentionSegments);
 
 }  // namespace
