@@ -14,7 +14,8 @@ import { headDim } from '../train/config.js';
 import { productsOnBlas } from '../train/kernels.js';
 import type { LlamaModel } from '../train/model.js';
 import type { Rng } from '../train/rng.js';
-import { PromptCache, Rope, Scratch, SequenceCache, cachedAttention, type CacheShape } from './kv-cache.js';
+import { BlasDecoder } from './blas-decode.js';
+import { PromptCache, Rope, Scratch, SequenceCache, attendRows, cachedAttention, type CacheShape } from './kv-cache.js';
 import { measureRowGroup } from './row-group.js';
 import { Sampler, checkParams, sampleRng, type SamplingParams } from './sampling.js';
 import { StopWatch } from './stops.js';
@@ -56,6 +57,8 @@ export interface GeneratorOptions {
    * or when products run on OpenBLAS the group measureRowGroup() finds for this model (src/sample/row-group.ts).
    */
   productGroup?: number;
+  /** Decode with direct kernel calls (blas-decode.ts) where they run: default true; false forces the tfjs ops. */
+  directKernels?: boolean;
 }
 
 export interface GeneratorStats {
@@ -105,6 +108,7 @@ export class Generator {
   private readonly context: number;
   /** Rows per decoding product call (0: the whole batch); see GeneratorOptions.productGroup. */
   readonly rowGroup: number;
+  private readonly blas: BlasDecoder | undefined;
 
   constructor(
     readonly model: LlamaModel,
@@ -116,6 +120,7 @@ export class Generator {
     this.context = c.max_position_embeddings;
     this.rope = new Rope(this.context, this.shape.hd, c.rope_theta);
     this.rowGroup = opts.productGroup ?? (productsOnBlas() ? measureRowGroup(model) : 0);
+    this.blas = opts.directKernels === false ? undefined : BlasDecoder.for(model);
   }
 
   /** Why this request cannot run, or undefined. */
@@ -315,10 +320,17 @@ export class Generator {
       const rows = G > 0 ? G : group.length;
       const ids = new Int32Array(rows);
       group.forEach((s, i) => (ids[i] = s.next));
-      const attend = cachedAttention(group.map((s) => s.cache), this.rope, this.scratch, rows, (d, shape) => tf.tensor2d(d, shape));
-      const out = tf.tidy(() => this.model.decode(tf.tensor1d(ids, 'int32'), attend));
-      const data = out.dataSync() as Float32Array;
-      out.dispose();
+      const caches = group.map((s) => s.cache);
+      let data: Float32Array;
+      if (this.blas) {
+        // Copied: the decoder reuses its logits buffer at the next group.
+        data = this.blas.step(ids, (layer, q, k, v, ctx) => attendRows(caches, layer, this.rope, this.scratch, q, k, v, ctx)).slice(0, group.length * V);
+      } else {
+        const attend = cachedAttention(caches, this.rope, this.scratch, rows, (d, shape) => tf.tensor2d(d, shape));
+        const out = tf.tidy(() => this.model.decode(tf.tensor1d(ids, 'int32'), attend));
+        data = out.dataSync() as Float32Array;
+        out.dispose();
+      }
       group.forEach((s, i) => {
         s.cache.commit();
         s.logits = data.subarray(i * V, (i + 1) * V);

@@ -239,18 +239,24 @@ export class Scratch {
 }
 
 /**
- * The model's CachedAttention for one decoding step: row i of q/k/v is seqs[i]'s new token; rows past
- * seqs.length (padding up to `rows`) get a zero context. makeTensor builds the context tensor (tf.tensor2d,
- * passed in so this file needs no tfjs at run time).
+ * One decoding step's attention for `seqs`: row i of q/k/v (Float32Arrays [rows, ...]) is seqs[i]'s new token;
+ * writes the context rows into out [rows, H*hd], zeros past seqs.length (padding rows).
+ */
+export function attendRows(seqs: SequenceCache[], layer: number, rope: Rope, scratch: Scratch, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array): void {
+  const { H, KV, hd } = seqs[0].prompt.shape;
+  for (let i = 0; i < seqs.length; i++) seqs[i].attend(layer, rope, q, i * H * hd, k, v, i * KV * hd, out, i * H * hd, scratch);
+  out.fill(0, seqs.length * H * hd);
+}
+
+/**
+ * attendRows as the model's CachedAttention (tfjs tensors in and out) for `rows` rows. makeTensor builds the
+ * context tensor (tf.tensor2d, passed in so this file needs no tfjs at run time).
  */
 export function cachedAttention(seqs: SequenceCache[], rope: Rope, scratch: Scratch, rows: number, makeTensor: (data: Float32Array, shape: [number, number]) => tf.Tensor2D): CachedAttention {
   return (layer, q, k, v) => {
-    const { H, KV, hd } = seqs[0].prompt.shape;
-    const qd = q.dataSync() as Float32Array;
-    const kd = k.dataSync() as Float32Array;
-    const vd = v.dataSync() as Float32Array;
+    const { H, hd } = seqs[0].prompt.shape;
     const out = new Float32Array(rows * H * hd);
-    for (let i = 0; i < seqs.length; i++) seqs[i].attend(layer, rope, qd, i * H * hd, kd, vd, i * KV * hd, out, i * H * hd, scratch);
+    attendRows(seqs, layer, rope, scratch, q.dataSync() as Float32Array, k.dataSync() as Float32Array, v.dataSync() as Float32Array, out);
     return makeTensor(out, [rows, H * hd]);
   };
 }

@@ -7,6 +7,7 @@ import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { Rng } from '../../src/train/rng.js';
 import { Generator, type GenerationRequest, type GeneratedSample } from '../../src/sample/generator.js';
+import { BlasDecoder } from '../../src/sample/blas-decode.js';
 import { NEUTRAL, type SamplingParams } from '../../src/sample/sampling.js';
 
 // Larger than HF's 0.02 init so logits are spread and greedy choices are not near-ties.
@@ -158,4 +159,13 @@ t.test('concurrent submit() calls share one batch and the tensor count does not 
   const together = await Promise.all(ps.map((prompt, i) => g.submit({ prompt, params: params({ seed: i }) })));
   t.same(together, solo);
   t.equal(tf.memory().numTensors, before);
+});
+
+t.test('direct kernel calls (OpenBLAS) give the bits of the tfjs ops path', async (t) => {
+  const direct = new Generator(model, { batchSize: 5, tokenBytes: letter });
+  const viaTf = new Generator(model, { batchSize: 5, tokenBytes: letter, directKernels: false, productGroup: direct.rowGroup });
+  if (!BlasDecoder.for(model)) t.comment('direct path not available here (no OpenBLAS or no native addon): both runs take the tfjs ops');
+  const ps = prompts(7, 50);
+  const reqs = ps.map((prompt, i) => ({ prompt, params: params({ n: 2, maxTokens: 14, seed: i, temperature: 0.8 }), stream: i }));
+  t.same(await run(reqs, 5, direct), await run(reqs, 5, viaTf));
 });
