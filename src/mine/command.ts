@@ -1,12 +1,13 @@
 // `mathpipe mine`: option definitions only; the work is imported lazily from run.ts.
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { byteSize, output, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
+import { dedupCommand } from './dedup-command.js';
 
 const CC = 'https://data.commoncrawl.org/';
 
-const command: CommandModule = {
-  command: 'mine [inputs..]',
+const extract: CommandModule = {
+  command: '$0 [inputs..]',
   describe: 'Extract documents that keep their math (LaTeX) from WARC/WET files, URLs or Common Crawl path lists',
   builder: (y) =>
     y
@@ -92,6 +93,17 @@ const command: CommandModule = {
       },
     });
   },
+};
+
+const command: CommandModule = {
+  command: 'mine',
+  describe: 'Mine math pages: extract documents from WARC/WET; dedup, select to a token budget, discover math domains, expand seeds, iterate',
+  builder: (y: Argv) =>
+    y
+      .command(extract)
+      .command(dedupCommand)
+      .epilogue('Verbs: (none) extract documents from WARC/WET; dedup. See man mathpipe-mine.'),
+  handler: () => {},
 };
 
 export default command;

@@ -1,0 +1,80 @@
+// One block of whole JSONL lines -> the DocBatch dedup keeps. Pure apart from the hasher's scratch
+// memory: runs the same in a worker thread and on the main thread, which is why the output does not
+// depend on the number of threads.
+import { DataError, at } from '../../cli/errors.js';
+import { decodeLine, parseLine, type Line } from '../../jsonl/index.js';
+import { MinHasher, type MinHashConfig } from './minhash.js';
+import { normaliseUrl } from './url.js';
+import type { DocBatch } from './table.js';
+
+export interface DescribeOptions {
+  minhash: MinHashConfig;
+  textField: string;
+  urlField: string;
+  scoreField: string;
+  skipInvalid: boolean;
+  /** Near-duplicate detection off (--no-near): only URLs are compared. */
+  near: boolean;
+}
+
+export interface Block {
+  seq: number;
+  /** Index of the input in the run's input list. */
+  file: number;
+  fileName: string;
+  firstLine: number;
+  buf: ArrayBuffer;
+}
+
+export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOptions): DocBatch {
+  const buf = Buffer.from(block.buf);
+  const lines: Line[] = [];
+  let lineNo = block.firstLine;
+  let skipped = 0;
+  for (let s = 0; s < buf.length; ) {
+    const nl = buf.indexOf(10, s);
+    const e = nl < 0 ? buf.length : nl;
+    if (!decodeLine(buf, s, e, block.fileName, lineNo++, lines, o.skipInvalid)) skipped++;
+    s = e + 1;
+  }
+  const bands = o.minhash.bands;
+  const b: DocBatch = {
+    n: 0,
+    keys: new Uint32Array(lines.length * bands * 2),
+    sig: new Uint8Array(lines.length),
+    url: new Uint32Array(lines.length * 2),
+    score: new Float64Array(lines.length),
+    length: new Uint32Array(lines.length),
+    line: new Uint32Array(lines.length),
+    file: block.file,
+    skipped: 0,
+  };
+  for (const l of lines) {
+    const where = at(l.file, l.line);
+    let rec;
+    try {
+      rec = parseLine(l.text, where);
+      if (typeof rec[o.textField] !== 'string') throw new DataError(where, `missing or non-string field "${o.textField}"`);
+    } catch (e) {
+      if (!o.skipInvalid || !(e instanceof DataError)) throw e;
+      skipped++;
+      continue;
+    }
+    const d = b.n++;
+    const text = rec[o.textField] as string;
+    if (o.near && hasher.bandKeys(text, b.keys, d * bands * 2)) b.sig[d] = 1;
+    const url = rec[o.urlField];
+    const norm = typeof url === 'string' ? normaliseUrl(url) : undefined;
+    if (norm !== undefined) {
+      const h = hasher.hash(norm);
+      b.url[2 * d] = Number(h & 0xffffffffn) || 1; // (0, 0) means "no URL"
+      b.url[2 * d + 1] = Number(h >> 32n);
+    }
+    const score = rec[o.scoreField];
+    b.score[d] = typeof score === 'number' ? score : NaN;
+    b.length[d] = text.length;
+    b.line[d] = l.line;
+  }
+  b.skipped = skipped;
+  return b;
+}
