@@ -10,7 +10,9 @@
 const PUNCT_CHARS = '!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„\';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_."}►»';
 const PUNCT = new RegExp(`[${PUNCT_CHARS.replace(/[\\\]^-]/g, '\\$&')}\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]`, 'g');
 // Python's str.isspace() set, which its `\s` follows (JavaScript's \s differs: it has U+FEFF, lacks U+001C-U+001F and U+0085).
+// eslint-disable-next-line no-control-regex -- control characters are what these classes are about
 const SPACE = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
+// eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 const MARKS = /\p{Mn}/gu;
 const DIGITS = /\p{Nd}+/gu;
