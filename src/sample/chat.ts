@@ -44,6 +44,8 @@ export interface ChatFormat {
   stopIds: number[];
   /** Prompt text for these messages, ending with the assistant's generation prompt. */
   render(messages: ChatMessage[]): string;
+  /** The conversation's text, with or without the generation prompt (SFT renders prefixes to find the trained turns). */
+  text(messages: ChatMessage[], addGenerationPrompt: boolean): string;
 }
 
 /** A token's name for the template: tokenizer_config.json holds a string or an AddedToken object {content}. */
@@ -120,6 +122,7 @@ export function chatFormat(dir: string, tok: Tokenizer, file?: string): ChatForm
     template,
     stopIds,
     render: (messages) => compiled.render({ messages, add_generation_prompt: true, bos_token: bos, eos_token: eos }),
+    text: (messages, addGenerationPrompt) => compiled.render({ messages, add_generation_prompt: addGenerationPrompt, bos_token: bos, eos_token: eos }),
   };
 }
 

@@ -117,14 +117,14 @@ export class LlamaModel implements TokenScorer {
     return c;
   }
 
-  private attention(h2: tf.Tensor2D, i: number, B: number, T: number, kv?: KVObserver): tf.Tensor2D {
+  private attention(h2: tf.Tensor2D, i: number, B: number, T: number, kv?: KVObserver, segments?: Int32Array): tf.Tensor2D {
     const cfg = this.config;
     const pre = `model.layers.${i}.self_attn`;
     const shape = { B, T, H: cfg.num_attention_heads, KV: cfg.num_key_value_heads, hd: headDim(cfg) };
     const proj = (name: string) => tf.matMul(h2, this.p(`${pre}.${name}.weight`)) as tf.Tensor2D;
     const [q, k, v] = [proj('q_proj'), proj('k_proj'), proj('v_proj')];
     kv?.(i, k, v);
-    return tf.matMul(causalAttention(q, k, v, shape, this.tables(T)), this.p(`${pre}.o_proj.weight`));
+    return tf.matMul(causalAttention(q, k, v, shape, this.tables(T), segments), this.p(`${pre}.o_proj.weight`));
   }
 
   private mlp(h2: tf.Tensor2D, i: number): tf.Tensor2D {
@@ -134,14 +134,17 @@ export class LlamaModel implements TokenScorer {
     return tf.matMul(swiglu(g, u) as tf.Tensor2D, this.p(`${pre}.down_proj.weight`));
   }
 
-  /** Final hidden states [B*T, D] for token ids [B, T]. Call inside tf.tidy. `kv` sees each layer's keys and values. */
-  hidden(ids: tf.Tensor2D, kv?: KVObserver): tf.Tensor2D {
+  /**
+   * Final hidden states [B*T, D] for token ids [B, T]. Call inside tf.tidy. `kv` sees each layer's keys and values;
+   * `segments` packs several sequences per row, each attending only to itself (see ops/attention).
+   */
+  hidden(ids: tf.Tensor2D, kv?: KVObserver, segments?: Int32Array): tf.Tensor2D {
     const [B, T] = ids.shape;
     if (T > this.config.max_position_embeddings) throw new RangeError(`sequence length ${T} exceeds max_position_embeddings ${this.config.max_position_embeddings}`);
     let x = tf.gather(this.p('model.embed_tokens.weight'), tf.reshape(ids, [B * T])) as tf.Tensor2D;
     for (let i = 0; i < this.config.num_hidden_layers; i++) {
       const pre = `model.layers.${i}`;
-      x = tf.add(x, this.attention(rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i, B, T, kv));
+      x = tf.add(x, this.attention(rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i, B, T, kv, segments));
       x = tf.add(x, this.mlp(rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), this.config.rms_norm_eps) as tf.Tensor2D, i));
     }
     return rmsNorm(x, this.p('model.norm.weight'), this.config.rms_norm_eps) as tf.Tensor2D;
@@ -153,8 +156,8 @@ export class LlamaModel implements TokenScorer {
   }
 
   /** Logits [B*T, V]. Call inside tf.tidy. */
-  logits(ids: tf.Tensor2D): tf.Tensor2D {
-    return this.head(this.hidden(ids));
+  logits(ids: tf.Tensor2D, segments?: Int32Array): tf.Tensor2D {
+    return this.head(this.hidden(ids, undefined, segments));
   }
 
   /**
@@ -181,11 +184,12 @@ export class LlamaModel implements TokenScorer {
    * Mean next-token cross-entropy over positions with weight > 0 (weights: [B, T], e.g. SFT's response mask;
    * omitted means every position). targets [B, T] int32. Call inside tf.tidy / variableGrads.
    */
-  loss(ids: tf.Tensor2D, targets: tf.Tensor2D, weights?: tf.Tensor2D): tf.Scalar {
+  loss(ids: tf.Tensor2D, targets: tf.Tensor2D, weights?: tf.Tensor2D, o: { normalize?: boolean; segments?: Int32Array } = {}): tf.Scalar {
     const [B, T] = ids.shape;
     const w = weights ? tf.reshape(weights, [B * T]) : tf.fill([B * T], 1);
-    const norm = tf.maximum(tf.sum(w), 1e-9);
-    return crossEntropy(this.logits(ids), tf.reshape(targets, [B * T]) as tf.Tensor1D, tf.div(w, norm) as tf.Tensor1D);
+    // normalize: false takes the weights as they are (they already sum to this batch's share of a step).
+    const scaled = o.normalize === false ? w : tf.div(w, tf.maximum(tf.sum(w), 1e-9));
+    return crossEntropy(this.logits(ids, o.segments), tf.reshape(targets, [B * T]) as tf.Tensor1D, scaled as tf.Tensor1D);
   }
 
   /** Differentiable log p(targets) per position, [B, T] (for GRPO's ratio and KL terms). */
