@@ -76,15 +76,24 @@ export interface Choice {
   samplingLogprob: number;
 }
 
-/** Scratch space reused across calls (one per generator: sampling runs on one thread). */
+/**
+ * Scratch space reused across calls (one per generator: sampling runs on one thread).
+ *
+ * A draw works on weights q_i = exp((logit_i - max) / temperature), one per id: a cut sets the weights of the
+ * tokens it drops to 0, and the draw walks the ids in order, so no candidate list is built or sorted. Top-k and
+ * top-p need the tokens in order of likelihood only around their cut: the weights are bucketed by (max - z) in
+ * steps of 1/BUCKETS_PER_NAT, the bucket where the count (top-k) or mass (top-p) crosses the cut is found from the
+ * bucket totals, and only that bucket is sorted. Every bucket above it is kept whole, so the kept set is the one a
+ * full sort gives (for top-p, up to the rounding of the running sum, which a sort would add in another order).
+ */
 export class Sampler {
-  private z = new Float64Array(0);
-  private idx = new Int32Array(0);
+  private q = new Float64Array(0);
+  private bucket = new Int32Array(0);
 
   private grow(v: number): void {
-    if (this.z.length < v) {
-      this.z = new Float64Array(v);
-      this.idx = new Int32Array(v);
+    if (this.q.length < v) {
+      this.q = new Float64Array(v);
+      this.bucket = new Int32Array(v);
     }
   }
 
@@ -93,99 +102,106 @@ export class Sampler {
     let best = 0;
     for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
     const mx = logits[best];
-    let s = 0;
-    for (let i = 0; i < V; i++) s += Math.exp(logits[i] - mx);
-    const lse = mx + Math.log(s);
-    if (p.temperature === 0) return { token: best, logprob: logits[best] - lse, samplingLogprob: 0 };
-    const { token, samplingLogprob } = this.draw(logits, best, p, rng);
-    return { token, logprob: logits[token] - lse, samplingLogprob };
-  }
-
-  /** Temperature, then min-p, top-k, top-p (vLLM's order), then one uniform draw over the survivors. */
-  private draw(logits: Float32Array, best: number, p: SamplingParams, rng: Rng): { token: number; samplingLogprob: number } {
-    const V = logits.length;
+    if (p.temperature === 0) {
+      let s = 0;
+      for (let i = 0; i < V; i++) s += Math.exp(logits[i] - mx);
+      return { token: best, logprob: -Math.log(s), samplingLogprob: 0 };
+    }
     this.grow(V);
-    const z = this.z;
-    const idx = this.idx;
-    const zmax = logits[best] / p.temperature;
-    // Candidates are kept in idx[0..n), in id order until top-p sorts them.
-    let n = 0;
-    const floor = p.minP > 0 ? zmax + Math.log(p.minP) : -Infinity;
-    for (let i = 0; i < V; i++) {
-      const zi = logits[i] / p.temperature;
-      z[i] = zi;
-      if (zi >= floor) idx[n++] = i;
-    }
-    if (p.topK > 0 && p.topK < n) n = keepTopK(z, idx, n, p.topK, zmax);
+    const q = this.q;
+    const inv = 1 / p.temperature;
+    // Raw normaliser (log-softmax of the untempered logits); at temperature 1 the weights are its terms.
+    let raw = 0;
+    if (p.temperature === 1) for (let i = 0; i < V; i++) raw += q[i] = Math.exp(logits[i] - mx);
+    else
+      for (let i = 0; i < V; i++) {
+        const d = logits[i] - mx;
+        raw += Math.exp(d);
+        q[i] = Math.exp(d * inv);
+      }
+    const lse = mx + Math.log(raw);
+    // min-p: p_i / p_max = q_i.
+    if (p.minP > 0) for (let i = 0; i < V; i++) if (q[i] < p.minP) q[i] = 0;
+    if (p.topK > 0 && p.topK < V) this.keepTopK(logits, mx, inv, V, p.topK);
+    if (p.topP < 1) this.keepNucleus(logits, mx, inv, V, p.topP);
     let total = 0;
-    for (let j = 0; j < n; j++) total += Math.exp(z[idx[j]] - zmax);
-    if (p.topP < 1) {
-      n = nucleus(z, idx, n, zmax, total, p.topP);
-      total = 0;
-      for (let j = 0; j < n; j++) total += Math.exp(z[idx[j]] - zmax);
-    }
+    for (let i = 0; i < V; i++) total += q[i];
     const u = rng.next() * total;
     let acc = 0;
-    let pick = idx[n - 1];
-    for (let j = 0; j < n; j++) {
-      acc += Math.exp(z[idx[j]] - zmax);
+    let pick = best;
+    for (let i = 0; i < V; i++) {
+      acc += q[i];
       if (u < acc) {
-        pick = idx[j];
+        pick = i;
         break;
       }
     }
-    return { token: pick, samplingLogprob: z[pick] - zmax - Math.log(total) };
+    return { token: pick, logprob: logits[pick] - lse, samplingLogprob: Math.log(q[pick] / total) };
   }
-}
 
-/** Descending value, then ascending id: the one order every cut uses, so ties are broken the same way everywhere. */
-function byValue(z: Float64Array): (a: number, b: number) => number {
-  return (a, b) => z[b] - z[a] || a - b;
-}
-
-/** Candidates of idx[0..n) with z >= t, most likely first: always a prefix of the full sorted order. */
-function above(z: Float64Array, idx: Int32Array, n: number, t: number): number[] {
-  const part: number[] = [];
-  for (let j = 0; j < n; j++) if (z[idx[j]] >= t) part.push(idx[j]);
-  return part.sort(byValue(z));
-}
-
-/** Thresholds below the top logit to try, widening, so that only a few candidates are sorted per token. */
-const DROPS = [8, 16, 32, 64, Infinity];
-
-/** Keep the k best of idx[0..n) (ties to the lower id), in id order. */
-function keepTopK(z: Float64Array, idx: Int32Array, n: number, k: number, zmax: number): number {
-  for (const drop of DROPS) {
-    const part = above(z, idx, n, zmax - drop);
-    if (part.length >= k) {
-      idx.set(part.slice(0, k).sort((a, b) => a - b));
-      return k;
-    }
-  }
-  return n;
-}
-
-/**
- * The smallest prefix of the candidates, most likely first, whose mass reaches topP (the token that crosses it is
- * kept). Sorting 100K candidates per token is slow, so only those above a threshold are sorted, and the threshold
- * is lowered until they hold enough mass: a set {z >= t} is always a prefix of the full order, so the result is
- * the same as sorting everything.
- */
-function nucleus(z: Float64Array, idx: Int32Array, n: number, zmax: number, total: number, topP: number): number {
-  const want = topP * total;
-  let part: number[] = [];
-  for (const drop of DROPS) {
-    part = above(z, idx, n, zmax - drop);
-    let acc = 0;
-    for (let j = 0; j < part.length; j++) {
-      acc += Math.exp(z[part[j]] - zmax);
-      if (acc >= want) {
-        idx.set(part.slice(0, j + 1));
-        return j + 1;
+  /** Bucket of every kept token (-1 for dropped ones) into this.bucket; returns the per-bucket totals of `what`. */
+  private buckets(logits: Float32Array, mx: number, inv: number, V: number, what: 'count' | 'mass'): Float64Array {
+    const q = this.q;
+    const b = this.bucket;
+    const totals = new Float64Array(NBUCKETS);
+    for (let i = 0; i < V; i++) {
+      if (q[i] === 0) {
+        b[i] = -1;
+        continue;
       }
+      const k = Math.min(NBUCKETS - 1, Math.floor((mx - logits[i]) * inv * BUCKETS_PER_NAT));
+      b[i] = k;
+      totals[k] += what === 'count' ? 1 : q[i];
     }
+    return totals;
   }
-  // Rounding can leave the full sum a hair under want: then every candidate stays.
-  idx.set(part);
-  return part.length;
+
+  /** Ids of bucket k, most likely first (ties to the lower id). */
+  private sortedBucket(logits: Float32Array, V: number, k: number): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < V; i++) if (this.bucket[i] === k) ids.push(i);
+    return ids.sort((a, c) => logits[c] - logits[a] || a - c);
+  }
+
+  /** Zero every weight but those of the k most likely kept tokens. */
+  private keepTopK(logits: Float32Array, mx: number, inv: number, V: number, k: number): void {
+    const counts = this.buckets(logits, mx, inv, V, 'count');
+    let before = 0;
+    let cut = 0;
+    while (cut < NBUCKETS && before + counts[cut] < k) before += counts[cut++];
+    if (cut === NBUCKETS) return; // fewer than k kept tokens: nothing to cut
+    const keep = new Set(this.sortedBucket(logits, V, cut).slice(0, k - before));
+    this.dropBeyond(cut, keep, V);
+  }
+
+  /** Zero every weight outside the smallest most-likely set holding topP of the kept mass (the crossing token stays). */
+  private keepNucleus(logits: Float32Array, mx: number, inv: number, V: number, topP: number): void {
+    const q = this.q;
+    const mass = this.buckets(logits, mx, inv, V, 'mass');
+    let total = 0;
+    for (let k = 0; k < NBUCKETS; k++) total += mass[k];
+    const want = topP * total;
+    let before = 0;
+    let cut = 0;
+    while (cut < NBUCKETS - 1 && before + mass[cut] < want) before += mass[cut++];
+    const keep = new Set<number>();
+    let acc = before;
+    for (const i of this.sortedBucket(logits, V, cut)) {
+      keep.add(i);
+      acc += q[i];
+      if (acc >= want) break;
+    }
+    this.dropBeyond(cut, keep, V);
+  }
+
+  /** Zero the weights of buckets after `cut`, and of bucket `cut` except `keep`. */
+  private dropBeyond(cut: number, keep: Set<number>, V: number): void {
+    const q = this.q;
+    const b = this.bucket;
+    for (let i = 0; i < V; i++) if (b[i] > cut || (b[i] === cut && !keep.has(i))) q[i] = 0;
+  }
 }
+
+/** Bucket width for top-k/top-p: 1/64 nat of (tempered) logit; past 32 nats below the top, one last bucket. */
+const BUCKETS_PER_NAT = 64;
+const NBUCKETS = 32 * BUCKETS_PER_NAT + 1;
