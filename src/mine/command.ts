@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { byteSize, output, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { dedupCommand } from './dedup-command.js';
+import { selectCommand } from './select-command.js';
 
 const CC = 'https://data.commoncrawl.org/';
 
@@ -102,6 +103,7 @@ const command: CommandModule = {
     y
       .command(extract)
       .command(dedupCommand)
+      .command(selectCommand)
       .epilogue('Verbs: (none) extract documents from WARC/WET; dedup. See man mathpipe-mine.'),
   handler: () => {},
 };

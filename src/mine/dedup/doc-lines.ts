@@ -2,9 +2,8 @@
 // numbered, in order, matched by file and line number, so lines skipped as invalid stay skipped and the
 // JSON need not be parsed again just to know which document a line is.
 import { readLineBatches } from '../../jsonl/index.js';
-import type { DocTable } from './table.js';
 
-export async function* docLines(inputs: string[], t: DocTable): AsyncGenerator<{ d: number; text: string }[]> {
+export async function* docLines(inputs: string[], t: { n: number; file: ArrayLike<number>; line: ArrayLike<number> }): AsyncGenerator<{ d: number; text: string }[]> {
   let d = 0;
   for (let f = 0; f < inputs.length; f++) {
     for await (const batch of readLineBatches([inputs[f]!])) {
