@@ -25,6 +25,17 @@ function alloc(dtype: TokenDType, n: number): TokenArray {
   return dtype === 'uint16' ? new Uint16Array(n) : new Int32Array(n);
 }
 
+/** A dataset named as given: "path/a", "path/a.bin" and "path/a.idx" all name the prefix path/a. */
+export function datasetPrefix(p: string): string {
+  return p.replace(/\.(bin|idx)$/, '');
+}
+
+/** "WEIGHT:PREFIX" (as Megatron's blends and `pretrain --data`) or "PREFIX": the weight when given, and the prefix. */
+export function weightedPrefix(s: string): { weight?: number; prefix: string } {
+  const m = /^([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?):(.+)$/.exec(s);
+  return m ? { weight: Number(m[1]), prefix: datasetPrefix(m[2]) } : { prefix: datasetPrefix(s) };
+}
+
 export class IndexedDatasetWriter {
   private readonly fd: number;
   private readonly bin: OutputFile;
@@ -185,7 +196,7 @@ export class IndexedDataset {
   }
 
   static open(prefix: string): IndexedDataset {
-    return new IndexedDataset(prefix.replace(/\.(bin|idx)$/, ''));
+    return new IndexedDataset(datasetPrefix(prefix));
   }
 
   get numSequences(): number {

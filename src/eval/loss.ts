@@ -9,6 +9,7 @@ import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
 import { LlamaModel } from '../train/model.js';
 import { evalLoss } from '../train/step.js';
 import { datasetWindows, openSources } from '../pretrain/data.js';
+import { datasetPrefix } from '../dataset/indexed.js';
 
 export interface LossOptions {
   model: string;
@@ -28,7 +29,7 @@ export async function runLoss(o: LossOptions): Promise<void> {
   const trained = ck.state?.fingerprint.seq_len;
   const T = o.seqLen ?? (typeof trained === 'number' ? trained : Math.min(1024, ck.config.max_position_embeddings));
   if (T > ck.config.max_position_embeddings) throw new UsageError(`--seq-len ${T} exceeds the model's max_position_embeddings ${ck.config.max_position_embeddings}`);
-  const sources = openSources(o.data.map((p) => ({ weight: 1, prefix: p.replace(/\.(bin|idx)$/, '') })), T);
+  const sources = openSources(o.data.map((p) => ({ weight: 1, prefix: datasetPrefix(p) })), T);
   logBackend(await initBackend(backendChoice(o.backend)));
   info(`checkpoint ${dir}${ck.state ? ` (step ${ck.state.step})` : ''}; windows of ${T} tokens`);
   const model = LlamaModel.fromTensors(ck.config, (n) => ck.weights.get(n), `${dir}/model.safetensors`);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
-import { IndexedDataset } from '../dataset/indexed.js';
+import { IndexedDataset, datasetPrefix, weightedPrefix } from '../dataset/indexed.js';
 import type { Rng } from '../train/rng.js';
 
 export interface SourceSpec {
@@ -21,10 +21,9 @@ export interface Source extends SourceSpec {
 
 /** `--data 0.56:path/a` or `--data path/a` (weight 1). */
 export function parseDataArg(s: string): SourceSpec {
-  const m = /^([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?):(.+)$/.exec(s);
-  const spec = m ? { weight: Number(m[1]), prefix: m[2] } : { weight: 1, prefix: s };
-  if (!(spec.weight > 0)) throw new UsageError(`--data ${s}: the weight must be positive`);
-  return { ...spec, prefix: spec.prefix.replace(/\.(bin|idx)$/, '') };
+  const { weight = 1, prefix } = weightedPrefix(s);
+  if (!(weight > 0)) throw new UsageError(`--data ${s}: the weight must be positive`);
+  return { weight, prefix };
 }
 
 /**
@@ -55,7 +54,7 @@ export function readBlendFile(path: string): SourceSpec[] {
     });
   }
   for (const s of out) if (!(s.weight > 0)) throw new DataError(path, `dataset ${s.prefix}: weight must be positive`);
-  return out.map((s) => ({ ...s, prefix: s.prefix.replace(/\.(bin|idx)$/, '') }));
+  return out.map((s) => ({ ...s, prefix: datasetPrefix(s.prefix) }));
 }
 
 export function openSources(specs: SourceSpec[], seqLen: number): Source[] {

@@ -7,6 +7,7 @@ import { PRESETS, humanCount, makeConfig, parameterCount } from '../train/config
 import type { ScheduleName } from '../train/schedule.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter } from '../train/session.js';
 import { evalLoss } from '../train/step.js';
+import { datasetPrefix } from '../dataset/indexed.js';
 import { MixtureSampler, openSources, parseDataArg, readBlendFile, validationBatches, type Sampling, type SourceSpec } from './data.js';
 
 export interface PretrainArgs {
@@ -99,7 +100,7 @@ export async function run(a: PretrainArgs): Promise<void> {
 
   const sources = openSources(specs, T);
   const sampler = new MixtureSampler(sources, T, config.vocab_size, a.sampling, a.seed);
-  const valid = a.valid.length ? validationBatches(openSources(a.valid.map((p) => ({ weight: 1, prefix: p.replace(/\.(bin|idx)$/, '') })), T), T, config.vocab_size, B, a['eval-batches']) : [];
+  const valid = a.valid.length ? validationBatches(openSources(a.valid.map((p) => ({ weight: 1, prefix: datasetPrefix(p) })), T), T, config.vocab_size, B, a['eval-batches']) : [];
   info(`data: ${sources.map((s, i) => `${(sampler.weights[i] * 100).toFixed(1)}% ${s.prefix} (${humanCount(s.ds.numTokens)} tokens)`).join(', ')}; ${tps} tokens/step (${accum} x ${B} x ${T}), ${a.sampling === 'packed' ? 'packed sequences' : 'random windows'}`);
 
   const session = new TrainingSession({

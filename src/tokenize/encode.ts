@@ -4,7 +4,7 @@ import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
 import { totalSize } from '../jsonl/input.js';
 import { JsonlWriter } from '../jsonl/index.js';
-import { dtypeForVocab, type TokenDType } from '../dataset/indexed.js';
+import { datasetPrefix, dtypeForVocab, type TokenDType } from '../dataset/indexed.js';
 import { createDataset } from './create.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { lineChunks } from './chunks.js';
@@ -43,7 +43,7 @@ export async function run(a: EncodeArgs): Promise<void> {
     allowSpecial: a.allowSpecial,
     skipInvalid: a.skipInvalid,
   };
-  const prefix = a.output?.replace(/\.(bin|idx)$/, '');
+  const prefix = a.output === undefined ? undefined : datasetPrefix(a.output);
   const ds = a.format === 'megatron' ? createDataset(prefix!, dtype) : null;
   const jw = a.format === 'jsonl' ? JsonlWriter.open(a.output) : null;
   const counts = { records: 0, bytes: 0, tokens: 0, skipped: 0 };

@@ -8,7 +8,7 @@ import { writeOutputFile } from '../cli/output-file.js';
 import { basename, resolve } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
-import { IndexedDataset, type TokenDType } from '../dataset/indexed.js';
+import { IndexedDataset, datasetPrefix, weightedPrefix, type TokenDType } from '../dataset/indexed.js';
 import { createDataset } from './create.js';
 import { Rng } from '../train/rng.js';
 import { readMeta, writeMeta } from './meta.js';
@@ -42,11 +42,10 @@ export interface SourceTake {
 
 /** `0.56:path/prefix` (the same syntax as `pretrain --data`). */
 export function parseSource(s: string): MixSource {
-  const m = /^([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?):(.+)$/.exec(s);
-  if (!m) throw new UsageError(`${s}: give each source as WEIGHT:PREFIX (e.g. 56:data/math)`);
-  const weight = Number(m[1]);
+  const { weight, prefix } = weightedPrefix(s);
+  if (weight === undefined) throw new UsageError(`${s}: give each source as WEIGHT:PREFIX (e.g. 56:data/math)`);
   if (!(weight > 0)) throw new UsageError(`${s}: the weight must be positive`);
-  return { weight, prefix: m[2].replace(/\.(bin|idx)$/, '') };
+  return { weight, prefix };
 }
 
 function shuffled(n: number, rng: Rng): Int32Array {
@@ -166,7 +165,7 @@ export async function run(a: MixArgs): Promise<void> {
     trainPools.push({ ds, docs: t, tokens: count(t) });
   });
   const dtype: TokenDType = dss.some((d) => d.dtype === 'int32') ? 'int32' : 'uint16';
-  const prefix = a.output.replace(/\.(bin|idx)$/, '');
+  const prefix = datasetPrefix(a.output);
   const report = (takes: ReturnType<typeof choose>['takes'], pools: Pool[]): SourceTake[] =>
     takes.map((t, i) => ({
       name: names[i],
