@@ -1,7 +1,6 @@
 // Training hyper-parameters with fastText's names, defaults (those of `fasttext supervised`) and
 // on-disk layout (Args::save: 12 int32 fields and one float64, in this order).
 export type LossName = 'hs' | 'ns' | 'softmax' | 'ova';
-export const LOSSES: readonly LossName[] = ['softmax', 'hs', 'ova', 'ns'];
 
 /** fastText's enum values (loss_name, model_name) as stored in the file. */
 const LOSS_CODE: Record<LossName, number> = { hs: 1, ns: 2, softmax: 3, ova: 4 };

@@ -1,4 +1,4 @@
-// Exit codes are part of the interface (DESIGN.md "Contracts"): scripts and Makefiles branch on them.
+// Exit codes are part of the interface (man mathpipe, EXIT STATUS): scripts and Makefiles branch on them.
 export const EXIT = {
   OK: 0,
   USAGE: 2,

@@ -1,4 +1,4 @@
-// Kernel overrides registered into tfjs backends (DESIGN.md "Training core"):
+// Kernel overrides registered into tfjs backends (the training core; man mathpipe-pretrain describes what runs where):
 // 1. UnsortedSegmentSum as a plain scatter-add. It is the gradient of gather (embeddings, the target-logit pick
 //    in the loss). wasm has no kernel for it at all, and cpu's builds one mask per segment (O(segments x rows)).
 // 2. wasm Transpose in JavaScript (see transpose.ts: the stock kernel is pathologically slow); wasm Identity
