@@ -4,6 +4,8 @@ import { byteSize, output, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { dedupCommand } from './dedup-command.js';
 import { selectCommand } from './select-command.js';
+import { domainsCommand, expandCommand } from './domains-command.js';
+import { iterateCommand } from './iterate-command.js';
 
 const CC = 'https://data.commoncrawl.org/';
 
@@ -104,7 +106,10 @@ const command: CommandModule = {
       .command(extract)
       .command(dedupCommand)
       .command(selectCommand)
-      .epilogue('Verbs: (none) extract documents from WARC/WET; dedup. See man mathpipe-mine.'),
+      .command(domainsCommand)
+      .command(expandCommand)
+      .command(iterateCommand)
+      .epilogue('Verbs: (none) extract documents from WARC/WET; dedup, select, domains, expand, iterate: the recall loop. See man mathpipe-mine.'),
   handler: () => {},
 };
 
