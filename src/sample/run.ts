@@ -79,6 +79,9 @@ function outputFields(req: PromptRequest, s: GeneratedSample, index: number, ck:
 
 export async function runSample(o: SampleOptions): Promise<void> {
   const backend = await initBackend(backendChoice(o.backend));
+  // The wasm backend's worker threads pipe their stdout into ours, one 'error' listener each (8 here); with the
+  // writer's own and the two a backpressured flush adds, Node warns of a listener leak that is not one.
+  process.stdout.setMaxListeners(Math.max(process.stdout.getMaxListeners(), process.stdout.listenerCount('error') + 10));
   const { dir, model, tokenizer: tok, identity, eosIds } = loadCheckpoint(o.model, o.tokenizer);
   const chat = o.chat ? chatFormat(dir, tok, o.chatTemplate) : undefined;
   const V = model.config.vocab_size;

@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/train/backend.js';
-import { lines, runCli } from '../helpers.js';
+import { lines, runCli, runShell } from '../helpers.js';
 import { writeTinyCheckpoint } from './fixtures.js';
 
 interface Out {
@@ -92,6 +92,15 @@ t.test('greedy, top-k 1, --stop, --ignore-eos, token-id prompts, stdin and -o', 
   t.same(parse(readFileSync(o, 'utf8')).map((x) => x.tokens), greedy.map((x) => x.tokens));
 });
 
+t.test('a closed pipe (| head -1) ends quietly with 0', async (t) => {
+  const many = join(t.testdir(), 'many.jsonl');
+  writeFileSync(many, '{"prompt":"a"}\n'.repeat(200));
+  const r = await runShell(`mathpipe sample -m ${ck} ${BASE.join(' ')} -n 3 --max-tokens 60 --ignore-eos ${many} | head -1`);
+  t.equal(r.code, 0);
+  t.equal(lines(r.stdout).length, 1);
+  t.equal(r.stderr, '', 'nothing on stderr');
+});
+
 t.test('--chat renders messages (or the prompt) with the template', async (t) => {
   const msgs = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] };
   const r = await sample(['--chat', '-t', '0', '--max-tokens', '4', '--ignore-eos'], { input: JSON.stringify(msgs) + '\n' + JSON.stringify({ prompt: 'Hi' }) + '\n' });
@@ -125,7 +134,7 @@ t.test('bad input is exit 65 naming file:line; bad options exit 2', async (t) =>
   }
   for (const args of [['--temperature', '-1'], ['--top-p', '0'], ['--top-k', '1.5'], ['--min-p', '2'], ['--max-tokens', '0'], ['-n', '0'], ['--batch-size', '0'], ['--stop', ''], ['--chat-template', 'x.jinja']]) {
     const c = await sample([...args, input]);
-    t.equal(c.code, 2, args.join(' '));
+    t.equal(c.code, 2, `${args.join(' ')}: ${c.signal ?? ''} ${c.stderr.slice(0, 300)}`);
   }
   const noModel = await runCli(['sample', input]);
   t.equal(noModel.code, 2);
