@@ -8,6 +8,8 @@ import { LlamaModel } from '../../src/train/model.js';
 import { Rng } from '../../src/train/rng.js';
 import { Generator, type GenerationRequest, type GeneratedSample } from '../../src/sample/generator.js';
 import { BlasDecoder } from '../../src/sample/blas-decode.js';
+import { LocalTextGenerator } from '../../src/sample/local-generator.js';
+import type { Tokenizer } from '../../src/tokenizer/index.js';
 import { NEUTRAL, type SamplingParams } from '../../src/sample/sampling.js';
 
 // Larger than HF's 0.02 init so logits are spread and greedy choices are not near-ties.
@@ -168,4 +170,20 @@ t.test('direct kernel calls (OpenBLAS) give the bits of the tfjs ops path', asyn
   const ps = prompts(7, 50);
   const reqs = ps.map((prompt, i) => ({ prompt, params: params({ n: 2, maxTokens: 14, seed: i, temperature: 0.8 }), stream: i }));
   t.same(await run(reqs, 5, direct), await run(reqs, 5, viaTf));
+});
+
+t.test('LocalTextGenerator: the TextGenerator interface of eval over the generator', async (t) => {
+  // Text as bytes, each byte a token of the tiny vocabulary; the letters come back out.
+  const tok = { encode: (s: string) => [...Buffer.from(s)].map((b) => b % cfg.vocab_size) } as unknown as Tokenizer;
+  const local = new LocalTextGenerator('tiny', new Generator(model, { batchSize: 4, tokenBytes: letter }), tok);
+  const req = { prompt: 'Q: 1+1?', maxTokens: 12, temperature: 0.9, n: 3, stop: ['e'], seed: 4 };
+  const [a, b] = await Promise.all([local.generate(req), local.generate(req)]);
+  t.same(a, b, 'the same request, the same samples, even sharing a batch');
+  t.equal(a.length, 3);
+  for (const c of a) {
+    t.equal(c.tokens!.length, c.logprobs!.length);
+    t.notOk(c.text.includes('e'));
+    if (c.finishReason === 'length') t.equal(c.tokens!.length, 12);
+  }
+  t.notSame(a[0].tokens, a[1].tokens);
 });
