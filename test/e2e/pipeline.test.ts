@@ -1,5 +1,5 @@
 // One end-to-end run of the pipeline at tiny sizes, through the real binary and real files:
-// mine -> classify predict -> decontam -> tokenize -> pretrain, plus grade. Each stage's output is
+// mine -> classify predict -> decontam -> tokenize -> pretrain -> sft -> sample -> grade. Each stage's output is
 // checked for what the next stage relies on.
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { IndexedDataset } from '../../src/dataset/indexed.js';
 
 const readJsonl = (f: string) => lines(readFileSync(f, 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-t.test('mine | classify | decontam | tokenize | pretrain', async (t) => {
+t.test('mine | classify | decontam | tokenize | pretrain | sft | sample | grade', async (t) => {
   const O = t.testdir();
   const sh = async (script: string) => {
     const r = await runShell(`set -e\n${script}`, { cwd: ROOT });
@@ -54,8 +54,19 @@ mathpipe -q tokenize -t ${O}/tok -o ${O}/tokens ${O}/clean.jsonl`);
   t.ok(losses.every(Number.isFinite));
   t.ok(losses.at(-1)! < losses[0], `loss falls (${losses[0].toFixed(3)} -> ${losses.at(-1)!.toFixed(3)})`);
   for (const f of ['config.json', 'model.safetensors', 'trainer_state.json', 'tokenizer.tiktoken']) t.ok(existsSync(join(O, 'ckpt', f)), f);
-  const config = JSON.parse(readFileSync(join(O, 'ckpt', 'config.json'), 'utf8'));
-  t.equal(config.vocab_size >= 512, true, 'the model covers the trained vocabulary');
+  const config = JSON.parse(readFileSync(join(O, 'ckpt', 'config.json'), 'utf8')) as { vocab_size: number; eos_token_id: number };
+  const tok = JSON.parse(readFileSync(join(O, 'tok', 'tiktoken_config.json'), 'utf8')) as { n_vocab: number; special_tokens: Record<string, number>; eos_token: string };
+  t.equal(config.vocab_size, Math.ceil(tok.n_vocab / 64) * 64, 'the model is sized for the trained vocabulary');
+  t.equal(config.eos_token_id, tok.special_tokens[tok.eos_token], 'and knows its end-of-text token');
+
+  // sft on word problems -> greedy answers -> the checker: every later stage reads the earlier one's files.
+  await sh(`node dist/fixtures/sft/problems.js --n 40 --levels 1 --max 9 --split train > ${O}/problems.jsonl`);
+  const s = await sh(`mathpipe -q sft --init ${O}/ckpt -o ${O}/sft --prompt-field question --completion-field solution --steps 3 --seq-len 64 --batch-size 4 --backend cpu ${O}/problems.jsonl`);
+  t.equal(lines(s.stdout).filter((l) => 'loss' in JSON.parse(l)).length, 3);
+  const g = await sh(`head -2 ${O}/problems.jsonl | mathpipe -q sample -m ${O}/sft --chat --field question -t 0 --max-tokens 8 --backend cpu | mathpipe -q grade --workers 1 --response-field completion --gold-field answer`);
+  const graded = lines(g.stdout).map((l) => JSON.parse(l) as { completion: string; correct: boolean; checkpoint: { step: number } });
+  t.equal(graded.length, 2);
+  t.ok(graded.every((r) => typeof r.completion === 'string' && typeof r.correct === 'boolean' && r.checkpoint.step === 3), 'completions carry the sft checkpoint and a verdict');
 });
 
 t.test('grade closes the loop on model answers', async (t) => {
