@@ -135,14 +135,39 @@ export class Generator {
     return problems.length ? problems.join('; ') : undefined;
   }
 
-  /** Run one request; concurrent calls share the decoding batch. Resolves with its n samples in index order. */
-  submit(req: GenerationRequest): Promise<GeneratedSample[]> {
+  /**
+   * Run one request; concurrent calls share the decoding batch. Resolves with its n samples in index order.
+   * Aborting `signal` (a client that went away) drops the request at once, queued or running, and frees its
+   * slots; the promise rejects with the signal's reason.
+   */
+  submit(req: GenerationRequest, signal?: AbortSignal): Promise<GeneratedSample[]> {
     const why = this.check(req);
     if (why) return Promise.reject(new RangeError(why));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, samples: new Array(req.params.n), started: 0, done: 0, resolve, reject });
+      const job: Job = { req, samples: new Array(req.params.n), started: 0, done: 0, resolve, reject };
+      if (signal) {
+        const onAbort = () => this.cancel(job, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settle = (f: () => void) => {
+          signal.removeEventListener('abort', onAbort);
+          f();
+        };
+        job.resolve = (s) => settle(() => resolve(s));
+        job.reject = (e) => settle(() => reject(e));
+      }
+      this.queue.push(job);
       this.kick();
     });
+  }
+
+  /** Drop a job from the queue and the batch, and reject it. */
+  private cancel(job: Job, reason: unknown): void {
+    const q = this.queue.indexOf(job);
+    if (q >= 0) this.queue.splice(q, 1);
+    this.active = this.active.filter((s) => s.job !== job);
+    job.prompt = undefined;
+    job.reject(reason);
   }
 
   /**
@@ -152,6 +177,9 @@ export class Generator {
   async *generate<R extends GenerationRequest>(requests: AsyncIterable<R> | Iterable<R>): AsyncGenerator<{ request: R; samples: GeneratedSample[] }> {
     const it = Symbol.asyncIterator in requests ? requests[Symbol.asyncIterator]() : (requests as Iterable<R>)[Symbol.iterator]();
     const inflight: { request: R; result: Promise<GeneratedSample[]> }[] = [];
+    // Stopping early (an error reading the input, a consumer that breaks off) cancels this call's requests
+    // only: others sharing the generator go on.
+    const abandon = new AbortController();
     let samples = 0;
     let ended = false;
     try {
@@ -160,7 +188,7 @@ export class Generator {
           const r = await it.next();
           if (r.done) ended = true;
           else {
-            const result = this.submit(r.value);
+            const result = this.submit(r.value, abandon.signal);
             // Awaited in order below; until then a failure must not count as unhandled.
             result.catch(() => {});
             inflight.push({ request: r.value, result });
@@ -174,7 +202,7 @@ export class Generator {
         yield { request: head.request, samples: done };
       }
     } finally {
-      if (inflight.length) this.cancelAll(new Error('generation abandoned'));
+      if (inflight.length) abandon.abort(new Error('generation abandoned'));
     }
   }
 

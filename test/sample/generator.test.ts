@@ -187,3 +187,20 @@ t.test('LocalTextGenerator: the TextGenerator interface of eval over the generat
   }
   t.notSame(a[0].tokens, a[1].tokens);
 });
+
+t.test('an aborted request leaves the batch at once; the others go on unchanged', async (t) => {
+  const ps = prompts(4, 60);
+  const g = new Generator(model, { batchSize: 2, tokenBytes: letter });
+  const alone = await run(ps.slice(1).map((prompt, i) => ({ prompt, params: params({ seed: i, maxTokens: 30 }) })), 2);
+  const ac = new AbortController();
+  const long = g.submit({ prompt: ps[0], params: params({ n: 3, maxTokens: 40, seed: 9 }) }, ac.signal);
+  const others = Promise.all(ps.slice(1).map((prompt, i) => g.submit({ prompt, params: params({ seed: i, maxTokens: 30 }) })));
+  setImmediate(() => ac.abort(new Error('client went away')));
+  await t.rejects(long, /client went away/);
+  t.same(await others, alone);
+  await t.rejects(g.submit({ prompt: ps[0], params: params() }, ac.signal), /client went away/, 'an aborted signal is refused at once');
+  // Breaking off a generate() cancels its own requests only.
+  const bystander = g.submit({ prompt: ps[1], params: params({ seed: 0, maxTokens: 30 }) });
+  for await (const _ of g.generate(ps.map((prompt) => ({ prompt, params: params({ maxTokens: 20 }) })))) break;
+  t.same(await bystander, alone[0]);
+});
