@@ -2,7 +2,7 @@
 // (tuples, intervals, sets, matrices, equations), then the CAS. Every step is conservative: when an
 // answer cannot be understood it is not equal, because a false positive is a reward for a wrong answer.
 import { choiceSet } from './extract.js';
-import { compactForm, hasPercent, normalizeAnswer, stripSimpleLhs } from './normalize.js';
+import { compactForm, hasPercent, normalizeAnswer, simpleLhs, stripSimpleLhs } from './normalize.js';
 import { numbersEqual, numbersExactlyEqual, parseNumber, type Num } from './numeric.js';
 import { shapeOf, splitTop, type Shape } from './structure.js';
 import { constantValue, decimalTolerance, equationsEqual, exprEqual, toExpr, type CasName } from './symbolic.js';
@@ -12,6 +12,11 @@ export interface CheckOptions {
   symbolic?: boolean;
   /** CAS back end for expressions: compute-engine (default, chosen by measured agreement) or mathjs. */
   cas?: CasName;
+  /**
+   * The order of a list answer matters ("in increasing order", the blanks of a cloze question): "1, 2"
+   * is then not "2, 1". Sets in braces stay unordered.
+   */
+  ordered?: boolean;
 }
 
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(a\.?\s*m\.?|p\.?\s*m\.?)?$/i;
@@ -45,6 +50,11 @@ function numberOf(s: string, symbolic: boolean, cas: CasName | undefined): Num |
   return { value: v.re, ulp: tol > 1e-9 ? tol * Math.max(1, Math.abs(v.re)) : 0 };
 }
 
+/** f(x), g(t): a function's value, which may stand for y ("y = 2x + 3" is "f(x) = 2x + 3"). */
+function isFunctionName(lhs: string): boolean {
+  return /\(/.test(lhs);
+}
+
 function equationSides(s: string): [string, string] | null {
   if (/\\[lg]eq?|[<>]|\\neq/.test(s)) return null;
   const parts = splitTop(s, '=');
@@ -68,6 +78,10 @@ export function scalarEqual(pred: string, gold: string, opts: CheckOptions, pct 
     }
   }
   if (pe || ge) {
+    // "x = 3" is the answer 3, but not the answer "y = 3": two different variables on the left differ.
+    const pv = pe ? simpleLhs(pred) : null;
+    const gv = ge ? simpleLhs(gold) : null;
+    if (pv !== null && gv !== null && pv !== gv && !(isFunctionName(pv) || isFunctionName(gv))) return false;
     const p2 = pe ? stripSimpleLhs(pred) : pred;
     const g2 = ge ? stripSimpleLhs(gold) : gold;
     if (p2 === pred && g2 === gold) return false;
@@ -137,7 +151,13 @@ function shapesEqual(p: Shape, g: Shape, opts: CheckOptions, pct: { pred: boolea
   }
   if ((g.kind === 'set' || g.kind === 'list' || g.kind === 'union') && (p.kind === 'set' || p.kind === 'list' || p.kind === 'union')) {
     if ((g.kind === 'union') !== (p.kind === 'union')) return false;
-    return itemsEqualUnordered(p.items.map(stripSimpleLhs), g.items.map(stripSimpleLhs), opts);
+    // "x = 1, y = 2" against "x = 1, y = 2" keeps the names (so "y = 1, x = 2" differs); against "1, 2" they go.
+    const named = (items: string[]) => items.every((x) => simpleLhs(x) !== null);
+    const keep = named(p.items) && named(g.items);
+    const pi = keep ? p.items : p.items.map(stripSimpleLhs);
+    const gi = keep ? g.items : g.items.map(stripSimpleLhs);
+    if (opts.ordered && g.kind === 'list' && p.kind !== 'set') return itemsEqualOrdered(pi, gi, opts);
+    return itemsEqualUnordered(pi, gi, opts);
   }
   if (g.kind === 'matrix' || p.kind === 'matrix') {
     const pv = vectorOf(p);
@@ -162,4 +182,9 @@ export function answersEqual(pred: string, gold: string, opts: CheckOptions = {}
   if (p === '' || g === '') return false;
   if (compactForm(p) === compactForm(g)) return true;
   return shapesEqual(shapeOf(p), shapeOf(g), opts, pct);
+}
+
+/** Two answers that denote the same thing, whichever is taken as the gold (maj@k vote groups). */
+export function sameAnswer(a: string, b: string, opts: CheckOptions = {}): boolean {
+  return answersEqual(a, b, opts) || answersEqual(b, a, opts);
 }

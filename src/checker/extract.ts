@@ -1,24 +1,39 @@
 // Pulling the final answer out of a model response. Each extractor returns null when the response holds
 // no answer of its kind: a truncated response (an unterminated \boxed{) must score as "no answer", never
 // fall through to some number in the middle of the reasoning.
+import { dsExtractAnswer } from './deepseek.js';
 
-export const EXTRACT_MODES = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none'] as const;
+export const EXTRACT_MODES = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none', 'deepseek'] as const;
 export type ExtractMode = (typeof EXTRACT_MODES)[number];
 
 const BOX_COMMANDS = ['\\boxed', '\\fbox'];
 
+/** Where the last \boxed / \fbox starts (-1: none). */
+function lastBoxIndex(text: string): number {
+  return Math.max(...BOX_COMMANDS.map((c) => text.lastIndexOf(c)));
+}
+
 /** The content of the last \boxed{...} (or \fbox), braces balanced; null if none or if it is unterminated. */
 export function lastBoxed(text: string): string | null {
-  let start = -1;
-  let cmdLen = 0;
-  for (const c of BOX_COMMANDS) {
-    const i = text.lastIndexOf(c);
-    if (i > start) {
-      start = i;
-      cmdLen = c.length;
-    }
-  }
+  const start = lastBoxIndex(text);
   if (start < 0) return null;
+  return boxAt(text, start);
+}
+
+/** Every terminated \boxed{...} / \fbox{...} in order of appearance. */
+export function allBoxed(text: string): string[] {
+  const out: string[] = [];
+  const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
+  for (const m of text.matchAll(re)) {
+    const b = boxAt(text, m.index);
+    if (b !== null) out.push(b);
+  }
+  return out;
+}
+
+/** The argument of the box command at `start`, or null when it is unterminated. */
+function boxAt(text: string, start: number): string | null {
+  const cmdLen = text.startsWith('\\boxed', start) ? 6 : 5;
   let i = start + cmdLen;
   if (text[i] === '{') {
     let depth = 0;
@@ -55,6 +70,13 @@ export function answerTag(text: string): string | null {
 }
 
 const ANSWER_IS = /(?:the\s+(?:final\s+)?answer\s+is|final\s+answer\s*:|答案是|答案为|答案：)/gi;
+
+/** Where the last "The answer is" phrase starts (-1: none). */
+function lastAnswerIsIndex(text: string): number {
+  let last = -1;
+  for (const m of text.matchAll(ANSWER_IS)) last = m.index;
+  return last;
+}
 
 /** The text after the last "The answer is" (DeepSeek few-shot CoT), up to the end of its sentence. */
 export function answerIs(text: string): string | null {
@@ -108,26 +130,40 @@ export function choiceSet(s: string, letters = 'ABCDE'): string | null {
  */
 export function choiceLetter(text: string, letters = 'ABCDE'): string | null {
   const cls = `[${letters}]`;
-  const boxed = lastBoxed(text);
-  if (boxed !== null) {
+  const fromBoxed = (): string | null => {
+    const boxed = lastBoxed(text);
+    if (boxed === null) return null;
     const set = choiceSet(boxed, letters);
     if (set) return set;
-    const fromBox = new RegExp(`^\\(?(${cls})\\)?(?:[.:)\\s]|$)`).exec(boxed.replace(/\\text\{(.*)\}/, '$1').trim());
-    if (fromBox) return fromBox[1]!;
-  }
-  const is = answerIs(text);
-  if (is !== null) {
+    const m = new RegExp(`^\\(?(${cls})\\)?(?:[.:)\\s]|$)`).exec(boxed.replace(/\\text\{(.*)\}/, '$1').trim());
+    return m ? m[1]! : null;
+  };
+  const fromLine = (): string | null => {
+    const is = answerIs(text);
+    if (is === null) return null;
     const set = choiceSet(is, letters);
     if (set) return set;
     const m = new RegExp(`(?:^|[\\s(\\[{])\\(?(${cls})\\)?(?=$|[\\s.,:;)\\]}])`).exec(is);
-    if (m) return m[1]!;
-  }
+    return m ? m[1]! : null;
+  };
+  // The format's own answer line ("The final answer is (B).") and a boxed letter: the later one wins, so a
+  // boxed value worked out before the line ("\boxed{[2,5)} ... The final answer is (B)") cannot outvote it.
+  const [first, second] = lastAnswerIsIndex(text) > lastBoxIndex(text) ? [fromLine, fromBoxed] : [fromBoxed, fromLine];
+  const stated = first() ?? second();
+  if (stated) return stated;
   const trimmed = text.trim();
   const lone = new RegExp(`^\\(?(${cls})\\)?[.:]?$`).exec(trimmed);
   if (lone) return lone[1]!;
-  let last: string | null = null;
-  for (const m of trimmed.matchAll(new RegExp(`\\((${cls})\\)`, 'g'))) last = m[1]!;
-  return last;
+  // No stated answer: a last "(B)" counts, unless the response lists the options ("(A) ... (B) ... (C) ..."),
+  // where the last letter is only the end of the list.
+  const found = [...trimmed.matchAll(new RegExp(`\\((${cls})\\)`, 'g'))].map((m) => m[1]!);
+  if (new Set(found).size >= 3) return null;
+  return found.length ? found[found.length - 1]! : null;
+}
+
+/** An answer line's text that states a value (a number, math, a choice), not a sentence ("is correct"). */
+function looksLikeAnswer(s: string): boolean {
+  return /[\d\\$^_=(){}[\]]/.test(s) || /^\(?[A-E]\)?$/.test(s.trim());
 }
 
 /** The final answer of a response under the given mode. `auto`: answer tag, boxed, "answer is", ####, last number. */
@@ -147,9 +183,21 @@ export function extractAnswer(text: string, mode: ExtractMode = 'auto'): string 
       return lastNumber(text);
     case 'choice':
       return choiceLetter(text);
+    case 'deepseek':
+      // DeepSeek's generic extract_answer; per-benchmark extraction and comparison are in deepseek.ts.
+      return dsExtractAnswer(text) || null;
     case 'auto': {
       if (text.includes('<answer>')) return answerTag(text);
-      if (BOX_COMMANDS.some((c) => text.includes(c))) return lastBoxed(text);
+      const box = lastBoxIndex(text);
+      if (box >= 0) {
+        // The few-shot formats' own answer line ("Final Answer: The final answer is $5$. I hope it is
+        // correct.", "The answer is 5.", "答案是：1200元") wins over a box written before it.
+        if (lastAnswerIsIndex(text) > box) {
+          const line = answerIs(text);
+          if (line !== null && looksLikeAnswer(line)) return line;
+        }
+        return lastBoxed(text);
+      }
       return answerIs(text) ?? gsm8kHashes(text) ?? lastNumber(text);
     }
   }

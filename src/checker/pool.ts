@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { workerCount } from '../cli/options.js';
-import type { Grade, GradeOptions } from './grade.js';
+import type { Grade, GradeContext, GradeOptions } from './grade.js';
 import type { WorkerBatch, WorkerJob } from './worker.js';
 
 export interface PoolGrade extends Grade {
@@ -137,10 +137,19 @@ export class CheckerPool {
     this.watch();
   }
 
-  grade(response: string, gold: string): Promise<PoolGrade> {
+  grade(response: string, gold: string, ctx?: GradeContext): Promise<PoolGrade> {
+    return this.submit(ctx ? { response, gold, ctx } : { response, gold });
+  }
+
+  /** Are a and b the same answer (the checker both ways round)? A check that times out says no. */
+  async same(a: string, b: string): Promise<boolean> {
+    return (await this.submit({ response: a, gold: b, same: true })).correct;
+  }
+
+  private submit(job: WorkerJob): Promise<PoolGrade> {
     if (this.closed) return Promise.reject(new Error('CheckerPool is closed'));
     return new Promise((resolve) => {
-      this.queue.push({ job: { response, gold }, resolve });
+      this.queue.push({ job, resolve });
       this.pump();
     });
   }
@@ -149,6 +158,15 @@ export class CheckerPool {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Idle workers are unref'd: terminate() of an unref'd worker resolves on an 'exit' event that nothing
+    // keeps the event loop alive for, and a process with only that await pending ends with exit 13 (an
+    // unsettled top-level await) instead of reporting the error it was closing for. Ref them first.
+    for (const s of this.slots) s.worker.ref();
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 }

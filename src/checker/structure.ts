@@ -68,10 +68,78 @@ function dropAnd(items: string[]): string[] {
   return items.map((x) => x.replace(/^(?:and|or)\s+/i, '').replace(/^\\(?:text|mathrm)\{\s*(?:and|or)\s*\}\s*/i, '').trim()).filter((x) => x !== '');
 }
 
+/** -b, parenthesised unless b is one term. */
+function negate(b: string): string {
+  return /^[^+-]*$/.test(b) ? `-${b}` : `-(${b})`;
+}
+
+const REL = /^(?:\\leq|\\geq|\\lt|\\gt|<|>)/;
+const VAR = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+)$/;
+
+/** Top-level relation operators of s: the pieces between them and the operators. */
+function relations(s: string): { parts: string[]; ops: string[] } | null {
+  const parts: string[] = [];
+  const ops: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    else if (depth === 0) {
+      const m = REL.exec(s.slice(i));
+      if (m && !(ch === '\\' && /^\\(?:leq|geq|lt|gt)[a-zA-Z]/.test(s.slice(i)))) {
+        parts.push(s.slice(start, i).trim());
+        ops.push(m[0] === '\\lt' ? '<' : m[0] === '\\gt' ? '>' : m[0]);
+        start = i + m[0].length;
+        i = start - 1;
+      }
+    }
+  }
+  parts.push(s.slice(start).trim());
+  if (!ops.length || parts.some((p) => p === '' || /=/.test(p))) return null;
+  return { parts, ops };
+}
+
+/** "x > 3" -> (3, \infty); "k \geq 2" -> [2, \infty); "-1 < x \leq 2" -> (-1, 2]; "3 > x" -> (-\infty, 3). Else null. */
+export function inequalityInterval(s: string): string | null {
+  const r = relations(s);
+  if (!r) return null;
+  const lower = (op: string) => op === '<' || op === '\\leq'; // a op x: a is a lower bound
+  const strict = (op: string) => op === '<' || op === '>';
+  if (r.ops.length === 1) {
+    const [a, b] = r.parts as [string, string];
+    const op = r.ops[0]!;
+    if (VAR.test(a) && !VAR.test(b)) {
+      // x op b
+      return lower(op) ? `(-\\infty, ${b}${strict(op) ? ')' : ']'}` : `${strict(op) ? '(' : '['}${b}, \\infty)`;
+    }
+    if (VAR.test(b) && !VAR.test(a)) {
+      // a op x
+      return lower(op) ? `${strict(op) ? '(' : '['}${a}, \\infty)` : `(-\\infty, ${a}${strict(op) ? ')' : ']'}`;
+    }
+    return null;
+  }
+  if (r.ops.length === 2 && VAR.test(r.parts[1]!) && !VAR.test(r.parts[0]!) && !VAR.test(r.parts[2]!)) {
+    const [o1, o2] = r.ops as [string, string];
+    if (lower(o1) !== lower(o2)) return null;
+    const [lo, hi, ol, oh] = lower(o1) ? [r.parts[0]!, r.parts[2]!, o1, o2] : [r.parts[2]!, r.parts[0]!, o2, o1];
+    return `${strict(ol) ? '(' : '['}${lo}, ${hi}${strict(oh) ? ')' : ']'}`;
+  }
+  return null;
+}
+
 export function shapeOf(s: string): Shape {
   let t = s.trim();
   // "x \in [0.5, \infty)": the membership is presentation.
   t = t.replace(/^[a-zA-Z]\s*\\in\s*/, '');
+  // Inequalities are intervals: "x > 3" is (3, \infty), "x < -1 or x > 2" is (-\infty, -1) \cup (2, \infty).
+  const alternatives = splitTop(t, /^(?:\s+or\s+|或|\\text\{\s*or\s*\}|\\cup)/);
+  const intervals = alternatives.map(inequalityInterval);
+  if (intervals.every((x) => x !== null)) {
+    if (intervals.length === 1) t = intervals[0]!;
+    else return { kind: 'union', items: intervals as string[] };
+  }
   let m = MATRIX.exec(t) ?? ARRAY.exec(t);
   if (m) {
     const body = m.length === 4 ? m[2]! : m[1]!;
@@ -98,10 +166,17 @@ export function shapeOf(s: string): Shape {
     const items = splitTop(t.slice(1, -1), ',');
     if (items.length > 1) return { kind: 'set', items: dropAnd(items) };
   }
-  const parts = dropAnd(splitTop(t, /^(?:,|;|\s+and\s+|\\text\{\s*and\s*\})/));
+  const parts = dropAnd(splitTop(t, /^(?:,|;|\s+and\s+|\\text\{\s*and\s*\}|\s+or\s+|\\text\{\s*or\s*\}|或)/));
   if (parts.length > 1) return { kind: 'list', items: parts };
-  // "1 \pm \sqrt{19}" is the two roots.
+  // "1 \pm \sqrt{19}" is the two roots; "\pm 2" is 2 and -2; "x = \pm 2" is x = 2 and x = -2.
   const pm = t.split('\\pm');
-  if (pm.length === 2 && pm[0]!.trim() !== '') return { kind: 'list', items: [`${pm[0]}+${pm[1]}`, `${pm[0]}-${pm[1]}`] };
+  if (pm.length === 2) {
+    const a = pm[0]!.trim();
+    const b = pm[1]!.trim();
+    if (b === '') return { kind: 'scalar', text: t };
+    if (a === '') return { kind: 'list', items: [b, negate(b)] };
+    if (a.endsWith('=')) return { kind: 'list', items: [`${a} ${b}`, `${a} ${negate(b)}`] };
+    return { kind: 'list', items: [`${a}+${b}`, `${a}-${b}`] };
+  }
   return { kind: 'scalar', text: t };
 }

@@ -9,6 +9,8 @@ type MathJson = number | string | { num: string } | { sym: string } | { fn: Math
 
 interface Engine {
   parse(latex: string): { json: unknown };
+  pushScope(): unknown;
+  popScope(): unknown;
 }
 
 let engine: Engine | null = null;
@@ -35,10 +37,16 @@ export function prepareLatex(s: string): string {
 /** Parse LaTeX to MathJSON; null when the parser reports an error anywhere in the tree. */
 export function parseLatex(latex: string): MathJson | null {
   let json: unknown;
+  // Each parse in a scope of its own: canonicalising some expressions declares their symbols ("x \in [1,2]"
+  // makes x an element of a set), and a declaration left in the engine broke every later expression in x.
+  const e = ce();
+  e.pushScope();
   try {
-    json = ce().parse(prepareLatex(latex)).json;
+    json = e.parse(prepareLatex(latex)).json;
   } catch {
     return null;
+  } finally {
+    e.popScope();
   }
   return hasError(json) ? null : (json as MathJson);
 }

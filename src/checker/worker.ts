@@ -1,12 +1,16 @@
 // Worker thread of CheckerPool: grades batches, publishing progress through shared memory after every
 // check so the main thread can tell which check is stuck when a batch overruns its timeout.
 import { parentPort, workerData } from 'node:worker_threads';
-import { gradeResponse, type GradeOptions } from './grade.js';
+import { gradeResponse, type GradeContext, type GradeOptions } from './grade.js';
+import { sameAnswer } from './equal.js';
 import { loadCas } from './symbolic.js';
 
 export interface WorkerJob {
   response: string;
   gold: string;
+  ctx?: GradeContext;
+  /** Not a grade: are `response` and `gold` two spellings of one answer (maj@k grouping)? */
+  same?: boolean;
 }
 export interface WorkerBatch {
   batch: number;
@@ -28,7 +32,7 @@ parentPort!.on('message', async (msg: WorkerBatch) => {
     let r;
     if (hangMarker && j.response === hangMarker) for (;;);
     try {
-      r = gradeResponse(j.response, j.gold, msg.opts);
+      r = j.same ? { pred: null, correct: sameAnswer(j.response, j.gold, msg.opts) } : gradeResponse(j.response, j.gold, msg.opts, j.ctx);
     } catch {
       r = { pred: null, correct: false };
     }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { readAllJsonl, recordWhere, type Json, type JsonObject, type JsonlRecord } from '../jsonl/index.js';
 import { DataError, at } from '../cli/errors.js';
+import { allBoxed } from '../checker/extract.js';
+import { sameAnswer } from '../checker/equal.js';
+import { deepseekGold, pyRstrip, pyStrip, stripString, dsExtractMathAnswer } from '../checker/deepseek.js';
 
 export interface EvalItem {
   id: string;
@@ -16,6 +19,12 @@ export interface EvalItem {
   level?: string;
   /** Full reference solution when the benchmark has one (used to build exemplars from train). */
   solution?: string;
+  /** Other answers that are also right (a MATH solution that accepts either of two boxes). */
+  alternatives?: string[];
+  /** The order of a list answer matters (cloze blanks, "from least to greatest"). */
+  ordered?: boolean;
+  /** The gold as DeepSeek-Math's data processing builds it (for --extract deepseek). */
+  deepseekGold?: string | string[];
 }
 
 export interface SplitFile {
@@ -59,14 +68,77 @@ function gsmGold(rec: JsonlRecord): string {
   return a.slice(i + 4).trim().replace(/,/g, '');
 }
 
-function letters(options: Json | undefined): string {
-  if (Array.isArray(options)) return options.map((o, k) => `(${String.fromCharCode(65 + k)}) ${String(o)}`).join(', ');
-  return typeof options === 'string' ? options : '';
+const CHOICE_INSTRUCTION = 'What of the following is the right choice? Explain your answer.';
+
+/** Python's str() of an option as DeepSeek's loader reads it: a bare NaN in the file (read here as null) is "nan". */
+function pyStr(v: Json | undefined): string {
+  if (v === null || v === undefined) return 'nan';
+  return String(v);
 }
 
-/** DeepSeekMath's multiple-choice question for SAT and MMLU-STEM: the question, the instruction, lettered options. */
-function choiceQuestion(rec: JsonlRecord): string {
-  return `${str(rec, 'question')}\nWhat of the following is the right choice? Explain your answer.\n${letters(rec.value.options)}`;
+/** MMLU-STEM as DeepSeek's process_mmlu_stem writes it: the first four options "(A) text" (stripped), joined with ", ". */
+function mmluQuestion(rec: JsonlRecord): string {
+  const opts = Array.isArray(rec.value.options) ? rec.value.options.map(pyStr) : [];
+  const labelled = opts.map((o, k) => (k < 4 ? `(${'ABCD'[k]}) ${pyStrip(o)}` : o));
+  return `${pyStrip(str(rec, 'question'))}\n${CHOICE_INSTRUCTION}\n${labelled.join(', ')}`;
+}
+
+/** SAT as DeepSeek's process_math_sat writes it: "A) x B) y" becomes "(A) x (B) y". */
+function satQuestion(rec: JsonlRecord): string {
+  let options = pyStrip(str(rec, 'options'));
+  if (!options.startsWith('A')) throw new DataError(recordWhere(rec), 'SAT options must start with "A)"');
+  options = '(' + options;
+  for (const ch of 'BCDEFG') options = options.split(` ${ch}) `).join(` (${ch}) `);
+  return `${pyStrip(str(rec, 'question'))}\n${CHOICE_INSTRUCTION}\n${pyStrip(options)}`;
+}
+
+/** Gaokao-MathQA as DeepSeek's few-shot loader writes it: the question without its trailing "\\", then the options. */
+function gaokaoQaQuestion(rec: JsonlRecord): string {
+  const opts = Array.isArray(rec.value.options) ? rec.value.options.map((o) => pyStrip(String(o))).join(' ') : '';
+  return `${pyRstrip(pyStrip(str(rec, 'question')), '\\')}\n从以下选项中选择:    ${opts}`;
+}
+
+const ALL_ANSWERS = /separated by commas|enter all|all (?:the )?(?:possible |real |integer |complex )*(?:solutions|values|roots|angles)|find all/i;
+const ONE_ANSWER = /\bone of\b|\beither\b|only one/i;
+const ALSO_ACCEPTED = /also (?:an? )?(?:accepted|acceptable|correct)|either point is/i;
+const ORDER = /in (?:increasing|decreasing|ascending|descending) order|from (?:least|smallest|lowest) to (?:greatest|largest|highest)|from (?:greatest|largest|highest) to (?:least|smallest|lowest)/i;
+
+/**
+ * The gold of a MATH problem. The dataset's answer is the last box of the solution; where the solution boxes
+ * several different answers that is wrong (algebra/1878 boxes -2 and 1 for "find all solutions"): a question
+ * that asks for all of them gets them all as a list, one that asks for one of them ("Enter only one", or a
+ * solution that says another "is also accepted") accepts any. Boxes that are the same answer written twice
+ * count once; a problem that uses \boxed itself keeps the dataset's answer.
+ */
+export function mathGold(problem: string, solution: string | undefined, answer: string): { gold: string; alternatives?: string[]; ordered?: boolean } {
+  const ordered = ORDER.test(problem) || undefined;
+  if (!solution || problem.includes('\\boxed')) return { gold: answer, ordered };
+  const boxes: string[] = [];
+  for (const b of allBoxed(solution)) if (!boxes.some((x) => sameAnswer(x, b))) boxes.push(b);
+  if (boxes.length < 2) return { gold: answer, ordered };
+  if (ONE_ANSWER.test(problem) || ALSO_ACCEPTED.test(solution)) {
+    const others = boxes.filter((b) => !sameAnswer(b, answer));
+    return { gold: answer, alternatives: others, ordered };
+  }
+  if (ALL_ANSWERS.test(problem)) return { gold: boxes.join(', '), ordered };
+  return { gold: answer, ordered };
+}
+
+function mathItem(rec: JsonlRecord, id: string, subject: string | undefined, level: string | undefined): EvalItem {
+  const problem = str(rec, 'problem');
+  const solution = optStr(rec.value.solution);
+  const g = mathGold(problem, solution, str(rec, 'answer'));
+  return {
+    id,
+    question: problem,
+    gold: g.gold,
+    ...(g.alternatives?.length ? { alternatives: g.alternatives } : {}),
+    ...(g.ordered ? { ordered: true } : {}),
+    subject,
+    level,
+    solution,
+    deepseekGold: solution ? dsExtractMathAnswer(problem, solution) : [stripString(str(rec, 'answer'))],
+  };
 }
 
 export const BENCHMARKS: Record<string, Benchmark> = {
@@ -81,7 +153,8 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     lang: 'en',
     toItem: (rec, k) => {
       const sol = str(rec, 'answer');
-      return { id: optStr(rec.value.id) ?? `gsm8k-${k}`, question: str(rec, 'question'), gold: gsmGold(rec), solution: sol };
+      const gold = gsmGold(rec);
+      return { id: optStr(rec.value.id) ?? `gsm8k-${k}`, question: str(rec, 'question'), gold, solution: sol, deepseekGold: gold };
     },
   },
   math: {
@@ -90,14 +163,7 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     trainBench: 'math',
     prompts: { cot: 'cot_minerva_math_4_shot', pot: 'pal_math_4_shot' },
     lang: 'en',
-    toItem: (rec, k) => ({
-      id: optStr(rec.value.unique_id) ?? `math-${k}`,
-      question: str(rec, 'problem'),
-      gold: str(rec, 'answer'),
-      subject: optStr(rec.value.type),
-      level: optStr(rec.value.level)?.replace(/^Level\s*/, ''),
-      solution: optStr(rec.value.solution),
-    }),
+    toItem: (rec, k) => mathItem(rec, optStr(rec.value.unique_id) ?? `math-${k}`, optStr(rec.value.type), optStr(rec.value.level)?.replace(/^Level\s*/, '')),
   },
   math500: {
     name: 'math500',
@@ -111,21 +177,20 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     trainBench: 'math',
     prompts: { cot: 'cot_minerva_math_4_shot', pot: 'pal_math_4_shot' },
     lang: 'en',
-    toItem: (rec, k) => ({
-      id: optStr(rec.value.unique_id) ?? `math500-${k}`,
-      question: str(rec, 'problem'),
-      gold: str(rec, 'answer'),
-      subject: optStr(rec.value.subject),
-      level: optStr(rec.value.level),
-      solution: optStr(rec.value.solution),
-    }),
+    toItem: (rec, k) => mathItem(rec, optStr(rec.value.unique_id) ?? `math500-${k}`, optStr(rec.value.subject), optStr(rec.value.level)),
   },
   cmath: {
     name: 'cmath',
     splits: { test: { path: 'cmath/test.jsonl', url: `${DS}/cmath/test.jsonl`, sha256: 'cabe17c127c3227912b3384f4755e180f3aa0d9e5865677e7e5e223439bf15eb' } },
     prompts: { cot: 'cot_cmath_6_shot' },
     lang: 'zh',
-    toItem: (rec, k) => ({ id: `cmath-${k}`, question: str(rec, 'question'), gold: str(rec, 'golden'), level: optStr(rec.value.grade) }),
+    toItem: (rec, k) => ({
+      id: `cmath-${k}`,
+      question: pyStrip(str(rec, 'question')),
+      gold: str(rec, 'golden'),
+      level: optStr(rec.value.grade),
+      deepseekGold: deepseekGold('cmath-cot', str(rec, 'golden')),
+    }),
   },
   mgsm_zh: {
     name: 'mgsm_zh',
@@ -136,7 +201,10 @@ export const BENCHMARKS: Record<string, Benchmark> = {
       const msgs = rec.value.messages;
       const user = Array.isArray(msgs) ? (msgs as JsonObject[]).find((m) => m.role === 'user') : undefined;
       if (!user || typeof user.content !== 'string') throw new DataError(recordWhere(rec), 'no user message');
-      return { id: `mgsm_zh-${optStr(rec.value.id) ?? k}`, question: user.content, gold: str(rec, 'answer') };
+      // DeepSeek has no few-shot MGSM-zh: mathpipe asks it in CMATH's 6-shot format, with CMATH's loader rule
+      // (the question stripped) and CMATH's answer extraction; the gold is process_mgsm_zh's (commas removed).
+      const gold = str(rec, 'answer');
+      return { id: `mgsm_zh-${optStr(rec.value.id) ?? k}`, question: pyStrip(user.content), gold, deepseekGold: gold.split(',').join('') };
     },
   },
   'gaokao-mathcloze': {
@@ -144,7 +212,14 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     splits: { test: { path: 'agieval/gaokao-mathcloze.jsonl', url: `${DS}/agieval/gaokao-mathcloze.jsonl`, sha256: '088675c147794970a3ed25c7147a3bbc59715d6813837d5f483f46dcb1b5008d' } },
     prompts: { cot: 'cot_gaokao_mathcloze_5_shot' },
     lang: 'zh',
-    toItem: (rec, k) => ({ id: `gaokao-mathcloze-${k}`, question: str(rec, 'question'), gold: str(rec, 'answer') }),
+    toItem: (rec, k) => ({
+      id: `gaokao-mathcloze-${k}`,
+      question: pyStrip(str(rec, 'question')),
+      gold: str(rec, 'answer'),
+      // The blanks are in order: "$5$;$10$" is a = 5, then b = 10.
+      ordered: true,
+      deepseekGold: deepseekGold('gaokao-mathcloze', str(rec, 'answer')),
+    }),
   },
   'gaokao-mathqa': {
     name: 'gaokao-mathqa',
@@ -152,11 +227,7 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     prompts: { cot: 'cot_gaokao_mathqa_5_shot' },
     lang: 'zh',
     choice: true,
-    toItem: (rec, k) => {
-      const opts = rec.value.options;
-      const list = Array.isArray(opts) ? opts.map(String).join(' ') : '';
-      return { id: `gaokao-mathqa-${k}`, question: `${str(rec, 'question').trim()}\n从以下选项中选择:    ${list}`, gold: str(rec, 'label') };
-    },
+    toItem: (rec, k) => ({ id: `gaokao-mathqa-${k}`, question: gaokaoQaQuestion(rec), gold: str(rec, 'label'), deepseekGold: str(rec, 'label') }),
   },
   sat: {
     name: 'sat',
@@ -166,8 +237,9 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     choice: true,
     toItem: (rec, k) => ({
       id: `sat-${optStr(rec.value.id) ?? k}`,
-      question: choiceQuestion(rec),
+      question: satQuestion(rec),
       gold: str(rec, 'Answer'),
+      deepseekGold: str(rec, 'Answer'),
     }),
   },
   ocw: {
@@ -175,7 +247,13 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     splits: { test: { path: 'ocw/test.jsonl', url: `${DS}/ocw/test.jsonl`, sha256: '095ba49696fcd401474a5014e2fae5e6b0b8ec1939d8dded0343fcbdb0bf1a9b' } },
     prompts: { cot: 'cot_ocwcourses_4_shot' },
     lang: 'en',
-    toItem: (rec, k) => ({ id: `ocw-${optStr(rec.value.id) ?? k}`, question: str(rec, 'problem'), gold: str(rec, 'answer'), solution: optStr(rec.value.solution) }),
+    toItem: (rec, k) => ({
+      id: `ocw-${optStr(rec.value.id) ?? k}`,
+      question: pyStrip(str(rec, 'problem')),
+      gold: str(rec, 'answer'),
+      solution: optStr(rec.value.solution),
+      deepseekGold: str(rec, 'answer'),
+    }),
   },
   mmlu_stem: {
     name: 'mmlu_stem',
@@ -185,9 +263,10 @@ export const BENCHMARKS: Record<string, Benchmark> = {
     choice: true,
     toItem: (rec, k) => ({
       id: `mmlu_stem-${optStr(rec.value.id) ?? k}`,
-      question: choiceQuestion(rec),
+      question: mmluQuestion(rec),
       gold: str(rec, 'answer'),
       subject: optStr(rec.value.topic),
+      deepseekGold: str(rec, 'answer'),
     }),
   },
 };

@@ -1,7 +1,9 @@
 // The response cache behind resume: every finished request is appended to a JSONL file at once, keyed by a
 // hash of everything that determines its output (model, prompt, sampling parameters, seed). A re-run reads
-// the file and sends only what is missing. A line cut short by a crash is ignored.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+// the file and sends only what is missing. A crash in the middle of an append leaves a last line without its
+// newline: on open that tail is cut off (the request is simply sent again), so the next append starts a line
+// of its own instead of being glued to the broken one.
+import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { warn } from '../cli/log.js';
 import type { Completion, GenerateRequest, TextGenerator } from '../model/types.js';
@@ -25,8 +27,15 @@ export class CachedGenerator implements TextGenerator {
   ) {
     this.name = inner.name;
     if (!existsSync(path)) return;
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const buf = readFileSync(path);
     let bad = 0;
+    let end = buf.length;
+    if (end > 0 && buf[end - 1] !== 0x0a) {
+      end = buf.lastIndexOf(0x0a) + 1;
+      truncateSync(path, end);
+      bad++;
+    }
+    const lines = buf.subarray(0, end).toString('utf8').split('\n');
     for (const l of lines) {
       if (!l) continue;
       try {
@@ -37,7 +46,7 @@ export class CachedGenerator implements TextGenerator {
         bad++;
       }
     }
-    if (bad) warn(`${path}: ignored ${bad} unreadable cache line${bad === 1 ? '' : 's'} (an interrupted run)`);
+    if (bad) warn(`${path}: ignored ${bad} unreadable cache line${bad === 1 ? '' : 's'} (an interrupted run${end < buf.length ? '; its unfinished last line was removed' : ''})`);
   }
 
   get size(): number {

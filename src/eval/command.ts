@@ -69,11 +69,11 @@ function withRun(y: Argv) {
       model: { type: 'string', describe: 'Model name sent to the server' },
       'api-key-env': { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable holding the API key (sent as a Bearer token if set)' },
       chat: { type: 'boolean', default: false, describe: 'Use /chat/completions (the server applies the chat template) instead of /completions' },
-      n: { type: 'number', default: 1, describe: 'Samples per question (maj@K and pass@K need n >= K)' },
+      n: { type: 'number', default: 1, describe: 'Samples per question (maj@K and pass@K need n >= K; n > 1 needs --temperature > 0: greedy decoding gives one answer)' },
       temperature: { type: 'number', default: 0, describe: 'Sampling temperature (0: greedy)' },
       'top-p': { type: 'number', describe: 'Nucleus sampling' },
       'max-tokens': { type: 'number', default: 1024, describe: 'Tokens generated per response' },
-      stop: { type: 'string', array: true, default: [] as string[], describe: 'Extra stop strings (the prompt format\'s own are always used)' },
+      stop: { type: 'string', array: true, default: [] as string[], describe: 'Extra stop strings (the prompt format\'s own are always used). The server gets the first 4 (the OpenAI API\'s limit); any beyond are cut from the text here, after generation, so they save no tokens' },
       concurrency: { type: 'number', default: 8, describe: 'Requests in flight' },
       retries: { type: 'number', default: 6, describe: 'Retries of a failed request (429, 5xx, timeouts, dropped connections) before exit 74' },
       backoff: { type: 'number', default: 1, describe: 'First retry delay in seconds (doubles each retry, with jitter; Retry-After wins)' },
@@ -88,6 +88,7 @@ function withRun(y: Argv) {
       'tool-rounds': { type: 'number', default: 2, describe: 'Program executions per response in --style tool' },
       'check-timeout': { type: 'number', default: 5, describe: 'Seconds one answer check may take' },
       workers: { type: 'number', describe: 'Answer-checker worker threads (default: cores, at most 8)' },
+      extract: { choices: ['deepseek', 'mathpipe'], describe: 'Answer extraction and comparison: deepseek follows DeepSeek-Math\'s evaluation code for the benchmark (numbers comparable to the paper; default for --style cot and pot), mathpipe is the stronger checker of `mathpipe grade` (default for instruct and tool). The summary says which was used' },
     })
     .check((a) => {
       if (!a.bench && !a.input) throw new UsageError('name a benchmark (--bench) or an input file (--input)');
@@ -98,6 +99,7 @@ function withRun(y: Argv) {
       }
       checkItemOptions(a);
       checkRunNumbers(a);
+      if ((a.n as number) > 1 && (a.temperature as number) === 0) throw new UsageError('--n above 1 needs --temperature > 0: greedy decoding gives the same answer every time (servers refuse n > 1 at temperature 0)');
       const ks = a.k as number[] | undefined;
       if (ks && ks.some((k) => !Number.isInteger(k) || k < 1 || k > (a.n as number))) throw new UsageError('every --k must be an integer in 1..n');
       return true;
@@ -166,6 +168,7 @@ const run: CommandModule = {
       toolRounds: a['tool-rounds'] as number,
       checkTimeoutMs: (a['check-timeout'] as number) * 1000,
       workers: a.workers as number | undefined,
+      extract: a.extract as 'deepseek' | 'mathpipe' | undefined,
     });
   },
 };

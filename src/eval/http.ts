@@ -1,6 +1,7 @@
 // A TextGenerator for any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, hosted APIs):
 // /completions for base models, /chat/completions for chat models. Transient failures (429, 5xx,
-// timeouts, dropped connections) are retried with exponential backoff (Retry-After honoured); anything
+// timeouts, dropped connections) are retried with exponential backoff (Retry-After honoured); a 400/413/422
+// is a RejectedRequest (that one request is refused: the caller records its item as an error); anything
 // else, or running out of retries, is an IoError (exit 74).
 import { Agent, request } from 'undici';
 import { IoError } from '../cli/errors.js';
@@ -23,6 +24,11 @@ export interface HttpOptions {
 }
 
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524]);
+/** Answers about this one request (context length exceeded, a prompt too large): the item fails, the run goes on. */
+const REJECT_STATUS = new Set([400, 413, 422]);
+
+/** The server refused this request for what it holds (HTTP 400/413/422), not for the run's settings. */
+export class RejectedRequest extends IoError {}
 
 class Semaphore {
   private waiting: (() => void)[] = [];
@@ -122,6 +128,7 @@ export class HttpGenerator implements TextGenerator {
           return this.parse(json, req);
         }
         why = `HTTP ${res.statusCode}`;
+        if (REJECT_STATUS.has(res.statusCode)) throw new RejectedRequest(`${this.url()}: ${why}: ${text.slice(0, 300)}`);
         if (!RETRY_STATUS.has(res.statusCode)) throw new IoError(`${this.url()}: ${why}: ${text.slice(0, 300)}`);
         const ra = res.headers['retry-after'];
         const secs = Number(Array.isArray(ra) ? ra[0] : ra);

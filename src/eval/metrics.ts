@@ -1,7 +1,9 @@
 // Eval metrics over per-question results: accuracy (greedy: sample 0), pass@k with the unbiased estimator
-// of Chen et al. (2021), and maj@k (majority vote over k samples), overall and per subject and level.
+// of Chen et al. (2021), and maj@k (majority vote over k samples, answers grouped by the checker's
+// equivalence, ties counted at their expectation), overall and per subject and level.
 import { compactForm, normalizeAnswer } from '../checker/normalize.js';
 import { parseNumber } from '../checker/numeric.js';
+import { sameAnswer } from '../checker/equal.js';
 
 export interface SampleResult {
   id: string;
@@ -9,6 +11,12 @@ export interface SampleResult {
   level?: string;
   extracted: (string | null)[];
   correct: boolean[];
+  /**
+   * Vote group of each sample (null: no answer): samples in one group gave the same answer by the checker's
+   * equivalence. `eval run` computes them with the checker pool and stores them as "vote_groups"; when absent
+   * they are computed here (voteGroups).
+   */
+  groups?: (number | null)[];
 }
 
 /** pass@k = 1 - C(n-c, k) / C(n, k): the chance that k samples drawn without replacement include a correct one. */
@@ -21,31 +29,103 @@ export function passAtK(n: number, c: number, k: number): number {
   return 1 - p;
 }
 
-/** Answers vote together when their normal forms match, or when they are the same plain number (\frac12, 0.5). */
-function voteKey(a: string): string {
+/** The cheap key: answers with one normal form (or one plain-number value: \frac12, 0.5) are one answer outright. */
+export function voteKey(a: string): string {
   const n = normalizeAnswer(a);
   const num = parseNumber(n);
   return num && Number.isFinite(num.value) ? `#${Number(num.value.toPrecision(12))}` : compactForm(n);
 }
 
 /**
- * Majority vote over the given samples: answers are grouped by their normal form (numbers by value), the largest group
- * wins (ties: the group seen first), and the vote is correct when that group's answers were graded correct.
- * Samples without an answer do not vote.
+ * Vote groups by the checker's equivalence: answers with one key are one group; then two groups whose first
+ * answers the checker calls equal (either way round) merge, and merging is transitive (union-find over every
+ * pair), so the groups do not depend on the order of the samples. `same` is the equivalence test (the
+ * checker in this thread by default; `eval run` passes its worker pool, where a slow check times out).
  */
-export function majorityCorrect(extracted: (string | null)[], correct: boolean[], idx: number[]): boolean {
-  const groups = new Map<string, { n: number; first: number; correct: boolean }>();
-  for (const i of idx) {
-    const a = extracted[i];
-    if (a === null || a === undefined) continue;
+export async function voteGroupsAsync(extracted: (string | null)[], same: (a: string, b: string) => Promise<boolean> | boolean): Promise<(number | null)[]> {
+  const keys: string[] = [];
+  const rep: string[] = [];
+  const keyOf = extracted.map((a) => {
+    if (a === null) return null;
     const k = voteKey(a);
-    const g = groups.get(k);
-    if (g) g.n++;
-    else groups.set(k, { n: 1, first: i, correct: correct[i]! });
+    let i = keys.indexOf(k);
+    if (i < 0) {
+      i = keys.push(k) - 1;
+      rep.push(a);
+    }
+    return i;
+  });
+  const parent = keys.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (let i = 0; i < keys.length; i++) {
+    for (let j = i + 1; j < keys.length; j++) {
+      if (find(i) === find(j)) continue;
+      if (await same(rep[i]!, rep[j]!)) parent[find(j)] = find(i);
+    }
   }
-  let best: { n: number; first: number; correct: boolean } | null = null;
-  for (const g of groups.values()) if (!best || g.n > best.n || (g.n === best.n && g.first < best.first)) best = g;
-  return best ? best.correct : false;
+  // Group ids: the smallest key index of the group (keys are numbered by first appearance).
+  return keyOf.map((k) => (k === null ? null : find(k)));
+}
+
+/** voteGroupsAsync with the checker in this thread. */
+export function voteGroups(extracted: (string | null)[]): (number | null)[] {
+  const keys = new Map<string, number>();
+  const rep: string[] = [];
+  const keyOf = extracted.map((a) => {
+    if (a === null) return null;
+    const k = voteKey(a);
+    let i = keys.get(k);
+    if (i === undefined) {
+      i = rep.push(a) - 1;
+      keys.set(k, i);
+    }
+    return i;
+  });
+  const parent = rep.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (let i = 0; i < rep.length; i++) {
+    for (let j = i + 1; j < rep.length; j++) {
+      if (find(i) !== find(j) && sameAnswer(rep[i]!, rep[j]!)) parent[find(j)] = find(i);
+    }
+  }
+  return keyOf.map((k) => (k === null ? null : find(k)));
+}
+
+/**
+ * Majority vote over the samples `idx`: the group with the most votes wins. A group's grade is the verdict of
+ * most of its members (over all samples of the question; 1/2 when they split evenly, which only a grader
+ * stricter than the equivalence can cause). Ties between groups are not broken by sample order: the vote is
+ * worth the mean grade of the tied groups, its expectation under a uniformly random tie-break. Samples
+ * without an answer do not vote; with no votes at all the vote is wrong (0).
+ */
+export function majorityVote(groups: (number | null)[], correct: boolean[], idx: number[]): number {
+  const count = new Map<number, number>();
+  for (const i of idx) {
+    const g = groups[i];
+    if (g === null || g === undefined) continue;
+    count.set(g, (count.get(g) ?? 0) + 1);
+  }
+  if (!count.size) return 0;
+  const top = Math.max(...count.values());
+  const winners = [...count.entries()].filter(([, n]) => n === top).map(([g]) => g);
+  let sum = 0;
+  for (const g of winners) {
+    let yes = 0;
+    let no = 0;
+    groups.forEach((x, i) => {
+      if (x === g) {
+        if (correct[i]) yes++;
+        else no++;
+      }
+    });
+    sum += yes > no ? 1 : yes < no ? 0 : 0.5;
+  }
+  return sum / winners.length;
+}
+
+/** majorityVote with groups computed from the answers (the checker in this thread). */
+export function majorityCorrect(extracted: (string | null)[], correct: boolean[], idx: number[]): number {
+  return majorityVote(voteGroups(extracted), correct, idx);
 }
 
 function binom(n: number, k: number): number {
@@ -75,12 +155,13 @@ export function majAtK(r: SampleResult, k: number, rounds: number, seed: number)
   const n = r.correct.length;
   if (k > n) throw new RangeError(`maj@${k} needs at least ${k} samples (have ${n})`);
   const all = [...Array(n).keys()];
+  const groups = r.groups ?? voteGroups(r.extracted);
   if (binom(n, k) <= rounds) {
     let hits = 0;
     let count = 0;
     for (const sub of subsets(n, k)) {
       count++;
-      if (majorityCorrect(r.extracted, r.correct, sub)) hits++;
+      hits += majorityVote(groups, r.correct, sub);
     }
     return hits / count;
   }
@@ -96,7 +177,7 @@ export function majAtK(r: SampleResult, k: number, rounds: number, seed: number)
       const j = i + Math.floor(rand() * (n - i));
       [idx[i], idx[j]] = [idx[j]!, idx[i]!];
     }
-    if (majorityCorrect(r.extracted, r.correct, idx.slice(0, k))) hits++;
+    hits += majorityVote(groups, r.correct, idx.slice(0, k));
   }
   return hits / rounds;
 }
@@ -164,7 +245,9 @@ function groupBy(rs: SampleResult[], key: (r: SampleResult) => string | undefine
   return new Map([...m.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })));
 }
 
-export function summarize(rs: SampleResult[], ks: number[], seed = 1): Summary {
+export function summarize(rs0: SampleResult[], ks: number[], seed = 1): Summary {
+  // Vote groups once per question (not once per subject/level table).
+  const rs = rs0.map((r) => (r.groups ? r : { ...r, groups: voteGroups(r.extracted) }));
   const by = (f: (r: SampleResult) => string | undefined) =>
     Object.fromEntries([...groupBy(rs, f)].map(([k, g]) => [k, metrics(g, ks, seed)]));
   return { ...metrics(rs, ks, seed), by_subject: by((r) => r.subject), by_level: by((r) => r.level) };

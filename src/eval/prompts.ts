@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
 import type { Benchmark, EvalItem } from './benchmarks.js';
 import type { ExtractMode } from '../checker/extract.js';
+import { pyLstrip, pyRstrip } from '../checker/deepseek.js';
 
 export const STYLES = ['cot', 'pot', 'instruct', 'tool'] as const;
 export type Style = (typeof STYLES)[number];
@@ -150,7 +151,8 @@ export class PromptBuilder {
       user = fill(INSTRUCT[o.style === 'tool' ? 'tool' : 'cot'][o.bench.lang], item.question, '');
       if (o.style === 'tool') stop = ['```output'];
     } else {
-      user = fill(this.template.replace('{few_shot_prompt}', () => this.block), item.question, '').trimEnd();
+      // format_prompt(question, '').rstrip(), then .lstrip() (run_cot_eval.py), with Python's whitespace.
+      user = pyLstrip(pyRstrip(fill(this.template.replace('{few_shot_prompt}', () => this.block), item.question, '')));
       stop = [...this.stops];
     }
     const extract: ExtractMode = o.bench.choice ? 'choice' : o.style === 'pot' ? 'none' : 'auto';

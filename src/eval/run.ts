@@ -2,16 +2,18 @@
 // optional Python execution -> the answer checker -> per-question JSONL and a summary.
 import { writeOutputFile } from '../cli/output-file.js';
 import { resolve } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
 import { withWriter } from '../jsonl/index.js';
 import { CheckerPool } from '../checker/pool.js';
+import { DEEPSEEK_FUNCTIONS, type DeepseekTask } from '../checker/deepseek.js';
+import type { GradeContext } from '../checker/grade.js';
 import type { Completion, TextGenerator } from '../model/types.js';
 import { benchmark, loadBenchmark, loadCustom, type Benchmark, type EvalItem } from './benchmarks.js';
 import { CachedGenerator } from './cache.js';
-import { HttpGenerator } from './http.js';
-import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.js';
+import { HttpGenerator, RejectedRequest } from './http.js';
+import { defaultKs, formatTable, summarize, voteGroupsAsync, type SampleResult } from './metrics.js';
 import { BUILTIN_FORMATS, PromptBuilder, drawExemplars, findPromptFile, loadPromptFile, type ChatTemplate, type PromptFile, type Style } from './prompts.js';
 import { codeBlocks, potProgram, programAnswer, runPython, type ExecOptions } from './python.js';
 
@@ -56,6 +58,11 @@ export interface EvalRunOptions extends ItemOptions {
   toolRounds: number;
   checkTimeoutMs: number;
   workers?: number;
+  /**
+   * Answer extraction: "deepseek" follows DeepSeek-Math's evaluation code for the benchmark and style (the
+   * default for the few-shot styles cot and pot), "mathpipe" is mathpipe's checker (the default otherwise).
+   */
+  extract?: 'deepseek' | 'mathpipe';
   /** A generator supplied by code (a local checkpoint, tests); replaces --api. */
   generator?: TextGenerator;
 }
@@ -114,6 +121,21 @@ function makeGenerator(o: EvalRunOptions): TextGenerator {
   });
 }
 
+/** DeepSeek's extraction/eval pair for a benchmark in a prompt style; undefined where its code has none. */
+export function deepseekTask(bench: string, style: Style): DeepseekTask | undefined {
+  const math = bench === 'math' || bench === 'math500';
+  if (style === 'pot') return bench === 'gsm8k' ? 'gsm8k-pal' : math ? 'math-pal' : undefined;
+  if (style === 'cot') {
+    if (math) return 'math-cot';
+    // MGSM-zh has no few-shot prompt in DeepSeek's code: mathpipe asks it in CMATH's format and reads it the same way.
+    const cot: Record<string, DeepseekTask> = { gsm8k: 'gsm8k-cot', sat: 'sat', mmlu_stem: 'mmlu-stem', ocw: 'ocw', cmath: 'cmath-cot', mgsm_zh: 'cmath-cot', 'gaokao-mathcloze': 'gaokao-mathcloze', 'gaokao-mathqa': 'gaokao-mathqa' };
+    return cot[bench];
+  }
+  // Zero-shot (instruct, tool): DeepSeek's zero-shot configs cover GSM8K, MATH, MGSM-zh and CMATH.
+  if (math) return 'math';
+  return ['gsm8k', 'mgsm_zh', 'cmath'].includes(bench) ? 'last-single' : undefined;
+}
+
 /** Tool-integrated reasoning: run the last ```python block, append its output, continue (DeepSeek's protocol). */
 async function toolLoop(gen: TextGenerator, prompt: string, first: Completion, o: EvalRunOptions, stop: string[], seed: number): Promise<{ text: string; finish: string; rounds: number }> {
   let text = first.text;
@@ -138,6 +160,7 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
   const { bench, items: all } = await loadItems(o);
   const items = o.limit !== undefined ? all.slice(0, o.limit) : all;
   if (!items.length) throw new UsageError('no items to evaluate');
+  if (o.n > 1 && o.temperature === 0) throw new UsageError('--n above 1 needs --temperature > 0: greedy decoding gives the same answer every time');
   if (o.style === 'tool' && o.chat) throw new UsageError('--style tool continues the assistant text after each program: use a completions endpoint (drop --chat; pick --chat-template)');
   const pf = await promptFileFor(o, bench);
   const builder = new PromptBuilder({ style: o.style, bench, promptFile: pf.file, drawn: pf.drawn, chatTemplate: o.chatTemplate, system: o.chat ? undefined : o.system });
@@ -150,13 +173,51 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
     if (cached.size) info(`resuming: ${cached.size} cached responses in ${cachePath}`);
     gen = cached;
   }
-  const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.checkTimeoutMs, opts: { extract: o.style === 'pot' ? 'none' : probe.extract } });
+  const dsTask = deepseekTask(o.input ? (o.bench ?? 'gsm8k') : bench.name, o.style);
+  const extraction = o.extract ?? (dsTask && (o.style === 'cot' || o.style === 'pot') ? 'deepseek' : 'mathpipe');
+  if (extraction === 'deepseek' && !dsTask) throw new UsageError(`--extract deepseek: DeepSeek-Math's evaluation has no ${o.style} setting for ${bench.name}; use --extract mathpipe`);
+  const pool = new CheckerPool({
+    workers: o.workers,
+    timeoutMs: o.checkTimeoutMs,
+    opts: extraction === 'deepseek' ? { extract: 'deepseek', task: dsTask } : { extract: o.style === 'pot' ? 'none' : probe.extract },
+  });
+  const errors: { id: string; error: string }[] = [];
   let done = 0;
   let execs = 0;
   const progress = startProgress('eval', () => ({ records: done, bytes: 0 }));
   const potFormat = bench.prompts.pot === 'pal_gsm_8_shot' ? 'gsm' : 'math';
 
+  const errorItem = (item: EvalItem, e: Error): { record: Record<string, unknown>; result: SampleResult } => {
+    // A request the server refused (context length exceeded): the question counts as wrong, the run goes on.
+    errors.push({ id: item.id, error: e.message });
+    warn(`${item.id}: ${e.message} (counted wrong)`);
+    const none = Array<null>(o.n).fill(null);
+    const wrong = Array<boolean>(o.n).fill(false);
+    const record: Record<string, unknown> = {
+      id: item.id,
+      bench: bench.name,
+      ...(item.subject !== undefined ? { subject: item.subject } : {}),
+      ...(item.level !== undefined ? { level: item.level } : {}),
+      gold: item.gold,
+      error: e.message,
+      responses: [],
+      finish_reasons: [],
+      extracted: none,
+      correct: wrong,
+    };
+    return { record, result: { id: item.id, subject: item.subject, level: item.level, extracted: none, correct: wrong } };
+  };
+
   const evalItem = async (item: EvalItem, k: number): Promise<{ record: Record<string, unknown>; result: SampleResult }> => {
+    try {
+      return await evalItemOnce(item, k);
+    } catch (e) {
+      if (e instanceof RejectedRequest) return errorItem(item, e);
+      throw e;
+    }
+  };
+
+  const evalItemOnce = async (item: EvalItem, k: number): Promise<{ record: Record<string, unknown>; result: SampleResult }> => {
     const p = builder.build(item);
     // Per-question seeds: a re-run asks for exactly the same samples (and hits the cache).
     const seed = o.seed + k;
@@ -181,9 +242,15 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
         toGrade.push(programAnswer(r) ?? '');
       } else toGrade.push(c.text);
     }
-    const grades = await Promise.all(toGrade.map((t) => pool.grade(t, item.gold)));
+    const ctx: GradeContext = { question: item.question };
+    if (item.alternatives?.length) ctx.alternatives = item.alternatives;
+    if (item.ordered) ctx.ordered = true;
+    if (item.deepseekGold !== undefined) ctx.deepseekGold = item.deepseekGold;
+    const grades = await Promise.all(toGrade.map((t) => pool.grade(t, item.gold, ctx)));
     const extracted = grades.map((g) => (g.pred === '' ? null : g.pred));
     const correct = grades.map((g) => g.correct);
+    // maj@k groups: the checker's equivalence, through the pool (a pathological pair times out as "different").
+    const groups = o.n > 1 ? await voteGroupsAsync(extracted, (a, b) => pool.same(a, b)) : undefined;
     const record: Record<string, unknown> = {
       id: item.id,
       bench: bench.name,
@@ -195,8 +262,9 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
       finish_reasons: finish,
       extracted,
       correct,
+      ...(groups ? { vote_groups: groups } : {}),
     };
-    return { record, result: { id: item.id, subject: item.subject, level: item.level, extracted, correct } };
+    return { record, result: { id: item.id, subject: item.subject, level: item.level, extracted, correct, ...(groups ? { groups } : {}) } };
   };
 
   const results: SampleResult[] = [];
@@ -227,6 +295,8 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
     split: o.split,
     model: gen.name,
     style: o.style,
+    extract: extraction,
+    ...(extraction === 'deepseek' ? { deepseek_task: dsTask, deepseek_functions: DEEPSEEK_FUNCTIONS[dsTask!] } : {}),
     n: o.n,
     temperature: o.temperature,
     max_tokens: o.maxTokens,
@@ -237,8 +307,13 @@ export async function runEval(o: EvalRunOptions): Promise<void> {
     cache_hits: cached?.hits ?? null,
     program_runs: execs,
     check_timeouts: pool.timeouts,
+    // Questions whose request the server refused (counted wrong above).
+    errors,
   };
   if (o.summary) writeOutputFile(o.summary, JSON.stringify(full, null, 2) + '\n');
-  info(`${bench.name} (${o.style}, n=${o.n}, ${gen.name})\n${formatTable(s, 'all')}`);
+  const how = extraction === 'deepseek' ? `DeepSeek extraction ${dsTask}` : 'mathpipe extraction';
+  info(`${bench.name} (${o.style}, n=${o.n}, ${gen.name}, ${how})\n${formatTable(s, 'all')}`);
+  if (errors.length) info(`${errors.length} question${errors.length === 1 ? '' : 's'} refused by the server, counted wrong: ${errors.slice(0, 5).map((e) => e.id).join(', ')}${errors.length > 5 ? ', ...' : ''}`);
+  if (errors.length === items.length) throw new IoError(`every request was refused by the server (first: ${errors[0]!.error})`);
 }
 

@@ -26,12 +26,16 @@ export async function summarizeFiles(paths: string[], ks: number[] | undefined, 
     }
     const ex = Array.isArray(v.extracted) ? v.extracted : [v.extracted ?? null];
     const str = (x: Json | undefined) => (typeof x === 'string' || typeof x === 'number' ? String(x) : undefined);
+    // Vote groups stored by `eval run` (the checker pool's equivalence) are used as they are.
+    const vg = v.vote_groups;
+    const groups = Array.isArray(vg) && vg.length === arr.length && vg.every((x) => x === null || Number.isInteger(x)) ? (vg as (number | null)[]) : undefined;
     rs.push({
       id: str(v.id) ?? String(rs.length),
       subject: str(v.subject),
       level: str(v.level),
       extracted: arr.map((_, k) => (typeof ex[k] === 'string' ? (ex[k] as string) : null)),
       correct: arr as boolean[],
+      ...(groups ? { groups } : {}),
     });
   }
   reportSkipped(stats);

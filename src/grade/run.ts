@@ -7,6 +7,8 @@ import { startProgress } from '../cli/progress.js';
 import { newReadStats, readJsonlBatches, recordWhere, reportSkipped, totalSize, withOptionalWriter, withWriter, type Json, type JsonlRecord } from '../jsonl/index.js';
 import { CheckerPool, type PoolGrade } from '../checker/pool.js';
 import { extractAnswer, type ExtractMode } from '../checker/extract.js';
+import { deepseekGold, DEEPSEEK_FUNCTIONS, type DeepseekTask } from '../checker/deepseek.js';
+import type { GradeContext } from '../checker/grade.js';
 
 export interface GradeRunOptions {
   inputs: string[];
@@ -15,6 +17,10 @@ export interface GradeRunOptions {
   responseField?: string;
   goldField?: string;
   extract: ExtractMode;
+  /** With extract "deepseek": DeepSeek's extraction/eval pair. */
+  task?: DeepseekTask;
+  questionField?: string;
+  ordered?: boolean;
   goldExtract: 'auto' | ExtractMode;
   symbolic: boolean;
   cas: 'ce' | 'mathjs';
@@ -44,7 +50,10 @@ interface GradeInput {
   responses: string[];
   isArray: boolean;
   gold: string | null;
+  ctx?: GradeContext;
 }
+
+const QUESTION_FIELDS = ['question', 'problem'];
 
 /** A record's responses and gold answer, or a DataError naming the record. */
 function gradeInput(rec: JsonlRecord, o: GradeRunOptions): GradeInput {
@@ -56,7 +65,16 @@ function gradeInput(rec: JsonlRecord, o: GradeRunOptions): GradeInput {
   if (typeof goldText !== 'string') throw new DataError(recordWhere(rec), `field "${gf}" is not a string or number`);
   const responses = Array.isArray(rv) ? rv : [rv];
   if (!responses.every((x) => typeof x === 'string')) throw new DataError(recordWhere(rec), `field "${rf}" must be a string or an array of strings`);
-  return { responses: responses as string[], isArray: Array.isArray(rv), gold: goldAnswer(goldText, o.goldExtract) };
+  if (o.extract === 'deepseek') {
+    // DeepSeek builds its gold from the raw field (a MATH solution's boxes, "#### N", cloze blanks).
+    const qf = o.questionField ?? QUESTION_FIELDS.find((f) => typeof rec.value[f] === 'string');
+    const qv = qf === undefined ? undefined : rec.value[qf];
+    if (o.questionField && typeof qv !== 'string') throw new DataError(recordWhere(rec), `field "${o.questionField}" is not a string`);
+    const question = typeof qv === 'string' ? qv : '';
+    const task = o.task ?? 'math';
+    return { responses: responses as string[], isArray: Array.isArray(rv), gold: goldText, ctx: { question, deepseekGold: deepseekGold(task, goldText, question) } };
+  }
+  return { responses: responses as string[], isArray: Array.isArray(rv), gold: goldAnswer(goldText, o.goldExtract), ...(o.ordered ? { ctx: { ordered: true } } : {}) };
 }
 
 /** The gold answer as written in the gold field: "#### 72" (GSM8K) and \boxed{} solutions are read. */
@@ -78,7 +96,7 @@ function labelOf(v: Json | undefined): boolean | null {
 
 export async function runGrade(o: GradeRunOptions): Promise<void> {
   const stats = newReadStats();
-  const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic, cas: o.cas } });
+  const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic, cas: o.cas, task: o.task } });
   const progress = startProgress('grade', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(o.inputs));
   let grades = 0;
   let correct = 0;
@@ -103,7 +121,7 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
             }
             const { responses, gold } = inp;
             const grades: Promise<PoolGrade>[] = responses.map((r) =>
-              gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold),
+              gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold, inp.ctx),
             );
             return [{ rec, isArray: inp.isArray, grades: Promise.all(grades), gold }];
           });
@@ -145,6 +163,8 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
   reportSkipped(stats);
   if (pool.timeouts) warn(`${pool.timeouts} check${pool.timeouts === 1 ? '' : 's'} timed out after ${o.timeoutMs / 1000}s and counted as incorrect`);
   const summary = {
+    extract: o.extract,
+    ...(o.extract === 'deepseek' ? { deepseek_task: o.task ?? 'math', deepseek_functions: DEEPSEEK_FUNCTIONS[o.task ?? 'math'] } : {}),
     records: stats.records,
     grades,
     correct,
@@ -157,7 +177,7 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
     ...(o.labels ? { compared, agree, agreement: compared ? agree / compared : 0, disagreements: compared - agree } : {}),
   };
   if (o.summary) writeOutputFile(o.summary, JSON.stringify(summary, null, 2) + '\n');
-  let line = `${grades} grades, ${correct} correct (${(100 * summary.accuracy).toFixed(2)}%), ${noAnswer} without an answer, ${summary.grades_per_s.toFixed(0)} grades/s`;
+  let line = `${o.extract === 'deepseek' ? `[deepseek ${o.task ?? 'math'}] ` : ''}${grades} grades, ${correct} correct (${(100 * summary.accuracy).toFixed(2)}%), ${noAnswer} without an answer, ${summary.grades_per_s.toFixed(0)} grades/s`;
   if (o.labels) line += `; agreement with "${o.labels}": ${agree}/${compared} (${(100 * (summary.agreement ?? 0)).toFixed(2)}%)`;
   info(line);
 }

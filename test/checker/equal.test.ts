@@ -81,7 +81,7 @@ const equations: Row[] = [
   ['5x - 7y + 11z + 4 = 0', 'x + y - z + 2 = 0', false], ['5x - 7y + 11z + 4 = 0', '-5x + 7y - 11z - 4 = 0', true],
   ['10x - 20y = 40', 'x - 2y - 4 = 0', true], ['\\sin(x)=\\frac{42}{59}', '\\cos(x)=\\frac{42}{59}', false], ['y = x^2', 'y - x^2 = 0', true],
   ['y=x+3', 'y=x+4', false], ['k = 15', '15', true], ['a=9', '9', true], ['x^2 + y^2 = 13', 'y^2 + x^2 = 13', true], ['x^2 + y^2 = 13', 'x^2 + y^2 = 12', false],
-  ['\\frac{x^2}{16} - \\frac{y^2}{9} = 1', '9x^2 - 16y^2 = 144', true], ['x = 1, y = 2, z = 3', '1, 2, 3', true], ['x=1', 'y=1', true],
+  ['\\frac{x^2}{16} - \\frac{y^2}{9} = 1', '9x^2 - 16y^2 = 144', true], ['x = 1, y = 2, z = 3', '1, 2, 3', true], ['x=1', 'y=1', false],
 ];
 
 const structures: Row[] = [

@@ -26,3 +26,28 @@ t.test('a check that never finishes times out; the rest of its batch is graded',
   t.same(await pool.grade('\\boxed{5}', '5'), { pred: '5', correct: true });
   await pool.close();
 });
+
+t.test('close() after the workers went idle: the process goes on to report (exit 74), never exit 13', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const pool = pathToFileURL(new URL('../../src/checker/pool.js', import.meta.url).pathname).href;
+  // An idle worker is unref'd; terminate() then waits for an 'exit' that nothing keeps the loop alive for.
+  const script = `import { CheckerPool } from ${JSON.stringify(pool)};
+const pool = new CheckerPool({ workers: 2 });
+await pool.grade('\\\\boxed{1}', '1');
+await new Promise((r) => setTimeout(r, 50));
+await pool.close();
+console.log('closed');
+process.exitCode = 74;`;
+  for (let k = 0; k < 3; k++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    t.equal(r.status, 74, r.stderr);
+    t.equal(r.stdout.trim(), 'closed');
+  }
+});
+
+t.test('same(): two answers are one answer by the checker, either way round', async (t) => {
+  const pool = new CheckerPool({ workers: 1, timeoutMs: 20_000 });
+  t.same(await Promise.all([pool.same('0.7071', '\\frac{\\sqrt2}{2}'), pool.same('\\frac{1}{\\sqrt2}', '0.7071'), pool.same('x=3', '3'), pool.same('3', '4')]), [true, true, true, false]);
+  await pool.close();
+});

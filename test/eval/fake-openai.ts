@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = '429' | '503' | 'hang' | 'drop' | '400';
+export type Fault = '429' | '503' | 'hang' | 'drop' | '400' | '401';
 
 export interface FakeOptions {
   /** Completion for a prompt: called with the prompt (or last user message) and the sample index. */
@@ -55,6 +55,11 @@ export async function startFakeServer(o: FakeOptions): Promise<FakeServer> {
       if (fault === '400') {
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end('{"error":"bad request"}');
+        return;
+      }
+      if (fault === '401') {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end('{"error":"invalid api key"}');
         return;
       }
       if (fault === 'hang') {

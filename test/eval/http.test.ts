@@ -71,19 +71,58 @@ t.test('429, 503, a dropped connection and a hung request are retried', async (t
   t.match(r.stderr, /HTTP 503; retry 2\/6/);
 });
 
-t.test('out of retries, or a 4xx: exit 74 and no output file', async (t) => {
+t.test('out of retries, or a fatal 4xx: exit 74 with the error and no output file', async (t) => {
   const { dir, base } = await setup(t, { answer: arithmetic, faults: ['503', '503', '503', '503'] });
   const out = join(dir, 'out.jsonl');
   const r = await runCli([...base, '--concurrency', '1', '--retries', '2', '-o', out]);
   t.equal(r.code, 74, r.stderr);
   t.match(r.stderr, /HTTP 503 \(gave up after 3 attempts\)/);
   t.throws(() => readFileSync(out), 'no partial output');
-  const { srv: srv2, base: base2 } = await setup(t, { answer: arithmetic, faults: ['400'] });
-  const r2 = await runCli([...base2, '--concurrency', '1']);
-  t.equal(r2.code, 74);
-  t.match(r2.stderr, /HTTP 400: \{"error":"bad request"\}/);
-  t.notMatch(r2.stderr, /retry/, 'a 400 is not retried');
-  t.ok(srv2.received >= 1);
+  // A 401 (a bad key) is about the run, not one question: every time, exit 74 with the message (never 13).
+  for (let k = 0; k < 3; k++) {
+    const { srv: srv2, base: base2 } = await setup(t, { answer: arithmetic, faults: ['401'] });
+    const r2 = await runCli([...base2, '--concurrency', '1']);
+    t.equal(r2.code, 74, r2.stderr);
+    t.match(r2.stderr, /HTTP 401: \{"error":"invalid api key"\}/);
+    t.notMatch(r2.stderr, /retry/, 'a 401 is not retried');
+    t.ok(srv2.received >= 1);
+  }
+});
+
+t.test('a 400 for one question (context length exceeded): an error item, counted wrong, listed; the run goes on', async (t) => {
+  const { dir, base } = await setup(t, { answer: arithmetic, faults: ['400'] });
+  const out = join(dir, 'out.jsonl');
+  const sum = join(dir, 's.json');
+  const r = await runCli([...base, '--concurrency', '1', '-o', out, '--summary', sum]);
+  t.equal(r.code, 0, r.stderr);
+  const recs = lines(readFileSync(out, 'utf8')).map((l) => JSON.parse(l));
+  t.same(recs.map((x) => x.id), ['a', 'b', 'c', 'd'], 'every question has its record');
+  t.match(recs[0], { id: 'a', error: /HTTP 400/, correct: [false], extracted: [null], responses: [] });
+  t.same(recs.slice(1).map((x) => x.correct), [[true], [false], [true]]);
+  const s = JSON.parse(readFileSync(sum, 'utf8'));
+  t.equal(s.accuracy, 0.5, 'the refused question counts as wrong');
+  t.same(s.errors.map((e: { id: string }) => e.id), ['a']);
+  t.match(r.stderr, /1 question refused by the server, counted wrong: a/);
+  t.notOk(readFileSync(`${out}.cache.jsonl`, 'utf8').includes('bad request'), 'a refusal is not cached');
+  // A re-run asks again for the refused question only.
+  const r2 = await runCli([...base, '--concurrency', '1', '-o', out, '--summary', sum]);
+  t.equal(r2.code, 0, r2.stderr);
+  t.equal(JSON.parse(readFileSync(sum, 'utf8')).accuracy, 0.75);
+  // When every request is refused the settings are wrong: exit 74 after writing what there is.
+  const { base: b3 } = await setup(t, { answer: arithmetic, faults: ['400', '400', '400', '400'] });
+  const r3 = await runCli([...b3, '--concurrency', '1']);
+  t.equal(r3.code, 74, r3.stderr);
+  t.match(r3.stderr, /every request was refused by the server/);
+});
+
+t.test('-n above 1 at temperature 0 is a usage error (servers refuse it; greedy gives one answer)', async (t) => {
+  const { srv, base } = await setup(t, { answer: arithmetic });
+  const r = await runCli([...base, '--n', '4']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--n above 1 needs --temperature > 0/);
+  t.equal(srv.received, 0, 'no request sent');
+  const help = await runCli(['eval', 'run', '--help']);
+  t.match(help.stdout.replace(/\s+/g, ' '), /first 4 \(the OpenAI API's limit\); any beyond are cut from the text here/, '--help says where extra stop strings are applied');
 });
 
 t.test('resume: a re-run sends only the requests that are missing', async (t) => {
@@ -98,15 +137,26 @@ t.test('resume: a re-run sends only the requests that are missing', async (t) =>
   t.match(r.stderr, /resuming: 2 cached responses/);
   t.match(JSON.parse(readFileSync(sum, 'utf8')), { cache_hits: 2, requests: 2 });
   t.equal(lines(readFileSync(out, 'utf8')).length, 4);
-  // A line cut short by a crash is ignored, and the request is sent again.
-  writeFileSync(`${out}.cache.jsonl`, readFileSync(`${out}.cache.jsonl`, 'utf8') + '{"key":"abc","comp');
+  // A crash in the middle of an append leaves a line without its newline: it is cut off on open, so the next
+  // append does not glue onto it (which would lose that entry too, and break every later resume).
+  const cache = `${out}.cache.jsonl`;
+  const whole = readFileSync(cache, 'utf8');
+  const entries = lines(whole);
+  writeFileSync(cache, entries.slice(0, 3).join('\n') + '\n' + entries[3]!.slice(0, 25));
   const r3 = await runCli([...base, '-o', out]);
   t.equal(r3.code, 0);
-  t.match(r3.stderr, /ignored 1 unreadable cache line/);
-  t.equal(srv.served.length, 4, 'everything came from the cache');
+  t.match(r3.stderr, /ignored 1 unreadable cache line.*unfinished last line was removed/);
+  t.equal(srv.served.length, 5, 'only the cut entry was asked again');
+  const repaired = readFileSync(cache, 'utf8');
+  t.ok(repaired.endsWith('\n'));
+  t.equal(lines(repaired).length, 4);
+  t.doesNotThrow(() => lines(repaired).map((l) => JSON.parse(l)), 'every line is whole JSON');
+  const r3b = await runCli([...base, '-o', out]);
+  t.notMatch(r3b.stderr, /unreadable/, 'the repaired cache reads clean');
+  t.equal(srv.served.length, 5, 'everything came from the cache');
   const r4 = await runCli([...base, '-o', out, '--no-cache']);
   t.equal(r4.code, 0);
-  t.equal(srv.served.length, 8, '--no-cache asks again');
+  t.equal(srv.served.length, 9, '--no-cache asks again');
 });
 
 t.test('sampling: n=4, maj@K and pass@K; a server that ignores n is asked again', async (t) => {
@@ -118,7 +168,8 @@ t.test('sampling: n=4, maj@K and pass@K; a server that ignores n is asked again'
   const s = JSON.parse(readFileSync(sum, 'utf8'));
   t.equal(s.pass_at_k['4'], 1);
   t.equal(s.pass_at_k['1'], 0.875, 'item c is right on half its samples');
-  t.equal(s.maj_at_k['4'], 0.75, 'c ties 2-2 and the wrong answer came first (sample 0)');
+  t.equal(s.maj_at_k['4'], 0.875, 'c ties 2-2 between a right and a wrong answer: worth 1/2, whatever came first');
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).vote_groups[0]), [0, 0, 0, 0], 'vote groups are stored with each record');
   t.match(r.stderr, /maj@4\s+pass@4/);
   t.equal((await runCli([...base, '--n', '2', '--k', '4'])).code, 2, '--k above n is a usage error');
 });
@@ -193,4 +244,31 @@ kill -INT $pid; wait $pid; echo "rc=$?"`);
   t.equal(r.code, 0, r.stderr);
   t.equal(srv.served.length, 2, 'only the two unfinished questions are asked');
   t.equal(lines(readFileSync(out, 'utf8')).length, 4);
+});
+
+t.test('extraction: DeepSeek\'s for the few-shot styles by default, mathpipe\'s on request; the summary says which', async (t) => {
+  const { dir, input, srv } = await setup(t, { answer: (p) => (sum(p) === 42 ? 'It is 1,000 + 32 = 42.\nThe answer is 42.' : `So \\boxed{${sum(p)}}.`) });
+  const pf = join(dir, 'cot.json');
+  writeFileSync(pf, JSON.stringify({ name: 'cot', template: '{few_shot_prompt}\n\n\nQ: {question}\nA: {answer}', stop_words: ['\nQ:'], exemplars: [{ question: 'What is 1+2?', answer: 'The answer is 3.' }] }));
+  const common = ['eval', 'run', '--input', input, '--api', srv.url, '--model', 'fake', '--style', 'cot', '--prompt-file', pf, '--workers', '1'];
+  const s1 = join(dir, 's1.json');
+  const r1 = await runCli([...common, '--summary', s1]);
+  t.equal(r1.code, 0, r1.stderr);
+  t.match(JSON.parse(readFileSync(s1, 'utf8')), { extract: 'deepseek', deepseek_task: 'gsm8k-cot', deepseek_functions: /extract_gsm_few_shot_cot_answer/ });
+  t.match(r1.stderr, /DeepSeek extraction gsm8k-cot/);
+  const recs = lines(r1.stdout).map((l) => JSON.parse(l));
+  t.same(recs.map((x) => x.extracted[0]), ['5', '42.', '15', '2'], 'DeepSeek\'s GSM8K rule: the last number before the next "Q: "');
+  const s2 = join(dir, 's2.json');
+  const r2 = await runCli([...common, '--summary', s2, '--extract', 'mathpipe']);
+  t.equal(r2.code, 0, r2.stderr);
+  t.match(JSON.parse(readFileSync(s2, 'utf8')), { extract: 'mathpipe' });
+  t.notOk('deepseek_task' in JSON.parse(readFileSync(s2, 'utf8')));
+  t.same(lines(r2.stdout).map((l) => JSON.parse(l).extracted[0]), ['5', '42', '15', '2']);
+  // Zero-shot styles default to mathpipe's checker; DeepSeek has no zero-shot SAT to follow.
+  const s3 = join(dir, 's3.json');
+  t.equal((await runCli(['eval', 'run', '--input', input, '--api', srv.url, '--model', 'fake', '--style', 'instruct', '--workers', '1', '--summary', s3])).code, 0);
+  t.match(JSON.parse(readFileSync(s3, 'utf8')), { extract: 'mathpipe' });
+  const bad = await runCli(['eval', 'run', '--input', input, '-b', 'sat', '--api', srv.url, '--model', 'fake', '--style', 'instruct', '--extract', 'deepseek']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /no instruct setting for sat/);
 });

@@ -68,3 +68,31 @@ t.test('the DeepSeek prompt files: exemplar blocks rebuilt byte for byte', { ski
   t.ok(pp.prompt.endsWith(`Q: ${item.question}\n\n# solution in Python:`));
   t.equal(pp.extract, 'none');
 });
+
+// Every benchmark's prompts against a golden file generated from DeepSeek-Math's own rules (process_utils.py,
+// format_prompt, the .lstrip() of run_cot_eval.py) by test/eval/golden/deepseek_prompts.py. The golden
+// holds hashes only; the prompts are rebuilt here from ../shared/data.
+const benchDir = sharedData('benchmarks');
+t.test('prompts are byte-identical to DeepSeek\'s for every benchmark (golden hashes)', { skip: prompts && benchDir ? false : '../shared/data absent' }, async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  const { loadBenchmark } = await import('../../src/eval/benchmarks.js');
+  const golden = JSON.parse(readFileSync(new URL('../../../test/eval/golden/deepseek-prompts.json', import.meta.url), 'utf8')) as {
+    benches: Record<string, { prompt: string; count: number; chunks: string[] }>;
+  };
+  const CHUNK = 16;
+  for (const [key, g] of Object.entries(golden.benches)) {
+    const [name, style] = key.split('/') as [string, 'cot' | 'pot'];
+    const items = await loadBenchmark(BENCHMARKS[name]!, 'test', benchDir!);
+    const pf = loadPromptFile(join(prompts!, `${g.prompt}.json`));
+    const b = new PromptBuilder({ style, bench: BENCHMARKS[name]!, promptFile: pf, chatTemplate: 'none' });
+    t.equal(items.length, g.count, `${key}: question count`);
+    const bad: string[] = [];
+    for (let k = 0; k * CHUNK < items.length; k++) {
+      const h = createHash('sha256');
+      for (const it of items.slice(k * CHUNK, (k + 1) * CHUNK)) h.update(createHash('sha256').update(b.build(it).prompt, 'utf8').digest());
+      if (h.digest('hex').slice(0, 16) !== g.chunks[k]) bad.push(`${items[k * CHUNK]!.id}..`);
+    }
+    t.same(bad, [], `${key}: ${items.length} prompts${bad.length ? `; chunks that differ start at ${bad.slice(0, 5).join(', ')}` : ''}`);
+  }
+});

@@ -49,6 +49,30 @@ t.test('--extract modes and --gold-extract', async (t) => {
   t.equal(JSON.parse(r3.stdout).correct, true, r3.stderr);
 });
 
+t.test('--extract deepseek --task: DeepSeek-Math\'s extraction and comparison; the summary says so', async (t) => {
+  const dir = t.testdir();
+  const sum = join(dir, 's.json');
+  const input = [
+    // MATH few-shot: the Minerva answer line; the gold is built from the solution's boxes.
+    '{"response":"x = \\\\boxed{3}.\\nFinal Answer: The final answer is $\\\\frac12$. I hope it is correct.","solution":"so $\\\\boxed{0.5}$","question":"q"}',
+    '{"response":"\\\\boxed{1} and \\\\boxed{-2}","solution":"$\\\\boxed{-2}$ and $\\\\boxed{1}$","question":"Find all solutions."}',
+    '{"response":"It is 10000.\\nFinal Answer: The final answer is $10000$. I hope it is correct.","solution":"$\\\\boxed{10{,}000}$"}',
+  ].join('\n');
+  const r = await runCli(['grade', '--extract', 'deepseek', '--task', 'math-cot', '--gold-field', 'solution', '--summary', sum], { input });
+  t.equal(r.code, 0, r.stderr);
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).correct), [true, true, false], 'DeepSeek does not read 10{,}000');
+  t.same(lines(r.stdout).map((l) => JSON.parse(l).extracted), ['\\frac{1}{2}', '1, -2', '10000']);
+  t.match(JSON.parse(readFileSync(sum, 'utf8')), { extract: 'deepseek', deepseek_task: 'math-cot', deepseek_functions: 'extract_math_few_shot_cot_answer / eval_math' });
+  t.match(r.stderr, /^mathpipe grade: \[deepseek math-cot\] 3 grades, 2 correct/m);
+  const gsm = await runCli(['grade', '--extract', 'deepseek', '--task', 'gsm8k-cot'], { input: '{"response":"The answer is 1,200.","answer":"#### 1,200"}\n' });
+  t.same(JSON.parse(gsm.stdout), { response: 'The answer is 1,200.', answer: '#### 1,200', extracted: '200.', correct: false }, 'DeepSeek\'s GSM8K few-shot rule reads 1,200 as 200');
+  const dflt = await runCli(['grade'], { input: '{"response":"The answer is 1,200.","answer":"#### 1,200"}\n' });
+  t.equal(JSON.parse(dflt.stdout).correct, true, 'mathpipe\'s own extraction reads it right');
+  const ord = await runCli(['grade', '--ordered'], { input: '{"response":"\\\\boxed{2, 1}","answer":"1, 2"}\n' });
+  t.equal(JSON.parse(ord.stdout).correct, false, '--ordered: list order matters');
+  t.equal((await runCli(['grade', '--extract', 'deepseek', '--task', 'nope'])).code, 2);
+});
+
 t.test('bad input: file:line and exit 65; --skip-invalid counts; usage errors exit 2', async (t) => {
   const dir = t.testdir();
   const f = join(dir, 'bad.jsonl');
