@@ -9,6 +9,7 @@
 // row the same bits whatever the other rows (measured for XNNPACK and the cpu backend; with OpenBLAS, whose
 // kernels round a row differently by its place in a tile, products run in fixed-size groups padded to full
 // size: see row-group.ts). So a seed gives the same tokens whatever --batch-size and whatever else is in the batch.
+import { setMaxListeners } from 'node:events';
 import * as tf from '@tensorflow/tfjs';
 import { headDim } from '../train/config.js';
 import { productsOnBlas } from '../train/kernels.js';
@@ -180,6 +181,8 @@ export class Generator {
     // Stopping early (an error reading the input, a consumer that breaks off) cancels this call's requests
     // only: others sharing the generator go on.
     const abandon = new AbortController();
+    // One listener per request in flight (at most 4 x batchSize + 1): not the leak Node warns of past 10.
+    setMaxListeners(4 * this.opts.batchSize + 16, abandon.signal);
     let samples = 0;
     let ended = false;
     try {
