@@ -71,7 +71,7 @@ const oneShot: CommandModule = {
       .example('$0 mine dedup docs.jsonl.gz -o unique.jsonl.gz --clusters dups.jsonl', 'datatrove\'s defaults (5-grams, 14x8, seed 1); the best-scored page of each cluster is kept')
       .example('$0 mine dedup --threshold 0.8 --verify 0.8 --keep longest docs.jsonl', 'bands x rows chosen for 0.8, candidates checked against the true Jaccard')
       .example('$0 mine dedup --index round1.idx --write-index round2.idx new.jsonl > fresh.jsonl', 'drop what an earlier round already holds, and index this round')
-      .example('$0 mine dedup signatures --shard 3/64 -o sig/ shards/*.jsonl.gz', 'the sharded form: see `mine dedup signatures --help`'),
+      .example('$0 mine dedup signatures --shard 3/64 -o sig/3.sig shards/*.jsonl.gz', 'the sharded form: see `mine dedup signatures --help`'),
   handler: async (a) => {
     const { optimalBands } = await import('./dedup/bands.js');
     const minhash = minhashConfig(a, optimalBands);

@@ -1,5 +1,6 @@
 // `mathpipe mine dedup` in one process: read and describe every document (worker threads), find URL and
 // near-duplicate clusters, keep one document per cluster, write the kept documents in input order.
+import { UsageError } from '../../cli/errors.js';
 import { info } from '../../cli/log.js';
 import { checkWritable, writeOutputFile } from '../../cli/output-file.js';
 import { STDIN } from '../../jsonl/index.js';
@@ -40,6 +41,8 @@ export function describeOptions(o: DedupOptions): DescribeOptions {
 
 /** Read every input once into a DocTable (spilling stdin to `spill`). */
 export async function readTable(inputs: string[], d: DescribeOptions, jobs: number, spill?: string): Promise<{ table: DocTable; bytes: number }> {
+  // Documents remember their input as a 16-bit number.
+  if (inputs.length > 65535) throw new UsageError(`at most 65535 inputs per run (got ${inputs.length}): shard the list (mine dedup signatures --shard)`);
   const stats = { bytes: 0 };
   const table = new DocTable(d.minhash.bands);
   for await (const batch of describeAll(lineBlocks(inputs, stats, spill), d, jobs)) table.append(batch);

@@ -12,6 +12,7 @@ export interface RoundState {
   positives?: number;
   negatives?: number;
   dedup?: Record<string, unknown>;
+  decontam?: Record<string, unknown>;
   selected_documents?: number;
   selected_tokens?: number;
   cutoff_score?: number | null;
@@ -19,7 +20,6 @@ export interface RoundState {
   overlap_previous?: number | null;
   /** Selected documents no earlier round selected. */
   new_documents?: number;
-  /** Of those, how many are pages earlier rounds never selected although they were in the pool then. */
   flagged_domains?: string[];
   accepted_patterns?: number;
   expanded?: number;

@@ -3,14 +3,13 @@
 // against --index of earlier collections) -> decontam (with --decontam-index) -> select --budget ->
 // domains -> expand the seeds. Stops when a round's selection overlaps the previous one by --stop
 // (98%: the paper stopped after 4 rounds at about that) or after --max-iterations.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { info } from '../../cli/log.js';
 import { readAllJsonl, withWriter } from '../../jsonl/index.js';
 import { mathpipe } from './child.js';
 import { loadManifest, saveManifest, type Manifest, type RoundState } from './manifest.js';
 import { idsOf, writeTrainSet } from './train-set.js';
-import { readFileSync } from 'node:fs';
 
 export interface IterateOptions {
   dir: string;
@@ -96,7 +95,10 @@ async function round(o: IterateOptions, dir: string, m: Manifest, s: RoundState)
   });
   const pool = o.decontamIndex ? f('clean.jsonl') : f('unique.jsonl');
   if (o.decontamIndex) {
-    await step('decontam', f('clean.jsonl'), () => mathpipe(['decontam', '--index', o.decontamIndex!, '--report', f('decontam.json'), '-o', f('clean.jsonl'), f('unique.jsonl')], log('decontam'), o.verbose));
+    await step('decontam', f('clean.jsonl'), async () => {
+      await mathpipe(['decontam', '--index', o.decontamIndex!, '--report', f('decontam.json'), '-o', f('clean.jsonl'), f('unique.jsonl')], log('decontam'), o.verbose);
+      s.decontam = JSON.parse(readFileSync(f('decontam.json'), 'utf8')) as Record<string, unknown>;
+    });
   }
   await step('select', f('selected.jsonl'), async () => {
     await mathpipe(['mine', 'select', '--budget', String(o.budget), ...o.countArgs, '--manifest', f('select.json'), '-o', f('selected.jsonl'), pool], log('select'), o.verbose);
