@@ -125,7 +125,7 @@ export function findCheckpoint(dir: string): string | undefined {
 
 // Files a checkpoint directory may hold (ours, and what Hugging Face tools put beside them). A directory
 // holding anything else is not ours to replace: a save swaps the whole directory.
-const CHECKPOINT_FILE = /^((generation_|tokenizer_)?config|tokenizer|special_tokens_map|tiktoken_config|trainer_state|model\.safetensors\.index)\.json$|^(model|optimizer)(-\d+-of-\d+)?\.safetensors$|^tokenizer\.tiktoken$/;
+const CHECKPOINT_FILE = /^((generation_|tokenizer_|grpo_)?config|tokenizer|special_tokens_map|tiktoken_config|trainer_state|model\.safetensors\.index)\.json$|^(model|optimizer)(-\d+-of-\d+)?\.safetensors$|^tokenizer\.tiktoken$/;
 
 /**
  * Where a run may write its checkpoint given `-o DIR`: the directory with symlinks followed. Only an absent

@@ -76,8 +76,11 @@ export class LlamaModel implements TokenScorer {
     return new LlamaModel(config, params);
   }
 
-  /** Build from HF-layout tensors (a loaded model.safetensors). */
-  static fromTensors(config: LlamaConfig, get: (name: string) => NamedTensor, where: string): LlamaModel {
+  /**
+   * Build from HF-layout tensors (a loaded model.safetensors). A second model in the same process (GRPO's frozen
+   * reference) needs its own variable names (`namePrefix`; the parameter keys stay the HF names) and no gradients.
+   */
+  static fromTensors(config: LlamaConfig, get: (name: string) => NamedTensor, where: string, o: { namePrefix?: string; trainable?: boolean } = {}): LlamaModel {
     const params = new Map<string, tf.Variable>();
     for (const [name, shape] of parameterShapes(config)) {
       const t = get(name);
@@ -86,7 +89,7 @@ export class LlamaModel implements TokenScorer {
         throw new Error(`${where}: tensor ${name} has shape ${JSON.stringify(t.shape)}, config says ${JSON.stringify(shape)}`);
       }
       const { shape: s, data } = toInternal(name, shape, t.data as Float32Array);
-      params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, s, 'float32'), true, name)));
+      params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, s, 'float32'), o.trainable ?? true, `${o.namePrefix ?? ''}${name}`)));
     }
     return new LlamaModel(config, params);
   }

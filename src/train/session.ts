@@ -121,6 +121,14 @@ export interface StepInput {
   metrics?: Record<string, number>;
 }
 
+/** What one optimizer step did, when the trainer runs the step itself (LoopSpec.update). */
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+  tokens: number;
+  metrics?: Record<string, number>;
+}
+
 export interface LoopSpec {
   steps: number;
   seqLen: number;
@@ -129,7 +137,13 @@ export interface LoopSpec {
   saveInterval: number;
   /** Metrics JSONL file to append to; stdout when absent. */
   log?: string;
-  next(rng: Rng): StepInput;
+  /** The step's token batches (cross-entropy on the model, as pretrain and sft train); or give `update`. */
+  next?(rng: Rng): StepInput;
+  /**
+   * A step the trainer runs itself (GRPO: generate, reward, its own objective, opt.step at `lr`), in place of
+   * next() + trainStep; the loop around it (schedule, logging, evaluation, checkpoints, stops) is the same.
+   */
+  update?(rng: Rng, lr: number): Promise<StepResult>;
   /** Validation metrics (e.g. valid_loss); the first number is kept in the state as last_valid_loss. */
   evaluate?(): Promise<Record<string, number>>;
 }
@@ -211,8 +225,8 @@ export class TrainingSession {
         const lr = lrAt(this.s.schedule, this.step);
         // micro-steps, clip, step
         const ts = performance.now();
-        const input = l.next(this.rng);
-        const { loss, gradNorm } = await trainStep(this.model, this.opt, input.micro, l.seqLen, lr);
+        const input = await this.runStep(l, lr);
+        const { loss, gradNorm } = input;
         const dt = (performance.now() - ts) / 1000;
         this.step += 1;
         this.tokens += input.tokens;
@@ -261,6 +275,13 @@ export class TrainingSession {
     const rate = trainSeconds > 0 ? Math.round((this.tokens - (this.state0?.tokens ?? 0)) / trainSeconds) : 0;
     info(`step ${this.step}: ${humanCount(this.tokens)} tokens, ${rate} tokens/s; checkpoint ${this.out}`);
     if (stop === 'signal') throw new CliError(`interrupted at step ${this.step}; the checkpoint in ${this.out} resumes with --resume`, EXIT.INTERRUPTED);
+  }
+
+  private async runStep(l: LoopSpec, lr: number): Promise<StepResult> {
+    if (l.update) return l.update(this.rng, lr);
+    if (!l.next) throw new Error('LoopSpec needs next() or update()');
+    const input = l.next(this.rng);
+    return { ...(await trainStep(this.model, this.opt, input.micro, l.seqLen, lr)), tokens: input.tokens, metrics: input.metrics };
   }
 
   dispose(): void {
