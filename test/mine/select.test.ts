@@ -62,8 +62,12 @@ t.test('sharded: stats -> plan -> filter equals one-shot', async (t) => {
   t.equal(p.code, 0, p.stderr);
   let out = '';
   for (const i of [0, 1]) out += (await runCli(['mine', 'select', 'filter', '-q', '--plan', plan, '--shard', `${i}/2`, ...parts])).stdout;
-  const one = await runCli(['mine', 'select', '-q', '--budget', '2000', '--whitespace', ...parts]);
+  const oneMan = join(dir, 'one.json');
+  const one = await runCli(['mine', 'select', '-q', '--budget', '2000', '--whitespace', '--manifest', oneMan, ...parts]);
   t.equal(out, one.stdout);
+  const a = JSON.parse(readFileSync(plan, 'utf8')) as Record<string, unknown>;
+  const b = JSON.parse(readFileSync(oneMan, 'utf8')) as Record<string, unknown>;
+  for (const k of ['tokens_kept', 'documents_kept', 'documents', 'tokens', 'cutoff', 'next_excluded', 'histogram']) t.same(a[k], b[k], k);
   t.ok(out.length > 0);
 });
 

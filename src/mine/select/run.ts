@@ -30,7 +30,24 @@ export interface Manifest {
   cutoff: { score: number; hash: number; position: number } | null;
   next_excluded: { score: number; tokens: number } | null;
   tokens_counted_with: string;
+  /** Documents and tokens per score bin of 0.05 (scores outside [0, 1] in the end bins): where the cutoff sits. */
+  histogram: { from: number; documents: number; tokens: number }[];
   inputs: string[];
+}
+
+const BINS = 20;
+
+/** Add documents to a score histogram (BINS bins over [0, 1]). */
+function addToHistogram(h: Manifest['histogram'], score: Float64Array, tokens: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const b = h[Math.min(BINS - 1, Math.max(0, Math.floor(score[i]! * BINS)))]!;
+    b.documents++;
+    b.tokens += tokens[i]!;
+  }
+}
+
+function emptyHistogram(): Manifest['histogram'] {
+  return Array.from({ length: BINS }, (_, i) => ({ from: i / BINS, documents: 0, tokens: 0 }));
 }
 
 /** Document numbers in rank order. */
@@ -44,7 +61,7 @@ function* ranked(s: Scanned, order: Uint32Array, base = 0): Generator<RankKey & 
   for (const d of order) yield { score: s.score[d]!, hash: s.hash[d]!, pos: base + d, tokens: s.tokens[d]! };
 }
 
-function manifestOf(c: Cutoff, o: { budget: number; count: CountOptions; inputs: string[] }, documents: number, tokens: number): Manifest {
+function manifestOf(c: Cutoff, o: { budget: number; count: CountOptions; inputs: string[] }, documents: number, tokens: number, histogram: Manifest['histogram']): Manifest {
   return {
     budget: o.budget,
     tokens_kept: c.tokens,
@@ -54,6 +71,7 @@ function manifestOf(c: Cutoff, o: { budget: number; count: CountOptions; inputs:
     cutoff: c.last ? { score: c.last.score, hash: c.last.hash, position: c.last.pos } : null,
     next_excluded: c.next ?? null,
     tokens_counted_with: describeCount(o.count),
+    histogram,
     inputs: o.inputs,
   };
 }
@@ -88,7 +106,9 @@ export async function runSelect(o: SelectOptions): Promise<Manifest> {
         }
       }
     });
-    const m = manifestOf(c, o, s.n, sum(s.tokens, s.n));
+    const h = emptyHistogram();
+    addToHistogram(h, s.score, s.tokens, s.n);
+    const m = manifestOf(c, o, s.n, sum(s.tokens, s.n), h);
     if (o.manifest) writeOutputFile(o.manifest, `${JSON.stringify(m, null, 1)}\n`);
     reportSkipped(stats);
     say(m);
@@ -151,7 +171,9 @@ export function runPlan(o: { stats: string[]; budget: number; output: string }):
     return { inputs: r.header.inputs as string[], n, score: r.take(Float64Array, n), hash: r.take(Float64Array, n), pos: r.take(Float64Array, n), tokens: r.take(Float64Array, n), counted: r.header.tokens_counted_with };
   });
   const c = walk(merged(parts), o.budget);
-  const m = manifestOf(c, { budget: o.budget, count: { tokenizer: String(load(o.stats[0]!, STATS, 'mine select stats').header.tokens_counted_with), whitespace: false }, inputs: parts.flatMap((p) => p.inputs) }, parts.reduce((a, p) => a + p.n, 0), parts.reduce((a, p) => a + sum(p.tokens, p.n), 0));
+  const h = emptyHistogram();
+  for (const p of parts) addToHistogram(h, p.score, p.tokens, p.n);
+  const m = manifestOf(c, { budget: o.budget, count: { tokenizer: String(load(o.stats[0]!, STATS, 'mine select stats').header.tokens_counted_with), whitespace: false }, inputs: parts.flatMap((p) => p.inputs) }, parts.reduce((a, p) => a + p.n, 0), parts.reduce((a, p) => a + sum(p.tokens, p.n), 0), h);
   const plan = { ...m, parts: parts.map((p) => ({ inputs: p.inputs, n: p.n })) };
   writeOutputFile(o.output, `${JSON.stringify(plan, null, 1)}\n`);
   say(m);
