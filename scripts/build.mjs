@@ -6,11 +6,14 @@ import { join } from 'node:path';
 
 const roots = ['src', 'test', 'bench', 'fixtures'];
 const entryPoints = [];
+// Outputs of benches and demos (bench/out, fixtures/out) and any node_modules below them are not sources.
+const SKIP = new Set(['node_modules', 'out']);
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) entryPoints.push(p);
+    if (statSync(p).isDirectory()) {
+      if (!SKIP.has(name)) walk(p);
+    } else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) entryPoints.push(p);
   }
 }
 for (const r of roots) if (existsSync(r)) walk(r);
