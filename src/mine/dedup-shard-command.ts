@@ -32,7 +32,7 @@ const signatures: CommandModule = {
       .example('$0 mine dedup signatures --shard $SLURM_ARRAY_TASK_ID/64 -o sig/$SLURM_ARRAY_TASK_ID.sig shards/*.jsonl.gz', 'one array task per shard'),
   handler: async (a) => {
     const { optimalBands } = await import('./dedup/bands.js');
-    const { runSignatures } = await import('./dedup/sharded.js');
+    const { runSignatures } = await import('./dedup/sig-file.js');
     const minhash = minhashConfig(a, optimalBands);
     await runSignatures({
       inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)),
@@ -53,7 +53,7 @@ const buckets: CommandModule = {
       .options({ shard: { type: 'string', requiresArg: true, describe: 'j/M: this job owns the bands b with b mod M = j' } })
       .example('$0 mine dedup buckets --shard 0/14 -o pairs/0.pairs sig/*.sig', 'one job per band (datatrove runs one per bucket too)'),
   handler: async (a) => {
-    const { runBuckets } = await import('./dedup/sharded.js');
+    const { runBuckets } = await import('./dedup/buckets.js');
     runBuckets({ sigs: sigList(a.inputs), output: a.output as string, bands: parseShard(a.shard) });
   },
 };
@@ -75,7 +75,7 @@ const clusters: CommandModule = {
       })
       .example('$0 mine dedup clusters -o plan.bin --pairs pairs/*.pairs -- sig/*.sig', 'one job; memory about 30 bytes a document'),
   handler: async (a) => {
-    const { runClusters } = await import('./dedup/sharded.js');
+    const { runClusters } = await import('./dedup/plan.js');
     runClusters({
       sigs: sigList(a.inputs),
       pairs: (a.pairs as string[]).map(String),
@@ -105,7 +105,7 @@ const filter: CommandModule = {
   handler: async (a) => {
     const sigs = shardSlice(sigList(a.inputs), parseShard(a.shard));
     if (sigs.length !== 1) throw new UsageError(`filter writes one shard: give one SIG file, or --shard i/N that selects one (selected ${sigs.length})`);
-    const { runFilter } = await import('./dedup/sharded.js');
+    const { runFilter } = await import('./dedup/filter.js');
     await runFilter({ plan: a.plan as string, sig: sigs[0]!, output: a.output as string | undefined, clusters: a.clusters as string | undefined });
   },
 };

@@ -56,7 +56,7 @@ const stats: CommandModule = {
       .options({ output: { ...output.output, demandOption: true, describe: 'STATS file to write (appears only when complete)' } })
       .example('$0 mine select stats --shard $TASK/64 -o st/$TASK.stats scored/*.jsonl.gz', 'one array task per shard'),
   handler: async (a) => {
-    const { runStats } = await import('./select/run.js');
+    const { runStats } = await import('./select/sharded.js');
     await runStats({ inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)), output: a.output as string, count: countOf(a), skipInvalid: Boolean(a['skip-invalid']), ...fieldsOf(a) });
   },
 };
@@ -75,7 +75,7 @@ const plan: CommandModule = {
   handler: async (a) => {
     const list = Array.isArray(a.inputs) ? a.inputs.map(String) : [];
     if (!list.length) throw new UsageError('name the STATS files (from mine select stats)');
-    const { runPlan } = await import('./select/run.js');
+    const { runPlan } = await import('./select/sharded.js');
     runPlan({ stats: list, budget: budgetOf(a.budget), output: a.output as string });
   },
 };
@@ -89,7 +89,7 @@ const filter: CommandModule = {
       .options({ plan: { type: 'string', demandOption: true, requiresArg: true, describe: 'Plan from mine select plan' } })
       .example('$0 mine select filter --plan plan.json --shard $TASK/64 -o math/$TASK.jsonl.gz scored/*.jsonl.gz', 'one array task per shard'),
   handler: async (a) => {
-    const { runFilter } = await import('./select/run.js');
+    const { runFilter } = await import('./select/sharded.js');
     await runFilter({ plan: a.plan as string, inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)), output: a.output as string | undefined, fields: fieldsOf(a), skipInvalid: Boolean(a['skip-invalid']) });
   },
 };

@@ -164,12 +164,13 @@ t.test('sharded form (signatures -> buckets -> clusters -> filter) equals the on
   const plan = join(dir, 'plan.bin');
   const missing = await runCli(['mine', 'dedup', 'clusters', '-o', plan, '--pairs', pairs[0]!, '--', ...sigs]);
   t.equal(missing.code, 2, 'bands without a PAIRS file are refused');
-  const c = await runCli(['mine', 'dedup', 'clusters', '-q', '-o', plan, '--pairs', ...pairs, '--', ...sigs]);
+  const c = await runCli(['mine', 'dedup', 'clusters', '-q', '-o', plan, '--write-index', join(dir, 'sharded.idx'), '--pairs', ...pairs, '--', ...sigs]);
   t.equal(c.code, 0, c.stderr);
   let sharded = '';
   for (const i of [0, 1]) sharded += (await runCli(['mine', 'dedup', 'filter', '-q', '--plan', plan, '--shard', `${i}/2`, ...sigs])).stdout;
-  const oneShot = await runCli(['mine', 'dedup', '-q', ...parts]);
+  const oneShot = await runCli(['mine', 'dedup', '-q', '--write-index', join(dir, 'one.idx'), ...parts]);
   t.equal(sharded, oneShot.stdout);
+  t.ok(readFileSync(join(dir, 'sharded.idx')).equals(readFileSync(join(dir, 'one.idx'))), 'the same index');
 });
 
 t.test('bad input: file and line first, exit 65; --skip-invalid skips', async (t) => {

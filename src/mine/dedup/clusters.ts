@@ -6,6 +6,9 @@ import type { DocTable } from './table.js';
 
 export type Reason = 'url' | 'near' | 'index';
 
+/** Reasons as stored in a PLAN file (0: kept). */
+export const REASONS = [undefined, 'url', 'near', 'index'] as const;
+
 export interface ClusterOptions {
   urls: boolean;
   near: boolean;

@@ -23,7 +23,7 @@ function u64(lo: number, hi: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** Index of the documents `keep(d)` selects from a table (the kept ones), plus `also` (earlier indexes). */
+/** Index of the documents `keep(d)` selects from a table (the kept ones). */
 export function buildIndex(t: DocTable, cfg: MinHashConfig, keep: (d: number) => boolean): DedupIndex {
   const docs: number[] = [];
   const urls: bigint[] = [];
@@ -38,6 +38,20 @@ export function buildIndex(t: DocTable, cfg: MinHashConfig, keep: (d: number) =>
     return col.sort();
   });
   return { cfg, bands, urls: BigUint64Array.from(urls).sort() };
+}
+
+/** One index of several (the shards of a sharded run). */
+export function mergeIndexes(cfg: MinHashConfig, parts: DedupIndex[]): DedupIndex {
+  const cat = (arrays: BigUint64Array[]) => {
+    const out = new BigUint64Array(arrays.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of arrays) {
+      out.set(a, at);
+      at += a.length;
+    }
+    return out.sort();
+  };
+  return { cfg, bands: Array.from({ length: cfg.bands }, (_, b) => cat(parts.map((p) => p.bands[b]!))), urls: cat(parts.map((p) => p.urls)) };
 }
 
 export function writeIndex(path: string, ix: DedupIndex): void {
