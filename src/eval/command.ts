@@ -2,6 +2,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule, Options } from 'yargs';
 import type { ItemOptions } from './run.js';
 import type { SandboxMode } from './python.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { inputs, inputList, output, seed, skipInvalid } from '../cli/options.js';
 
@@ -66,7 +68,9 @@ function withRun(y: Argv) {
       ...promptOpts,
       ...output,
       api: { type: 'string', describe: 'OpenAI-compatible base URL, e.g. http://localhost:8000/v1' },
-      model: { type: 'string', describe: 'Model name sent to the server' },
+      model: { type: 'string', describe: 'Model name sent to the server; without --api, a local checkpoint directory (generated in this process, no server)' },
+      'batch-size': { type: 'number', default: 32, describe: 'Local checkpoint: sequences decoded together' },
+      backend: { choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'Local checkpoint: tfjs backend (default: $MATHPIPE_BACKEND or auto)' },
       'api-key-env': { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable holding the API key (sent as a Bearer token if set)' },
       chat: { type: 'boolean', default: false, describe: 'Use /chat/completions (the server applies the chat template) instead of /completions' },
       n: { type: 'number', default: 1, describe: 'Samples per question (maj@K and pass@K need n >= K; n > 1 needs --temperature > 0: greedy decoding gives one answer)' },
@@ -92,7 +96,10 @@ function withRun(y: Argv) {
     })
     .check((a) => {
       if (!a.bench && !a.input) throw new UsageError('name a benchmark (--bench) or an input file (--input)');
-      if (!a.api || !a.model) throw new UsageError('--api URL and --model NAME are required');
+      if (!a.model) throw new UsageError('give --api URL and --model NAME, or --model CHECKPOINT_DIR to evaluate a local checkpoint');
+      if (!a.api && !existsSync(join(a.model as string, 'config.json')))
+        throw new UsageError(`--model ${a.model as string}: without --api this must be a checkpoint directory (config.json missing); for a server give --api URL`);
+      if (!Number.isInteger(a['batch-size']) || (a['batch-size'] as number) < 1) throw new UsageError('--batch-size must be an integer >= 1');
       for (const [k, min] of [['n', 1], ['concurrency', 1], ['retries', 0], ['max-tokens', 1], ['tool-rounds', 0]] as const) {
         const v = a[k] as number;
         if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
@@ -106,7 +113,8 @@ function withRun(y: Argv) {
     })
     .example('$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --summary gsm8k.json', 'GSM8K 8-shot CoT, greedy')
     .example('$0 eval run -b math500 --style instruct --chat --api $URL --model m --n 16 --temperature 0.7 --summary s.json -o out.jsonl', 'maj@K and pass@K up to 16, zero-shot')
-    .example('$0 eval run -b gsm8k --style pot --api $URL --model m --limit 50', 'Program-of-thought: the model writes Python, the program prints the answer');
+    .example('$0 eval run -b gsm8k --style pot --api $URL --model m --limit 50', 'Program-of-thought: the model writes Python, the program prints the answer')
+    .example('$0 eval run --input test.jsonl --style instruct --chat --model ckpt -o out.jsonl', 'A local checkpoint, its own chat template, no server');
 }
 
 async function defaultDataDir(a: Record<string, unknown>): Promise<string> {
@@ -146,7 +154,16 @@ const run: CommandModule = {
     // Before the first request: strict refuses, auto warns, before any time or money is spent.
     if (a.style === 'pot' || a.style === 'tool') (await import('./python.js')).sandboxPrefix(sandbox);
     const { runEval } = await import('./run.js');
+    const local = a.api
+      ? undefined
+      : await (await import('../sample/local-generator.js')).LocalTextGenerator.open(a.model as string, {
+          backend: a.backend as string | undefined,
+          batchSize: a['batch-size'] as number,
+          chat: Boolean(a.chat),
+          system: a.system as string | undefined,
+        });
     await runEval({
+      generator: local,
       ...(await itemOptions(a)),
       chat: Boolean(a.chat),
       api: a.api as string,
@@ -214,7 +231,7 @@ const fetchCmd: CommandModule = {
   describe: 'Download benchmark files from their canonical URLs (pinned commits) into a cache, checking sha256',
   builder: (y) =>
     y
-      .positional('benches', { type: 'string', array: true, describe: 'Benchmarks to fetch (all: every downloadable one)' })
+      .positional('benches', { type: 'string', array: true, describe: 'Benchmarks to fetch (all: every downloadable one, and the prompts); prompts: DeepSeek-Math\'s few-shot prompt files (from its repository at a pinned commit, converted into <cache-dir>/../prompts, where --style cot and pot look by default)' })
       .options({
         split: { type: 'string', default: 'test', describe: 'Split to fetch' },
         'cache-dir': { type: 'string', describe: 'Where files go (default: $XDG_CACHE_HOME/mathpipe/benchmarks); use it as --data-dir' },
@@ -224,7 +241,8 @@ const fetchCmd: CommandModule = {
         force: { type: 'boolean', default: false, describe: 'Download even when a verified copy is cached' },
       })
       .example('$0 eval fetch gsm8k math500', 'Then: mathpipe eval run -b gsm8k ... (the cache is the default --data-dir)')
-      .example('$0 eval fetch all --cache-dir ./bench-data', 'Every downloadable benchmark'),
+      .example('$0 eval fetch all --cache-dir ./bench-data', 'Every downloadable benchmark and the few-shot prompts')
+      .example('$0 eval fetch prompts gsm8k && $0 eval run -b gsm8k --api $URL --model m', 'What an npm install needs for --style cot'),
   handler: async (a) => {
     const retries = a.retries as number;
     if (!Number.isInteger(retries) || retries < 0) throw new UsageError('--retries must be an integer >= 0');
@@ -233,7 +251,7 @@ const fetchCmd: CommandModule = {
     const { BENCHMARKS } = await import('./benchmarks.js');
     let benches = (a.benches as string[]).map(String);
     const split = a.split as string;
-    if (benches.includes('all')) benches = Object.values(BENCHMARKS).filter((b) => b.splits[split]?.url).map((b) => b.name);
+    if (benches.includes('all')) benches = [...Object.values(BENCHMARKS).filter((b) => b.splits[split]?.url).map((b) => b.name), 'prompts'];
     await fetchBenchmarks({
       benches,
       split,

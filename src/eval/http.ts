@@ -5,6 +5,7 @@
 // else, or running out of retries, is an IoError (exit 74).
 import { Agent, request } from 'undici';
 import { IoError } from '../cli/errors.js';
+import { RejectedRequest } from '../model/types.js';
 import type { Completion, GenerateRequest, TextGenerator } from '../model/types.js';
 
 export interface HttpOptions {
@@ -26,9 +27,6 @@ export interface HttpOptions {
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524]);
 /** Answers about this one request (context length exceeded, a prompt too large): the item fails, the run goes on. */
 const REJECT_STATUS = new Set([400, 413, 422]);
-
-/** The server refused this request for what it holds (HTTP 400/413/422), not for the run's settings. */
-export class RejectedRequest extends IoError {}
 
 class Semaphore {
   private waiting: (() => void)[] = [];

@@ -12,7 +12,8 @@ import type { GradeContext } from '../checker/grade.js';
 import type { Completion, TextGenerator } from '../model/types.js';
 import { benchmark, loadBenchmark, loadCustom, type Benchmark, type EvalItem } from './benchmarks.js';
 import { CachedGenerator } from './cache.js';
-import { HttpGenerator, RejectedRequest } from './http.js';
+import { HttpGenerator } from './http.js';
+import { RejectedRequest } from '../model/types.js';
 import { defaultKs, formatTable, summarize, voteGroupsAsync, type SampleResult } from './metrics.js';
 import { BUILTIN_FORMATS, PromptBuilder, drawExemplars, findPromptFile, loadPromptFile, type ChatTemplate, type PromptFile, type Style } from './prompts.js';
 import { codeBlocks, potProgram, programAnswer, runPython, type ExecOptions } from './python.js';
@@ -97,7 +98,7 @@ export async function promptFileFor(o: ItemOptions, bench: Benchmark): Promise<{
   if (o.promptFile) return { file: loadPromptFile(o.promptFile) };
   const dir = o.promptsDir ?? resolve(o.dataDir, '..', 'prompts');
   const file = findPromptFile(bench, o.style, dir);
-  if (!file) throw new UsageError(`no prompt file for ${bench.name} (${o.style}) in ${dir}: give --prompt-file, --prompts-dir, or use --exemplars train`);
+  if (!file) throw new UsageError(`no prompt file for ${bench.name} (${o.style}) in ${dir}: run \`mathpipe eval fetch prompts\` (DeepSeek's, into the default place), or give --prompt-file, --prompts-dir, or use --exemplars train`);
   if (o.shots !== undefined && o.shots < file.exemplars.length) {
     return { file, drawn: file.exemplars.slice(0, o.shots) };
   }

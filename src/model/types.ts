@@ -1,6 +1,7 @@
 // The model interface shared by eval, sample/serve and grpo. A local checkpoint (training core) and an
 // OpenAI-compatible HTTP endpoint both implement TextGenerator; only local models can also score
 // tokens (TokenScorer), which GRPO needs for its ratio and KL terms.
+import { IoError } from '../cli/errors.js';
 
 export interface GenerateRequest {
   prompt: string;
@@ -23,6 +24,12 @@ export interface Completion {
   /** log p of each generated token under the sampling policy, aligned with `tokens`. */
   logprobs?: number[];
 }
+
+/**
+ * One request the model refuses (a prompt longer than the context, a 400 from a server): the caller records its
+ * item as an error and goes on, unlike a failure of the model or the connection.
+ */
+export class RejectedRequest extends IoError {}
 
 export interface TextGenerator {
   /** Shown in eval summaries: a model name or checkpoint path. */
