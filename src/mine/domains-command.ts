@@ -3,12 +3,14 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import { inputList, inputs, output, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import type { MatchBy } from './domains/collected.js';
+import { parseShard, shardSlice } from './shard.js';
 
 const matching = {
   collected: { alias: 'c', type: 'string', array: true, requiresArg: true, describe: 'The collected documents (JSONL, e.g. from mine select); end the list with --' },
   match: { choices: ['id', 'url'] as const, default: 'id' as const, describe: 'Match collected documents to pool pages by id, or by normalised URL' },
   'id-field': { type: 'string', default: 'id', requiresArg: true, describe: 'Field holding the id' },
   'url-field': { type: 'string', default: 'url', requiresArg: true, describe: 'Field holding the URL' },
+  shard: { type: 'string', requiresArg: true, describe: 'i/N: only the i-th of N contiguous slices of the pool files (0 <= i < N)' },
 } as const satisfies Record<string, Options>;
 
 function fraction(v: unknown, flag: string): number {
@@ -34,7 +36,7 @@ export const domainsCommand: CommandModule = {
         'from-counts': { type: 'boolean', default: false, describe: 'Inputs are --counts files of shards: sum them, then report' },
       })
       .example('$0 mine domains -c selected.jsonl -- pool.jsonl.gz --prefixes prefixes.jsonl --patterns math-urls.txt', 'domains by collected fraction; an annotation file to edit')
-      .example('$0 mine domains -c selected.jsonl --counts part-07.counts.jsonl -- pool-07.jsonl.gz', 'one shard\'s counts (Slurm array task)')
+      .example('$0 mine domains -c selected.jsonl --counts counts/$TASK.jsonl --shard $TASK/64 -- pool/*.jsonl.gz', 'one shard\'s counts (an array task)')
       .example('$0 mine domains --from-counts --prefixes prefixes.jsonl parts/*.counts.jsonl', 'sum the shards and report'),
   handler: async (a) => {
     const depth = Number(a.depth);
@@ -42,7 +44,7 @@ export const domainsCommand: CommandModule = {
     if (!a['from-counts'] && !(a.collected as string[] | undefined)?.length) throw new UsageError('name the collected set with --collected (or sum shards with --from-counts)');
     const { runDomains } = await import('./domains/run.js');
     await runDomains({
-      inputs: inputList(a.inputs),
+      inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)),
       collected: (a.collected as string[] | undefined) ?? [],
       fromCounts: Boolean(a['from-counts']),
       counts: a.counts as string | undefined,
@@ -77,7 +79,7 @@ export const expandCommand: CommandModule = {
   handler: async (a) => {
     const { runExpand } = await import('./domains/expand.js');
     await runExpand({
-      inputs: inputList(a.inputs),
+      inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)),
       patterns: a.patterns as string,
       collected: (a.collected as string[] | undefined) ?? [],
       output: a.output as string | undefined,
