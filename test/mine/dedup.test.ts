@@ -175,12 +175,12 @@ t.test('sharded form (signatures -> buckets -> clusters -> filter) equals the on
 
 t.test('bad input: file and line first, exit 65; --skip-invalid skips', async (t) => {
   const file = join(dir, 'bad.jsonl');
-  writeFileSync(file, '{"id":"a","text":"x y"}\n{"id":"b"}\nnot json\n');
+  writeFileSync(file, Buffer.concat([Buffer.from('{"id":"a","text":"x y"}\n{"id":"b"}\nnot json\n{"id":"c","text":"'), Buffer.from([0xff]), Buffer.from('"}\n')]));
   const res = await runCli(['mine', 'dedup', file]);
   t.equal(res.code, 65);
   t.match(res.stderr, /bad\.jsonl:2: missing or non-string field "text"/);
   const skip = await runCli(['mine', 'dedup', '--skip-invalid', file]);
   t.equal(skip.code, 0);
   t.same(ids(skip.stdout), ['a']);
-  t.match(skip.stderr, /2 invalid lines skipped/);
+  t.match(skip.stderr, /3 invalid lines skipped/, 'invalid UTF-8 included');
 });

@@ -28,28 +28,39 @@ export interface Block {
 
 export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOptions): DocBatch {
   const buf = Buffer.from(block.buf);
+  // Each line is decoded and parsed before the next is looked at, so the first bad line is the one reported.
   const lines: Line[] = [];
   let lineNo = block.firstLine;
   let skipped = 0;
-  for (let s = 0; s < buf.length; ) {
-    const nl = buf.indexOf(10, s);
-    const e = nl < 0 ? buf.length : nl;
-    if (!decodeLine(buf, s, e, block.fileName, lineNo++, lines, o.skipInvalid)) skipped++;
-    s = e + 1;
-  }
+  let pos = 0;
+  const next = (): Line | undefined => {
+    while (pos < buf.length) {
+      const nl = buf.indexOf(10, pos);
+      const e = nl < 0 ? buf.length : nl;
+      lines.length = 0;
+      if (!decodeLine(buf, pos, e, block.fileName, lineNo++, lines, o.skipInvalid)) skipped++;
+      pos = e + 1;
+      if (lines.length) return lines[0];
+    }
+    return undefined;
+  };
+  // At most one document per line: size the arrays by the line count.
+  let count = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) count++;
+  if (buf.length && buf[buf.length - 1] !== 10) count++;
   const bands = o.minhash.bands;
   const b: DocBatch = {
     n: 0,
-    keys: new Uint32Array(lines.length * bands * 2),
-    sig: new Uint8Array(lines.length),
-    url: new Uint32Array(lines.length * 2),
-    score: new Float64Array(lines.length),
-    length: new Uint32Array(lines.length),
-    line: new Uint32Array(lines.length),
+    keys: new Uint32Array(count * bands * 2),
+    sig: new Uint8Array(count),
+    url: new Uint32Array(count * 2),
+    score: new Float64Array(count),
+    length: new Uint32Array(count),
+    line: new Uint32Array(count),
     file: block.file,
     skipped: 0,
   };
-  for (const l of lines) {
+  for (let l = next(); l; l = next()) {
     const where = at(l.file, l.line);
     let rec;
     try {

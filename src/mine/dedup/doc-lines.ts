@@ -6,7 +6,8 @@ import { readLineBatches } from '../../jsonl/index.js';
 export async function* docLines(inputs: string[], t: { n: number; file: ArrayLike<number>; line: ArrayLike<number> }): AsyncGenerator<{ d: number; text: string }[]> {
   let d = 0;
   for (let f = 0; f < inputs.length; f++) {
-    for await (const batch of readLineBatches([inputs[f]!])) {
+    // Lines the first reading skipped as invalid (--skip-invalid) match no document: skip them here too.
+    for await (const batch of readLineBatches([inputs[f]!], undefined, { skipInvalid: true })) {
       const out: { d: number; text: string }[] = [];
       for (const l of batch) {
         if (d < t.n && t.file[d] === f && t.line[d] === l.line) out.push({ d: d++, text: l.text });
