@@ -3,7 +3,7 @@
 import { DataError, UsageError, at } from '../cli/errors.js';
 import { info } from '../cli/log.js';
 import { withFields, withWriter, readJsonl, newReadStats, type Json, type JsonlRecord } from '../jsonl/index.js';
-import { backendChoice, initBackend } from '../train/backend.js';
+import { backendChoice, initBackend, logBackend } from '../train/backend.js';
 import { chatFormat, parseMessages, type ChatFormat } from './chat.js';
 import { Generator, type GenerationRequest, type GeneratedSample } from './generator.js';
 import { loadCheckpoint, type CheckpointIdentity } from './load.js';
@@ -78,7 +78,7 @@ function outputFields(req: PromptRequest, s: GeneratedSample, index: number, ck:
 }
 
 export async function runSample(o: SampleOptions): Promise<void> {
-  const backend = await initBackend(backendChoice(o.backend));
+  logBackend(await initBackend(backendChoice(o.backend)));
   // The wasm backend's worker threads pipe their stdout into ours, one 'error' listener each (8 here); with the
   // writer's own and the two a backpressured flush adds, Node warns of a listener leak that is not one.
   process.stdout.setMaxListeners(Math.max(process.stdout.getMaxListeners(), process.stdout.listenerCount('error') + 10));
@@ -91,7 +91,7 @@ export async function runSample(o: SampleOptions): Promise<void> {
     eosIds: [...new Set([...eosIds, ...(chat?.stopIds ?? [])])],
     tokenBytes: (id) => tok.tokenBytes(id),
   });
-  info(`${identity.path} (step ${identity.step ?? '?'}), ${backend.name}${backend.native ? `, ${backend.native}` : ''}${chat ? `; chat template: ${chat.source}` : ''}`);
+  info(`${identity.path} (step ${identity.step ?? '?'})${chat ? `; chat template: ${chat.source}` : ''}`);
 
   const stats = newReadStats();
   let index = 0;
