@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { permParams } from '../../src/mine/dedup/params.js';
 import { DATATROVE, MinHasher, jaccard } from '../../src/mine/dedup/minhash.js';
-import { simplifyText, wordString } from '../../src/mine/dedup/simplify.js';
+import { asciiWordBytes, simplifyText, wordString } from '../../src/mine/dedup/simplify.js';
 import { normaliseUrl } from '../../src/mine/dedup/url.js';
 import { optimalBands } from '../../src/mine/dedup/bands.js';
 import { radixOrder } from '../../src/mine/dedup/lsh.js';
 import { makePair, corpus } from '../../fixtures/mine/dedup-corpus.js';
 import { mulberry32 } from '../../fixtures/rng.js';
-import { runCli, lines } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { ROOT, runCli, lines, sharedData } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mp-dedup-'));
 const jsonl = (docs: object[]) => docs.map((d) => JSON.stringify(d)).join('\n') + '\n';
@@ -40,6 +41,21 @@ t.test('normalisation follows datatrove simplify_text and NLTK word splits', asy
   t.equal(wordString('a\u00a0b\x1cc\u2003d'), 'a b c d');
 });
 
+t.test('the one-pass ASCII normalisation equals the general one', async (t) => {
+  const r = mulberry32(11);
+  const pieces = ['cannot', 'Gonna', 'wanna', 'gimme', 'lemme', 'gotta', 'can', 'not', '4.50', '1,000', "don't", 'A-B', 'x_y', ' ', '  ', '\t', '\n', '\x1c', '\x01', '\x7f', '$', '(', ')', 'Word', 'e.g.', '3rd', '...', '--', '#tag', '@'];
+  let same = 0;
+  for (let i = 0; i < 3000; i++) {
+    const text = Array.from({ length: 1 + Math.floor(r() * 12) }, () => pieces[Math.floor(r() * pieces.length)]!).join(r() < 0.5 ? ' ' : '');
+    const out = new Uint8Array(text.length * 2 + 8);
+    const n = asciiWordBytes(text, out);
+    if (Buffer.from(out.subarray(0, n)).toString('latin1') === wordString(text)) same++;
+    else t.fail(JSON.stringify(text));
+  }
+  t.equal(same, 3000);
+  t.equal(asciiWordBytes('café', new Uint8Array(16)), -1, 'not ASCII: the general path');
+});
+
 t.test('signatures: identical texts equal, Jaccard of shingle sets exact', async (t) => {
   const m = new MinHasher(DATATROVE);
   const r = mulberry32(5);
@@ -49,6 +65,22 @@ t.test('signatures: identical texts equal, Jaccard of shingle sets exact', async
   const [p, q] = makePair(r, 0.4);
   t.equal(jaccard(m.shingleSet(p), m.shingleSet(q)), 0.4);
   t.equal(m.signature('too short'), undefined, 'fewer words than an n-gram: no signature, as datatrove');
+});
+
+t.test('signatures equal the numpy reference on real web text', async (t) => {
+  const web = sharedData('web/classify.dev.jsonl');
+  const py = '/usr/bin/python3';
+  const has = spawnSync(py, ['-c', 'import numpy, xxhash'], { stdio: 'ignore' }).status === 0;
+  if (!web || !has) return t.skip('needs ../shared/data/web and /usr/bin/python3 with numpy and xxhash');
+  const docs = lines(readFileSync(web, 'utf8')).map((l, i) => ({ id: String(i), text: (JSON.parse(l) as { text: string }).text }));
+  const file = join(dir, 'web.jsonl');
+  writeFileSync(file, jsonl(docs));
+  const ref = spawnSync(py, [join(ROOT, 'bench/dedup/reference.py'), 'signatures', file, join(dir, 'web.tsv')], { encoding: 'utf8' });
+  t.equal(ref.status, 0, ref.stderr);
+  const want = new Map(lines(readFileSync(join(dir, 'web.tsv'), 'utf8')).map((l) => l.split('\t') as [string, string]));
+  const m = new MinHasher(DATATROVE);
+  const differ = docs.filter((d) => (m.signature(d.text)?.join(' ') ?? '') !== want.get(d.id));
+  t.same(differ.map((d) => d.id), [], `${docs.length} documents (math and not, LaTeX, Unicode)`);
 });
 
 t.test('--threshold chooses bands x rows as text-dedup does', async (t) => {

@@ -2,7 +2,7 @@
 // wasm/minhash.wat). One MinHasher per thread: it owns a WebAssembly instance and its memory.
 import { MINHASH_WASM } from '../wasm/minhash-wasm.js';
 import { permParams } from './params.js';
-import { wordString } from './simplify.js';
+import { asciiWordBytes, wordString } from './simplify.js';
 
 export interface MinHashConfig {
   /** Words per shingle (datatrove: 5). */
@@ -80,19 +80,27 @@ export class MinHasher {
   }
 
   /**
-   * Hash the shingles of `text` (already normalised by wordString) into wasm memory; returns the byte
-   * offset of the u64 hashes and their count (0: fewer words than an n-gram).
+   * Normalise `text` (wordString, or its one-pass ASCII form) into wasm memory and hash its shingles there;
+   * returns the byte offset of the u64 hashes and their count (0: fewer words than an n-gram).
    */
-  private shingleHashes(words: string): { at: number; count: number } {
-    // UTF-8 is at most 3 bytes per UTF-16 unit; words <= bytes/2 + 1; shingles <= words.
-    const maxBytes = words.length * 3;
-    const text = this.scratch;
-    const starts = text + maxBytes + 8 - ((maxBytes + 8) % 8);
-    const maxWords = Math.floor(maxBytes / 2) + 2;
+  private shingleHashes(text: string): { at: number; count: number } {
+    const t = this.scratch;
+    // ASCII: at most 1.25 bytes a character (contraction splits); else UTF-8's 3 bytes a UTF-16 unit.
+    let room = text.length + (text.length >> 2) + 8;
+    this.reserve(t + room);
+    let len = asciiWordBytes(text, new Uint8Array(this.k.memory.buffer, t, room));
+    if (len < 0) {
+      const words = wordString(text);
+      room = words.length * 3;
+      this.reserve(t + room);
+      len = encoder.encodeInto(words, new Uint8Array(this.k.memory.buffer, t, room)).written;
+    }
+    // Words <= bytes/2 + 1 (one byte and a space each); shingles <= words.
+    const maxWords = (len >> 1) + 2;
+    const starts = t + len + 8 - ((len + 8) % 8);
     const out = starts + maxWords * 4 + 8 - ((maxWords * 4) % 8);
     this.reserve(out + maxWords * 8);
-    const { written } = encoder.encodeInto(words, new Uint8Array(this.k.memory.buffer, text, maxBytes));
-    const count = this.k.shingles(text, written, this.cfg.ngram, starts, out);
+    const count = this.k.shingles(t, len, this.cfg.ngram, starts, out);
     return { at: out, count };
   }
 
@@ -101,7 +109,7 @@ export class MinHasher {
    * false when the text has fewer words than an n-gram (datatrove gives such texts no signature).
    */
   bandKeys(text: string, into: Uint32Array, offset: number): boolean {
-    const { at, count } = this.shingleHashes(wordString(text));
+    const { at, count } = this.shingleHashes(text);
     if (count === 0) return false;
     const { bands, rows } = this.cfg;
     this.k.minhash(at, count, this.perms, this.pa, this.pb, this.sig);
@@ -112,7 +120,7 @@ export class MinHasher {
 
   /** The full signature (bands*rows values), for tests and the reference comparison. */
   signature(text: string): bigint[] | undefined {
-    const { at, count } = this.shingleHashes(wordString(text));
+    const { at, count } = this.shingleHashes(text);
     if (count === 0) return undefined;
     this.k.minhash(at, count, this.perms, this.pa, this.pb, this.sig);
     return Array.from(new BigUint64Array(this.k.memory.buffer, this.sig, this.cfg.bands * this.cfg.rows));
@@ -120,7 +128,7 @@ export class MinHasher {
 
   /** The distinct shingle hashes of a text, sorted (Jaccard verification). */
   shingleSet(text: string): BigUint64Array {
-    const { at, count } = this.shingleHashes(wordString(text));
+    const { at, count } = this.shingleHashes(text);
     const set = new BigUint64Array(this.k.memory.buffer, at, count).slice().sort();
     let n = 0;
     for (let i = 0; i < set.length; i++) if (i === 0 || set[i] !== set[n - 1]) set[n++] = set[i]!;
