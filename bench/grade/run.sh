@@ -26,6 +26,18 @@ run qwen-responses --response-field code --gold-field answer --labels score "$D/
 run qwen-pred --response-field pred --gold-field gt --extract none --labels score "$D/qwen25math_eval_rm_maj_math_cot_100.jsonl"
 # GSM8K R1-zero outputs graded by the CS336 reward (answer_reward): <answer> tags.
 run gsm8k-r1zero --extract answer-tag --gold-field ground_truth --labels answer_reward "$D/cs336a5_gsm8k_r1zero_sft_qwen25math1.5b.jsonl"
+# The same outputs through DeepSeek-Math's own evaluation (--extract deepseek): its zero-shot MATH pair
+# (extract_math_answer / eval_math), the gold built from the reference solution (gt_cot) as DeepSeek does.
+run qwen-deepseek --extract deepseek --task math --response-field code --gold-field gt_cot --labels score "$D/qwen25math_eval_rm_maj_math_cot_100.jsonl"
+# GSM8K outputs through DeepSeek's zero-shot GSM8K pair (extract_last_single_answer / eval_last_single_answer).
+run gsm8k-deepseek --extract deepseek --task last-single --gold-field ground_truth --labels answer_reward "$D/cs336a5_gsm8k_r1zero_sft_qwen25math1.5b.jsonl"
+echo "== mathpipe's checker against DeepSeek's extraction, verdict by verdict (same responses, same golds)"
+agree() { # name-a name-b
+  paste -d '\t' <(jq -c '[.correct] | flatten' "$OUT/$1.graded.jsonl") <(jq -c '[.correct] | flatten' "$OUT/$2.graded.jsonl") \
+    | awk -F'\t' '{ n = split(substr($1, 2, length($1) - 2), a, ","); split(substr($2, 2, length($2) - 2), b, ","); for (i = 1; i <= n; i++) { t++; if (a[i] == b[i]) s++; else printf "  line %d sample %d: mathpipe=%s deepseek=%s\n", NR, i - 1, a[i], b[i] } } END { printf "agreement: %d/%d\n", s, t }'
+}
+echo "Qwen2.5-Math MATH responses:"; agree qwen-responses qwen-deepseek
+echo "GSM8K R1-zero responses:"; agree gsm8k-r1zero gsm8k-deepseek
 # MARIO_EVAL's is_equiv unit tests: 60 pairs, all must be right.
 jq -c '.pairs[] | {id: "line \(.line)", response: .a, gold: .b, equivalent}' "$D/mario_is_equiv_test_pairs.json" > "$OUT/mario.jsonl"
 run mario --extract none --gold-extract none --labels equivalent "$OUT/mario.jsonl"
@@ -52,3 +64,6 @@ echo "(shared 2-core machine: other engineers' jobs run at the same time)"
 echo "Judged (2026-11, by hand): the qwen-responses disagreements at line 4 are label errors (gold '4:30 p.m.', the"
 echo "responses box '4:30 \\text{ p.m.}'; Qwen's extractor dropped 'p.m.' and then compared 4:30 with 4:30p..), and"
 echo "line 73 sample 7 is one too (10000 = 10{,}000; Qwen's grader does not read the {,} separator)."
+echo "DeepSeek's extraction (--extract deepseek) shares those, and is not mathpipe's checker where DeepSeek's code is"
+echo "weaker: its math_equal accepts an answer 100 times too big or small (27 for 2700, 1500 for 15: the percent"
+echo "rule), and 'he answer is' takes the rest of the line, tags and all (GSM8K line 74)."

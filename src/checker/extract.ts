@@ -192,7 +192,7 @@ export function extractAnswer(text: string, mode: ExtractMode = 'auto'): string 
       if (box >= 0) {
         // The few-shot formats' own answer line ("Final Answer: The final answer is $5$. I hope it is
         // correct.", "The answer is 5.", "答案是：1200元") wins over a box written before it.
-        if (lastAnswerIsIndex(text) > box) {
+        if (/answer|答案/i.test(text.slice(box)) && lastAnswerIsIndex(text) > box) {
           const line = answerIs(text);
           if (line !== null && looksLikeAnswer(line)) return line;
         }

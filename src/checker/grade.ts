@@ -60,11 +60,13 @@ export function gradeResponse(response: string, gold: string, opts: GradeOptions
   if (golds.some((x) => answersEqual(pred, x, o))) return { pred, correct: true };
   // Several boxes for a gold of several answers ("\boxed{2} and \boxed{3}" for "2, 3"): the last k distinct
   // boxes together are the answer (DeepSeek's rule for MATH), when the last box alone is not.
-  if (mode === 'auto' || mode === 'boxed') {
-    const boxes = distinct(allBoxed(response));
+  if ((mode === 'auto' || mode === 'boxed') && response.indexOf('\\boxed') !== response.lastIndexOf('\\boxed')) {
+    let boxes: string[] | null = null;
     for (const x of golds) {
       const k = goldItems(x);
-      if (k < 2 || boxes.length < k) continue;
+      if (k < 2) continue;
+      boxes ??= distinct(allBoxed(response));
+      if (boxes.length < k) continue;
       const joined = boxes.slice(-k).join(', ');
       if (answersEqual(joined, x, o)) return { pred: joined, correct: true };
     }

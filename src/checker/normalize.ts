@@ -26,6 +26,7 @@ const rateRe = new RegExp(`(\\d|\\})\\s*(?:${RATE_UNITS.map((w) => w.replace('/'
 // Chinese units and measure words after a number: 1200元, 18 个, 3千米, 5平方米, 2米/秒.
 const HAN = '\\u3400-\\u4dbf\\u4e00-\\u9fff';
 const hanRe = new RegExp(`(\\d|\\})\\s*[${HAN}]{1,4}(?:\\s*/\\s*[${HAN}]{1,3})?(?:\\^\\{?[23]\\}?)?\\s*$`);
+const HAN_CHAR = new RegExp(`[${HAN}]`);
 // The inside of a \text{} / \mathrm{} that reads as a unit: letters, dots, slashes, Chinese, an exponent.
 const UNIT_TEXT = new RegExp(`^[a-zA-Z.~/ ${HAN}]+(?:\\^\\{?[23]\\}?)?$`);
 
@@ -66,8 +67,8 @@ export function stripUnits(s: string): string {
   for (let k = 0; k < 2; k++) {
     out = out.replace(wordRe, '$1').trim();
     out = out.replace(symRe, '$1').trim();
-    out = out.replace(rateRe, '$1').trim();
-    out = out.replace(hanRe, '$1').trim();
+    if (out.includes('/')) out = out.replace(rateRe, '$1').trim();
+    if (HAN_CHAR.test(out)) out = out.replace(hanRe, '$1').trim();
   }
   return out;
 }
@@ -110,7 +111,8 @@ export function normalizeAnswer(input: string): string {
   s = s.replace(/\\left\\\{/g, '\\{').replace(/\\right\\\}/g, '\\}');
   s = stripThousands(s);
   s = s.replace(/\\!/g, '').replace(/(?<!\\)\\[;: ]/g, ' ').replace(/\\quad|\\qquad/g, ' ').replace(/~/g, ' ');
-  s = s.replace(/\\\$|\$/g, '').replace(/\\%|%/g, '').replace(/\\?dollars?\b/gi, '').replace(/\s*\b(?:percent|per\s+cent)\b/gi, '');
+  s = s.replace(/\\\$|\$/g, '').replace(/\\%|%/g, '').replace(/\\?dollars?\b/gi, '');
+  if (/per\s*cent/i.test(s)) s = s.replace(/\s*\b(?:percent|per\s+cent)\b/gi, '');
   s = stripThousands(s.trim());
   s = unwrapCommand(s, '\\textbf');
   s = stripUnits(s);
@@ -131,7 +133,7 @@ export function normalizeAnswer(input: string): string {
   s = s.replace(/^\{([^{}]*)\}$/, '$1');
   s = stripUnits(s);
   // A separator hidden by a unit until now: "1,200 \text{ meters}", "3,000 meters", "1,200元".
-  s = stripThousands(s);
+  if (s.includes(',')) s = stripThousands(s);
   // "18.0" is 18; other trailing zeros stay, because "0.20" says the answer has two decimals.
   s = s.replace(/(\d)\.0+(?!\d)/g, '$1');
   s = s.replace(/(^|[^\d])\.(\d)/g, '$10.$2');

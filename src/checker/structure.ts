@@ -14,6 +14,8 @@ export function splitTop(s: string, sep: string | RegExp): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
+  // A separator pattern is tried at each position in place (sticky), not on a copy of the rest of the string.
+  const re = typeof sep === 'string' ? null : new RegExp(sep.source.replace(/^\^/, ''), `${sep.flags.replace(/[gy]/g, '')}y`);
   for (let i = 0; i < s.length; i++) {
     const ch = s[i]!;
     if (ch === '\\' && (s[i + 1] === '{' || s[i + 1] === '}')) {
@@ -31,8 +33,9 @@ export function splitTop(s: string, sep: string | RegExp): string[] {
           i += sep.length - 1;
         }
       } else {
-        const m = sep.exec(s.slice(i));
-        if (m && m.index === 0) {
+        re!.lastIndex = i;
+        const m = re!.exec(s);
+        if (m) {
           out.push(s.slice(start, i));
           start = i + m[0].length;
           i += m[0].length - 1;
@@ -73,7 +76,7 @@ function negate(b: string): string {
   return /^[^+-]*$/.test(b) ? `-${b}` : `-(${b})`;
 }
 
-const REL = /^(?:\\leq|\\geq|\\lt|\\gt|<|>)/;
+const REL = /(?:\\leq|\\geq|\\lt|\\gt|<|>)/y;
 const VAR = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+)$/;
 
 /** Top-level relation operators of s: the pieces between them and the operators. */
@@ -87,8 +90,10 @@ function relations(s: string): { parts: string[]; ops: string[] } | null {
     if (ch === '(' || ch === '[' || ch === '{') depth++;
     else if (ch === ')' || ch === ']' || ch === '}') depth--;
     else if (depth === 0) {
-      const m = REL.exec(s.slice(i));
-      if (m && !(ch === '\\' && /^\\(?:leq|geq|lt|gt)[a-zA-Z]/.test(s.slice(i)))) {
+      if (ch !== '<' && ch !== '>' && ch !== '\\') continue;
+      REL.lastIndex = i;
+      const m = REL.exec(s);
+      if (m && !(ch === '\\' && /[a-zA-Z]/.test(s[i + m[0].length] ?? ''))) {
         parts.push(s.slice(start, i).trim());
         ops.push(m[0] === '\\lt' ? '<' : m[0] === '\\gt' ? '>' : m[0]);
         start = i + m[0].length;
@@ -134,11 +139,13 @@ export function shapeOf(s: string): Shape {
   // "x \in [0.5, \infty)": the membership is presentation.
   t = t.replace(/^[a-zA-Z]\s*\\in\s*/, '');
   // Inequalities are intervals: "x > 3" is (3, \infty), "x < -1 or x > 2" is (-\infty, -1) \cup (2, \infty).
-  const alternatives = splitTop(t, /^(?:\s+or\s+|或|\\text\{\s*or\s*\}|\\cup)/);
-  const intervals = alternatives.map(inequalityInterval);
-  if (intervals.every((x) => x !== null)) {
-    if (intervals.length === 1) t = intervals[0]!;
-    else return { kind: 'union', items: intervals as string[] };
+  if (/[<>]|\\[lg](?:eq|t)(?![a-zA-Z])/.test(t)) {
+    const alternatives = splitTop(t, /^(?:\s+or\s+|或|\\text\{\s*or\s*\}|\\cup)/);
+    const intervals = alternatives.map(inequalityInterval);
+    if (intervals.every((x) => x !== null)) {
+      if (intervals.length === 1) t = intervals[0]!;
+      else return { kind: 'union', items: intervals as string[] };
+    }
   }
   let m = MATRIX.exec(t) ?? ARRAY.exec(t);
   if (m) {

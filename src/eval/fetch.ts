@@ -1,5 +1,6 @@
 // `eval fetch`: download benchmark files from their canonical public URLs (pinned to a commit) into a cache
-// directory laid out like ../shared/data/benchmarks, verifying each file's sha256. A file already in the
+// directory laid out like ../shared/data/benchmarks, verifying each file's sha256 (and, as `prompts`,
+// DeepSeek's few-shot prompt files, converted into ../prompts beside it). A file already in the
 // cache with the right hash is not downloaded again; a wrong hash is an error and nothing is kept.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { IoError, UsageError } from '../cli/errors.js';
 import { writeOutputFile } from '../cli/output-file.js';
 import { info, warn } from '../cli/log.js';
 import { benchmark, splitFile } from './benchmarks.js';
+import { PROMPT_FILES, promptUrl, promptsCached, writePromptFiles } from './prompt-files.js';
 
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -51,9 +53,30 @@ export interface FetchOptions {
   force: boolean;
 }
 
+/** DeepSeek's few-shot prompt files, converted, into <cache-dir>/../prompts (where `eval run` looks by default). */
+async function fetchPrompts(o: FetchOptions): Promise<string[]> {
+  const dir = join(o.cacheDir, '..', 'prompts');
+  if (!o.force && promptsCached(dir)) {
+    info(`prompts: cached in ${dir}`);
+    return PROMPT_FILES.map((n) => join(dir, `${n}.json`));
+  }
+  const files = [];
+  for (const name of PROMPT_FILES) {
+    const canonical = promptUrl(name);
+    const url = o.mirror ? canonical.replace(CANONICAL_HOST, o.mirror.replace(/\/+$/, '')) : canonical;
+    // The URL names a commit, so its bytes cannot change; the parse checks their shape.
+    files.push({ name, url: canonical, source: (await download(url, o.retries, o.backoffMs)).toString('utf8') });
+  }
+  return writePromptFiles(dir, files);
+}
+
 export async function fetchBenchmarks(o: FetchOptions): Promise<string[]> {
   const written: string[] = [];
   for (const name of o.benches) {
+    if (name === 'prompts') {
+      written.push(...(await fetchPrompts(o)));
+      continue;
+    }
     const b = benchmark(name);
     const f = splitFile(b, o.split);
     if (!f.url) throw new UsageError(`${name} ${o.split} has no canonical single-file URL; use --data-dir with a local copy`);

@@ -123,7 +123,9 @@ export async function runGrade(o: GradeRunOptions): Promise<void> {
             const grades: Promise<PoolGrade>[] = responses.map((r) =>
               gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold, inp.ctx),
             );
-            return [{ rec, isArray: inp.isArray, grades: Promise.all(grades), gold }];
+            // What the verdict compared against: DeepSeek's gold (built from the field) in deepseek mode.
+            const shownGold = inp.ctx?.deepseekGold === undefined ? gold : Array.isArray(inp.ctx.deepseekGold) ? inp.ctx.deepseekGold.join(', ') : inp.ctx.deepseekGold;
+            return [{ rec, isArray: inp.isArray, grades: Promise.all(grades), gold: shownGold }];
           });
           for (const p of pending) {
             const gs = await p.grades;

@@ -166,3 +166,76 @@ t.test('every gold answer of every benchmark, boxed (or as a letter), grades cor
     t.same(wrong.map((w) => w.gold), [], `${b.name}: ${items.length} items`);
   }
 });
+
+/** A few_shot_prompts/*.py file in DeepSeek's own shape (triple-quoted block, doubled backslashes, f-string). */
+function deepseekPy(p: { few_shot_prompt: string; template: string; stop_words: string[] }, decoy = false): string {
+  const lit = (s: string) => s.replace(/\\/g, '\\\\').replace(/"""/g, '\\"\\"\\"');
+  const fstr = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"').replace(/\{/g, '{{').replace(/\}/g, '}}')
+    .replace(/\{\{few_shot_prompt\}\}/g, '{few_shot_prompt}').replace(/\{\{question\}\}/g, '{task_input}').replace(/\{\{answer\}\}/g, '{task_output}');
+  return [
+    'from .few_shot_prompting import FewShotPrompting', '',
+    ...(decoy ? ['few_shot_prompt = """', 'an older block', '""".strip()', ''] : []),
+    `few_shot_prompt = """\n${lit(p.few_shot_prompt)}\n""".strip()`, '',
+    'class P(FewShotPrompting):', '    def __init__(self):', '        super().__init__()', '',
+    '    def format_prompt(self, task_input, task_output):', `        prompt = f"${fstr(p.template)}"`, '        return prompt.rstrip()', '',
+    '    def stop_words(self):', `        return [${p.stop_words.map((w) => JSON.stringify(w)).join(', ')}]`, '',
+  ].join('\n');
+}
+
+t.test('eval fetch prompts: DeepSeek\'s .py prompt files parsed without Python (escapes, f-string, stop words)', async (t) => {
+  const { parsePromptPy, splitExemplars } = await import('../../src/eval/prompt-files.js');
+  const src = [
+    "few_shot_prompt = '''",
+    'Q: What is 1+1?\\nA: It is $\\\\frac{2}{1}$, """quoted""". The answer is 2.',
+    '',
+    '',
+    'Q: \\u00bd of 4?',
+    'A: The answer is 2.',
+    "'''.strip()",
+    'class X:',
+    '    def format_prompt(self, task_input, task_output):',
+    '        prompt = f"{few_shot_prompt}\\n\\n\\nQ: {task_input}\\nA: {task_output}"',
+    '        return prompt.rstrip()',
+    '    def stop_words(self):',
+    '        return ["\\nQ:", \'Q: \']',
+  ].join('\n');
+  const p = parsePromptPy(src, 'x');
+  t.equal(p.few_shot_prompt, 'Q: What is 1+1?\nA: It is $\\frac{2}{1}$, """quoted""". The answer is 2.\n\n\nQ: ½ of 4?\nA: The answer is 2.');
+  t.equal(p.template, '{few_shot_prompt}\n\n\nQ: {question}\nA: {answer}');
+  t.same(p.stop_words, ['\nQ:', 'Q: ']);
+  t.same(p.exemplars.map((e) => e.question), ['What is 1+1?', '½ of 4?'], 'the block splits into its exemplars');
+  t.same(splitExemplars('odd block', p.template), [], 'a block that does not split cleanly is kept whole');
+  t.throws(() => parsePromptPy('x = 1', 'bad'), /no module-level few_shot_prompt/);
+});
+
+const promptsDir = sharedData('prompts');
+t.test('eval fetch prompts: files in DeepSeek\'s shape become the prompt files eval run reads', { skip: promptsDir && sat ? false : '../shared/data absent' }, async (t) => {
+  const { PROMPT_FILES, DEEPSEEK_COMMIT } = await import('../../src/eval/prompt-files.js');
+  const files: Record<string, Buffer> = {};
+  const shared: Record<string, { few_shot_prompt: string; template: string; stop_words: string[]; exemplars: unknown[] }> = {};
+  for (const name of PROMPT_FILES) {
+    shared[name] = JSON.parse(readFileSync(join(promptsDir!, `${name}.json`), 'utf8'));
+    files[`/deepseek-ai/DeepSeek-Math/${DEEPSEEK_COMMIT}/evaluation/few_shot_prompts/${name}.py`] = Buffer.from(deepseekPy(shared[name]!, name === 'cot_ocwcourses_4_shot'));
+  }
+  files[SAT] = readFileSync(sat!);
+  const s = await serve(t, files);
+  const root = t.testdir();
+  const cache = join(root, 'benchmarks');
+  const r = await runCli(['eval', 'fetch', 'prompts', 'sat', '--cache-dir', cache, '--mirror', s.url]);
+  t.equal(r.code, 0, r.stderr);
+  for (const name of PROMPT_FILES) {
+    const got = JSON.parse(readFileSync(join(root, 'prompts', `${name}.json`), 'utf8'));
+    t.equal(got.few_shot_prompt, shared[name]!.few_shot_prompt, `${name}: block`);
+    t.equal(got.template, shared[name]!.template, `${name}: template`);
+    t.same(got.stop_words, shared[name]!.stop_words, `${name}: stop words`);
+    if (!/gaokao|ocwcourses|pal_gsm/.test(name)) t.same(got.exemplars, shared[name]!.exemplars, `${name}: exemplars`);
+  }
+  const hits = s.hits();
+  t.match((await runCli(['eval', 'fetch', 'prompts', '--cache-dir', cache, '--mirror', s.url])).stderr, /prompts: cached/);
+  t.equal(s.hits(), hits, 'fetched prompts are not downloaded again');
+  // With the default places (the fetch cache), cot works with no --prompts-dir: the same prompts as the shared files.
+  const a = await runCli(['eval', 'prompts', '-b', 'sat', '--data-dir', cache, '--limit', '3']);
+  const b = await runCli(['eval', 'prompts', '-b', 'sat', '--data-dir', cache, '--prompts-dir', promptsDir!, '--limit', '3']);
+  t.equal(a.code, 0, a.stderr);
+  t.equal(a.stdout, b.stdout);
+});
