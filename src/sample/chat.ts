@@ -15,22 +15,6 @@ import type { Tokenizer } from '../tokenizer/index.js';
 export const DEEPSEEK_TEMPLATE =
   "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n\\n' }}{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + eos_token }}{% elif message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
 
-/**
- * The template of the chat markers of a tokenizer from `tokenize train` (tiktoken_config.json "chat_tokens"), for
- * checkpoints whose tokenizer_config.json has none: each turn is ROLE_MARKER content END_OF_TURN, the generation
- * prompt is the assistant marker, and there is no BOS (mathpipe documents carry none by default). It renders the
- * text of the template `pretrain` writes into tokenizer_config.json for these tokens.
- */
-export function markerTemplate(m: { system: string; user: string; assistant: string; end_of_turn: string }): string {
-  const q = (s: string) => JSON.stringify(s);
-  return (
-    '{% for message in messages %}' +
-    `{% if message['role'] == 'system' %}{{ ${q(m.system)} }}{% elif message['role'] == 'user' %}{{ ${q(m.user)} }}{% elif message['role'] == 'assistant' %}{{ ${q(m.assistant)} }}` +
-    "{% else %}{{ raise_exception('unsupported chat role: ' + message['role'] + ' (system, user and assistant only)') }}{% endif %}" +
-    `{{ message['content'] + ${q(m.end_of_turn)} }}{% endfor %}{% if add_generation_prompt %}{{ ${q(m.assistant)} }}{% endif %}`
-  );
-}
-
 export interface ChatMessage {
   role: string;
   content: string;
@@ -101,9 +85,10 @@ export function chatFormat(dir: string, tok: Tokenizer, file?: string): ChatForm
   }
   const stopIds: number[] = [];
   if (!template) {
-    const names = markerNames(tok);
-    if (names && tok.chat) {
-      template = markerTemplate(names);
+    // The tokenizer's chat markers (from `tokenize train`): the template every checkpoint's tokenizer_config.json
+    // carries for them (src/tokenizer/chat-template.ts), for checkpoints saved before it did.
+    if (tok.chatTemplate && tok.chat) {
+      template = tok.chatTemplate;
       source = 'built-in markers';
       stopIds.push(tok.chat.end_of_turn);
     } else {
@@ -126,11 +111,6 @@ export function chatFormat(dir: string, tok: Tokenizer, file?: string): ChatForm
   };
 }
 
-function markerNames(tok: Tokenizer): { system: string; user: string; assistant: string; end_of_turn: string } | undefined {
-  if (!tok.chat) return undefined;
-  const n = { system: nameOf(tok, tok.chat.system), user: nameOf(tok, tok.chat.user), assistant: nameOf(tok, tok.chat.assistant), end_of_turn: nameOf(tok, tok.chat.end_of_turn) };
-  return Object.values(n).every(Boolean) ? n : undefined;
-}
 
 /**
  * `messages` as a record holds it: {role, content} with content a string or OpenAI-style parts
