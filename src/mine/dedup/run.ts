@@ -3,7 +3,8 @@
 import { UsageError } from '../../cli/errors.js';
 import { info } from '../../cli/log.js';
 import { checkWritable, writeOutputFile } from '../../cli/output-file.js';
-import { STDIN } from '../../jsonl/index.js';
+import { startProgress } from '../../cli/progress.js';
+import { STDIN, totalSize } from '../../jsonl/index.js';
 import { lineBlocks, removeSpill, spillPath } from './blocks.js';
 import { cluster, countRemoved, nearPairs, type DedupCounts } from './clusters.js';
 import type { KeepRule } from './cluster.js';
@@ -45,7 +46,12 @@ export async function readTable(inputs: string[], d: DescribeOptions, jobs: numb
   if (inputs.length > 65535) throw new UsageError(`at most 65535 inputs per run (got ${inputs.length}): shard the list (mine dedup signatures --shard)`);
   const stats = { bytes: 0 };
   const table = new DocTable(d.minhash.bands);
-  for await (const batch of describeAll(lineBlocks(inputs, stats, spill), d, jobs)) table.append(batch);
+  const progress = startProgress('mine dedup', () => ({ records: table.n, bytes: stats.bytes }), totalSize(inputs));
+  try {
+    for await (const batch of describeAll(lineBlocks(inputs, stats, spill), d, jobs)) table.append(batch);
+  } finally {
+    progress.stop();
+  }
   return { table, bytes: stats.bytes };
 }
 

@@ -3,7 +3,8 @@
 // shared with the sharded form (sharded.ts).
 import { info } from '../../cli/log.js';
 import { checkWritable, writeOutputFile } from '../../cli/output-file.js';
-import { newReadStats, reportSkipped, STDIN, withWriter } from '../../jsonl/index.js';
+import { startProgress } from '../../cli/progress.js';
+import { newReadStats, reportSkipped, STDIN, totalSize, withWriter } from '../../jsonl/index.js';
 import { removeSpill, spillPath } from '../dedup/blocks.js';
 import { docLines } from '../dedup/doc-lines.js';
 import { describeCount, tokenCounter, type CountOptions } from './count.js';
@@ -94,7 +95,13 @@ export async function runSelect(o: SelectOptions): Promise<Manifest> {
     if (spill) await copyStdin(spill);
     const inputs = o.inputs.map((p) => (p === STDIN ? spill! : p));
     const stats = newReadStats();
-    const s = await scan(inputs, o, tokenCounter(o.count), stats, o.skipInvalid);
+    const progress = startProgress('mine select', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(inputs));
+    let s: Scanned;
+    try {
+      s = await scan(inputs, o, tokenCounter(o.count), stats, o.skipInvalid);
+    } finally {
+      progress.stop();
+    }
     const c = walk(ranked(s, rankOrder(s)), o.budget);
     await withWriter(o.output, async (out) => {
       for await (const batch of docLines(inputs, s)) {
