@@ -15,6 +15,7 @@
 // outputs) have mask 0 and are zeroed before any exponential, so they never produce inf * 0.
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaModel } from '../train/model.js';
+import { nativeKernels, runNative } from '../train/ops/native-kernel.js';
 import type { Aggregation, KlEstimator } from './presets.js';
 
 export interface LossSettings {
@@ -63,16 +64,60 @@ export function klValue(logp: number, ref: number, est: KlEstimator): number {
   return est === 'k1' ? -x : est === 'k2' ? 0.5 * x * x : Math.exp(x) - x - 1;
 }
 
+/**
+ * log softmax(logits)[target] per row [N], with a fused gradient dy * (onehot - softmax): the cross-entropy kernels
+ * of the training core (native when built) with weights -dy, instead of the chain of logsumexp/gather gradients
+ * autodiff would build (one [N, V] pass forward, one backward).
+ */
+export function targetLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D, o: { composed?: boolean } = {}): tf.Tensor1D {
+  if (!o.composed && nativeKernels('ceForward') && logits.dtype === 'float32' && targets.dtype === 'int32') return logprobNative(logits, targets) as tf.Tensor1D;
+  return logprobComposed(logits, targets) as tf.Tensor1D;
+}
+
+const picked = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D => {
+  const [N, V] = logits.shape;
+  return tf.gather(tf.reshape(logits, [-1]), tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets)) as tf.Tensor1D;
+};
+
+const logprobNative = tf.customGrad(((...args: unknown[]) => {
+  const [logits, targets, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  const [, lse] = runNative('MathpipeCrossEntropy', { logits, targets, weights: tf.ones([logits.shape[0]]) });
+  save([logits, targets, lse]);
+  return {
+    value: tf.sub(picked(logits, targets), lse),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [l, t, s] = saved;
+      const [dl] = runNative('MathpipeCrossEntropyGrad', { logits: l, targets: t, weights: tf.neg(dy), lse: s, dy: tf.scalar(1) });
+      return [dl, tf.zerosLike(t)];
+    },
+  };
+}) as Parameters<typeof tf.customGrad>[0]);
+
+const logprobComposed = tf.customGrad(((...args: unknown[]) => {
+  const [logits, targets, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  const [N, V] = logits.shape;
+  const lse = tf.logSumExp(logits, 1);
+  save([logits, targets, lse]);
+  return {
+    value: tf.sub(picked(logits, targets), lse),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [l, t, s] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      const probs = tf.mul(tf.exp(tf.sub(l, tf.reshape(s, [N, 1]))), tf.reshape(dy, [N, 1]));
+      const flat = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), t);
+      const hot = tf.reshape(tf.unsortedSegmentSum(dy, flat as tf.Tensor1D, N * V), [N, V]);
+      return [tf.sub(hot, probs), tf.zerosLike(t)];
+    },
+  };
+}) as Parameters<typeof tf.customGrad>[0]);
+
 /** Per-position log p(target) [B, T], and optionally the entropy of each position's distribution. Inside a tidy. */
 export function policyLogprobs(model: LlamaModel, ids: tf.Tensor2D, targets: tf.Tensor2D, withEntropy = false): { logp: tf.Tensor2D; entropy?: tf.Tensor2D } {
   const [B, T] = ids.shape;
   const logits = model.logits(ids);
-  const V = logits.shape[1];
-  const lse = tf.logSumExp(logits, 1);
-  const flat = tf.add(tf.mul(tf.range(0, B * T, 1, 'int32'), tf.scalar(V, 'int32')), tf.reshape(targets, [B * T]));
-  const logp = tf.reshape(tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), lse), [B, T]) as tf.Tensor2D;
+  const logp = tf.reshape(targetLogprobs(logits, tf.reshape(targets, [B * T]) as tf.Tensor1D), [B, T]) as tf.Tensor2D;
   if (!withEntropy) return { logp };
-  // H = lse - sum_v p_v * logit_v
+  // H = lse - sum_v p_v * logit_v (no gradient flows here: the loss does not use it)
+  const lse = tf.logSumExp(logits, 1);
   const p = tf.exp(tf.sub(logits, tf.reshape(lse, [-1, 1])));
   const entropy = tf.reshape(tf.sub(lse, tf.sum(tf.mul(p, logits), 1)), [B, T]) as tf.Tensor2D;
   return { logp, entropy };

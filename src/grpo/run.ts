@@ -6,8 +6,8 @@
 // question drawn at position p of epoch e samples from RNG stream (seed, e * questions + p, j): the cursor is all a
 // resumed run needs to draw, sample and train exactly what the uninterrupted run would have.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { writeOutputFile } from '../cli/output-file.js';
@@ -21,7 +21,7 @@ import { LlamaModel } from '../train/model.js';
 import { Rng } from '../train/rng.js';
 import type { ScheduleName } from '../train/schedule.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter, type StepResult } from '../train/session.js';
-import { metrics as evalMetrics, type SampleResult } from '../eval/metrics.js';
+import type { SampleResult } from '../eval/metrics.js';
 import type { ExtractMode } from '../checker/extract.js';
 import { STD_EPS, informative, outcomeAdvantages, overlongPenalty, processAdvantages, stepEnds, stepTexts, type StepSeparator } from './advantages.js';
 import { readQuestions, ruleReward, type PromptFormat, type Question, type QuestionFields, type Reward } from './data.js';
@@ -439,7 +439,8 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
         return { id: qs[i].id, extracted: g.map((x) => x.pred), correct: g.map((x) => x.correct) };
       });
       const ks = [1, 4, 16, 64].filter((k) => k <= o.evalSamples);
-      const m = evalMetrics(results, ks, o.seed);
+      const { metrics } = await import('../eval/metrics.js');
+      const m = metrics(results, ks, o.seed);
       out.valid_mean_accuracy = round(m.mean_accuracy);
       for (const k of ks) out[`valid_pass@${k}`] = round(m.pass_at_k[k]);
       for (const k of ks) if (k > 1) out[`valid_maj@${k}`] = round(m.maj_at_k[k]);
@@ -448,6 +449,15 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
   }
 
   try {
+    // The starting policy's held-out numbers, so a run shows what RL changed.
+    if (valid && session.step === 0) {
+      const line = JSON.stringify({ step: 0, ...(await evaluate()) }) + '\n';
+      if (o.log) {
+        mkdirSync(dirname(o.log), { recursive: true });
+        appendFileSync(o.log, line);
+      }
+      else process.stdout.write(line);
+    }
     await session.train({ steps, seqLen: context, logInterval: o.logInterval, evalInterval: o.evalInterval, saveInterval: o.saveInterval, log: o.log, update, evaluate: valid ? evaluate : undefined });
   } finally {
     scorer?.close();
