@@ -1,6 +1,6 @@
 // `mathpipe mine select`: top documents by score up to a token budget. Option definitions only.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputList, inputs, output, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, output, skipInvalid, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { parseShard, shardSlice } from './shard.js';
 
@@ -16,6 +16,15 @@ const counting = {
   'tokens-field': { type: 'string', requiresArg: true, describe: 'Take each document\'s token count from this field' },
 } as const satisfies Record<string, Options>;
 
+const jobs = {
+  jobs: {
+    alias: 'j',
+    type: 'number',
+    requiresArg: true,
+    describe: 'Token-counting threads, at most 4x cores; the output is the same for any value [default: min(4, CPUs) with a tokenizer, 1 with --whitespace or --tokens-field]',
+  },
+} as const satisfies Record<string, Options>;
+
 const shard = { shard: { type: 'string', requiresArg: true, describe: 'i/N: the i-th of N contiguous slices of the input list (0 <= i < N)' } } as const;
 
 function budgetOf(v: unknown): number {
@@ -26,6 +35,11 @@ function budgetOf(v: unknown): number {
 
 type A = Record<string, unknown>;
 const countOf = (a: A) => ({ tokenizer: a.tokenizer as string, whitespace: Boolean(a.whitespace), tokensField: a['tokens-field'] as string | undefined });
+async function jobsOf(a: A): Promise<number> {
+  if (a.jobs !== undefined) return workerCount(a.jobs, '--jobs');
+  const { defaultJobs } = await import('./select/scan.js');
+  return defaultJobs(countOf(a));
+}
 const fieldsOf = (a: A) => ({ scoreField: a['score-field'] as string, textField: a['text-field'] as string, idField: a['id-field'] as string });
 
 const oneShot: CommandModule = {
@@ -33,7 +47,7 @@ const oneShot: CommandModule = {
   describe: 'Keep the highest-scoring documents until --budget tokens (never more), in input order; write a manifest',
   builder: (y: Argv) =>
     inputs(y, 'Scored document JSONL (from classify predict); "-" or none reads stdin')
-      .options({ ...output, ...fields, ...counting, ...skipInvalid })
+      .options({ ...output, ...fields, ...counting, ...jobs, ...skipInvalid })
       .options({
         budget: { alias: 'b', type: 'string', demandOption: true, requiresArg: true, describe: 'Token budget (numbers like 40e9 work)' },
         manifest: { type: 'string', requiresArg: true, describe: 'Write JSON: budget, tokens and documents kept, the cutoff (score, tie hash, position), the first document that did not fit' },
@@ -43,7 +57,7 @@ const oneShot: CommandModule = {
       .example('$0 mine select stats --shard 3/64 -o st/3.stats scored/*.jsonl.gz', 'the sharded form: see `mine select stats --help`'),
   handler: async (a) => {
     const { runSelect } = await import('./select/run.js');
-    await runSelect({ inputs: inputList(a.inputs), output: a.output as string | undefined, budget: budgetOf(a.budget), count: countOf(a), manifest: a.manifest as string | undefined, skipInvalid: Boolean(a['skip-invalid']), ...fieldsOf(a) });
+    await runSelect({ inputs: inputList(a.inputs), output: a.output as string | undefined, budget: budgetOf(a.budget), count: countOf(a), manifest: a.manifest as string | undefined, skipInvalid: Boolean(a['skip-invalid']), jobs: await jobsOf(a), ...fieldsOf(a) });
   },
 };
 
@@ -52,12 +66,12 @@ const stats: CommandModule = {
   describe: 'Sharded step 1: score, tie hash and tokens of one shard\'s documents, in rank order -> a STATS file',
   builder: (y: Argv) =>
     inputs(y, 'Scored document JSONL files (not stdin)')
-      .options({ ...fields, ...counting, ...skipInvalid, ...shard })
+      .options({ ...fields, ...counting, ...jobs, ...skipInvalid, ...shard })
       .options({ output: { ...output.output, demandOption: true, describe: 'STATS file to write (appears only when complete)' } })
       .example('$0 mine select stats --shard $TASK/64 -o st/$TASK.stats scored/*.jsonl.gz', 'one array task per shard'),
   handler: async (a) => {
     const { runStats } = await import('./select/sharded.js');
-    await runStats({ inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)), output: a.output as string, count: countOf(a), skipInvalid: Boolean(a['skip-invalid']), ...fieldsOf(a) });
+    await runStats({ inputs: shardSlice(inputList(a.inputs), parseShard(a.shard)), output: a.output as string, count: countOf(a), skipInvalid: Boolean(a['skip-invalid']), jobs: await jobsOf(a), ...fieldsOf(a) });
   },
 };
 

@@ -45,9 +45,15 @@ t.test('one-shot: best scores first, never over the budget, manifest exact, inpu
   t.equal(again.stdout, res.stdout, 'the same from stdin');
 });
 
-t.test('tokenizer counts (cl100k_base) and a budget of everything', async (t) => {
+t.test('tokenizer counts (cl100k_base), the same for any thread count; a budget of everything', async (t) => {
   const res = await runCli(['mine', 'select', '-q', '--budget', '1e9', file]);
   t.equal(lines(res.stdout).length, 300);
+  const m1 = join(dir, 'j1.json');
+  const m3 = join(dir, 'j3.json');
+  const one = await runCli(['mine', 'select', '-q', '-j', '1', '--budget', '3000', '--manifest', m1, file]);
+  const three = await runCli(['mine', 'select', '-q', '-j', '3', '--budget', '3000', '--manifest', m3, file]);
+  t.equal(three.stdout, one.stdout);
+  t.same(JSON.parse(readFileSync(m3, 'utf8')), JSON.parse(readFileSync(m1, 'utf8')));
   const small = await runCli(['mine', 'select', '--budget', '0', file]);
   t.equal(small.stdout, '');
 });

@@ -5,7 +5,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trackTemp, untrackTemp } from '../../cli/cleanup.js';
-import { readBytes, STDIN } from '../../jsonl/index.js';
+import { decodeLine, readBytes, STDIN, type Line } from '../../jsonl/index.js';
 import type { Block } from './describe.js';
 
 const BLOCK = 1 << 20;
@@ -65,4 +65,30 @@ export async function* lineBlocks(inputs: string[], stats: { bytes: number }, sp
       if (fd !== undefined) closeSync(fd);
     }
   }
+}
+
+/**
+ * The lines of a block one at a time, each decoded when it is reached (so the first bad line is the
+ * one reported). Lines that are not UTF-8 are skipped and counted with `skipInvalid`.
+ */
+export function* linesOf(block: Block, skipInvalid: boolean, skipped: { n: number }): Generator<Line> {
+  const buf = Buffer.from(block.buf);
+  const one: Line[] = [];
+  let lineNo = block.firstLine;
+  for (let pos = 0; pos < buf.length; ) {
+    const nl = buf.indexOf(10, pos);
+    const e = nl < 0 ? buf.length : nl;
+    one.length = 0;
+    if (!decodeLine(buf, pos, e, block.fileName, lineNo++, one, skipInvalid)) skipped.n++;
+    pos = e + 1;
+    if (one.length) yield one[0]!;
+  }
+}
+
+/** Lines in a block (an upper bound on its documents). */
+export function lineCount(block: Block): number {
+  const buf = new Uint8Array(block.buf);
+  let n = countLines(buf);
+  if (buf.length && buf[buf.length - 1] !== 10) n++;
+  return n;
 }

@@ -2,7 +2,8 @@
 // memory: runs the same in a worker thread and on the main thread, which is why the output does not
 // depend on the number of threads.
 import { DataError, at } from '../../cli/errors.js';
-import { decodeLine, parseLine, type Line } from '../../jsonl/index.js';
+import { parseLine } from '../../jsonl/index.js';
+import { lineCount, linesOf } from './blocks.js';
 import { MinHasher, type MinHashConfig } from './minhash.js';
 import { normaliseUrl } from './url.js';
 import type { DocBatch } from './table.js';
@@ -27,27 +28,8 @@ export interface Block {
 }
 
 export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOptions): DocBatch {
-  const buf = Buffer.from(block.buf);
-  // Each line is decoded and parsed before the next is looked at, so the first bad line is the one reported.
-  const lines: Line[] = [];
-  let lineNo = block.firstLine;
-  let skipped = 0;
-  let pos = 0;
-  const next = (): Line | undefined => {
-    while (pos < buf.length) {
-      const nl = buf.indexOf(10, pos);
-      const e = nl < 0 ? buf.length : nl;
-      lines.length = 0;
-      if (!decodeLine(buf, pos, e, block.fileName, lineNo++, lines, o.skipInvalid)) skipped++;
-      pos = e + 1;
-      if (lines.length) return lines[0];
-    }
-    return undefined;
-  };
-  // At most one document per line: size the arrays by the line count.
-  let count = 0;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) count++;
-  if (buf.length && buf[buf.length - 1] !== 10) count++;
+  const skipped = { n: 0 };
+  const count = lineCount(block);
   const bands = o.minhash.bands;
   const b: DocBatch = {
     n: 0,
@@ -60,7 +42,7 @@ export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOption
     file: block.file,
     skipped: 0,
   };
-  for (let l = next(); l; l = next()) {
+  for (const l of linesOf(block, o.skipInvalid, skipped)) {
     const where = at(l.file, l.line);
     let rec;
     try {
@@ -68,7 +50,7 @@ export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOption
       if (typeof rec[o.textField] !== 'string') throw new DataError(where, `missing or non-string field "${o.textField}"`);
     } catch (e) {
       if (!o.skipInvalid || !(e instanceof DataError)) throw e;
-      skipped++;
+      skipped.n++;
       continue;
     }
     const d = b.n++;
@@ -86,6 +68,6 @@ export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOption
     b.length[d] = text.length;
     b.line[d] = l.line;
   }
-  b.skipped = skipped;
+  b.skipped = skipped.n;
   return b;
 }

@@ -1,19 +1,13 @@
 // A dedup worker thread: blocks of JSONL lines in, DocBatches out (their arrays transferred, not copied).
-import { parentPort, workerData } from 'node:worker_threads';
-import { DataError } from '../../cli/errors.js';
-import { describeBlock, type Block, type DescribeOptions } from './describe.js';
+import { serveBlocks } from '../ordered-pool.js';
+import { describeBlock, type DescribeOptions } from './describe.js';
 import { MinHasher } from './minhash.js';
+import type { DocBatch } from './table.js';
 
-const opts = workerData as DescribeOptions;
-const hasher = new MinHasher(opts.minhash);
-
-parentPort!.on('message', (b: Block) => {
-  try {
-    const batch = describeBlock(b, hasher, opts);
-    const buffers = [batch.keys, batch.sig, batch.url, batch.score, batch.length, batch.line].map((a) => a.buffer as ArrayBuffer);
-    parentPort!.postMessage({ seq: b.seq, batch }, buffers);
-  } catch (e) {
-    const error = e instanceof DataError ? { where: e.where, detail: e.detail } : { where: '', detail: (e as Error).stack ?? String(e) };
-    parentPort!.postMessage({ seq: b.seq, error });
-  }
-});
+serveBlocks<DescribeOptions, DocBatch>(
+  (o) => {
+    const hasher = new MinHasher(o.minhash);
+    return (b) => describeBlock(b, hasher, o);
+  },
+  (r) => [r.keys, r.sig, r.url, r.score, r.length, r.line],
+);

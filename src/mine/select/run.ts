@@ -1,13 +1,13 @@
 // `mathpipe mine select --budget N` in one process: the highest-scoring documents up to N tokens, in two
 // readings of the input (rank keys and token counts, then the kept lines). The manifest's parts are
 // shared with the sharded form (sharded.ts).
-import { info } from '../../cli/log.js';
+import { info, warn } from '../../cli/log.js';
 import { checkWritable, writeOutputFile } from '../../cli/output-file.js';
 import { startProgress } from '../../cli/progress.js';
-import { newReadStats, reportSkipped, STDIN, totalSize, withWriter } from '../../jsonl/index.js';
+import { STDIN, totalSize, withWriter } from '../../jsonl/index.js';
 import { removeSpill, spillPath } from '../dedup/blocks.js';
 import { docLines } from '../dedup/doc-lines.js';
-import { describeCount, tokenCounter, type CountOptions } from './count.js';
+import { describeCount, type CountOptions } from './count.js';
 import { isKept, walk, type Cutoff } from './cutoff.js';
 import { compareRank, type RankKey } from './rank.js';
 import { scan, type ScanFields, type Scanned } from './scan.js';
@@ -19,6 +19,8 @@ export interface SelectOptions extends ScanFields {
   count: CountOptions;
   manifest?: string;
   skipInvalid: boolean;
+  /** Token-counting threads; the output is the same for any value. */
+  jobs: number;
 }
 
 export interface Manifest {
@@ -89,19 +91,18 @@ export function say(m: Manifest): void {
 
 export async function runSelect(o: SelectOptions): Promise<Manifest> {
   for (const p of [o.output, o.manifest]) if (p && p !== STDIN) checkWritable(p);
+  // stdin is read twice: its bytes are copied to a spill file during the first reading.
   const spill = o.inputs.includes(STDIN) ? spillPath() : undefined;
   try {
-    // stdin is read twice: copy it first (select's first reading is not a byte stream it can tee).
-    if (spill) await copyStdin(spill);
-    const inputs = o.inputs.map((p) => (p === STDIN ? spill! : p));
-    const stats = newReadStats();
-    const progress = startProgress('mine select', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(inputs));
+    const stats = { bytes: 0, records: 0 };
+    const progress = startProgress('mine select', () => stats, totalSize(o.inputs));
     let s: Scanned;
     try {
-      s = await scan(inputs, o, tokenCounter(o.count), stats, o.skipInvalid);
+      s = await scan(o.inputs, o, o.jobs, stats, spill);
     } finally {
       progress.stop();
     }
+    const inputs = o.inputs.map((p) => (p === STDIN ? spill! : p));
     const c = walk(ranked(s, rankOrder(s)), o.budget);
     await withWriter(o.output, async (out) => {
       for await (const batch of docLines(inputs, s)) {
@@ -116,16 +117,10 @@ export async function runSelect(o: SelectOptions): Promise<Manifest> {
     addToHistogram(h, s.score, s.tokens, s.n);
     const m = manifestOf(c, o, s.n, sum(s.tokens, s.n), h);
     if (o.manifest) writeOutputFile(o.manifest, `${JSON.stringify(m, null, 1)}\n`);
-    reportSkipped(stats);
+    if (s.skipped) warn(`skipped ${s.skipped} invalid line${s.skipped === 1 ? '' : 's'} (--skip-invalid)`);
     say(m);
     return m;
   } finally {
     removeSpill(spill);
   }
-}
-
-async function copyStdin(to: string): Promise<void> {
-  const { createWriteStream } = await import('node:fs');
-  const { pipeline } = await import('node:stream/promises');
-  await pipeline(process.stdin, createWriteStream(to));
 }

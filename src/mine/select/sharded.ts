@@ -3,27 +3,26 @@
 // above the cutoff). A plan chooses exactly what the one-shot form chooses over the same list (tested).
 import { readFileSync } from 'node:fs';
 import { DataError, UsageError } from '../../cli/errors.js';
-import { info } from '../../cli/log.js';
+import { info, warn } from '../../cli/log.js';
 import { writeOutputFile } from '../../cli/output-file.js';
-import { newReadStats, readJsonlBatches, reportSkipped, STDIN, withWriter } from '../../jsonl/index.js';
+import { newReadStats, readJsonlBatches, STDIN, withWriter } from '../../jsonl/index.js';
 import { load, writeFramed } from '../framed.js';
-import { describeCount, tokenCounter } from './count.js';
+import { describeCount } from './count.js';
 import { isKept, walk, type Cutoff } from './cutoff.js';
 import { compareRank, type RankKey } from './rank.js';
 import { addToHistogram, emptyHistogram, manifestOf, rankOrder, say, sum, type Manifest, type SelectOptions } from './run.js';
-import { scan, tieHash, type ScanFields } from './scan.js';
+import { scan, tieHash, unusable, type ScanFields } from './scan.js';
 
 const STATS = 'MPSELST1';
 
 export async function runStats(o: Omit<SelectOptions, 'budget' | 'manifest'> & { output: string }): Promise<void> {
   if (o.inputs.includes(STDIN)) throw new UsageError('stats reads files (the filter step reads them again): stdin cannot be a shard');
-  const stats = newReadStats();
-  const s = await scan(o.inputs, o, tokenCounter(o.count), stats, o.skipInvalid);
+  const s = await scan(o.inputs, o, o.jobs, { bytes: 0, records: 0 });
   const order = rankOrder(s);
   const pick = (a: Float64Array) => Float64Array.from(order, (d) => a[d]!);
   const header = { inputs: o.inputs, n: s.n, tokens_counted_with: describeCount(o.count), fields: { score: o.scoreField, id: o.idField } };
   writeFramed(o.output, STATS, header, [pick(s.score), pick(s.hash), Float64Array.from(order), pick(s.tokens)]);
-  reportSkipped(stats);
+  if (s.skipped) warn(`skipped ${s.skipped} invalid line${s.skipped === 1 ? '' : 's'} (--skip-invalid)`);
   info(`${s.n} documents, ${sum(s.tokens, s.n)} tokens -> ${o.output}`);
 }
 
@@ -80,9 +79,8 @@ export async function runFilter(o: { plan: string; inputs: string[]; output?: st
     for await (const batch of readJsonlBatches(o.inputs, { stats, skipInvalid: o.skipInvalid })) {
       for (const r of batch) {
         // The same records the stats step counted (invalid ones skipped the same way).
-        const score = r.value[o.fields.scoreField];
-        if (typeof score !== 'number' || typeof r.value[o.fields.textField] !== 'string') continue;
-        const k = { score, hash: tieHash(r.value, r.raw, o.fields.idField), pos: base + d++ };
+        if (unusable(r.value, o.fields)) continue;
+        const k = { score: r.value[o.fields.scoreField] as number, hash: tieHash(r.value, r.raw, o.fields.idField), pos: base + d++ };
         if (!isKept(k, c)) continue;
         kept++;
         const p = out.write(r.raw);
