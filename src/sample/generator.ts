@@ -45,6 +45,33 @@ export interface GeneratedSample {
   stopReason: string | number | null;
 }
 
+/** One sampled token, as it is decoded (SubmitOptions.onToken). */
+export interface TokenEvent {
+  /** Sample index within its request. */
+  index: number;
+  token: number;
+  /** log p(token) under the model, as in GeneratedSample.logprobs. */
+  logprob: number;
+  /**
+   * Text that became final with this token: the deltas of a sample add up to its GeneratedSample.text. Text that
+   * could still turn out to start a stop string (the last longest-stop - 1 characters) is held back until it cannot.
+   */
+  delta: string;
+  /** The logits row the token was drawn from (for top alternatives); valid only during the call. */
+  logits: Float32Array;
+  /** Set on the sample's last token, with stopReason as GeneratedSample has them. */
+  finishReason?: 'stop' | 'length';
+  stopReason?: string | number | null;
+}
+
+export interface SubmitOptions {
+  /**
+   * Called for every token of every sample of the request, in decoding order, before the promise resolves. An
+   * exception from it cancels this request (rejected with that exception), not the batch.
+   */
+  onToken?: (e: TokenEvent) => void;
+}
+
 export interface GeneratorOptions {
   /** Sequences decoded together (slots). */
   batchSize: number;
@@ -77,6 +104,11 @@ interface Job {
   started: number;
   done: number;
   prompt?: { cache: PromptCache; logits: Float32Array };
+  onToken?: (e: TokenEvent) => void;
+  /** Characters of a sample's text held back while they may start a stop string (longest stop - 1). */
+  holdBack: number;
+  /** onToken threw: the request is being cancelled with this error. */
+  failed?: { error: unknown };
   resolve(s: GeneratedSample[]): void;
   reject(e: unknown): void;
 }
@@ -93,6 +125,8 @@ interface Seq {
   tokens: number[];
   logprobs: number[];
   samplingLogprobs: number[];
+  /** Characters of the text given to onToken so far. */
+  emitted: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -139,14 +173,15 @@ export class Generator {
   /**
    * Run one request; concurrent calls share the decoding batch. Resolves with its n samples in index order.
    * Aborting `signal` (a client that went away) drops the request at once, queued or running, and frees its
-   * slots; the promise rejects with the signal's reason.
+   * slots; the promise rejects with the signal's reason. `opts.onToken` sees each token as it is decoded (streaming).
    */
-  submit(req: GenerationRequest, signal?: AbortSignal): Promise<GeneratedSample[]> {
+  submit(req: GenerationRequest, signal?: AbortSignal, opts: SubmitOptions = {}): Promise<GeneratedSample[]> {
     const why = this.check(req);
     if (why) return Promise.reject(new RangeError(why));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const job: Job = { req, samples: new Array(req.params.n), started: 0, done: 0, resolve, reject };
+      const holdBack = Math.max(0, ...req.params.stop.map((s) => s.length - 1));
+      const job: Job = { req, samples: new Array(req.params.n), started: 0, done: 0, onToken: opts.onToken, holdBack, resolve, reject };
       if (signal) {
         const onAbort = () => this.cancel(job, signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -264,6 +299,7 @@ export class Generator {
         tokens: [],
         logprobs: [],
         samplingLogprobs: [],
+        emitted: 0,
       });
       if (job.started === params.n) {
         this.queue.shift();
@@ -308,19 +344,45 @@ export class Generator {
   /** Sample s's next token; true when the sample is finished (and delivered). */
   private sampleOne(s: Seq): boolean {
     const p = s.job.req.params;
-    const c = this.sampler.choose(s.logits!, p, s.rng);
+    const logits = s.logits!;
+    const c = this.sampler.choose(logits, p, s.rng);
     s.logits = null;
     s.tokens.push(c.token);
     s.logprobs.push(c.logprob);
     s.samplingLogprobs.push(c.samplingLogprob);
     this.stats.generatedTokens++;
-    if (p.stopTokenIds.includes(c.token) || (!p.ignoreEos && this.opts.eosIds?.includes(c.token))) return this.finish(s, 'stop', c.token, s.watch.finish());
-    const hit = s.watch.push(this.bytes(c.token));
-    if (hit) return this.finish(s, 'stop', hit.stop, s.watch.text.slice(0, hit.at));
-    // No room to feed the token back: out of max_tokens, or the context is full.
-    if (s.tokens.length >= p.maxTokens || s.cache.length >= this.context) return this.finish(s, 'length', null, s.watch.finish());
+    let end: [reason: 'stop' | 'length', stopReason: string | number | null, text: string] | undefined;
+    if (p.stopTokenIds.includes(c.token) || (!p.ignoreEos && this.opts.eosIds?.includes(c.token))) end = ['stop', c.token, s.watch.finish()];
+    else {
+      const hit = s.watch.push(this.bytes(c.token));
+      if (hit) end = ['stop', hit.stop, s.watch.text.slice(0, hit.at)];
+      // No room to feed the token back: out of max_tokens, or the context is full.
+      else if (s.tokens.length >= p.maxTokens || s.cache.length >= this.context) end = ['length', null, s.watch.finish()];
+    }
+    if (s.job.onToken) this.emit(s, c.token, c.logprob, logits, end);
+    if (end) return this.finish(s, ...end);
     s.next = c.token;
     return false;
+  }
+
+  /** Tell the request's onToken about a token: the text now final (all of it once the sample ends). */
+  private emit(s: Seq, token: number, logprob: number, logits: Float32Array, end: [reason: 'stop' | 'length', stopReason: string | number | null, text: string] | undefined): void {
+    const job = s.job;
+    const text = end ? end[2] : s.watch.text;
+    let upto = end ? text.length : Math.max(s.emitted, text.length - job.holdBack);
+    // Never split a surrogate pair between two deltas.
+    if (!end && upto > s.emitted && upto < text.length && (text.charCodeAt(upto - 1) & 0xfc00) === 0xd800) upto--;
+    const delta = text.slice(s.emitted, upto);
+    s.emitted = upto;
+    try {
+      job.onToken!({ index: s.index, token, logprob, delta, logits, ...(end ? { finishReason: end[0], stopReason: end[1] } : {}) });
+    } catch (e) {
+      // Dropped after this step (the batch is being walked now), and rejected with the error, never resolved.
+      if (!job.failed) {
+        job.failed = { error: e };
+        queueMicrotask(() => this.cancel(job, e));
+      }
+    }
   }
 
   private bytes(id: number): Uint8Array {
@@ -334,7 +396,7 @@ export class Generator {
   private finish(s: Seq, reason: 'stop' | 'length', stopReason: string | number | null, text: string): true {
     const job = s.job;
     job.samples[s.index] = { index: s.index, text, tokens: s.tokens, logprobs: s.logprobs, samplingLogprobs: s.samplingLogprobs, finishReason: reason, stopReason };
-    if (++job.done === job.req.params.n) job.resolve(job.samples);
+    if (++job.done === job.req.params.n && !job.failed) job.resolve(job.samples);
     return true;
   }
 
