@@ -5,8 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { DataError, IoError, at } from '../cli/errors.js';
 import { readLineBatches, type Json, type JsonObject } from '../jsonl/index.js';
-import { NgramIndex } from './ngram-index.js';
-import { Words, splitWords } from './words.js';
+import { IndexBuilder } from './build.js';
+import type { NgramIndex } from './ngram-index.js';
+import { loadStopSet } from './stopset.js';
 
 /** Question-side and worked-solution fields, always indexed when present. */
 export const DEFAULT_FIELDS = [
@@ -32,6 +33,10 @@ export interface BenchOptions {
   /** Replaces DEFAULT_FIELDS + ANSWER_FIELDS for every file. */
   fields?: string[];
   idField?: string;
+  /** Sequences in this many distinct items or more are not evidence (build.ts; 0: no limit). */
+  maxItems?: number;
+  /** Stoplist files, "builtin" (the default) or "none". */
+  stoplist?: string[];
 }
 
 /** "gsm8k/test" for .../gsm8k/test.jsonl; "mgsm_zh" for .../mgsm_zh/mgsm_zh.jsonl; "cmath" for ./cmath.jsonl. */
@@ -47,9 +52,6 @@ export function parseBenchArg(arg: string): { name?: string; path: string } {
   if (eq > 0 && !existsSync(arg)) return { name: arg.slice(0, eq), path: arg.slice(eq + 1) };
   return { path: arg };
 }
-
-// GSM8K rationales carry calculator annotations ("<<48/2=24>>") that copies on the web usually lack.
-const CALC = /<<[^<>\n]*>>/g;
 
 /** The strings of one field: a string, or each string / {content} of an array (chat messages, options). */
 function fieldTexts(v: Json | undefined): string[] {
@@ -124,8 +126,7 @@ function parseLenient(text: string, where: string): unknown {
 
 /** Index the benchmark files, in order. An n-gram shared by several texts points at the first. */
 export async function buildIndex(args: string[], n: number, opts: BenchOptions = {}): Promise<NgramIndex> {
-  const index = new NgramIndex(n);
-  const w = new Words();
+  const builder = new IndexBuilder(n, { maxItems: opts.maxItems, stop: await loadStopSet(n, opts.stoplist) });
   const names = new Set<string>();
   for (const arg of args) {
     const { name: given, path } = parseBenchArg(arg);
@@ -133,9 +134,9 @@ export async function buildIndex(args: string[], n: number, opts: BenchOptions =
     let name = base;
     for (let k = 2; names.has(name); k++) name = `${base}#${k}`;
     names.add(name);
-    const bench = index.benchmarks.length;
+    const bench = builder.addBenchmark({ name, file: path, fields: [], items: 0 });
+    const info = builder.index.benchmarks[bench];
     const used = new Set<string>();
-    index.benchmarks.push({ name, file: path, fields: [], items: 0, texts: 0, short: 0, tooShort: 0, indistinct: 0, grams: 0 });
     for (const { value, where, line } of await readItems(path)) {
       const fields = opts.fields ?? defaultFields(value);
       // A named id field that is missing is a typo or the wrong file, not a reason to fall back to line numbers.
@@ -143,26 +144,27 @@ export async function buildIndex(args: string[], n: number, opts: BenchOptions =
         throw new DataError(where, `no id field "${opts.idField}" (a string or number) in this item`);
       }
       const id = itemId(value, line, opts.idField);
-      let found = false;
+      let group = -1;
       for (const f of fields) {
         const texts = fieldTexts(value[f]);
-        if (texts.length) {
-          found = true;
-          used.add(f);
+        if (texts.length) used.add(f);
+        for (const t of texts) {
+          // Items are told apart by their first text (the question): the same question in two files is one item.
+          if (group < 0) group = builder.group(t);
+          builder.add(t, bench, id, f, group, ANSWER_FIELDS.includes(f));
         }
-        for (const t of texts) index.add(splitWords(t.replace(CALC, ' '), w), bench, id, f);
       }
-      if (!found) {
+      if (group < 0) {
         const wanted = opts.fields ?? [...DEFAULT_FIELDS, ...ANSWER_FIELDS];
         throw new DataError(where, `no benchmark text in fields ${wanted.join(', ')} (choose fields with --fields)`);
       }
-      index.benchmarks[bench].items++;
+      info.items++;
     }
     // An empty benchmark file (a failed download, a wrong path glob) would make every document "clean".
-    if (!index.benchmarks[bench].items) throw new DataError(path, 'no benchmark items (the file is empty)');
-    index.benchmarks[bench].fields = [...used];
+    if (!info.items) throw new DataError(path, 'no benchmark items (the file is empty)');
+    info.fields = [...used];
   }
-  return index;
+  return builder.finish();
 }
 
 function defaultFields(rec: JsonObject): string[] {

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { inputList, inputs, output, skipInvalid, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
+import { DEFAULT_MAX_ITEMS } from './defaults.js';
 
 const benchOptions = {
   bench: {
@@ -24,18 +25,41 @@ const benchOptions = {
   'id-field': { type: 'string', requiresArg: true, describe: 'Benchmark item id field; an item without it is an error (default: the first of unique_id, id, problem_name, index, idx; else the line)' },
 } as const satisfies Record<string, Options>;
 
+// How the index decides what is evidence (build.ts); chosen when an index is built.
+const ruleOptions = {
+  stoplist: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe:
+      'Word sequences frequent in ordinary text, never evidence: FILE (from `decontam stoplist`), "builtin" (the default, measured on real web text) or "none"; repeat to combine',
+  },
+  'max-items': {
+    type: 'number',
+    requiresArg: true,
+    describe: `Sequences found in this many distinct benchmark items or more are not evidence (default ${DEFAULT_MAX_ITEMS}; 0: no limit)`,
+  },
+} as const satisfies Record<string, Options>;
+
 interface BenchArgs {
   bench?: string[];
   n?: number;
   fields?: string[];
   'id-field'?: string;
+  stoplist?: string[];
+  'max-items'?: number;
 }
 
 function benchOpts(a: BenchArgs) {
   if (a.n !== undefined && (!Number.isInteger(a.n) || a.n < 3 || a.n > 31)) throw new UsageError(`-n must be an integer from 3 to 31 (got ${a.n})`);
   const fields = a.fields?.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
   if (a.fields && !fields?.length) throw new UsageError('--fields needs at least one field name');
-  return { bench: a.bench, n: a.n, fields, idField: a['id-field'] };
+  const m = a['max-items'];
+  if (m !== undefined && (!Number.isInteger(m) || m < 0)) throw new UsageError(`--max-items must be an integer >= 0 (got ${m})`);
+  const stoplist = a.stoplist?.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+  if (a.stoplist && !stoplist?.length) throw new UsageError('--stoplist needs a file, "builtin" or "none"');
+  if (stoplist?.includes('none') && stoplist.length > 1) throw new UsageError('--stoplist none cannot be combined with other stoplists');
+  return { bench: a.bench, n: a.n, fields, idField: a['id-field'], maxItems: m, stoplist };
 }
 
 const indexCommand: CommandModule<object, BenchArgs & { output?: string }> = {
@@ -44,6 +68,7 @@ const indexCommand: CommandModule<object, BenchArgs & { output?: string }> = {
   builder: (y) =>
     y
       .options(benchOptions)
+      .options(ruleOptions)
       .option('output', { ...output.output, describe: 'Index file to write (required)' })
       .demandOption(['bench', 'output'])
       .example('$0 decontam index --bench gsm8k/test.jsonl math/test.jsonl -o bench.idx', 'Index two benchmarks')
@@ -77,11 +102,12 @@ const scanCommand: CommandModule<object, Args> = {
     inputs(
       y
         .options(benchOptions)
+        .options(ruleOptions)
         .options({
           index: {
             type: 'string',
             requiresArg: true,
-            conflicts: ['bench', 'fields', 'id-field'],
+            conflicts: ['bench', 'fields', 'id-field', 'stoplist', 'max-items'],
             describe: 'Use an index file built by `decontam index` instead of --bench (fields were chosen when it was built)',
           },
           'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Document field holding the text' },
@@ -91,7 +117,11 @@ const scanCommand: CommandModule<object, Args> = {
             describe: 'doc: drop contaminated documents (the paper). segment: drop only contaminated paragraphs (blank-line separated)',
           },
           removed: { type: 'string', requiresArg: true, describe: 'Write removed documents (or paragraphs) with the matching n-gram, benchmark and item to FILE' },
-          report: { type: 'string', requiresArg: true, describe: 'Write the JSON summary (docs in/out, hits per benchmark) to FILE' },
+          report: {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Write the JSON summary (docs in/out, hits per benchmark, what the stoplist and --max-items left out of the index) to FILE',
+          },
           jobs: {
             alias: 'j',
             type: 'number',
@@ -107,7 +137,10 @@ const scanCommand: CommandModule<object, Args> = {
       .example('$0 decontam --index bench.idx --removed removed.jsonl --report report.json shard.jsonl -o clean.jsonl', 'Use a prebuilt index, keep evidence and a JSON report')
       .example('$0 decontam --bench a.jsonl b.jsonl -- web.jsonl', '--bench takes every following word: end it with -- or put inputs first')
       .example('$0 decontam --bench math=math/test.jsonl --mode segment < docs.jsonl', 'Cut only the contaminated paragraphs')
-      .epilogue('Words: NFKC, lowercase, punctuation and LaTeX commands removed, CJK characters one word each. See man mathpipe-decontam.') as Argv<Args>,
+      .epilogue(
+        'Words: NFKC, lowercase, punctuation and calculator annotations removed, LaTeX commands are words (markup commands dropped), CJK characters one word each. ' +
+          'Sequences frequent in ordinary text (--stoplist) or shared by --max-items benchmark items are not evidence. See man mathpipe-decontam.',
+      ) as Argv<Args>,
   handler: async (a) => {
     const opts = benchOpts(a);
     const jobs = workerCount(a.jobs, '--jobs');
@@ -127,10 +160,58 @@ const scanCommand: CommandModule<object, Args> = {
   },
 };
 
+interface StoplistArgs extends BenchArgs {
+  inputs?: string[];
+  'min-docs': number;
+  'text-field': string;
+  output?: string;
+  'skip-invalid': boolean;
+}
+
+const stoplistCommand: CommandModule<object, StoplistArgs> = {
+  command: 'stoplist [inputs..]',
+  describe: 'Measure a stoplist: benchmark word pairs and short texts found in --min-docs documents of a clean corpus',
+  builder: (y) =>
+    inputs(
+      y
+        .options(benchOptions)
+        .options({
+          'min-docs': { type: 'number', default: 2, requiresArg: true, describe: 'Keep sequences found in at least this many documents' },
+          'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Document field holding the text' },
+          ...output,
+          ...skipInvalid,
+        })
+        .demandOption(['bench']),
+      'Clean documents (JSONL): text known not to copy the benchmarks; "-" or none reads stdin',
+    )
+      .example('$0 decontam stoplist --bench gsm8k/test.jsonl math/test.jsonl -- clean-web.jsonl -o stop.txt', 'Measure a stoplist')
+      .example('$0 decontam index --bench gsm8k/test.jsonl --stoplist builtin --stoplist stop.txt -o bench.idx', 'Use it with the built-in one') as Argv<StoplistArgs>,
+  handler: async (a) => {
+    const opts = benchOpts(a);
+    const minDocs = a['min-docs'];
+    if (!Number.isInteger(minDocs) || minDocs < 1) throw new UsageError(`--min-docs must be an integer >= 1 (got ${minDocs})`);
+    const { runStoplist } = await import('./stoplist.js');
+    await runStoplist({
+      ...opts,
+      bench: opts.bench ?? [],
+      n: opts.n ?? 10,
+      inputs: inputList(a.inputs),
+      textField: a['text-field'],
+      minDocs,
+      output: a.output,
+      skipInvalid: a['skip-invalid'],
+    });
+  },
+};
+
 const command: CommandModule = {
   command: 'decontam',
   describe: 'Remove documents that contain benchmark text (DeepSeekMath 10-gram rule)',
-  builder: (y) => y.command(indexCommand as unknown as CommandModule).command(scanCommand as unknown as CommandModule),
+  builder: (y) =>
+    y
+      .command(indexCommand as unknown as CommandModule)
+      .command(stoplistCommand as unknown as CommandModule)
+      .command(scanCommand as unknown as CommandModule),
   handler: () => {},
 };
 

@@ -17,8 +17,8 @@
 //   52      4     log2 bits of the short-text trigram and first-word bitsets (W)
 //   56      4     k of the k-gram filter
 //   60      4     reserved, zero
-//   64      M     metadata: UTF-8 JSON {benchmarks: [...], texts: [[bench, item, field], ...]}, padded with
-//                 spaces to a multiple of 8
+//   64      M     metadata: UTF-8 JSON {benchmarks: [...], rules: {max_items, stoplist}, texts: [[bench,
+//                 item, field], ...]}, padded with spaces to a multiple of 8
 //   ...           bitsets as u32 words (bit h = a hash h is present): k-grams of n-gram texts (2^V bits),
 //                 short-text word trigrams (2^W bits), short-text first words (2^W bits)
 //   ...           n-gram table: 2^G slots of three i32 [key A, key B, value] (value -1 = empty slot,
@@ -31,15 +31,17 @@ import { crc32 } from 'node:zlib';
 import { DataError, IoError } from '../cli/errors.js';
 import { writeAll, writeOutputFd } from '../cli/output-file.js';
 import { GramTable } from './table.js';
-import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, FILTER_BITS, FILTER_K, type BenchInfo } from './ngram-index.js';
+import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, FILTER_BITS, FILTER_K, type BenchInfo, type IndexRules } from './ngram-index.js';
 import { NORMALIZER_VERSION } from './words.js';
 
 export const MAGIC = 'MPDCIDX\0';
-export const FORMAT_VERSION = 1;
+// 2: LaTeX command words, calculator annotations dropped, the stoplist and --max-items rules (rules in metadata).
+export const FORMAT_VERSION = 2;
 const HEADER = 64;
 
 interface Meta {
   benchmarks: BenchInfo[];
+  rules: IndexRules;
   texts: [number, string, string][];
 }
 
@@ -52,6 +54,7 @@ function tableBytes(t: GramTable): Buffer[] {
 export function serializeIndex(index: NgramIndex): Buffer[] {
   const meta: Meta = {
     benchmarks: index.benchmarks,
+    rules: index.rules,
     texts: index.textBench.map((b, i) => [b, index.textItem[i], index.textField[i]]),
   };
   let metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
@@ -135,9 +138,10 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
   const u = (i: number) => buf.readUInt32LE(8 + 4 * i);
   const [version, normalizer, n, gBits, gSize, sBits, sSize, lengths, metaLen, crc, vBits, wBits, k] = Array.from({ length: 13 }, (_, i) => u(i));
-  if (version !== FORMAT_VERSION) throw bad(`format version ${version}, this mathpipe reads ${FORMAT_VERSION}`);
+  if (version !== FORMAT_VERSION)
+    throw bad(`format version ${version}, this mathpipe reads ${FORMAT_VERSION}: rebuild it with \`mathpipe decontam index\``);
   if (normalizer !== NORMALIZER_VERSION)
-    throw bad(`built with word normaliser v${normalizer}, this mathpipe uses v${NORMALIZER_VERSION}: rebuild it`);
+    throw bad(`built with word normaliser v${normalizer}, this mathpipe uses v${NORMALIZER_VERSION}: rebuild it with \`mathpipe decontam index\``);
   if (n < MIN_WORDS || n > MAX_N || gBits > 30 || sBits > 30 || vBits !== FILTER_BITS || wBits !== SHORT_VOCAB_BITS || k !== Math.min(FILTER_K, n)) throw bad('corrupt header');
   const gSlots = 2 ** gBits;
   const sSlots = 2 ** sBits;
@@ -166,6 +170,7 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   const index = new NgramIndex(n, { grams, short, shortLengths: lengths, filter, shortTrigrams, shortFirst });
   if (buf.buffer instanceof SharedArrayBuffer && buf.byteOffset === 0 && buf.length === buf.buffer.byteLength) index.backing = buf.buffer;
   index.benchmarks = meta.benchmarks;
+  index.rules = meta.rules;
   for (const [b, item, field] of meta.texts) {
     index.textBench.push(b);
     index.textItem.push(item);

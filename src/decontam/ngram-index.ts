@@ -1,6 +1,8 @@
 // The benchmark n-gram index and the matcher. The DeepSeekMath rule: a document is contaminated when
 // any n-gram (n = 10) of it occurs in a benchmark text; a benchmark text of 3 to n-1 words is matched
-// as an exact contiguous word sequence; texts under 3 words never match.
+// as an exact contiguous word sequence; texts under 3 words never match. "Short texts" here are all
+// the exact sequences of 3 to MAX_N words: those texts, and the longer texts matched whole because none
+// of their n-grams is evidence (build.ts).
 //
 // An n-gram key is a polynomial hash (mod 2^32, two independent lanes = 64 bits) over the words'
 // hashes, computed from prefix sums so every window costs two multiplications per lane. With ~5M
@@ -11,17 +13,10 @@
 // occurs in the benchmarks: one bit test per corpus word against a 1 MB set of benchmark 4-grams gives
 // how long a run of such k-grams lasts, and only runs of n-k+1 reach the table. (Word pairs were
 // tried first: on real web text 70% of windows passed them; 4-grams let 1% through.) Short texts are
-// screened the same way with the set of their word trigrams and the set of their first words.
+// screened the same way with the set of their word trigrams and the set of their (first word, length)
+// pairs.
 //
-// Formula debris says nothing about contamination and occurs on every math page: once LaTeX is
-// reduced to words, "a^2 + b^2 = c^2" is "a 2 b 2 c 2". Checked on real web text (Stack Exchange),
-// n-grams like "that 2 2 2 2 2 2 2 2 2" or "the ellipse x 2 a 2 y 2 b 2" removed documents that only
-// share notation with MATH. So an n-gram is indexed only when it holds content words: at least 2
-// (1 when n < 6), a content word being a CJK character or a word of three or more letters that is not
-// an English function word or a stock instruction ("find", "compute": "Find 5/3" says nothing either). A text none of whose n-grams qualifies (a problem that is all formula,
-// "Compute (1990^3 - 1000^3 - 990^3)/(1990 * 1000 * 990)") keeps every n-gram with a word of three or
-// more letters. A short text is indexed only when it has a content word ("12 and 13", a MARIO final
-// answer, is not).
+// Building the index (build.ts) decides which benchmark n-grams are evidence; this file only matches.
 import { GramTable } from './table.js';
 import type { Words } from './words.js';
 
@@ -29,18 +24,47 @@ export const MIN_WORDS = 3;
 // Short-text lengths are kept as bits of one 32-bit mask.
 export const MAX_N = 31;
 
-const PA = 0x2545f491;
-const PB = 0x9e3779b1;
-const powA = new Uint32Array(MAX_N + 1);
-const powB = new Uint32Array(MAX_N + 1);
+export const PA = 0x2545f491;
+export const PB = 0x9e3779b1;
+export const powA = new Uint32Array(MAX_N + 1);
+export const powB = new Uint32Array(MAX_N + 1);
 powA[0] = powB[0] = 1;
 for (let k = 1; k <= MAX_N; k++) {
   powA[k] = Math.imul(powA[k - 1], PA);
   powB[k] = Math.imul(powB[k - 1], PB);
 }
 // Short texts of different lengths live in one table; salting by length keeps them apart.
-const saltA = Uint32Array.from({ length: MAX_N + 1 }, (_, k) => Math.imul(k + 1, 0x85ebca6b));
-const saltB = Uint32Array.from({ length: MAX_N + 1 }, (_, k) => Math.imul(k + 1, 0xc2b2ae35));
+export const saltA = Uint32Array.from({ length: MAX_N + 1 }, (_, k) => Math.imul(k + 1, 0x85ebca6b));
+export const saltB = Uint32Array.from({ length: MAX_N + 1 }, (_, k) => Math.imul(k + 1, 0xc2b2ae35));
+
+/** Prefix hashes of a word sequence, for the polynomial key of any window (see ngram-index.ts). */
+export class Hasher {
+  preA = new Uint32Array(1024);
+  preB = new Uint32Array(1024);
+
+  prefix(w: Words): void {
+    if (this.preA.length < w.count + 1) {
+      this.preA = new Uint32Array(2 * w.count + 2);
+      this.preB = new Uint32Array(2 * w.count + 2);
+    }
+    const { preA, preB } = this;
+    for (let i = 0; i < w.count; i++) {
+      preA[i + 1] = Math.imul(preA[i], PA) + w.hashA[i];
+      preB[i + 1] = Math.imul(preB[i], PB) + w.hashB[i];
+    }
+  }
+
+  /** Key halves of words [i, i + k); salted by k for short texts and stoplist entries. */
+  a(i: number, k: number, salt = false): number {
+    const v = this.preA[i + k] - Math.imul(this.preA[i], powA[k]);
+    return (salt ? v ^ saltA[k] : v) >>> 0;
+  }
+
+  b(i: number, k: number, salt = false): number {
+    const v = this.preB[i + k] - Math.imul(this.preB[i], powB[k]);
+    return (salt ? v ^ saltB[k] : v) >>> 0;
+  }
+}
 
 export interface BenchInfo {
   name: string;
@@ -50,60 +74,51 @@ export interface BenchInfo {
   /** Texts indexed as n-grams, as exact short sequences, and ignored for being under MIN_WORDS words. */
   texts: number;
   short: number;
+  /** Texts of n words or more matched whole (by windows of MAX_N words when longer), none of their n-grams being evidence. */
+  whole: number;
   tooShort: number;
-  /** Short texts without a content word (numbers, one-letter variables, function words), not indexed. */
-  indistinct: number;
+  /** Final answers (answer, golden) under n words: values, never matched whole. */
+  answers: number;
+  /** Distinct n-grams indexed (first seen in this benchmark). */
   grams: number;
+  /** N-grams and short texts left out as frequent in ordinary text (in the stoplist). */
+  stoplisted: number;
+  /** N-grams and short texts left out as shared by --max-items or more benchmark items (not stoplisted). */
+  common: number;
+  /** Texts none of whose n-grams (or whose short text) is left in the index: they can no longer match. */
+  unmatchable: number;
+}
+
+/** How the index was built: the two rules that leave benchmark sequences out (build.ts). */
+export interface IndexRules {
+  /** N-grams and short texts found in this many distinct benchmark items or more are left out (0: none). */
+  max_items: number;
+  /** The stoplist of sequences frequent in ordinary text: its sources ("builtin", files) and entries. */
+  stoplist: { sources: string[]; entries: number };
 }
 
 export const FILTER_BITS = 23;
 export const FILTER_K = 4;
-export const SHORT_VOCAB_BITS = 16;
-const DISTINCT = /\p{L}[^]*\p{L}|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]/u;
-
-// English function words and stock instructions: they do not count as content words (see above).
-const FUNCTION_WORDS = new Set(
-  ('all also and any are because but can does each every for from had has have her here his how into its ' +
-    'just let not now only our she since some such than that the their them then there these they this ' +
-    'those thus hence therefore was were what when where which who why will with would you your ' +
-    'find compute calculate evaluate simplify solve determine express show prove write give given suppose').split(' '),
-);
-
-/** A word of two or more letters, or a CJK character (not a number or a one-letter variable). */
-function isDistinct(text: string, start: number, end: number): boolean {
-  let letters = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128) return DISTINCT.test(text.slice(start, end));
-    if (((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a && ++letters === 2)) return true;
-  }
-  return false;
-}
-
-/** For word i: [a CJK character or a word of three or more letters, such a word not in FUNCTION_WORDS]. */
-function classifyWord(w: Words, i: number): [boolean, boolean] {
-  const word = w.text.slice(w.start[i], w.end[i]);
-  if (CJK.test(word)) return [true, true];
-  let letters = 0;
-  for (const ch of word) if (LETTER.test(ch)) letters++;
-  if (letters < 3) return [false, false];
-  return [true, !FUNCTION_WORDS.has(word.replace(/['’ʼ]/g, '').toLowerCase())];
-}
-
-const CJK = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]$/u;
-const LETTER = /\p{L}/u;
-
+export const SHORT_VOCAB_BITS = 20;
 /** Bit number (top SHORT_VOCAB_BITS bits) of a word trigram's polynomial hash. */
-function trigramBit(g: number): number {
+export function trigramBit(g: number): number {
   return Math.imul(g ^ (g >>> 15), 0x7feb352d) >>> (32 - SHORT_VOCAB_BITS);
 }
 
+/**
+ * Bit number (top SHORT_VOCAB_BITS bits) of a short text's first word and its length: on math pages
+ * most words start some short text ("the", "\\frac", "1"), but few start one of a given length.
+ */
+export function firstBit(hashB: number, k: number): number {
+  return Math.imul(hashB ^ saltB[k], 0x9e3779b1) >>> (32 - SHORT_VOCAB_BITS);
+}
+
 /** Bit number (top FILTER_BITS bits) of a k-gram's polynomial hash. */
-function filterBit(g: number): number {
+export function filterBit(g: number): number {
   return Math.imul(g ^ (g >>> 15), 0x2c1b3c6d) >>> (32 - FILTER_BITS);
 }
 
-function setBit(bits: Uint32Array, h: number): void {
+export function setBit(bits: Uint32Array, h: number): void {
   bits[h >>> 5] |= 1 << (h & 31);
 }
 
@@ -125,13 +140,14 @@ export interface Hit {
 export class NgramIndex {
   grams: GramTable;
   short: GramTable;
-  /** Bit k set: some short text has k words. */
+  /** Bit k set: some short text (whole sequence, 3 <= k <= MAX_N) has k words. */
   shortLengths = 0;
   benchmarks: BenchInfo[] = [];
+  rules: IndexRules = { max_items: 0, stoplist: { sources: [], entries: 0 } };
   textBench: number[] = [];
   textItem: string[] = [];
   textField: string[] = [];
-  /** Bitsets: k-grams of n-gram texts; word trigrams of short texts; first words of short texts. */
+  /** Bitsets: k-grams of the indexed n-grams; word trigrams of short texts; first words of short texts, with their length. */
   filter: Uint32Array;
   /** k of the k-gram filter: FILTER_K, or n when n is smaller. */
   readonly k: number;
@@ -162,63 +178,6 @@ export class NgramIndex {
       item: this.textItem[text],
       field: this.textField[text],
     };
-  }
-
-  /** Add one benchmark text (already split into words) for benchmark number `bench`. */
-  add(w: Words, bench: number, item: string, field: string): 'grams' | 'short' | 'too-short' | 'indistinct' {
-    const info = this.benchmarks[bench];
-    const count = w.count;
-    if (count < MIN_WORDS) {
-      info.tooShort++;
-      return 'too-short';
-    }
-    // wordsBefore[i] / contentBefore[i]: words of three or more letters (or CJK) / content words among the first i.
-    const wordsBefore = new Int32Array(count + 1);
-    const contentBefore = new Int32Array(count + 1);
-    for (let i = 0; i < count; i++) {
-      const [word, content] = isDistinct(w.text, w.start[i], w.end[i]) ? classifyWord(w, i) : [false, false];
-      wordsBefore[i + 1] = wordsBefore[i] + (word ? 1 : 0);
-      contentBefore[i + 1] = contentBefore[i] + (content ? 1 : 0);
-    }
-    if (count < this.n && contentBefore[count] === 0) {
-      info.indistinct++;
-      return 'indistinct';
-    }
-    const id = this.textBench.length;
-    this.textBench.push(bench);
-    this.textItem.push(item);
-    this.textField.push(field);
-    this.prefix(w, 0, count);
-    const { preA, preB } = this;
-    if (count < this.n) {
-      const k = count;
-      const a = (preA[k] - Math.imul(preA[0], powA[k])) ^ saltA[k];
-      const b = (preB[k] - Math.imul(preB[0], powB[k])) ^ saltB[k];
-      this.short.add(a >>> 0, b >>> 0, id);
-      this.setShortLengths(this.shortLengths | (1 << k));
-      for (let i = 0; i + 3 <= k; i++) setBit(this.shortTrigrams, trigramBit((preA[i + 3] - Math.imul(preA[i], powA[3])) | 0));
-      setBit(this.shortFirst, w.hashB[0] >>> (32 - SHORT_VOCAB_BITS));
-      info.short++;
-      return 'short';
-    }
-    const n = this.n;
-    const pa = powA[n];
-    const pb = powB[n];
-    const k = this.k;
-    for (let i = 0; i + k <= count; i++) setBit(this.filter, filterBit((preA[i + k] - Math.imul(preA[i], powA[k])) | 0));
-    const need = n < 6 ? 1 : 2;
-    let qualifying = false;
-    for (let i = 0; i + n <= count && !qualifying; i++) qualifying = contentBefore[i + n] - contentBefore[i] >= need;
-    // All formula: fall back to windows with any word of three or more letters.
-    const [before, min] = qualifying ? [contentBefore, need] : [wordsBefore, 1];
-    for (let i = 0; i + n <= count; i++) {
-      if (before[i + n] - before[i] < min) continue;
-      const a = (preA[i + n] - Math.imul(preA[i], pa)) >>> 0;
-      const b = (preB[i + n] - Math.imul(preB[i], pb)) >>> 0;
-      if (this.grams.add(a, b, id)) info.grams++;
-    }
-    info.texts++;
-    return 'grams';
   }
 
   /**
@@ -262,7 +221,7 @@ export class NgramIndex {
         const k = lengths[x];
         if (k - 2 > runS) break;
         const i = j + 1 - k;
-        const f = hashB[lo + i] >>> (32 - SHORT_VOCAB_BITS);
+        const f = firstBit(hashB[lo + i], k);
         if (!((shortFirst[f >>> 5] >>> (f & 31)) & 1)) continue;
         const a = ((pA - Math.imul(preA[i], powA[k])) ^ saltA[k]) >>> 0;
         const b = ((pB - Math.imul(preB[i], powB[k])) ^ saltB[k]) >>> 0;
@@ -314,10 +273,32 @@ export class NgramIndex {
     return null;
   }
 
-  private setShortLengths(mask: number): void {
+  setShortLengths(mask: number): void {
     this.shortLengths = mask;
     this.lengths = [];
-    for (let k = MIN_WORDS; k < this.n; k++) if (mask & (1 << k)) this.lengths.push(k);
+    for (let k = MIN_WORDS; k <= MAX_N; k++) if (mask & (1 << k)) this.lengths.push(k);
+  }
+
+  /**
+   * Every match among the words, n-grams and short texts, in order of position (n-grams first). For
+   * measuring (stoplist, tests), not for the scan: nothing is screened.
+   */
+  forEachHit(w: Words, cb: (h: Hit) => void): void {
+    const m = w.count;
+    this.prefix(w, 0, m);
+    const { preA, preB, n } = this;
+    for (let i = 0; i + n <= m; i++) {
+      const v = this.grams.get((preA[i + n] - Math.imul(preA[i], powA[n])) >>> 0, (preB[i + n] - Math.imul(preB[i], powB[n])) >>> 0);
+      if (v !== -1) cb({ text: v, word: i, words: n });
+    }
+    for (const k of this.lengths) {
+      for (let i = 0; i + k <= m; i++) {
+        const a = ((preA[i + k] - Math.imul(preA[i], powA[k])) ^ saltA[k]) >>> 0;
+        const b = ((preB[i + k] - Math.imul(preB[i], powB[k])) ^ saltB[k]) >>> 0;
+        const v = this.short.get(a, b);
+        if (v !== -1) cb({ text: v, word: i, words: k });
+      }
+    }
   }
 
   private prefix(w: Words, lo: number, hi: number): void {

@@ -12,7 +12,10 @@ export async function runIndex(o: BenchOptions & { bench?: string[]; n?: number;
   const bytes = writeIndexFile(o.output, index);
   const s = ((performance.now() - t0) / 1000).toFixed(2);
   const per = index.benchmarks.map((b) => `${b.name} ${b.items}`).join(', ');
+  const sum = (k: 'stoplisted' | 'common' | 'unmatchable') => index.benchmarks.reduce((n, b) => n + b[k], 0);
   info(
-    `${o.output}: ${index.grams.size} ${index.n}-grams, ${index.short.size} short texts from ${index.benchmarks.length} benchmark file(s) (${per}); ${(bytes / 1e6).toFixed(1)} MB in ${s}s`,
+    `${o.output}: ${index.grams.size} ${index.n}-grams, ${index.short.size} whole texts from ${index.benchmarks.length} benchmark file(s) (${per}); ` +
+      `left out: ${sum('stoplisted')} by the stoplist, ${sum('common')} ${index.rules.max_items ? `in >= ${index.rules.max_items} items` : '(no item limit)'}; ` +
+      `${sum('unmatchable')} texts cannot match; ${(bytes / 1e6).toFixed(1)} MB in ${s}s`,
   );
 }

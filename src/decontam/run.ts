@@ -44,10 +44,16 @@ export interface Report {
   skipped_records_without_text: number;
   bytes_in: number;
   seconds: number;
+  /** How the index was built: --max-items and the stoplist (sources, entries). */
+  rules: NgramIndex['rules'];
+  /** Benchmark n-grams and whole texts the stoplist removed from the index (all benchmarks). */
+  stoplist_removed: number;
+  /** Those removed for being shared by --max-items or more benchmark items. */
+  common_removed: number;
   benchmarks: NgramIndex['benchmarks'];
 }
 
-export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n' | 'fields' | 'idField'>): Promise<NgramIndex> {
+export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n' | 'fields' | 'idField' | 'maxItems' | 'stoplist'>): Promise<NgramIndex> {
   if (o.index) {
     const index = readIndexFile(o.index);
     if (o.n !== undefined && o.n !== index.n) throw new UsageError(`-n ${o.n} differs from the index's n = ${index.n} (${o.index})`);
@@ -118,6 +124,9 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     skipped_invalid_lines: stats.skipped,
     bytes_in: stats.bytes,
     seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+    rules: index.rules,
+    stoplist_removed: index.benchmarks.reduce((n, b) => n + b.stoplisted, 0),
+    common_removed: index.benchmarks.reduce((n, b) => n + b.common, 0),
     benchmarks: index.benchmarks,
   };
   reportSkipped(stats);

@@ -4,7 +4,7 @@ import { DataError } from '../cli/errors.js';
 import { recordWhere, withFields, type JsonlRecord } from '../jsonl/index.js';
 import type { Hit, NgramIndex } from './ngram-index.js';
 import { keepParagraphs, paragraphs } from './segments.js';
-import { Words, splitWords } from './words.js';
+import { Words, splitWords, wordString } from './words.js';
 
 export interface ScanOptions {
   textField: string;
@@ -113,8 +113,8 @@ export class Scanner {
   private describe(hit: Hit) {
     const w = this.w;
     const words: string[] = [];
-    for (let i = hit.word; i < hit.word + hit.words; i++) words.push(w.text.slice(w.start[i], w.end[i]));
+    for (let i = hit.word; i < hit.word + hit.words; i++) words.push(wordString(w, i));
     this.hits[this.index.textBench[hit.text]]++;
-    return { ngram: words.join(' ').replace(/['’ʼ]/g, '').toLowerCase(), ...this.index.source(hit.text) };
+    return { ngram: words.join(' '), ...this.index.source(hit.text) };
   }
 }

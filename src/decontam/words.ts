@@ -1,25 +1,30 @@
 // Word splitting for contamination matching, shared by the benchmark index and the corpus scan so both
 // sides always agree. Rules (NORMALIZER_VERSION is stored in index files; bump it when they change):
-//   - Unicode NFKC, then lowercase ("Ｘ²" and "x2" are the same word).
+//   - Unicode NFKC, then lowercase, one character at a time ("Ｘ²" and "x2" are the same word).
 //   - A word is a run of letters, digits and combining marks. Everything else (punctuation, symbols,
 //     LaTeX backslashes and braces, whitespace) separates words, so "x^2+x-6" and "x^2 + x - 6" agree.
 //   - Apostrophes (' ’ ʼ) are dropped inside words, so "Janet's" and "Janets" agree.
-//   - LaTeX control words (a backslash and letters: \frac, \dfrac, \left, \cdot) and environment names
-//     (\begin{pmatrix}) are dropped: they are markup, written differently for the same formula, and
-//     "\frac{1}{2}" must not count as three words.
+//   - A LaTeX control word is a word: its name without the backslash, so "\cos 315^\circ" is the three
+//     words "cos 315 circ" (and "\cos" = "cos"). Spellings of one symbol are one word (\dfrac, \tfrac,
+//     \cfrac = frac; \leq = le; \ldots, \cdots = dots; see ALIASES). Commands that only change how
+//     a formula looks (\left, \right, \text, \mathrm, \displaystyle, \boxed, \quad...) are dropped,
+//     and so are environment names (\begin{pmatrix}) and the arguments of \label, \hspace, \tag...
+//   - GSM8K calculator annotations ("<<48/2=24>>", no "<", ">" or line break inside) are dropped, so
+//     "48/2 = <<48/2=24>>24" and "48/2 = 24" agree.
 //   - Digits stay themselves: "16 eggs" and "17 eggs" differ (math benchmarks differ mainly in numbers).
 //   - Han, Hiragana, Katakana and Bopomofo characters are one word each: those scripts do not put
 //     spaces between words, and a character is the unit n-gram decontamination uses for them.
 // Words are never materialised as strings: each is reduced to two independent 32-bit hashes while
 // scanning, plus its character span in the normalised text (for showing the matching passage).
 
-export const NORMALIZER_VERSION = 1;
+export const NORMALIZER_VERSION = 2;
 
 const SEP = 1;
 const WORD = 2;
 const SINGLE = 3;
 const JOIN = 4;
 const BACKSLASH = 5;
+const LT = 6;
 
 const classes = new Uint8Array(65536); // 0 = not yet classified
 const astral = new Map<number, number>();
@@ -36,6 +41,7 @@ function classifyCodePoint(cp: number): number {
 
 for (let c = 0; c < 128; c++) classes[c] = classifyCodePoint(c);
 classes[0x5c] = BACKSLASH;
+classes[0x3c] = LT;
 
 function classOf(c: number): number {
   let k = classes[c];
@@ -49,12 +55,82 @@ function astralClass(cp: number): number {
   return k;
 }
 
+// LaTeX control words. A name listed in MARKUP is dropped (it changes how a formula looks, not what it
+// says); one in SKIP_ARG is dropped with its first braced argument (\begin{pmatrix}, \label{eq1});
+// one in ALIASES is the word it names; any other control word is the word of its name (\cos = cos).
+const MARKUP = (
+  'left right middle big bigl bigr bigm Big Bigl Bigr Bigm bigg biggl biggr biggm Bigg Biggl Biggr Biggm ' +
+  'displaystyle textstyle scriptstyle scriptscriptstyle text textbf textit textrm texttt textsf textnormal textup textmd ' +
+  'mathrm mathbf mathit mathsf mathtt mathnormal boldsymbol bm bold bf it rm sf tt em emph mbox hbox operatorname mathop ' +
+  'boxed fbox quad qquad hfill vfill phantom hphantom vphantom limits nolimits nonumber notag noindent newline ' +
+  'linebreak allowbreak nobreak hline cline multicolumn renewcommand arraystretch smallskip medskip bigskip tiny ' +
+  'small normalsize large Large LARGE huge Huge cancel noalign strut lvert rvert vert lVert rVert Vert mid lbrace ' +
+  'rbrace colon'
+).split(' ');
+const SKIP_ARG = 'begin end label hspace vspace tag color textcolor ref eqref'.split(' ');
+const ALIASES: Record<string, string> = {
+  dfrac: 'frac', tfrac: 'frac', cfrac: 'frac',
+  dbinom: 'binom', tbinom: 'binom',
+  leq: 'le', leqslant: 'le', geq: 'ge', geqslant: 'ge', neq: 'ne',
+  ldots: 'dots', cdots: 'dots', dotsb: 'dots', dotsm: 'dots', dotsc: 'dots', dotsi: 'dots', dotso: 'dots',
+  degree: 'circ',
+};
+// What a control word does: an open-addressing table keyed by its (lowercased) name's hashes and
+// length. Action: -1 drop, -2 drop with its argument, 0 replace by the hashes in ctlToA/ctlToB.
+const CTL_BITS = 9;
+const CTL_MASK = (1 << CTL_BITS) - 1;
+const ctlA = new Int32Array(1 << CTL_BITS);
+const ctlB = new Int32Array(1 << CTL_BITS);
+const ctlLen = new Int32Array(1 << CTL_BITS); // 0: empty slot
+const ctlAct = new Int32Array(1 << CTL_BITS);
+const ctlToA = new Uint32Array(1 << CTL_BITS);
+const ctlToB = new Uint32Array(1 << CTL_BITS);
+
+/** The two hashes of an ASCII word, as splitWords computes them (before fmix). */
+function rawHash(word: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x3c6ef372;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i) | 0x20;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return [a, b];
+}
+
+/** The slot of a control word (ha, hb: its word hashes; len: its name's length), or -1. */
+function controlSlot(ha: number, hb: number, len: number): number {
+  for (let x = ha >>> (32 - CTL_BITS); ctlLen[x] !== 0; x = (x + 1) & CTL_MASK) {
+    if (ctlA[x] === (ha | 0) && ctlB[x] === (hb | 0) && ctlLen[x] === len) return x;
+  }
+  return -1;
+}
+
+function control(name: string, act: number, target = name): void {
+  const [a, b] = rawHash(name);
+  const [ta, tb] = rawHash(target);
+  const ha = fmix(a);
+  const hb = fmix(b ^ 0x9e3779b9);
+  if (controlSlot(ha, hb, name.length) >= 0) return; // "Big" and "big": one name once lowercased
+  let x = ha >>> (32 - CTL_BITS);
+  while (ctlLen[x] !== 0) x = (x + 1) & CTL_MASK;
+  ctlA[x] = ha | 0;
+  ctlB[x] = hb | 0;
+  ctlLen[x] = name.length;
+  ctlAct[x] = act;
+  ctlToA[x] = fmix(ta);
+  ctlToB[x] = fmix(tb ^ 0x9e3779b9);
+}
+for (const m of MARKUP) control(m, -1);
+for (const m of SKIP_ARG) control(m, -2);
+for (const [m, t] of Object.entries(ALIASES)) control(m, 0, t);
+
 /** Growable per-word arrays, reused between documents so the scan allocates nothing per word. */
 export class Words {
   count = 0;
   hashA = new Uint32Array(1024);
   hashB = new Uint32Array(1024);
-  /** Span of each word in `text` (the normalised text; ASCII text keeps its case, see normalizeText). */
+  /** Span of each word in `text` (the NFKC text, in its case: see normalizeText). */
   start = new Int32Array(1024);
   end = new Int32Array(1024);
   text = '';
@@ -72,16 +148,27 @@ export class Words {
 const nonAscii = /[^\u0000-\u007f]/; // eslint-disable-line no-control-regex
 
 /**
- * NFKC + lowercase for text with non-ASCII characters. ASCII text is returned as it is: splitWords
- * lowercases its letters while hashing, which saves copying every document.
+ * NFKC for text with non-ASCII characters; ASCII text is returned as it is. Case is folded while
+ * hashing, one character at a time (ASCII by bit 0x20, others by lowerOf), which saves copying every
+ * document once more.
  */
 export function normalizeText(text: string): string {
-  return nonAscii.test(text) ? text.normalize('NFKC').toLowerCase() : text;
+  return nonAscii.test(text) ? text.normalize('NFKC') : text;
 }
 
-function isAsciiLetter(c: number): boolean {
-  const l = c | 0x20;
-  return l >= 0x61 && l <= 0x7a;
+const lowerBmp = new Uint16Array(65536); // 0: not yet looked up
+
+/** The lowercase of a code point (itself when its lowercase is not one code point). */
+function lowerOf(cp: number): number {
+  if (cp < 65536) {
+    const l = lowerBmp[cp];
+    if (l !== 0) return l;
+  }
+  const s = String.fromCodePoint(cp).toLowerCase();
+  const l = s.codePointAt(0)!;
+  const r = s.length === (l > 0xffff ? 2 : 1) ? l : cp;
+  if (cp < 65536 && r < 65536) lowerBmp[cp] = r;
+  return r;
 }
 
 // Murmur3's finaliser: spreads the per-character FNV state over all 32 bits.
@@ -165,8 +252,9 @@ export function splitWords(text: string, out: Words): Words {
         a = 0x811c9dc5;
         b = 0x3c6ef372;
       }
-      a = Math.imul(a ^ cp, 0x01000193);
-      b = Math.imul(b ^ cp, 0x5bd1e995);
+      const lc = lowerOf(cp);
+      a = Math.imul(a ^ lc, 0x01000193);
+      b = Math.imul(b ^ lc, 0x5bd1e995);
     } else if (k === SINGLE) {
       if (n >= cap) {
         out.grow();
@@ -178,18 +266,59 @@ export function splitWords(text: string, out: Words): Words {
       start[n] = i;
       end[n++] = i + width;
     } else if (k === BACKSLASH) {
-      // A LaTeX control word: skip its letters (either case: ASCII text is not lowercased).
-      const cw = i + 1;
-      while (i + 1 < len && isAsciiLetter(s.charCodeAt(i + 1))) i++;
-      // \begin{pmatrix} / \end{pmatrix}: the environment name is markup too.
-      const l = i + 1 - cw;
-      const name = l === 5 || l === 3 ? s.slice(cw, cw + l).toLowerCase() : '';
-      if (name === 'begin' || name === 'end') {
-        if (s.charCodeAt(i + 1) === 0x7b) {
-          const close = s.indexOf('}', i + 2);
-          if (close > 0 && close - i < 32) i = close;
+      // A LaTeX control word (either case: ASCII text is not lowercased) is a word; "\\" skips both.
+      let j = i + 1;
+      let la = 0x811c9dc5;
+      let lb = 0x3c6ef372;
+      for (let c2 = s.charCodeAt(j); j < len && (c2 | 0x20) >= 0x61 && (c2 | 0x20) <= 0x7a; c2 = s.charCodeAt(++j)) {
+        la = Math.imul(la ^ (c2 | 0x20), 0x01000193);
+        lb = Math.imul(lb ^ (c2 | 0x20), 0x5bd1e995);
+      }
+      if (j === i + 1) {
+        if (s.charCodeAt(j) === 0x5c) i = j;
+        continue;
+      }
+      let ha = fmix(la);
+      let hb = fmix(lb ^ 0x9e3779b9);
+      const x = controlSlot(ha, hb, j - i - 1);
+      if (x >= 0) {
+        const act = ctlAct[x];
+        if (act < 0) {
+          // \begin{pmatrix}, \label{eq:1}: the argument is markup too.
+          if (act === -2 && s.charCodeAt(j) === 0x7b) {
+            const close = s.indexOf('}', j + 1);
+            if (close > 0 && close - j < 32) j = close + 1;
+          }
+          i = j - 1;
+          continue;
+        }
+        ha = ctlToA[x];
+        hb = ctlToB[x];
+      }
+      if (n >= cap) {
+        out.grow();
+        ({ hashA, hashB, start, end } = out);
+        cap = hashA.length;
+      }
+      hashA[n] = ha;
+      hashB[n] = hb;
+      start[n] = i;
+      end[n++] = j;
+      i = j - 1;
+      continue;
+    } else if (k === LT) {
+      // A calculator annotation "<<...>>" (no "<", ">" or line break inside) is dropped.
+      if (s.charCodeAt(i + 1) === 0x3c) {
+        for (let j = i + 2; j < len && j < i + 256; j++) {
+          const c2 = s.charCodeAt(j);
+          if (c2 === 0x3e) {
+            if (s.charCodeAt(j + 1) === 0x3e) i = j + 1;
+            break;
+          }
+          if (c2 === 0x3c || c2 === 0x0a) break;
         }
       }
+      continue;
     }
     i += width - 1;
   }
@@ -207,9 +336,20 @@ export function splitWords(text: string, out: Words): Words {
   return out;
 }
 
-/** The normalised words themselves (tests, debugging, `--removed` output). */
+/** Word i as text, case folded as splitWords folds it and apostrophes dropped (evidence, stoplists). */
+export function wordString(w: Words, i: number): string {
+  let r = '';
+  for (const ch of w.text.slice(w.start[i], w.end[i])) {
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0x27 || cp === 0x2019 || cp === 0x02bc) continue;
+    r += cp < 128 ? ch.toLowerCase() : String.fromCodePoint(lowerOf(cp));
+  }
+  return r;
+}
+
+/** The normalised words themselves (tests, debugging). */
 export function wordStrings(w: Words): string[] {
   const r: string[] = [];
-  for (let i = 0; i < w.count; i++) r.push(w.text.slice(w.start[i], w.end[i]).replace(/['’ʼ]/g, '').toLowerCase());
+  for (let i = 0; i < w.count; i++) r.push(wordString(w, i));
   return r;
 }

@@ -5,7 +5,7 @@ import { buildIndex } from '../../src/decontam/bench.js';
 import { parseIndex, serializeIndex, writeIndexFile, readIndexFile, MAGIC } from '../../src/decontam/index-file.js';
 import { Words, splitWords } from '../../src/decontam/words.js';
 import { benchItems } from '../../fixtures/decontam/gen.js';
-import { sharedData } from '../helpers.js';
+import { runCli, sharedData } from '../helpers.js';
 
 t.test('serialise -> parse keeps every table, bitset and source', async (t) => {
   const dir = t.testdir();
@@ -26,6 +26,7 @@ t.test('serialise -> parse keeps every table, bitset and source', async (t) => {
   t.same(b.shortTrigrams, a.shortTrigrams);
   t.same(b.shortFirst, a.shortFirst);
   t.same(b.benchmarks, a.benchmarks);
+  t.same(b.rules, a.rules, 'how it was built: --max-items and the stoplist');
   t.same(b.textItem, a.textItem);
   const w = new Words();
   for (const x of items.slice(0, 20)) {
@@ -44,11 +45,26 @@ t.test('header checks: magic, versions', async (t) => {
   const buf = Buffer.concat(serializeIndex(await buildIndex([file], 10)));
   t.equal(buf.toString('latin1', 0, 8), MAGIC);
   t.equal(buf.readUInt32LE(16), 10, 'n at offset 16');
-  const v2 = Buffer.from(buf);
-  v2.writeUInt32LE(2, 8);
-  t.throws(() => parseIndex(v2, 'v2.idx'), /format version 2, this mathpipe reads 1/);
+  const v1 = Buffer.from(buf);
+  v1.writeUInt32LE(1, 8);
+  v1.writeUInt32LE(1, 12);
+  t.throws(() => parseIndex(v1, 'v1.idx'), /format version 1, this mathpipe reads 2: rebuild it with `mathpipe decontam index`/);
   const norm = Buffer.from(buf);
   norm.writeUInt32LE(99, 12);
   t.throws(() => parseIndex(norm, 'n.idx'), /word normaliser v99.*rebuild it/);
   t.equal(parseIndex(buf, 'ok.idx').n, 10);
+});
+
+t.test('an index built by an older mathpipe is refused with exit 65, saying to rebuild it', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'b.jsonl');
+  writeFileSync(file, JSON.stringify({ question: 'one two three four five six seven eight nine ten eleven' }));
+  const old = Buffer.concat(serializeIndex(await buildIndex([file], 10)));
+  old.writeUInt32LE(1, 8); // format 1 with normaliser 1: LaTeX commands dropped, annotations kept
+  old.writeUInt32LE(1, 12);
+  writeFileSync(join(dir, 'old.idx'), old);
+  const r = await runCli(['decontam', '--index', join(dir, 'old.idx')], { input: '{"text":"x"}\n' });
+  t.equal(r.code, 65, r.stderr);
+  t.match(r.stderr, /old\.idx: not a usable decontam index: format version 1, this mathpipe reads 2: rebuild it with `mathpipe decontam index`/);
+  t.equal(r.stdout, '');
 });

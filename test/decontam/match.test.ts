@@ -94,21 +94,34 @@ t.test('final answers alone never remove a document', { skip: NO_SHARED }, async
   }
 });
 
-t.test('short benchmark texts (3-9 words) match only as exact word sequences', async (t) => {
+t.test('short benchmark texts (3-9 words) match only as exact word sequences; LaTeX commands are words', async (t) => {
   const dir = t.testdir();
   const file = join(dir, 'short.jsonl');
-  const texts = ['Compute \\dbinom{8}{4}.', 'Add 2 and 3 apples?', 'Simplify it', '12 and 13', 'What is 2 + 3?', 'The k-means algorithm:'];
+  const texts = [
+    'Compute \\dbinom{8}{4}.',
+    'Add 2 and 3 apples?',
+    'Simplify it',
+    '12 and 13',
+    'What is 2 + 3?',
+    'The k-means algorithm:',
+    'Compute $\\cos 315^\\circ$.',
+    'What is $\\frac{1}{2} + \\frac{1}{3}$?',
+  ];
   writeFileSync(file, texts.map((q, i) => JSON.stringify({ id: `s${i}`, question: q })).join('\n'));
   const index = await buildIndex([file], 10);
-  t.equal(hit(index, 'Homework: COMPUTE $\\binom{8}{4}$ please'), null, 'an instruction and numbers: not indexed');
-  t.ok(hit(index, 'so: add 2 and 3 apples, easy'), 'short text with a content word, exact sequence');
+  t.ok(hit(index, 'Homework: COMPUTE $\\binom{8}{4}$ please'), '\\dbinom and \\binom are one word');
+  t.ok(hit(index, 'so: add 2 and 3 apples, easy'), 'short text, exact sequence');
   t.equal(hit(index, 'add 2 and 3 red apples'), null, 'not contiguous');
   t.ok(hit(index, 'We use the K-Means algorithm.'));
   t.equal(hit(index, 'add 2 and 4 apples'), null, 'numbers matter');
   t.equal(hit(index, 'simplify it'), null, 'two words never match');
-  t.equal(hit(index, 'the answer: 12 and 13'), null, 'numbers and function words only: not indexed');
-  t.equal(hit(index, 'what is 2 + 3'), null);
-  t.match(index.benchmarks[0], { short: 2, tooShort: 1, indistinct: 3 });
+  t.ok(hit(index, 'the answer: 12 and 13'), 'a whole question of 3 words is matched, whatever its words');
+  t.ok(hit(index, 'what is 2 + 3'));
+  t.ok(hit(index, 'Q: COMPUTE $\\cos 315^{\\circ}$!'), 'command words make "Compute $\\cos 315^\\circ$." four words');
+  t.equal(hit(index, 'compute $\\cos 316^\\circ$'), null);
+  t.equal(hit(index, 'compute $\\sin 315^\\circ$'), null, 'the command is part of the text');
+  t.ok(hit(index, 'what is $\\dfrac{1}{2}+\\tfrac{1}{3}$ ?'));
+  t.match(index.benchmarks[0], { short: 7, tooShort: 1, answers: 0 });
 });
 
 t.test('CMATH (Chinese) questions are caught, unrelated Chinese text is not', async (t) => {
@@ -141,20 +154,67 @@ t.test('-n changes the n-gram length', async (t) => {
   t.same(hit(five, doc), { text: 0, word: 1, words: 5 });
 });
 
-t.test('formula debris is not indexed: n-grams need two content words', async (t) => {
+t.test('not evidence: sequences frequent in ordinary text (stoplist) or shared by many items', async (t) => {
   const dir = t.testdir();
   const file = join(dir, 'f.jsonl');
-  const sol = 'We have that $a^2 + b^2 + c^2 + d^2 = 1$ and so $2 2 2 2 2 2 2 2 2$ holds for the ellipse $x^2/a^2 + y^2/b^2 = 1$ here.';
+  const stock = 'Multiplying the numerator and denominator by the conjugate of the denominator gives';
+  const long = Array.from({ length: 40 }, (_, i) => ['we', 'see', 'that', 'this', 'is', 'so'][i % 6]).join(' ');
   const items = [
-    { problem: 'Find the largest value of the sum of the squares of four reals.', solution: sol },
+    {
+      problem: 'Find the largest value of the sum of the squares of four reals.',
+      solution: 'We have that $a^2 + b^2 + c^2 + d^2 = 1$, so the numbers $1, 2, 3, 4, 5, 6, 7, 8, 9, 10$ are listed here.',
+    },
     { problem: 'Compute \\[\\frac{1990^3 - 1000^3 - 990^3}{(1990)(1000)(990)}.\\]', solution: 'It is $3$.' },
+    { problem: 'On the other hand', solution: long },
+    ...Array.from({ length: 12 }, (_, i) => ({ problem: `Rationalize the denominator of item ${i + 1000}.`, solution: `${stock} $${i + 2}$.` })),
   ];
   writeFileSync(file, items.map((x) => JSON.stringify(x)).join('\n'));
-  const index = await buildIndex([file], 10);
-  t.equal(hit(index, 'note that 2 2 2 2 2 2 2 2 2 appears'), null);
-  t.equal(hit(index, 'for the ellipse x^2/a^2 + y^2/b^2 = 1 we get'), null);
-  t.equal(hit(index, 'if we have that a^2 + b^2 + c^2 + d^2 = 1 then'), null);
-  t.ok(hit(index, 'so 2 2 2 holds for the ellipse x^2 / a^2'), 'windows with two content words still match');
+  // Word pairs seen in ordinary text; and a line holding a short benchmark text.
+  const pairs = ['1 2', '2 3', '3 4', '4 5', '5 6', '6 7', '7 8', '8 9', '9 10', 'a 2', '2 b', 'b 2', '2 c', 'c 2', '2 d', 'd 2', '2 1'];
+  const formula = ['compute \\frac', '\\frac 1990', '1990 3', '3 1000', '1000 3', '3 990', '990 3', '3 1990', '1990 1000', '1000 990'];
+  const stop = join(dir, 'stop.txt');
+  writeFileSync(stop, ['# a comment', ...pairs, ...formula, 'we see that this is so', 'so we see', 'it is easy to see that on the other hand'].join('\n') + '\n');
+  const index = await buildIndex([file], 10, { stoplist: [stop] });
+  const bare = await buildIndex([file], 10, { stoplist: ['none'], maxItems: 0 });
+
+  const list = 'the list is 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 again';
+  t.equal(hit(index, list), null, 'a chain of ordinary word pairs is not evidence');
+  t.ok(hit(bare, list), 'without the stoplist it is');
+  t.equal(hit(index, 'so a^2 + b^2 + c^2 + d^2 = 1 holds'), null);
+  t.ok(hit(index, 'We have that a^2 + b^2 + c^2 + d^2 = 1, so the numbers'), "a benchmark's own words break the chain");
   t.ok(hit(index, 'FIND the largest value of the sum of the squares'));
-  t.ok(hit(index, 'compute (1990^3 - 1000^3 - 990^3) / (1990 * 1000 * 990)'), 'an all-formula problem keeps its n-grams');
+
+  t.equal(hit(index, `Hint: ${stock} the answer.`), null, 'shared by 12 items (>= --max-items 10): not evidence');
+  t.ok(hit(bare, `Hint: ${stock} the answer.`));
+  t.ok(hit(await buildIndex([file], 10, { stoplist: [stop], maxItems: 13 }), `${stock} x`), '--max-items 13 keeps it');
+
+  t.equal(hit(index, 'and on the other hand, it'), null, 'a short text inside a stoplist line is not evidence');
+  t.ok(hit(bare, 'and on the other hand, it'));
+
+  // A text none of whose n-grams is left is matched whole; a longer one by its windows of 31 words.
+  t.ok(hit(index, 'Compute $\\frac{1990^3 - 1000^3 - 990^3}{(1990)(1000)(990)}$ now'), 'an all-formula problem, copied whole');
+  t.equal(hit(index, 'so $\\frac{1990^3 - 1000^3 - 990^3}{(1990)(1000)(990)}$'), null, 'part of it is not evidence');
+  const words = long.split(' ');
+  t.ok(hit(index, `xx ${words.slice(3, 34).join(' ')} yy`), '31 words of a long ordinary text');
+  t.equal(hit(index, `xx ${words.slice(3, 33).join(' ')} yy`), null, '30 are not');
+
+  const info = index.benchmarks[0];
+  t.ok(info.stoplisted >= 5, `${info.stoplisted} left out by the stoplist`);
+  t.ok(info.common >= 1, `${info.common} left out as shared by >= 10 items`);
+  t.match(info, { whole: 2, short: 14, unmatchable: 1 }); // "On the other hand": stoplisted whole
+  t.same(index.rules, { max_items: 10, stoplist: { sources: [stop], entries: 30 } });
+  t.same(bare.rules, { max_items: 0, stoplist: { sources: [], entries: 0 } });
+  t.match(bare.benchmarks[0], { stoplisted: 0, common: 0, whole: 0 });
+});
+
+t.test('final answers are values: their n-grams count, they are never matched whole', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'a.json');
+  const rationale = 'Natalia sold 48/2 = <<48/2=24>>24 clips in May and 48+24 = <<48+24=72>>72 clips in all.';
+  writeFileSync(file, JSON.stringify([{ index: 1, question: 'Factor $r^2+10r+25$.', answer: '(r+5)^2' }, { index: 2, question: 'How many clips did Natalia sell?', answer: rationale }]));
+  const index = await buildIndex([file], 10);
+  t.equal(hit(index, 'so it is (r+5)^2 here'), null, '"r 5 2" is a value');
+  t.ok(hit(index, 'FACTOR $r^2 + 10r + 25$'), 'the question is a short text');
+  t.ok(hit(index, 'natalia sold 48/2 = 24 clips in may and 48+24 = 72 clips'), 'a rationale answer: annotations dropped on both sides');
+  t.match(index.benchmarks[0], { answers: 1, short: 2, texts: 1 });
 });

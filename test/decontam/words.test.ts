@@ -19,11 +19,22 @@ t.test('numbers stay distinct', async (t) => {
   t.same(words('3,000 or 3.5'), ['3', '000', 'or', '3', '5']);
 });
 
-t.test('math: operators separate words, LaTeX control words are dropped', async (t) => {
-  t.same(words('$y=\\frac{2}{x^2+x-6}$'), ['y', '2', 'x', '2', 'x', '6']);
-  t.same(hashes('\\dfrac{1}{2}'), hashes('1/2'));
-  t.same(words('\\frac{1}{2}'), ['1', '2'], '"\\frac{1}{2}" is two words, so it can never match on its own');
-  t.same(words('\\text{apples}'), ['apples']);
+t.test('math: operators separate words; LaTeX commands are words, markup commands are dropped', async (t) => {
+  t.same(words('$y=\\frac{2}{x^2+x-6}$'), ['y', '\\frac', '2', 'x', '2', 'x', '6']);
+  t.same(words('Compute $\\cos 315^\\circ$.'), ['compute', '\\cos', '315', '\\circ'], 'a short problem keeps its command words');
+  t.same(hashes('\\cos x'), hashes('cos x'), 'a command is the word of its name');
+  t.same(hashes('\\dfrac{1}{2} \\tfrac12 \\leq \\ldots \\dbinom{8}{4}'), hashes('\\frac{1}{2} \\frac12 \\le \\dots \\binom{8}{4}'), 'spellings of one symbol');
+  t.not(hashes('\\frac 12')[0], hashes('dfrac 12')[0], 'aliases are for commands only');
+  t.same(words('\\text{apples} \\mathrm{cm} \\left( x \\right) \\displaystyle\\sum \\quad \\boxed{5}'), ['apples', 'cm', 'x', '\\sum', '5']);
+  t.same(words('a \\\\x \\\\ \\, \\$5'), ['a', 'x', '5'], '"\\\\" is a line break, not the command "\\x"; control symbols separate');
+  t.same(words('\\label{eq:1} x \\tag{2}'), ['x'], 'arguments of \\label and \\tag are markup');
+});
+
+t.test('calculator annotations are dropped on both sides', async (t) => {
+  t.same(hashes('Natalia sold 48/2 = <<48/2=24>>24 clips'), hashes('Natalia sold 48/2 = 24 clips'));
+  t.same(words('$<<12/60=0.2>>0.2 per minute'), ['0', '2', 'per', 'minute']);
+  t.same(words('x < y and a << b'), ['x', 'y', 'and', 'a', 'b'], 'a lone "<" or an unclosed "<<" is punctuation');
+  t.same(words('<<a\nb>> c'), ['a', 'b', 'c'], 'no line break inside an annotation');
 });
 
 t.test('Unicode NFKC and lowercase', async (t) => {
@@ -47,5 +58,5 @@ t.test('astral characters and long texts', async (t) => {
 
 t.test('LaTeX environments and control words in any case', async (t) => {
   t.same(words('$\\begin{pmatrix} 5 \\\\ -3 \\end{pmatrix}$'), ['5', '3']);
-  t.same(hashes('\\BEGIN{PMATRIX} 5 \\END{pmatrix} \\Delta x'), hashes('5 x'));
+  t.same(hashes('\\BEGIN{PMATRIX} 5 \\END{pmatrix} \\Delta x'), hashes('5 \\delta x'));
 });
