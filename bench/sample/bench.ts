@@ -1,7 +1,8 @@
 // The mathpipe side of bench/sample: generation speed of the Generator (what `mathpipe sample` runs) on a
 // random-init model of the given shape. Prints one JSON line: prefill tokens/s (one prompt of --prompt tokens at a
 // time, as sample prefills), and decode tokens/s at each batch size (every slot generating --tokens tokens,
-// temperature 1, no stops; prefill time excluded), plus the row group the products ran in.
+// temperature 1, no stops; prefill time excluded), plus the row group the products ran in (0: one call for the
+// whole batch), which single-token attention ran, and the bytes of weights a step reads.
 // Usage: node dist/bench/sample/bench.js [--vocab 512] [--d 128] [--layers 2] [--heads 4] [--ffn 352]
 //        [--prompt 32] [--tokens 64] [--batches 1,32]
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { LlamaModel } from '../../src/train/model.js';
 import { Rng } from '../../src/train/rng.js';
 import { Generator } from '../../src/sample/generator.js';
 import { NEUTRAL } from '../../src/sample/sampling.js';
+import { decodeAttention } from '../../src/sample/kv-cache.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -68,12 +70,17 @@ async function prefill(): Promise<number> {
   return (k * P) / (g.stats.prefillSeconds - s0);
 }
 
-const out: Record<string, unknown> = { tool: 'mathpipe', backend: backend.name, native: backend.native ?? null, parameters: parameterCount(config), prompt: P, tokens: T };
+// Bytes of weights a decoding step reads once whatever the batch: every matrix, but only one row of an untied
+// embedding table per token (a tied one is read whole, as the head).
+const D = config.hidden_size;
+const weightBytes = 4 * (parameterCount(config) - (config.tie_word_embeddings ? 0 : config.vocab_size * D - D));
+const out: Record<string, unknown> = { tool: 'mathpipe', backend: backend.name, native: backend.native ?? null, parameters: parameterCount(config), weight_bytes_per_token: weightBytes, prompt: P, tokens: T };
 out.prefill_tokens_per_s = Math.round(await prefill());
 for (const B of String(a.batches).split(',').map(Number)) {
   const r = await decode(B);
   out[`decode_b${B}_tokens_per_s`] = Math.round(r.tokensPerS);
   out.row_group = r.group;
+  out.attention = decodeAttention();
 }
 process.stdout.write(JSON.stringify(out) + '\n');
 model.dispose();

@@ -82,7 +82,7 @@ export interface GeneratorOptions {
   /**
    * Rows per product call when decoding: 0 runs the whole batch in one call; G > 0 runs groups of exactly G rows
    * (the last padded), for BLAS libraries whose rounding depends on a row's place among the others. Default: 0,
-   * or when products run on OpenBLAS the group measureRowGroup() finds for this model (src/sample/row-group.ts).
+   * or when the tfjs ops run the products on OpenBLAS the group measureRowGroup() finds (src/sample/row-group.ts).
    */
   productGroup?: number;
   /** Decode with direct kernel calls (blas-decode.ts) where they run: default true; false forces the tfjs ops. */
@@ -154,8 +154,9 @@ export class Generator {
     this.shape = { layers: c.num_hidden_layers, H: c.num_attention_heads, KV: c.num_key_value_heads, hd: headDim(c) };
     this.context = c.max_position_embeddings;
     this.rope = new Rope(this.context, this.shape.hd, c.rope_theta);
-    this.rowGroup = opts.productGroup ?? (productsOnBlas() ? measureRowGroup(model) : 0);
     this.blas = opts.directKernels === false ? undefined : BlasDecoder.for(model);
+    // The direct decoder's products are batch-invariant by construction (native/decode.cc): no groups needed.
+    this.rowGroup = opts.productGroup ?? (productsOnBlas() && !this.blas ? measureRowGroup(model) : 0);
   }
 
   /** Why this request cannot run, or undefined. */

@@ -1,10 +1,12 @@
-// The KV cache of decoding: keys (rotary positions applied) and values per layer, head-major [KV][position][hd].
-// A prompt's cache is filled once by its prefill and shared, read-only, by the n samples of that prompt; each
-// sample appends its own generated positions to a separate buffer, and attention reads both parts. Single-token
-// attention runs here in JavaScript, per sequence, so a sequence's result never depends on the others in the
-// batch (the batched products around it are the only shared work).
+// The KV cache of decoding: keys (rotary positions applied) and values per layer (layout below). A prompt's
+// cache is filled once by its prefill and shared, read-only, by the n samples of that prompt; each sample appends
+// its own generated positions to a separate buffer, and attention reads both parts. Single-token attention runs
+// per sequence (native/decode-attention.cc where the addon is built, else the JavaScript reference here), so a
+// sequence's result never depends on the others in the batch (the batched products around it are the only
+// shared work).
 import type * as tf from '@tensorflow/tfjs';
 import type { CachedAttention, KVObserver } from '../train/model.js';
+import { nativeWith } from '../train/native.js';
 
 export interface CacheShape {
   layers: number;
@@ -54,48 +56,58 @@ export class Rope {
   }
 }
 
-/** Keys and values of a prompt, per layer [KV][length][hd]. */
+// Cache layout (shared with native/decode-attention.cc): one Float32Array per cache holding every layer; per
+// layer the keys transposed [KV][hd][L] (rotary positions applied), then the values [KV][L][hd], with L the
+// cache's positions padded to a multiple of BLOCK. Transposed keys let a query's scores run along positions.
+
+/** Positions are padded to a multiple of this (the native kernel's score block). */
+export const BLOCK = 64;
+const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
+
+/** Keys and values of a prompt (the layout above, L = padded prompt length). */
 export class PromptCache {
-  readonly k: Float32Array[] = [];
-  readonly v: Float32Array[] = [];
+  readonly data: Float32Array;
+  /** Padded positions L. */
+  readonly stride: number;
 
   constructor(
     readonly shape: CacheShape,
     readonly length: number,
   ) {
-    const n = shape.KV * length * shape.hd;
-    for (let l = 0; l < shape.layers; l++) {
-      this.k.push(new Float32Array(n));
-      this.v.push(new Float32Array(n));
-    }
+    this.stride = padded(length);
+    this.data = new Float32Array(shape.layers * 2 * shape.KV * shape.hd * this.stride);
   }
 
   /** An observer for model.hidden() over this prompt (batch 1): stores each layer's keys (rotated) and values. */
   observer(rope: Rope): KVObserver {
     const { KV, hd } = this.shape;
     const P = this.length;
+    const L = this.stride;
+    const rot = new Float32Array(hd);
     return (layer: number, k: tf.Tensor2D, v: tf.Tensor2D) => {
       const kd = k.dataSync() as Float32Array;
       const vd = v.dataSync() as Float32Array;
-      const K = this.k[layer];
-      const Vc = this.v[layer];
+      const D = this.data;
+      const base = layer * 2 * KV * hd * L;
       for (let t = 0; t < P; t++)
-        for (let h = 0; h < KV; h++) {
-          const src = (t * KV + h) * hd;
-          const dst = (h * P + t) * hd;
-          rope.apply(kd, src, K, dst, t);
-          Vc.set(vd.subarray(src, src + hd), dst);
+        for (let g = 0; g < KV; g++) {
+          const src = (t * KV + g) * hd;
+          rope.apply(kd, src, rot, 0, t);
+          const kb = base + g * hd * L + t;
+          for (let e = 0; e < hd; e++) D[kb + e * L] = rot[e];
+          D.set(vd.subarray(src, src + hd), base + KV * hd * L + (g * L + t) * hd);
         }
     };
   }
 }
 
-/** One sequence's cache: its prompt's (shared) and the positions it generated (its own). */
+/** One sequence's cache: its prompt's (shared) and the positions it generated (its own, the layout above). */
 export class SequenceCache {
-  private readonly k: Float32Array[] = [];
-  private readonly v: Float32Array[] = [];
+  readonly data: Float32Array;
+  /** Padded capacity L of the own part. */
+  readonly stride: number;
   /** Generated positions written so far. */
-  private own = 0;
+  own = 0;
 
   constructor(
     readonly prompt: PromptCache,
@@ -103,10 +115,8 @@ export class SequenceCache {
     readonly capacity: number,
   ) {
     const { layers, KV, hd } = prompt.shape;
-    for (let l = 0; l < layers; l++) {
-      this.k.push(new Float32Array(KV * capacity * hd));
-      this.v.push(new Float32Array(KV * capacity * hd));
-    }
+    this.stride = padded(capacity);
+    this.data = new Float32Array(layers * 2 * KV * hd * this.stride);
   }
 
   /** Positions held (prompt + generated): also the position of the next token fed. */
@@ -115,45 +125,48 @@ export class SequenceCache {
   }
 
   /**
-   * Attention of one new token at position `length` in `layer`: rotate q and k, store k and v, attend over every
-   * cached position (the token itself included). q row [H*hd] at qo, k/v rows [KV*hd] at ko; writes out [H*hd]
-   * at oo. Call commit() once every layer has run.
+   * The JavaScript reference of native/decode-attention.cc (which runs instead where the addon is built; see
+   * attendRows). Attention of one new token at position `length` in `layer`: rotate q and k, store k and v, attend
+   * over every cached position (the token itself included), in float64. q row [H*hd] at qo, k/v rows [KV*hd] at
+   * ko; writes out [H*hd] at oo. Call commit() once every layer has run.
    */
   attend(layer: number, rope: Rope, q: Float32Array, qo: number, k: Float32Array, v: Float32Array, ko: number, out: Float32Array, oo: number, scratch: Scratch): void {
     const { H, KV, hd } = this.prompt.shape;
     if (this.own >= this.capacity) throw new RangeError(`KV cache full: ${this.capacity} generated positions`);
     const pos = this.length;
     const P = this.prompt.length;
-    const cap = this.capacity;
-    const K = this.k[layer];
-    const Vc = this.v[layer];
-    for (let h = 0; h < KV; h++) {
-      const dst = (h * cap + this.own) * hd;
-      rope.apply(k, ko + h * hd, K, dst, pos);
-      Vc.set(v.subarray(ko + h * hd, ko + (h + 1) * hd), dst);
+    const L = this.stride;
+    const PL = this.prompt.stride;
+    const D = this.data;
+    const PD = this.prompt.data;
+    const ob = layer * 2 * KV * hd * L;
+    const pb = layer * 2 * KV * hd * PL;
+    const own = this.own + 1;
+    const qr = scratch.q(hd);
+    for (let g = 0; g < KV; g++) {
+      rope.apply(k, ko + g * hd, qr, 0, pos);
+      const kb = ob + g * hd * L + this.own;
+      for (let e = 0; e < hd; e++) D[kb + e * L] = qr[e];
+      D.set(v.subarray(ko + g * hd, ko + (g + 1) * hd), ob + KV * hd * L + (g * L + this.own) * hd);
     }
     const T = pos + 1;
-    const qr = scratch.q(hd);
     const s = scratch.scores(T);
     const acc = scratch.acc(hd);
     const scale = 1 / Math.sqrt(hd);
     const rep = H / KV;
-    const PK = this.prompt.k[layer];
-    const PV = this.prompt.v[layer];
-    const own = this.own + 1;
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / rep);
       rope.apply(q, qo + h * hd, qr, 0, pos);
       // Scores over the prompt's positions, then the sequence's own: positions 0..T-1 in order.
-      dots(qr, PK, g * P * hd, P, hd, scale, s, 0);
-      dots(qr, K, g * cap * hd, own, hd, scale, s, P);
+      dots(qr, PD, pb + g * hd * PL, PL, P, hd, scale, s, 0);
+      dots(qr, D, ob + g * hd * L, L, own, hd, scale, s, P);
       let mx = -Infinity;
       for (let t = 0; t < T; t++) if (s[t] > mx) mx = s[t];
       let sum = 0;
       for (let t = 0; t < T; t++) sum += s[t] = Math.exp(s[t] - mx);
       acc.fill(0);
-      weighted(s, 0, PV, g * P * hd, P, hd, acc);
-      weighted(s, P, Vc, g * cap * hd, own, hd, acc);
+      weighted(s, 0, PD, pb + KV * hd * PL + g * PL * hd, P, hd, acc);
+      weighted(s, P, D, ob + KV * hd * L + g * L * hd, own, hd, acc);
       for (let j = 0; j < hd; j++) out[oo + h * hd + j] = acc[j] / sum;
     }
   }
@@ -166,27 +179,30 @@ export class SequenceCache {
 
 // The two loops of single-token attention, unrolled by 4 (hd is even, and a multiple of 4 in every Llama shape;
 // the tail loops cover the rest): independent partial sums and accumulators held in locals instead of a typed
-// array let V8 keep them in registers, about 2x faster than the plain loops.
+// array let V8 keep them in registers.
 
-/** s[so + t] = scale * q . rows[base + t*hd ..] for t < n. */
-function dots(q: Float32Array, rows: Float32Array, base: number, n: number, hd: number, scale: number, s: Float64Array, so: number): void {
+/** s[so + t] = scale * q . k_t for t < n, with the keys transposed: k_t[e] = kT[base + e*L + t]. */
+function dots(q: Float32Array, kT: Float32Array, base: number, L: number, n: number, hd: number, scale: number, s: Float64Array, so: number): void {
   const h4 = hd & ~3;
-  for (let t = 0; t < n; t++) {
-    const b = base + t * hd;
-    let d0 = 0;
-    let d1 = 0;
-    let d2 = 0;
-    let d3 = 0;
-    let j = 0;
-    for (; j < h4; j += 4) {
-      d0 += q[j] * rows[b + j];
-      d1 += q[j + 1] * rows[b + j + 1];
-      d2 += q[j + 2] * rows[b + j + 2];
-      d3 += q[j + 3] * rows[b + j + 3];
-    }
-    for (; j < hd; j++) d0 += q[j] * rows[b + j];
-    s[so + t] = (d0 + d1 + d2 + d3) * scale;
+  for (let t = 0; t < n; t++) s[so + t] = 0;
+  let e = 0;
+  for (; e < h4; e += 4) {
+    const q0 = q[e];
+    const q1 = q[e + 1];
+    const q2 = q[e + 2];
+    const q3 = q[e + 3];
+    const b0 = base + e * L;
+    const b1 = b0 + L;
+    const b2 = b1 + L;
+    const b3 = b2 + L;
+    for (let t = 0; t < n; t++) s[so + t] += q0 * kT[b0 + t] + q1 * kT[b1 + t] + q2 * kT[b2 + t] + q3 * kT[b3 + t];
   }
+  for (; e < hd; e++) {
+    const qe = q[e];
+    const b = base + e * L;
+    for (let t = 0; t < n; t++) s[so + t] += qe * kT[b + t];
+  }
+  for (let t = 0; t < n; t++) s[so + t] *= scale;
 }
 
 /** acc += sum over t < n of w[wo + t] * rows[base + t*hd ..]. */
@@ -221,6 +237,8 @@ export class Scratch {
   private qb = new Float32Array(0);
   private sb = new Float64Array(0);
   private ab = new Float64Array(0);
+  private meta = new Int32Array(0);
+  private bufs: Float32Array[] = [];
 
   q(n: number): Float32Array {
     if (this.qb.length < n) this.qb = new Float32Array(n);
@@ -236,6 +254,41 @@ export class Scratch {
     if (this.ab.length !== n) this.ab = new Float64Array(n);
     return this.ab;
   }
+
+  /** The native kernel's arguments for seqs: their cache buffers (prompt, own) and [P, own, capacity] each. */
+  native(seqs: SequenceCache[]): { caches: Float32Array[]; meta: Int32Array } {
+    const n = seqs.length;
+    if (this.meta.length !== 3 * n) this.meta = new Int32Array(3 * n);
+    this.bufs.length = 2 * n;
+    for (let i = 0; i < n; i++) {
+      const s = seqs[i];
+      this.bufs[2 * i] = s.prompt.data;
+      this.bufs[2 * i + 1] = s.data;
+      this.meta[3 * i] = s.prompt.length;
+      this.meta[3 * i + 1] = s.own;
+      this.meta[3 * i + 2] = s.capacity;
+    }
+    return { caches: this.bufs, meta: this.meta };
+  }
+}
+
+/** native/decode-attention.cc's entry point. */
+interface DecodeKernel {
+  decodeAttention(layer: number, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, cos: Float32Array, sin: Float32Array, caches: Float32Array[], meta: Int32Array, H: number, KV: number, hd: number, layers: number): void;
+}
+
+let preferNative = true;
+
+/**
+ * Which single-token attention attendRows runs: 'native' (native/decode-attention.cc, float32, OpenMP over
+ * sequences x heads) where the addon exports it, else 'js' (SequenceCache.attend, float64). Both compute a
+ * sequence's row the same way whatever the batch; they differ from each other in rounding only. `use` sets the
+ * preference (for tests and benchmarks; default native) and returns the previous one.
+ */
+export function decodeAttention(use?: 'native' | 'js'): 'native' | 'js' {
+  const was = preferNative && nativeWith<DecodeKernel>('decodeAttention') ? 'native' : 'js';
+  if (use) preferNative = use === 'native';
+  return was;
 }
 
 /**
@@ -243,7 +296,13 @@ export class Scratch {
  * writes the context rows into out [rows, H*hd], zeros past seqs.length (padding rows).
  */
 export function attendRows(seqs: SequenceCache[], layer: number, rope: Rope, scratch: Scratch, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array): void {
-  const { H, KV, hd } = seqs[0].prompt.shape;
+  const { layers, H, KV, hd } = seqs[0].prompt.shape;
+  const kernel = preferNative ? nativeWith<DecodeKernel>('decodeAttention') : undefined;
+  if (kernel) {
+    const { caches, meta } = scratch.native(seqs);
+    kernel.decodeAttention(layer, q, k, v, out, rope.cos, rope.sin, caches, meta, H, KV, hd, layers);
+    return;
+  }
   for (let i = 0; i < seqs.length; i++) seqs[i].attend(layer, rope, q, i * H * hd, k, v, i * KV * hd, out, i * H * hd, scratch);
   out.fill(0, seqs.length * H * hd);
 }

@@ -5,11 +5,16 @@
 // count and the thread split. In 6,240 greedy steps of the bench models, 33-65% of the steps had other log-prob
 // bits at batch 3, 8 or 32 than at batch 1 (no token changed there; on the tiny test model tokens did).
 //
-// The fix: decoding products run in calls of exactly G rows (the last one padded), so every call has one shape,
-// and G is chosen such that a row's result does not depend on its place among the G. Which G qualifies depends on
-// the BLAS build, the CPU and the thread count (on the development machine: 16 with 2 threads, 8 with one), so it
-// is measured once per model at start, on the model's own weights: a random block and the same block with its
-// rows rotated must give the same rows. Larger groups cost fewer calls; 1 (one row per call) always qualifies.
+// The fix for the tfjs ops path: decoding products run in calls of exactly G rows (the last one padded), so every
+// call has one shape, and G is chosen such that a row's result does not depend on its place among the G. Which G
+// qualifies depends on the BLAS build, the CPU and the thread count (on the development machine: 16 with 2
+// threads, 8 with one), so it is measured once per model at start, on the model's own weights: a random block and
+// the same block with its rows rotated must give the same rows. Larger groups cost fewer calls; 1 (one row per
+// call) always qualifies.
+//
+// The direct decoder (src/sample/blas-decode.ts: wasm backend with the native addon) needs none of this: its
+// products are native/decode.cc's decodeMatmul, which computes a row the same way for any row count, place and
+// thread count, so a generator using it runs the whole batch in one call (row group 0).
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaModel } from '../train/model.js';
 import { Rng } from '../train/rng.js';

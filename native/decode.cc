@@ -1,0 +1,222 @@
+// Kernels of a decoding step (src/sample/blas-decode.ts), for the few rows of one step.
+//
+// Products: C [M, N] = A [M, K] x W, W the weights [K, N] (or, transposed, the tied embedding [N, K]). Unlike a
+// BLAS sgemm, every output element is computed by one fixed sequence of operations that depends only on its row
+// of A and its column of W: for W [K, N] a chain of fused multiply-adds over k = 0..K-1, for W [N, K] kV-lane
+// partial sums over k then a fixed reduction. Not on M, not on the row's place in a tile, not on the thread
+// count or which thread runs it. So a sequence's logits are the same bits whatever the batch (batch invariance)
+// without padding the rows to a fixed group (src/sample/row-group.ts, what OpenBLAS needs), and a single row
+// costs a matrix-vector product instead of a padded group's work.
+//
+// RMSNorm and SwiGLU: the arithmetic of norm.cc's and swiglu.cc's forward kernels, on the calling thread unless
+// the step is large (those wake the OpenMP threads at every call, tens of microseconds with passive waiting: more
+// than the work of a small step).
+#include <algorithm>
+#include <cmath>
+#include "common.h"
+#include "vecmath.h"
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kV = 16;  // floats per vector register
+constexpr int kNV = 4;  // vectors per tile row: 4 rows x 4 vectors = 16 accumulators of 32 registers
+#elif defined(__AVX__)
+constexpr int kV = 8;
+constexpr int kNV = 2;  // 4 x 2 = 8 accumulators of 16 registers
+#else
+constexpr int kV = 4;
+constexpr int kNV = 2;
+#endif
+constexpr int kMR = 4;          // rows per tile
+constexpr int kNR = kV * kNV;   // columns per tile
+
+// C[r][c] = sum_k A[r][k] W[k][c] for r < R, c < Cn (a compile-time width), k < K: one FMA chain per element,
+// continued from C's values unless `first` (a chain cut into k blocks is the same chain).
+template <int R, int Cn>
+inline void tileN(const float* A, int64_t lda, const float* W, int64_t ldw, float* C, int64_t ldc, int64_t K, bool first) {
+  float acc[R][Cn];
+  for (int r = 0; r < R; r++)
+#pragma omp simd
+    for (int c = 0; c < Cn; c++) acc[r][c] = first ? 0.0f : C[r * ldc + c];
+  for (int64_t k = 0; k < K; k++) {
+    const float* w = W + k * ldw;
+    for (int r = 0; r < R; r++) {
+      const float a = A[r * lda + k];
+#pragma omp simd
+      for (int c = 0; c < Cn; c++) acc[r][c] = std::fma(a, w[c], acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+#pragma omp simd
+    for (int c = 0; c < Cn; c++) C[r * ldc + c] = acc[r][c];
+}
+
+// Columns [0, n) of a tile (n <= kNR) with R rows: full vectors, then single columns (the same chains).
+template <int R>
+void tileCols(const float* A, int64_t lda, const float* W, int64_t ldw, float* C, int64_t ldc, int64_t K, int64_t n, bool first) {
+  if (n == kNR) return tileN<R, kNR>(A, lda, W, ldw, C, ldc, K, first);
+  int64_t c = 0;
+  for (; c + kV <= n; c += kV) tileN<R, kV>(A, lda, W + c, ldw, C + c, ldc, K, first);
+  for (; c < n; c++) tileN<R, 1>(A, lda, W + c, ldw, C + c, ldc, K, first);
+}
+
+void tile(const float* A, int64_t lda, const float* W, int64_t ldw, float* C, int64_t ldc, int64_t K, int64_t rows, int64_t n, bool first) {
+  switch (rows) {
+    case 4: tileCols<4>(A, lda, W, ldw, C, ldc, K, n, first); break;
+    case 3: tileCols<3>(A, lda, W, ldw, C, ldc, K, n, first); break;
+    case 2: tileCols<2>(A, lda, W, ldw, C, ldc, K, n, first); break;
+    default: tileCols<1>(A, lda, W, ldw, C, ldc, K, n, first);
+  }
+}
+
+// Rows of W per block: a block's panel (kKC x kNR floats, 64 KB with AVX-512) stays in cache across the row
+// tiles, packed contiguous when there are several (rows of W [K, N] are N floats apart: a page each).
+constexpr int64_t kKC = 256;
+
+// The dot products of RM rows of A (a, a + lda, ...) with RN rows of W (w, w + ldw, ...), all [K], into
+// out[i * ldo + j]: per output, kV-lane partial sums (FMA chains over k = lane mod kV), added in a fixed order,
+// then the last K mod kV terms. Several outputs at once only to overlap their chains and share loads: each
+// output's operations are the same for any RM, RN.
+template <int RM, int RN>
+inline void dots(const float* a, int64_t lda, const float* w, int64_t ldw, int64_t K, float* out, int64_t ldo) {
+  float acc[RM][RN][kV] = {};
+  const int64_t K0 = K / kV * kV;
+  for (int64_t k = 0; k < K0; k += kV)
+    for (int i = 0; i < RM; i++)
+      for (int j = 0; j < RN; j++)
+#pragma omp simd
+        for (int c = 0; c < kV; c++) acc[i][j][c] = std::fma(a[i * lda + k + c], w[j * ldw + k + c], acc[i][j][c]);
+  for (int i = 0; i < RM; i++)
+    for (int j = 0; j < RN; j++) {
+      float s = 0.0f;
+      for (int c = 0; c < kV; c++) s += acc[i][j][c];
+      for (int64_t k = K0; k < K; k++) s = std::fma(a[i * lda + k], w[j * ldw + k], s);
+      out[i * ldo + j] = s;
+    }
+}
+
+// Work (multiply-adds) below which the product runs on the calling thread: waking the OpenMP threads (passive
+// waiting) costs tens of microseconds, more than a small product.
+constexpr int64_t kParallelWork = 1 << 21;
+
+// decodeMatmul(a, w, c, M, N, K, transW): c [M, N] = a [M, K] x w, w [K, N] (or [N, K] with transW: x w^T).
+napi_value DecodeMatmul(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t na = 0, nw = 0, nc = 0;
+  const float* A = a.array<float>(0, &na);
+  const float* W = a.array<float>(1, &nw);
+  float* C = a.array<float>(2, &nc);
+  const int64_t M = a.integer(3), N = a.integer(4), K = a.integer(5);
+  const bool trans = a.flag(6);
+  if (!a.ok) return nullptr;
+  if (M < 0 || N < 1 || K < 1 || static_cast<int64_t>(na) < M * K || static_cast<int64_t>(nw) < N * K || static_cast<int64_t>(nc) < M * N) {
+    napi_throw_range_error(env, nullptr, "decodeMatmul: the arrays do not fit M, N, K");
+    return nullptr;
+  }
+  const bool par = M * N * K > kParallelWork;
+  if (trans) {
+    // Blocks of 16 rows of W, each used for every row of A while in cache; threads split the blocks.
+    const int64_t nb = (N + 15) / 16;
+#pragma omp parallel for schedule(dynamic) if (par)
+    for (int64_t j = 0; j < nb; j++) {
+      const int64_t n0 = j * 16, n1 = std::min(N, n0 + 16);
+      int64_t m = 0;
+      for (; m + 4 <= M; m += 4) {
+        int64_t n = n0;
+        for (; n + 4 <= n1; n += 4) dots<4, 4>(A + m * K, K, W + n * K, K, K, C + m * N + n, N);
+        for (; n < n1; n++) dots<4, 1>(A + m * K, K, W + n * K, K, K, C + m * N + n, N);
+      }
+      for (; m < M; m++) {
+        int64_t n = n0;
+        for (; n + 4 <= n1; n += 4) dots<1, 4>(A + m * K, K, W + n * K, K, K, C + m * N + n, N);
+        for (; n < n1; n++) dots<1, 1>(A + m * K, K, W + n * K, K, K, C + m * N + n, N);
+      }
+    }
+  } else {
+    const int64_t nt = (N + kNR - 1) / kNR, mt = (M + kMR - 1) / kMR;
+    // Column tiles split among threads; per tile, blocks of kKC rows of W, each used for every row tile.
+#pragma omp parallel if (par)
+    {
+      float* panel = mt > 1 ? new float[kKC * kNR] : nullptr;
+      // Dynamic: the calling thread starts on the tiles while the others wake up (passive waiting).
+#pragma omp for schedule(dynamic)
+      for (int64_t j = 0; j < nt; j++) {
+        const int64_t n0 = j * kNR, n = std::min<int64_t>(kNR, N - n0);
+        for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+          const int64_t kc = std::min(kKC, K - k0);
+          const float* w = W + k0 * N + n0;
+          int64_t ldw = N;
+          if (panel) {
+            for (int64_t k = 0; k < kc; k++) std::copy_n(w + k * N, n, panel + k * kNR);
+            w = panel, ldw = kNR;
+          }
+          for (int64_t m0 = 0; m0 < M; m0 += kMR)
+            tile(A + m0 * K + k0, K, w, ldw, C + m0 * N + n0, N, kc, std::min<int64_t>(kMR, M - m0), n, k0 == 0);
+        }
+      }
+      delete[] panel;
+    }
+  }
+  return undefined(env);
+}
+MP_EXPORT("decodeMatmul", DecodeMatmul);
+
+// Elements below which the elementwise kernels run on the calling thread.
+constexpr int64_t kParallelElements = 1 << 18;
+
+// decodeRmsNorm(x, w, y, rows, D, eps): y = x * rstd * w per row, rstd = 1 / sqrt(mean(x^2) + eps).
+napi_value DecodeRmsNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t nx = 0, nw = 0, ny = 0;
+  const float* x = a.array<float>(0, &nx);
+  const float* w = a.array<float>(1, &nw);
+  float* y = a.array<float>(2, &ny);
+  const int64_t rows = a.integer(3), D = a.integer(4);
+  const float eps = static_cast<float>(a.num(5));
+  if (!a.ok) return nullptr;
+  if (rows < 0 || D < 1 || static_cast<int64_t>(nx) < rows * D || static_cast<int64_t>(ny) < rows * D || static_cast<int64_t>(nw) < D) {
+    napi_throw_range_error(env, nullptr, "decodeRmsNorm: the arrays do not fit rows x D");
+    return nullptr;
+  }
+#pragma omp parallel for schedule(static) if (rows * D > kParallelElements)
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xr = x + i * D;
+    float* yr = y + i * D;
+    float ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int64_t j = 0; j < D; j++) ss += xr[j] * xr[j];
+    const float r = 1.0f / std::sqrt(ss / D + eps);
+#pragma omp simd
+    for (int64_t j = 0; j < D; j++) yr[j] = xr[j] * r * w[j];
+  }
+  return undefined(env);
+}
+MP_EXPORT("decodeRmsNorm", DecodeRmsNorm);
+
+// decodeSwiglu(g, u, y, n): y = g * sigmoid(g) * u.
+napi_value DecodeSwiglu(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t ng = 0, nu = 0, ny = 0;
+  const float* g = a.array<float>(0, &ng);
+  const float* u = a.array<float>(1, &nu);
+  float* y = a.array<float>(2, &ny);
+  const int64_t n = a.integer(3);
+  if (!a.ok) return nullptr;
+  if (n < 0 || static_cast<int64_t>(ng) < n || static_cast<int64_t>(nu) < n || static_cast<int64_t>(ny) < n) {
+    napi_throw_range_error(env, nullptr, "decodeSwiglu: the arrays are shorter than n");
+    return nullptr;
+  }
+  // Chunks with an inner simd loop, as swiglu.cc (a `parallel for simd` loop calls the scalar sigmoid here).
+  constexpr int64_t kChunk = 4096;
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (int64_t c = 0; c < n; c += kChunk) {
+    const int64_t end = c + kChunk < n ? c + kChunk : n;
+#pragma omp simd
+    for (int64_t i = c; i < end; i++) y[i] = g[i] * vm::sigmoid(g[i]) * u[i];
+  }
+  return undefined(env);
+}
+MP_EXPORT("decodeSwiglu", DecodeSwiglu);
+
+}  // namespace
