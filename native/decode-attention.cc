@@ -4,7 +4,7 @@
 // to every cached position: the prompt's (a cache shared read-only by the n samples of a prompt) and then the
 // sequence's own generated ones. Grouped-query heads read the cache of their key/value head.
 //
-// Cache layout, per layer of a buffer holding n positions padded to Lp = a multiple of kBlock: keys transposed
+// Cache layout, per layer of a buffer holding n positions padded to Lp = a multiple of kLanes: keys transposed
 // [KV][hd][Lp] (rotated), then values [KV][Lp][hd]. Transposed keys make a query's scores vectorize over
 // positions (attention.cc's transposeHead, kept instead of rebuilt every step).
 //
@@ -21,9 +21,11 @@
 
 namespace {
 
-// Positions per score block: four 16-lane vectors of independent FMA chains (one would wait on the FMA latency).
+// Positions are padded to a multiple of kLanes (one vector); scores run in blocks of kBlock positions (four
+// vectors of independent FMA chains: one would wait on the FMA latency), then single vectors.
+constexpr int64_t kLanes = 16;
 constexpr int64_t kBlock = 64;
-inline int64_t padded(int64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
+inline int64_t padded(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 struct Dims {
   int64_t H, KV, hd, layers;
@@ -57,21 +59,28 @@ inline void ropeRow(const float* x, const float* c, const float* s, float* out, 
   }
 }
 
-// S[j] = scale * (q . k_j) for j < n (rounded up to kBlock), with kT [hd][Lp].
+// S[j0 + c] = scale * (q . k_{j0 + c}) for c < W, with kT [hd][Lp].
+template <int HD, int W>
+inline void scoreBlock(const float* q, const float* kT, int64_t Lp, int64_t j0, int64_t hdRun, float scale, float* S) {
+  const int64_t hd = headDim<HD>(hdRun);
+  float acc[W] = {};
+  for (int64_t e = 0; e < hd; e++) {
+    const float qe = q[e];
+    const float* kr = kT + e * Lp + j0;
+#pragma omp simd
+    for (int64_t c = 0; c < W; c++) acc[c] = std::fma(qe, kr[c], acc[c]);
+  }
+#pragma omp simd
+  for (int64_t c = 0; c < W; c++) S[j0 + c] = acc[c] * scale;
+}
+
+// S[j] = scale * (q . k_j) for j < n (rounded up to kLanes), with kT [hd][Lp]. A score's operations are the
+// same in either block width.
 template <int HD>
 inline void scores(const float* q, const float* kT, int64_t Lp, int64_t n, int64_t hdRun, float scale, float* S) {
-  const int64_t hd = headDim<HD>(hdRun);
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    float acc[kBlock] = {};
-    for (int64_t e = 0; e < hd; e++) {
-      const float qe = q[e];
-      const float* kr = kT + e * Lp + j0;
-#pragma omp simd
-      for (int64_t c = 0; c < kBlock; c++) acc[c] = std::fma(qe, kr[c], acc[c]);
-    }
-#pragma omp simd
-    for (int64_t c = 0; c < kBlock; c++) S[j0 + c] = acc[c] * scale;
-  }
+  int64_t j0 = 0;
+  for (; j0 + kBlock <= n; j0 += kBlock) scoreBlock<HD, kBlock>(q, kT, Lp, j0, hdRun, scale, S);
+  for (; j0 < n; j0 += kLanes) scoreBlock<HD, kLanes>(q, kT, Lp, j0, hdRun, scale, S);
 }
 
 // acc[e] += sum_{j < n} w[j] * v[j*hd + e], in order of j.
@@ -185,7 +194,7 @@ float* element(Args& a, napi_value arr, uint32_t i, size_t* len) {
 // decodeAttention(layer, q, k, v, out, cos, sin, caches, meta, H, KV, hd, layers):
 // q [rows, H*hd], k/v [rows, KV*hd] the new tokens' projections (pre-rotation); out [rows, H*hd] the context
 // rows (rows past the sequences are zeroed). caches: [prompt0, own0, prompt1, own1, ...] the cache buffers of
-// the sequences (each [layers][keys KV*hd*Lp | values KV*Lp*hd], Lp = its positions padded to a multiple of 64);
+// the sequences (each [layers][keys KV*hd*Lp | values KV*Lp*hd], Lp = its positions padded to a multiple of 16);
 // meta Int32Array [P0, n0, C0, P1, n1, C1, ...]: prompt length, own positions written, own capacity. cos/sin
 // [positions, hd]. Writes sequence i's new key and value at own position n_i of `layer`.
 napi_value DecodeAttention(napi_env env, napi_callback_info info) {

@@ -27,7 +27,6 @@ interface Kernels {
 export type RowAttention = (layer: number, q: F32, k: F32, v: F32, ctx: F32) => void;
 
 interface Buffers {
-  rows: number;
   x: F32;
   h: F32;
   q: F32;
@@ -41,13 +40,42 @@ interface Buffers {
   logits: F32;
 }
 
+/** Per-row widths of the buffers. */
+type Widths = Record<keyof Buffers, number>;
+
+const LAYER = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'post_attention_layernorm', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'] as const;
+
 export class BlasDecoder {
-  private bufs: Buffers | undefined;
+  /** The weights in the order step() reads them: embedding, 9 per layer, final norm, then the untied head. */
+  private readonly vars: tf.Variable[];
+  /** Views of vars over the wasm heap, and the data each was taken from. */
+  private views: F32[] = [];
+  private viewed: unknown[] = [];
+  private readonly widths: Widths;
+  /** Buffers for up to `capacity` rows, and exact-size views of them per row count. */
+  private capacity = 0;
+  private backing: Buffers | undefined;
+  private readonly sized = new Map<number, Buffers>();
 
   private constructor(
     private readonly model: LlamaModel,
     private readonly k: NativeAddon & Kernels,
-  ) {}
+  ) {
+    const c = model.config;
+    const get = (name: string) => {
+      const v = model.params.get(name);
+      if (!v) throw new Error(`decode: the model has no ${name}`);
+      return v;
+    };
+    this.vars = [get('model.embed_tokens.weight')];
+    for (let i = 0; i < c.num_hidden_layers; i++) for (const w of LAYER) this.vars.push(get(`model.layers.${i}.${w}.weight`));
+    this.vars.push(get('model.norm.weight'));
+    if (!c.tie_word_embeddings) this.vars.push(get('lm_head.weight'));
+    const D = c.hidden_size;
+    const KVd = c.num_key_value_heads * headDim(c);
+    const I = c.intermediate_size;
+    this.widths = { x: D, h: D, q: D, k: KVd, v: KVd, ctx: D, t: D, g: I, u: I, a: I, logits: c.vocab_size };
+  }
 
   /**
    * The decoder when its kernels run here (wasm backend, a native addon with the decode kernels), else undefined.
@@ -59,54 +87,69 @@ export class BlasDecoder {
     return k ? new BlasDecoder(model, k) : undefined;
   }
 
+  /** Buffers of exactly `rows` rows (views of one allocation, kept per row count: no allocation per step). */
   private buffers(rows: number): Buffers {
-    if (this.bufs?.rows === rows) return this.bufs;
-    const c = this.model.config;
-    const D = c.hidden_size;
-    const KVd = c.num_key_value_heads * headDim(c);
-    const I = c.intermediate_size;
-    const f = (n: number) => new Float32Array(rows * n);
-    return (this.bufs = { rows, x: f(D), h: f(D), q: f(D), k: f(KVd), v: f(KVd), ctx: f(D), t: f(D), g: f(I), u: f(I), a: f(I), logits: f(c.vocab_size) });
+    const hit = this.sized.get(rows);
+    if (hit) return hit;
+    const keys = Object.keys(this.widths) as (keyof Buffers)[];
+    if (!this.backing || rows > this.capacity) {
+      this.capacity = Math.max(rows, this.capacity);
+      this.backing = Object.fromEntries(keys.map((n) => [n, new Float32Array(this.capacity * this.widths[n])])) as unknown as Buffers;
+      this.sized.clear();
+    }
+    const b = Object.fromEntries(keys.map((n) => [n, this.backing![n].subarray(0, rows * this.widths[n])])) as unknown as Buffers;
+    this.sized.set(rows, b);
+    return b;
   }
 
   /**
-   * One decoding step for ids [rows]: logits [rows, V] (a buffer reused by the next call). Weight views are taken
-   * here, each step: a tfjs allocation in between (a prefill) may have grown the wasm heap and detached older views.
+   * Views of the weights over the wasm heap. Kept from step to step, and taken again when the heap's buffer is
+   * another (a tfjs allocation in between, such as a prefill, grew the heap) or a weight's data is another (the
+   * model was updated).
    */
+  private weights(): F32[] {
+    const heap = wasmHeap(tf.backend());
+    const probe = heap.f32(this.vars[0]);
+    const vars = this.vars;
+    let stale = this.views.length !== vars.length || this.views[0].buffer !== probe.buffer;
+    for (let i = 0; !stale && i < vars.length; i++) stale = vars[i].dataId !== this.viewed[i];
+    if (stale) {
+      this.views = vars.map((v) => heap.f32(v));
+      this.viewed = vars.map((v) => v.dataId);
+    }
+    return this.views;
+  }
+
+  /** One decoding step for ids [rows]: logits [rows, V] (a buffer reused by later calls). */
   step(ids: Int32Array, attend: RowAttention): F32 {
     const c = this.model.config;
     const R = ids.length;
-    const D = c.hidden_size;
-    const KVd = c.num_key_value_heads * headDim(c);
-    const I = c.intermediate_size;
-    const V = c.vocab_size;
+    const { x: D, k: KVd, g: I, logits: V } = this.widths;
     const eps = c.rms_norm_eps;
     const b = this.buffers(R);
-    const heap = wasmHeap(tf.backend());
-    const w = (name: string) => heap.f32(this.model.params.get(name)!);
+    const w = this.weights();
     const k = this.k;
-    const mm = (a: F32, wt: F32, out: F32, n: number, kk: number, transW = false) => k.decodeMatmul(a, wt, out, R, n, kk, transW);
-    const embed = w('model.embed_tokens.weight');
+    const embed = w[0];
     k.gatherRows(embed, ids, b.x, V, D);
-    for (let i = 0; i < c.num_hidden_layers; i++) {
-      const pre = `model.layers.${i}`;
-      k.decodeRmsNorm(b.x, w(`${pre}.input_layernorm.weight`), b.h, R, D, eps);
-      mm(b.h, w(`${pre}.self_attn.q_proj.weight`), b.q, D, D);
-      mm(b.h, w(`${pre}.self_attn.k_proj.weight`), b.k, KVd, D);
-      mm(b.h, w(`${pre}.self_attn.v_proj.weight`), b.v, KVd, D);
+    let p = 1;
+    for (let i = 0; i < c.num_hidden_layers; i++, p += LAYER.length) {
+      k.decodeRmsNorm(b.x, w[p], b.h, R, D, eps);
+      k.decodeMatmul(b.h, w[p + 1], b.q, R, D, D, false);
+      k.decodeMatmul(b.h, w[p + 2], b.k, R, KVd, D, false);
+      k.decodeMatmul(b.h, w[p + 3], b.v, R, KVd, D, false);
       attend(i, b.q, b.k, b.v, b.ctx);
-      mm(b.ctx, w(`${pre}.self_attn.o_proj.weight`), b.t, D, D);
+      k.decodeMatmul(b.ctx, w[p + 4], b.t, R, D, D, false);
       k.add(b.x, b.t, b.x);
-      k.decodeRmsNorm(b.x, w(`${pre}.post_attention_layernorm.weight`), b.h, R, D, eps);
-      mm(b.h, w(`${pre}.mlp.gate_proj.weight`), b.g, I, D);
-      mm(b.h, w(`${pre}.mlp.up_proj.weight`), b.u, I, D);
+      k.decodeRmsNorm(b.x, w[p + 5], b.h, R, D, eps);
+      k.decodeMatmul(b.h, w[p + 6], b.g, R, I, D, false);
+      k.decodeMatmul(b.h, w[p + 7], b.u, R, I, D, false);
       k.decodeSwiglu(b.g, b.u, b.a, R * I);
-      mm(b.a, w(`${pre}.mlp.down_proj.weight`), b.t, D, I);
+      k.decodeMatmul(b.a, w[p + 8], b.t, R, D, I, false);
       k.add(b.x, b.t, b.x);
     }
-    k.decodeRmsNorm(b.x, w('model.norm.weight'), b.h, R, D, eps);
-    if (c.tie_word_embeddings) mm(b.h, embed, b.logits, V, D, true);
-    else mm(b.h, w('lm_head.weight'), b.logits, V, D);
+    k.decodeRmsNorm(b.x, w[p], b.h, R, D, eps);
+    if (c.tie_word_embeddings) k.decodeMatmul(b.h, embed, b.logits, R, V, D, true);
+    else k.decodeMatmul(b.h, w[p + 1], b.logits, R, V, D, false);
     return b.logits;
   }
 }

@@ -60,8 +60,8 @@ export class Rope {
 // layer the keys transposed [KV][hd][L] (rotary positions applied), then the values [KV][L][hd], with L the
 // cache's positions padded to a multiple of BLOCK. Transposed keys let a query's scores run along positions.
 
-/** Positions are padded to a multiple of this (the native kernel's score block). */
-export const BLOCK = 64;
+/** Positions are padded to a multiple of this (the native kernel's vector width). */
+export const BLOCK = 16;
 const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
 
 /** Keys and values of a prompt (the layout above, L = padded prompt length). */

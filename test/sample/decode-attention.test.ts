@@ -77,8 +77,8 @@ t.test('native single-token attention equals the JavaScript reference up to floa
     ['generic hd 10', { layers: 2, H: 3, KV: 1, hd: 10 }],
   ];
   for (const [name, shape] of shapes) {
-    // Prompt lengths around the 64-position padding, and one long prompt.
-    const { out, cache, padding } = compare(shape, [1, 63, 64, 65, 150], 70, 5);
+    // Prompt lengths around the 16-position padding and the 64-position score blocks, and a long prompt.
+    const { out, cache, padding } = compare(shape, [1, 15, 16, 17, 63, 64, 65, 150], 70, 5);
     t.ok(padding, `${name}: padding rows are zero`);
     t.ok(out < 2e-5, `${name}: max |native - js| of context rows ${out.toExponential(2)}`);
     t.ok(cache < 2e-5, `${name}: max |native - js| of cached keys/values ${cache.toExponential(2)}`);

@@ -3,6 +3,7 @@
 // rests on); the RMSNorm and SwiGLU kernels against the trainer's; bad arguments refused. Then the generator on a
 // model large enough for the threaded paths: the same bits at batch 1, 7 and 32.
 import t from 'tap';
+import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
@@ -157,4 +158,30 @@ t.test('the generator gives the same bits at batch 1, 7 and 32 with threaded ker
   const one = await run(1);
   t.same(await run(7), one, 'batch 7');
   t.same(await run(32), one, 'batch 32');
+});
+
+t.test('the direct decoder follows weights updated between generations and a grown wasm heap', { skip }, async (t) => {
+  const cfg = makeConfig(
+    { vocab_size: 64, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 40, tie_word_embeddings: false },
+    { initializer_range: 0.3 },
+  );
+  const model = LlamaModel.init(cfg, new Rng(7));
+  t.teardown(() => model.dispose());
+  const g = new Generator(model, { batchSize: 2, tokenBytes: () => new Uint8Array(0) });
+  const req = { prompt: [1, 2, 3], params: { ...NEUTRAL, n: 2, maxTokens: 8, seed: 3 } };
+  const before = await g.submit(req);
+  // A large allocation grows the wasm heap (views taken before may be detached); the same generator goes on.
+  const big = tf.zeros([1 << 25]);
+  big.dataSync();
+  t.same(await g.submit(req), before, 'the same samples after the heap grew');
+  big.dispose();
+  // The trainer updates weights in place (Variable.assign): a zero head gives uniform log-probs.
+  const head = model.params.get('lm_head.weight')!;
+  const saved = head.clone();
+  head.assign(tf.zerosLike(head));
+  const flat = await g.submit(req);
+  for (const s of flat) for (const l of s.logprobs) t.ok(Math.abs(l + Math.log(64)) < 1e-6, `uniform: ${l}`);
+  head.assign(saved);
+  saved.dispose();
+  t.same(await g.submit(req), before, 'the original samples with the weights restored');
 });
