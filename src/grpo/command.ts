@@ -4,7 +4,7 @@ import type { CommandModule, Argv, Options } from 'yargs';
 import { inputs, inputList, seed, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { EXTRACT_MODES, type ExtractMode } from '../checker/extract.js';
-import { checkTrainingOptions, trainingOptions } from '../train/options.js';
+import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/options.js';
 import { CHOICES, PRESETS, flagOf, type GrpoConfig } from './presets.js';
 
 const EXTRACTS = EXTRACT_MODES.filter((m) => m !== 'deepseek');
@@ -102,12 +102,9 @@ const command: CommandModule = {
     const flags = Object.fromEntries((Object.keys(KNOBS) as (keyof GrpoConfig)[]).map((k) => [k, a[flagOf(k)]]));
     const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String);
     await runGrpo({
+      ...trainingArgs(a),
       inputs: inputList(a.inputs),
       valid: a.valid as string | undefined,
-      out: a.out as string,
-      resume: Boolean(a.resume),
-      overwrite: Boolean(a.overwrite),
-      init: a.init as string | undefined,
       reference: a.reference as string | undefined,
       preset: a.preset as string | undefined,
       flags,
@@ -120,25 +117,12 @@ const command: CommandModule = {
       stepScorer: a['step-scorer'] as string | undefined,
       stepSeparator: a['step-marker'] !== undefined ? { kind: 'marker', text: a['step-marker'] as string } : { kind: 'blank-line' },
       skipInvalid: Boolean(a['skip-invalid']),
-      steps: a.steps as number | undefined,
       epochs: a.epochs as number,
-      lr: a.lr as number,
-      schedule: a.schedule as 'constant',
       warmup: a.warmup as number,
-      weightDecay: a['weight-decay'] as number,
-      beta1: a.beta1 as number,
-      beta2: a.beta2 as number,
-      eps: a.eps as number,
-      clip: a.clip as number,
       microBatch: a['micro-batch'] as number,
       genBatch: a['gen-batch'] as number,
       maxDraws: a['max-draws'] as number,
       evalSamples: a['eval-samples'] as number,
-      logInterval: a['log-interval'] as number,
-      evalInterval: a['eval-interval'] as number,
-      saveInterval: a['save-interval'] as number,
-      log: a.log as string | undefined,
-      backend: a.backend as string | undefined,
       seed: a.seed as number,
     });
   },

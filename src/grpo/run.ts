@@ -19,7 +19,7 @@ import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
 import type { LlamaConfig } from '../train/config.js';
 import { LlamaModel } from '../train/model.js';
 import { Rng } from '../train/rng.js';
-import type { ScheduleName } from '../train/schedule.js';
+import type { TrainingArgs } from '../train/options.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter, type StepResult } from '../train/session.js';
 import type { SampleResult } from '../eval/metrics.js';
 import type { ExtractMode } from '../checker/extract.js';
@@ -30,13 +30,9 @@ import { PRESETS, checkConfig, describeConfig, resolveConfig, type GrpoConfig, t
 import { StepScorer } from './step-scorer.js';
 import * as tf from '@tensorflow/tfjs';
 
-export interface GrpoOptions {
+export interface GrpoOptions extends TrainingArgs {
   inputs: string[];
   valid?: string;
-  out: string;
-  resume: boolean;
-  overwrite: boolean;
-  init?: string;
   /** Reference checkpoint (default: the starting policy); "none" runs without one (beta must be 0). */
   reference?: string;
   preset?: string;
@@ -51,26 +47,13 @@ export interface GrpoOptions {
   stepScorer?: string;
   stepSeparator: StepSeparator;
   skipInvalid: boolean;
-  steps?: number;
   epochs: number;
-  lr: number;
-  schedule: ScheduleName;
   warmup: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  clip: number;
   microBatch: number;
   genBatch: number;
   /** Dynamic sampling: questions drawn at most per step, as a multiple of the batch. */
   maxDraws: number;
   evalSamples: number;
-  logInterval: number;
-  evalInterval: number;
-  saveInterval: number;
-  log?: string;
-  backend?: string;
   seed: number;
 }
 

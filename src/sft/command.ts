@@ -3,7 +3,7 @@
 import type { CommandModule, Argv } from 'yargs';
 import { inputs, inputList, seed, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
-import { checkTrainingOptions, trainingOptions } from '../train/options.js';
+import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/options.js';
 import { LOSS_ON, type LossOn } from './examples.js';
 import { PACKINGS, type Packing } from './pack.js';
 
@@ -56,13 +56,9 @@ const command: CommandModule = {
   handler: async (a) => {
     const { runSft } = await import('./run.js');
     await runSft({
+      ...trainingArgs(a),
       inputs: inputList(a.inputs),
       valid: a.valid as string | undefined,
-      out: a.out as string,
-      resume: Boolean(a.resume),
-      overwrite: Boolean(a.overwrite),
-      init: a.init as string | undefined,
-      model: a.model as string | undefined,
       tokenizer: a.tokenizer as string | undefined,
       chatTemplate: a['chat-template'] as string | undefined,
       fields: { prompt: a['prompt-field'] as string, completion: a['completion-field'] as string, lossOn: a['loss-on'] as LossOn },
@@ -72,20 +68,7 @@ const command: CommandModule = {
       batchSize: a['batch-size'] as number,
       gradAccum: a['grad-accum'] as number,
       epochs: a.epochs as number,
-      steps: a.steps as number | undefined,
-      lr: a.lr as number,
-      schedule: a.schedule as 'constant',
       warmup: a.warmup as number,
-      weightDecay: a['weight-decay'] as number,
-      beta1: a.beta1 as number,
-      beta2: a.beta2 as number,
-      eps: a.eps as number,
-      clip: a.clip as number,
-      logInterval: a['log-interval'] as number,
-      evalInterval: a['eval-interval'] as number,
-      saveInterval: a['save-interval'] as number,
-      log: a.log as string | undefined,
-      backend: a.backend as string | undefined,
       seed: a.seed as number,
     });
   },

@@ -9,21 +9,16 @@ import { info, warn } from '../cli/log.js';
 import { readJsonl, newReadStats, reportSkipped } from '../jsonl/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { chatFormat } from '../sample/chat.js';
-import type { ScheduleName } from '../train/schedule.js';
+import type { TrainingArgs } from '../train/options.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter } from '../train/session.js';
 import { evalLoss, type TokenBatch } from '../train/step.js';
 import { encodeConversation, type Encoded, type Render } from './encode.js';
 import { toConversation, type ExampleFields } from './examples.js';
 import { fillRatio, packEpoch, rowsToBatch, type Packing, type Row } from './pack.js';
 
-export interface SftOptions {
+export interface SftOptions extends TrainingArgs {
   inputs: string[];
   valid?: string;
-  out: string;
-  resume: boolean;
-  overwrite: boolean;
-  init?: string;
-  model?: string;
   tokenizer?: string;
   chatTemplate?: string;
   fields: ExampleFields;
@@ -33,20 +28,7 @@ export interface SftOptions {
   batchSize: number;
   gradAccum: number;
   epochs: number;
-  steps?: number;
-  lr: number;
-  schedule: ScheduleName;
   warmup: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  clip: number;
-  logInterval: number;
-  evalInterval: number;
-  saveInterval: number;
-  log?: string;
-  backend?: string;
   seed: number;
 }
 

@@ -55,3 +55,48 @@ export function checkTrainingOptions(a: Record<string, unknown>, positive: strin
   for (const k of ['beta1', 'beta2'])
     if (!((a[k] as number) >= 0 && (a[k] as number) < 1)) throw new UsageError(`--${k} must be in [0, 1)`);
 }
+
+/** What trainingOptions() parse to, named for the code (the flags' values, as every trainer's options carry them). */
+export interface TrainingArgs {
+  out: string;
+  resume: boolean;
+  overwrite: boolean;
+  init?: string;
+  model?: string;
+  steps?: number;
+  lr: number;
+  schedule: 'multistep' | 'cosine' | 'constant';
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  clip: number;
+  logInterval: number;
+  evalInterval: number;
+  saveInterval: number;
+  log?: string;
+  backend?: string;
+}
+
+export function trainingArgs(a: Record<string, unknown>): TrainingArgs {
+  return {
+    out: a.out as string,
+    resume: Boolean(a.resume),
+    overwrite: Boolean(a.overwrite),
+    init: a.init as string | undefined,
+    model: a.model as string | undefined,
+    steps: a.steps as number | undefined,
+    lr: a.lr as number,
+    schedule: a.schedule as TrainingArgs['schedule'],
+    weightDecay: a['weight-decay'] as number,
+    beta1: a.beta1 as number,
+    beta2: a.beta2 as number,
+    eps: a.eps as number,
+    clip: a.clip as number,
+    logInterval: a['log-interval'] as number,
+    evalInterval: a['eval-interval'] as number,
+    saveInterval: a['save-interval'] as number,
+    log: a.log as string | undefined,
+    backend: a.backend as string | undefined,
+  };
+}
