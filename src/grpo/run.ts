@@ -18,6 +18,7 @@ import type { SamplingParams } from '../sample/sampling.js';
 import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
 import type { LlamaConfig } from '../train/config.js';
 import { LlamaModel } from '../train/model.js';
+import { generationEos } from '../sample/load.js';
 import { Rng } from '../train/rng.js';
 import type { TrainingArgs } from '../train/options.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter, type StepResult } from '../train/session.js';
@@ -59,14 +60,8 @@ export interface GrpoOptions extends TrainingArgs {
 
 /** The end-of-sequence ids of a checkpoint: its tokenizer's, generation_config.json's, a chat format's. */
 function eosIds(dir: string, tok: Tokenizer, chat: ChatFormat | undefined): number[] {
-  const ids = [tok.eos];
-  const path = join(dir, 'generation_config.json');
-  if (existsSync(path)) {
-    const raw = (JSON.parse(readFileSync(path, 'utf8')) as { eos_token_id?: unknown }).eos_token_id;
-    for (const x of Array.isArray(raw) ? raw : [raw]) if (Number.isInteger(x)) ids.push(x as number);
-  }
-  if (chat) ids.push(...chat.stopIds, ...(tok.chat ? [tok.chat.end_of_turn] : []));
-  return [...new Set(ids)];
+  const chatIds = chat ? [...chat.stopIds, ...(tok.chat ? [tok.chat.end_of_turn] : [])] : [];
+  return [...new Set([tok.eos, ...generationEos(dir), ...chatIds])];
 }
 
 /** The reference model, and a digest of its weights: a resumed run must use the same one. */

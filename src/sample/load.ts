@@ -25,7 +25,8 @@ export interface LoadedModel {
   eosIds: number[];
 }
 
-function generationEos(dir: string): number[] {
+/** generation_config.json's eos_token_id (one id or a list), as transformers and vLLM read it; [] without the file. */
+export function generationEos(dir: string): number[] {
   const path = join(dir, 'generation_config.json');
   if (!existsSync(path)) return [];
   let raw: unknown;
