@@ -7,10 +7,28 @@ import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/op
 import { LOSS_ON, type LossOn } from './examples.js';
 import { PACKINGS, type Packing } from './pack.js';
 
+/**
+ * The settings a preset may set, and their values without one. These flags have no yargs default, so a value in
+ * the parsed arguments was given on the command line: the preset fills in the rest, then this table.
+ */
+export const DEFAULTS = { lr: 1e-4, schedule: 'constant', warmup: 0, 'seq-len': 512, packing: 'bfd', 'batch-size': 8, 'grad-accum': 1, steps: undefined } as const;
+type Preset = { [K in keyof typeof DEFAULTS]?: unknown };
+
 /** The paper's instruction tuning (DeepSeekMath 3.1): lr 5e-5 constant, 4K context, 256 sequences per step, 500 steps. */
-const PRESETS: Record<string, Record<string, unknown>> = {
+export const PRESETS: Record<string, Preset> = {
   'deepseekmath-instruct': { lr: 5e-5, schedule: 'constant', warmup: 0, 'seq-len': 4096, packing: 'bfd', 'batch-size': 8, 'grad-accum': 32, steps: 500 },
 };
+
+/** Given flags, else the preset's value, else the default (in place: yargs middleware). */
+export function applyPreset(a: Record<string, unknown>): void {
+  const p = typeof a.preset === 'string' ? PRESETS[a.preset] : undefined;
+  for (const [k, v] of Object.entries(DEFAULTS)) if (a[k] === undefined) a[k] = p && k in p ? p[k as keyof Preset] : v;
+}
+
+/** A flag documented with its default but parsed without one (see DEFAULTS). */
+const presettable = <T extends object>(o: T, k: Exclude<keyof typeof DEFAULTS, 'steps'>) => ({ ...o, default: undefined, defaultDescription: String(DEFAULTS[k]) });
+
+const shared = trainingOptions({ lr: DEFAULTS.lr, schedule: DEFAULTS.schedule, weightDecay: 0, evalInterval: 50, saveInterval: 0 });
 
 const command: CommandModule = {
   command: 'sft [inputs..]',
@@ -18,8 +36,10 @@ const command: CommandModule = {
   builder: (y: Argv) =>
     inputs(y, 'Training JSONL: {"messages":[{"role","content"}]}, {"prompt","completion"}, or fields named by --prompt-field/--completion-field')
       .usage('mathpipe sft --init CHECKPOINT -o OUT [options] train.jsonl ...\n\nMetrics are JSONL on stdout (or --log FILE).')
-      .options(trainingOptions({ lr: 1e-4, schedule: 'constant', weightDecay: 0, evalInterval: 50, saveInterval: 0 }))
+      .options(shared)
       .options({
+        lr: presettable(shared.lr, 'lr'),
+        schedule: presettable(shared.schedule, 'schedule'),
         preset: { choices: Object.keys(PRESETS), describe: 'Settings of a known recipe (deepseekmath-instruct: lr 5e-5 constant, --seq-len 4096, bfd packing, 8 x 32 rows per step, 500 steps); explicit flags win' },
         valid: { type: 'string', requiresArg: true, describe: 'Held-out JSONL (same shapes): its loss on trained tokens every --eval-interval steps' },
         tokenizer: { type: 'string', requiresArg: true, describe: 'Tokenizer (directory or tiktoken name) when not fine-tuning a checkpoint (default: the --init checkpoint\'s)' },
@@ -27,22 +47,18 @@ const command: CommandModule = {
         'prompt-field': { type: 'string', default: 'prompt', describe: 'Prompt field of records without "messages" (e.g. question)' },
         'completion-field': { type: 'string', default: 'completion', describe: 'Completion field of records without "messages" (e.g. answer)' },
         'loss-on': { choices: LOSS_ON, default: 'auto', describe: 'Trained turns: auto (the completion of prompt/completion records, every assistant turn of messages), completion (the last assistant turn), assistant, all, last (the last turn); tool output never' },
-        'seq-len': { type: 'number', default: 512, describe: 'Tokens per row (longer examples are cut)' },
-        packing: { choices: PACKINGS, default: 'bfd', describe: 'bfd: best-fit decreasing into rows; wrapped: concatenated and cut every --seq-len tokens; none: one example per row' },
-        'batch-size': { alias: 'b', type: 'number', default: 8, describe: 'Rows per micro-batch (one forward/backward)' },
-        'grad-accum': { type: 'number', default: 1, describe: 'Micro-batches per optimizer step' },
+        'seq-len': presettable({ type: 'number', describe: 'Tokens per row (longer examples are cut)' }, 'seq-len'),
+        packing: presettable({ choices: PACKINGS, describe: 'bfd: best-fit decreasing into rows; wrapped: concatenated and cut every --seq-len tokens; none: one example per row' }, 'packing'),
+        'batch-size': presettable({ alias: 'b', type: 'number', describe: 'Rows per micro-batch (one forward/backward)' }, 'batch-size'),
+        'grad-accum': presettable({ type: 'number', describe: 'Micro-batches per optimizer step' }, 'grad-accum'),
         epochs: { type: 'number', default: 3, describe: 'Passes over the data (when --steps is not given)' },
-        warmup: { type: 'number', default: 0, describe: 'Linear warmup steps' },
+        warmup: presettable({ type: 'number', describe: 'Linear warmup steps' }, 'warmup'),
         ...skipInvalid,
         ...seed,
       })
       .middleware((a) => {
-        // A preset fills in what the command line did not set.
-        const p = a.preset ? PRESETS[a.preset as string] : undefined;
-        if (!p) return;
-        const given = new Set(process.argv.filter((x) => x.startsWith('--')).map((x) => x.slice(2).split('=')[0]));
-        if (process.argv.includes('-b')) given.add('batch-size');
-        for (const [k, v] of Object.entries(p)) if (!given.has(k)) a[k] = v;
+        if (Array.isArray(a.preset)) throw new UsageError('--preset given twice');
+        applyPreset(a);
       }, true)
       .check((a) => {
         checkTrainingOptions(a, ['seq-len', 'batch-size', 'grad-accum', 'epochs']);
