@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: all build typecheck lint test demo bench clean
+.PHONY: all build typecheck lint test demo demo-clean bench clean
 
 all: build
 
@@ -22,8 +22,13 @@ lint: $(NPM_STAMP)
 test: build typecheck lint
 	npm test
 
+# The recipe from a crawl to GRPO on generated fixtures (fixtures/demo.mk: one target per stage, so a re-run
+# reuses finished stages); outputs and plots in fixtures/out/demo.
 demo: build
-	bash fixtures/demo.sh
+	@$(MAKE) --no-print-directory -f fixtures/demo.mk
+
+demo-clean:
+	rm -rf fixtures/out/demo
 
 bench: build
 	@for b in bench/*/run.sh; do echo "== $$b"; bash "$$b" || exit 1; done
