@@ -3,6 +3,7 @@
 #include <node_api.h>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #define NAPI_CALL(env, call)                                                  \
@@ -25,11 +26,15 @@ struct Args {
     if (ok) napi_throw_type_error(env, nullptr, msg);
     ok = false;
   }
-  // A Float32Array (T = float) or Int32Array (T = int32_t) argument, possibly a view over the wasm heap's
-  // SharedArrayBuffer. Another element type is a TypeError, never a reinterpretation.
+  // A Float32Array (T = float), Float64Array (T = double) or Int32Array (T = int32_t) argument, possibly a view
+  // over the wasm heap's SharedArrayBuffer. Another element type is a TypeError, never a reinterpretation.
   template <typename T>
   T* array(size_t i, size_t* len = nullptr) {
-    static_assert(std::is_same<T, float>::value || std::is_same<T, int32_t>::value, "float or int32_t arrays only");
+    static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value || std::is_same<T, int32_t>::value,
+                  "float, double or int32_t arrays only");
+    constexpr napi_typedarray_type want = std::is_same<T, float>::value    ? napi_float32_array
+                                          : std::is_same<T, double>::value ? napi_float64_array
+                                                                           : napi_int32_array;
     if (i >= argc) { fail("missing typed array argument"); return nullptr; }
     napi_typedarray_type type;
     size_t n;
@@ -38,8 +43,8 @@ struct Args {
       fail("expected a typed array");
       return nullptr;
     }
-    if (type != (std::is_same<T, float>::value ? napi_float32_array : napi_int32_array)) {
-      fail(std::is_same<T, float>::value ? "expected a Float32Array" : "expected an Int32Array");
+    if (type != want) {
+      fail(want == napi_float32_array ? "expected a Float32Array" : want == napi_float64_array ? "expected a Float64Array" : "expected an Int32Array");
       return nullptr;
     }
     if (len) *len = n;
@@ -51,6 +56,16 @@ struct Args {
     return v;
   }
   int64_t integer(size_t i) { return static_cast<int64_t>(num(i)); }
+  // A RangeError unless `name` (len elements) holds at least `need`: the JS side sizes every array, and this
+  // check keeps a wrong size from reading or writing past one (a crash or silent corruption, not an error).
+  bool holds(const char* kernel, const char* name, size_t len, int64_t need) {
+    if (!ok) return false;
+    if (need >= 0 && static_cast<int64_t>(len) >= need) return true;
+    std::string msg = std::string(kernel) + ": " + name + " has " + std::to_string(len) + " elements, needs " + std::to_string(need);
+    napi_throw_range_error(env, nullptr, msg.c_str());
+    ok = false;
+    return false;
+  }
   bool flag(size_t i) {
     bool v = false;
     if (i >= argc || napi_get_value_bool(env, argv[i], &v) != napi_ok) fail("expected a boolean");

@@ -12,13 +12,13 @@
 import { setMaxListeners } from 'node:events';
 import * as tf from '@tensorflow/tfjs';
 import { headDim } from '../train/config.js';
-import { productsOnBlas } from '../train/kernels.js';
+import type { BackendCapabilities } from '../train/backend.js';
 import type { LlamaModel } from '../train/model.js';
 import type { Rng } from '../train/rng.js';
 import { BlasDecoder } from './blas-decode.js';
 import { PromptCache, Rope, Scratch, SequenceCache, attendRows, cachedAttention, type CacheShape } from './kv-cache.js';
 import { measureRowGroup } from './row-group.js';
-import { Sampler, checkParams, sampleRng, type SamplingParams } from './sampling.js';
+import { RowSampler, checkParams, sampleRng, type Choice, type SamplingParams } from './sampling.js';
 import { StopWatch } from './stops.js';
 
 export interface GenerationRequest {
@@ -87,6 +87,8 @@ export interface GeneratorOptions {
   productGroup?: number;
   /** Decode with direct kernel calls (blas-decode.ts) where they run: default true; false forces the tfjs ops. */
   directKernels?: boolean;
+  /** The backend's capabilities (initBackend): with products on OpenBLAS the tfjs path measures its row group. */
+  caps?: BackendCapabilities;
 }
 
 export interface GeneratorStats {
@@ -139,7 +141,7 @@ export class Generator {
   private readonly shape: CacheShape;
   private readonly rope: Rope;
   private readonly scratch = new Scratch();
-  private readonly sampler = new Sampler();
+  private readonly sampler = new RowSampler();
   private readonly context: number;
   /** Rows per decoding product call (0: the whole batch); see GeneratorOptions.productGroup. */
   readonly rowGroup: number;
@@ -156,7 +158,7 @@ export class Generator {
     this.rope = new Rope(this.context, this.shape.hd, c.rope_theta);
     this.blas = opts.directKernels === false ? undefined : BlasDecoder.for(model);
     // The direct decoder's products are batch-invariant by construction (native/decode.cc): no groups needed.
-    this.rowGroup = opts.productGroup ?? (productsOnBlas() && !this.blas ? measureRowGroup(model) : 0);
+    this.rowGroup = opts.productGroup ?? (opts.caps?.blasProducts && !this.blas ? measureRowGroup(model) : 0);
   }
 
   /** Why this request cannot run, or undefined. */
@@ -329,24 +331,24 @@ export class Generator {
 
   /** Sample a token for every sequence holding fresh logits; true when some sample finished (a slot is free). */
   private sampleAll(): boolean {
-    let finished = false;
-    const keep: Seq[] = [];
-    for (const s of this.active) {
-      if (s.logits && this.sampleOne(s)) {
-        finished = true;
-        continue;
-      }
-      keep.push(s);
-    }
-    this.active = keep;
-    return finished;
+    const fresh = this.active.filter((s) => s.logits);
+    const choices = this.sampler.chooseAll(
+      fresh.map((s) => s.logits!),
+      fresh.map((s) => s.job.req.params),
+      fresh.map((s) => s.rng),
+    );
+    const done = new Set<Seq>();
+    fresh.forEach((s, i) => {
+      if (this.sampleOne(s, choices[i])) done.add(s);
+    });
+    if (done.size) this.active = this.active.filter((s) => !done.has(s));
+    return done.size > 0;
   }
 
-  /** Sample s's next token; true when the sample is finished (and delivered). */
-  private sampleOne(s: Seq): boolean {
+  /** Take s's next token c; true when the sample is finished (and delivered). */
+  private sampleOne(s: Seq, c: Choice): boolean {
     const p = s.job.req.params;
     const logits = s.logits!;
-    const c = this.sampler.choose(logits, p, s.rng);
     s.logits = null;
     s.tokens.push(c.token);
     s.logprobs.push(c.logprob);

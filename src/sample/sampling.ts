@@ -2,6 +2,7 @@
 // what the trainer computes), and a draw from the processed distribution (temperature, min-p, top-k, top-p,
 // in vLLM's order) with the sample's own RNG stream. Everything is computed in float64 from the float32 logits,
 // in a fixed order, so a token depends only on the logits row and the stream: never on the other sequences.
+import { nativeWith } from '../train/native.js';
 import { Rng, type RngState } from '../train/rng.js';
 
 export interface SamplingParams {
@@ -205,3 +206,54 @@ export class Sampler {
 /** Bucket width for top-k/top-p: 1/64 nat of (tempered) logit; past 32 nats below the top, one last bucket. */
 const BUCKETS_PER_NAT = 64;
 const NBUCKETS = 32 * BUCKETS_PER_NAT + 1;
+
+/** native/sample.cc's entry point. */
+interface SampleKernel {
+  sampleRows(rows: Float32Array[], V: number, params: Float64Array, uniforms: Float64Array, tokens: Int32Array, logprobs: Float64Array): void;
+}
+
+let preferNative = true;
+
+/**
+ * Which sampler RowSampler runs: 'native' (native/sample.cc: Sampler.choose's arithmetic, the same bits, in one
+ * call for all rows) where the addon exports it, else 'js'. `use` sets the preference (tests, benchmarks) and
+ * returns the previous one.
+ */
+export function nativeSampling(use?: 'native' | 'js'): 'native' | 'js' {
+  const was = preferNative && nativeWith<SampleKernel>('sampleRows') ? 'native' : 'js';
+  if (use) preferNative = use === 'native';
+  return was;
+}
+
+/** A decoding step's sampling: Sampler.choose for every row, through the native kernel where it is built. */
+export class RowSampler {
+  private readonly js = new Sampler();
+  private params = new Float64Array(0);
+  private uniforms = new Float64Array(0);
+  private tokens = new Int32Array(0);
+  private logprobs = new Float64Array(0);
+
+  /** Row i: logits rows[i] (all of one length), params[i], drawing from rngs[i] (one draw unless greedy). */
+  chooseAll(rows: Float32Array[], params: readonly SamplingParams[], rngs: readonly Rng[]): Choice[] {
+    const n = rows.length;
+    const k = preferNative ? nativeWith<SampleKernel>('sampleRows') : undefined;
+    if (!k || n === 0) return rows.map((l, i) => this.js.choose(l, params[i], rngs[i]));
+    if (this.tokens.length < n) {
+      this.params = new Float64Array(4 * n);
+      this.uniforms = new Float64Array(n);
+      this.tokens = new Int32Array(n);
+      this.logprobs = new Float64Array(2 * n);
+    }
+    for (let i = 0; i < n; i++) {
+      const p = params[i];
+      this.params[4 * i] = p.temperature;
+      this.params[4 * i + 1] = p.topP;
+      this.params[4 * i + 2] = p.minP;
+      this.params[4 * i + 3] = p.topK;
+      // Sampler.choose draws once, after the cuts, and only when not greedy: the same draw from the same stream.
+      this.uniforms[i] = p.temperature === 0 ? 0 : rngs[i].next();
+    }
+    k.sampleRows(rows, rows[0].length, this.params, this.uniforms, this.tokens, this.logprobs);
+    return rows.map((_, i) => ({ token: this.tokens[i], logprob: this.logprobs[2 * i], samplingLogprob: this.logprobs[2 * i + 1] }));
+  }
+}

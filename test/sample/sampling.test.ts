@@ -3,7 +3,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
-import { Sampler, NEUTRAL, sampleRng, checkParams, type SamplingParams } from '../../src/sample/sampling.js';
+import { Sampler, RowSampler, NEUTRAL, nativeSampling, sampleRng, checkParams, type SamplingParams } from '../../src/sample/sampling.js';
 import { StopWatch } from '../../src/sample/stops.js';
 import { chatFormat, parseMessages, DEEPSEEK_TEMPLATE } from '../../src/sample/chat.js';
 import { loadTokenizer } from '../../src/tokenizer/index.js';
@@ -74,6 +74,47 @@ t.test('large vocabularies: the thresholded top-k/top-p equal a full sort', asyn
     for (let i = 0; i < 100; i++) ok &&= keep.has(s.choose(L, P({ topP: p }), rng).token);
     t.ok(ok, `top-p ${p}: every draw among the ${n} tokens of a full sort`);
   }
+});
+
+t.test('the native sampler (native/sample.cc) gives Sampler.choose\'s tokens and log-probs bit for bit', { skip: nativeSampling() !== 'native' && 'the native sampler is not built here' }, async (t) => {
+  const rng = sampleRng(7, 0, 0);
+  // Spread logits (a trained model), flat ones (a random init: one bucket holds everything) and integer ones
+  // (ties); temperatures around 1, cuts on and off, alone and together.
+  const rows = (V: number, kind: number) =>
+    Float32Array.from({ length: V }, () => (kind === 0 ? rng.normal() * 4 : kind === 1 ? rng.normal() * 0.01 : (rng.normal() * 3) | 0));
+  const settings: Partial<SamplingParams>[] = [
+    { temperature: 0 },
+    {},
+    { temperature: 0.7 },
+    { temperature: 1.3, topK: 5 },
+    { topK: 300 },
+    { topP: 0.9 },
+    { topP: 0.3, temperature: 0.8 },
+    { minP: 0.05 },
+    { minP: 0.01, topK: 50, topP: 0.95, temperature: 0.6 },
+    { topK: 1 },
+  ];
+  const js = new Sampler();
+  const native = new RowSampler();
+  let compared = 0;
+  for (const V of [7, 512, 50000])
+    for (let kind = 0; kind < 3; kind++) {
+      const logits = Array.from({ length: settings.length }, () => rows(V, kind));
+      const params = settings.map(P);
+      // Each row twice (its own stream in both), so a mismatch in the draw shows as well as one in the cuts.
+      const seeds = settings.map((_, i) => [V, kind, i] as const);
+      for (let round = 0; round < 2; round++) {
+        const got = native.chooseAll(logits, params, seeds.map(([a, b, c]) => sampleRng(a + round, b, c)));
+        const want = logits.map((l, i) => js.choose(l, params[i], sampleRng(seeds[i][0] + round, seeds[i][1], seeds[i][2])));
+        for (let i = 0; i < want.length; i++, compared++) {
+          const same = got[i].token === want[i].token && Object.is(got[i].logprob, want[i].logprob) && Object.is(got[i].samplingLogprob, want[i].samplingLogprob);
+          if (!same) t.fail(`V ${V}, logits kind ${kind}, ${JSON.stringify(settings[i])}: native ${JSON.stringify(got[i])}, js ${JSON.stringify(want[i])}`);
+        }
+      }
+    }
+  t.pass(`${compared} rows compared`);
+  const k = new RowSampler();
+  t.throws(() => k.chooseAll([new Float32Array(4), new Float32Array(3)], [NEUTRAL, NEUTRAL], [sampleRng(1, 0, 0), sampleRng(1, 0, 1)]), /row 1 has 3 logits, expected 4/, 'rows of different lengths are refused');
 });
 
 t.test('RNG streams: one per (seed, stream, sample); parameters are checked', async (t) => {

@@ -1,0 +1,254 @@
+// Fused sampling of a decoding step (src/sample/sampling.ts's Sampler, which stays the reference and the path
+// without the addon): per row of logits, the raw log-softmax, temperature, min-p, top-k, top-p and the draw, in
+// one pass over the row instead of a dozen JavaScript loops. The arithmetic is the JavaScript sampler's, operation
+// for operation in float64, with V8's exp and log (jsmath.h) and no FMA contraction, so tokens and both log-probs
+// are the same bits as Sampler.choose gives (tested): which sampler runs never changes a sample.
+//
+// The uniform draw of each row comes from the caller (the sequence's own RNG stream stays in JavaScript); rows
+// are independent, so threads over rows change nothing in a row's result.
+#pragma GCC optimize("fp-contract=off")
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+#include "common.h"
+#include "jsmath.h"
+
+namespace {
+
+// Bucket width for top-k/top-p: 1/64 nat of (tempered) logit; past 32 nats below the top, one last bucket
+// (sampling.ts's BUCKETS_PER_NAT, NBUCKETS).
+constexpr double kBucketsPerNat = 64;
+constexpr int kBuckets = 32 * 64 + 1;
+
+struct Params {
+  double temperature, topP, minP;
+  int64_t topK;
+};
+
+struct Result {
+  int32_t token;
+  double logprob, samplingLogprob;
+};
+
+// Reused per thread: exponentials e, the weights q, each id's bucket, the bucket totals, a bucket's ids.
+struct Scratch {
+  std::vector<double> e;
+  std::vector<double> q;
+  std::vector<int32_t> bucket;
+  std::vector<double> totals;
+  std::vector<int32_t> ids;
+  std::vector<char> keep;
+};
+
+class Row {
+ public:
+  Row(const float* logits, int64_t V, Scratch& s) : l_(logits), V_(V), s_(s) {}
+
+  Result choose(const Params& p, double uniform) {
+    int64_t best = 0;
+    for (int64_t i = 1; i < V_; i++)
+      if (l_[i] > l_[best]) best = i;
+    const double mx = l_[best];
+    // The exponentials in vector loops (expSimd: exp's bits), the sums after them in id order, as JavaScript adds.
+    s_.e.resize(V_);
+    double* e = s_.e.data();
+    if (p.temperature == 0) {
+#pragma omp simd
+      for (int64_t i = 0; i < V_; i++) e[i] = jsmath::expSimd(l_[i] - mx);
+      double sum = 0;
+      for (int64_t i = 0; i < V_; i++) sum += e[i];
+      return {static_cast<int32_t>(best), -jsmath::log(sum), 0.0};
+    }
+    s_.q.resize(V_);
+    s_.bucket.resize(V_);
+    double* q = s_.q.data();
+    const double inv = 1 / p.temperature;
+    double raw = 0;
+    if (p.temperature == 1) {
+#pragma omp simd
+      for (int64_t i = 0; i < V_; i++) q[i] = jsmath::expSimd(l_[i] - mx);
+      for (int64_t i = 0; i < V_; i++) raw += q[i];
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < V_; i++) {
+        const double d = l_[i] - mx;
+        e[i] = jsmath::expSimd(d);
+        q[i] = jsmath::expSimd(d * inv);
+      }
+      for (int64_t i = 0; i < V_; i++) raw += e[i];
+    }
+    const double lse = mx + jsmath::log(raw);
+    if (p.minP > 0)
+      for (int64_t i = 0; i < V_; i++)
+        if (q[i] < p.minP) q[i] = 0;
+    if (p.topK > 0 && p.topK < V_) keepTopK(mx, inv, p.topK);
+    if (p.topP < 1) keepNucleus(mx, inv, p.topP);
+    // At temperature 1 without cuts the weights are raw's terms: their sum in the same order is raw.
+    const bool uncut = p.temperature == 1 && p.minP <= 0 && (p.topK <= 0 || p.topK >= V_) && p.topP >= 1;
+    double total = uncut ? raw : 0;
+    if (!uncut)
+      for (int64_t i = 0; i < V_; i++) total += q[i];
+    const double u = uniform * total;
+    double acc = 0;
+    int64_t pick = best;
+    for (int64_t i = 0; i < V_; i++) {
+      acc += q[i];
+      if (u < acc) {
+        pick = i;
+        break;
+      }
+    }
+    return {static_cast<int32_t>(pick), l_[pick] - lse, jsmath::log(q[pick] / total)};
+  }
+
+ private:
+  const float* l_;
+  const int64_t V_;
+  Scratch& s_;
+
+  // More likely first, ties to the lower id: the order of sampling.ts's sortedBucket (a strict total order, so
+  // any correct selection or sort agrees with it).
+  bool before(int32_t a, int32_t b) const { return l_[a] > l_[b] || (l_[a] == l_[b] && a < b); }
+
+  // Bucket of every kept token (-1 for dropped ones); per-bucket totals of the count or the mass.
+  void buckets(double mx, double inv, bool mass) {
+    const double* q = s_.q.data();
+    int32_t* b = s_.bucket.data();
+    s_.totals.assign(kBuckets, 0.0);
+    for (int64_t i = 0; i < V_; i++) {
+      if (q[i] == 0) {
+        b[i] = -1;
+        continue;
+      }
+      const int32_t k = static_cast<int32_t>(std::min<double>(kBuckets - 1, std::floor((mx - l_[i]) * inv * kBucketsPerNat)));
+      b[i] = k;
+      s_.totals[k] += mass ? q[i] : 1;
+    }
+  }
+
+  // The ids of bucket k, in id order.
+  void bucketIds(int32_t k) {
+    s_.ids.clear();
+    for (int64_t i = 0; i < V_; i++)
+      if (s_.bucket[i] == k) s_.ids.push_back(static_cast<int32_t>(i));
+  }
+
+  // Zero the weights of buckets after `cut`, and of bucket `cut` except the ids marked in keep.
+  void dropBeyond(int32_t cut) {
+    double* q = s_.q.data();
+    const int32_t* b = s_.bucket.data();
+    for (int64_t i = 0; i < V_; i++)
+      if (b[i] > cut || (b[i] == cut && !s_.keep[i])) q[i] = 0;
+    for (int32_t i : s_.ids) s_.keep[i] = 0;
+  }
+
+  void keepTopK(double mx, double inv, int64_t k) {
+    buckets(mx, inv, false);
+    double before = 0;
+    int32_t cut = 0;
+    while (cut < kBuckets && before + s_.totals[cut] < k) before += s_.totals[cut++];
+    if (cut == kBuckets) return;  // fewer than k kept tokens: nothing to cut
+    bucketIds(cut);
+    const size_t m = static_cast<size_t>(k - before);
+    auto cmp = [this](int32_t a, int32_t b) { return this->before(a, b); };
+    // The m first of the bucket in sorted order: a selection, not a sort (the set is what matters).
+    if (m < s_.ids.size()) std::nth_element(s_.ids.begin(), s_.ids.begin() + m, s_.ids.end(), cmp);
+    s_.keep.resize(V_);
+    for (size_t i = 0; i < std::min(m, s_.ids.size()); i++) s_.keep[s_.ids[i]] = 1;
+    dropBeyond(cut);
+  }
+
+  void keepNucleus(double mx, double inv, double topP) {
+    const double* q = s_.q.data();
+    buckets(mx, inv, true);
+    double total = 0;
+    for (int32_t k = 0; k < kBuckets; k++) total += s_.totals[k];
+    const double want = topP * total;
+    double before = 0;
+    int32_t cut = 0;
+    while (cut < kBuckets - 1 && before + s_.totals[cut] < want) before += s_.totals[cut++];
+    bucketIds(cut);
+    s_.keep.resize(V_);
+    // The bucket's ids in sorted order until the mass is reached: popped from a heap, so a bucket holding most
+    // of the vocabulary (a flat distribution) costs the ids popped, not a full sort. The running sum adds them in
+    // the sorted order, as the JavaScript loop does.
+    auto after = [this](int32_t a, int32_t b) { return this->before(b, a); };
+    std::make_heap(s_.ids.begin(), s_.ids.end(), after);
+    double acc = before;
+    for (auto end = s_.ids.end(); end != s_.ids.begin();) {
+      std::pop_heap(s_.ids.begin(), end, after);
+      --end;
+      s_.keep[*end] = 1;
+      acc += q[*end];
+      if (acc >= want) break;
+    }
+    dropBeyond(cut);
+  }
+};
+
+// Elements (rows x V) below which the rows are sampled on the calling thread (waking the OpenMP threads costs
+// tens of microseconds: more than a few small rows).
+constexpr int64_t kParallelElements = 1 << 16;
+
+// sampleRows(rows, V, params, uniforms, tokens, logprobs): rows an array of Float32Arrays (logits, V each);
+// params Float64Array [rows * 4] (temperature, top-p, min-p, top-k per row, as SamplingParams); uniforms
+// Float64Array [rows] (the row's draw in [0, 1), unused when greedy); tokens Int32Array [rows] out; logprobs
+// Float64Array [rows * 2] out (raw log-prob, sampling log-prob per row).
+napi_value SampleRows(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int64_t V = a.integer(1);
+  size_t np = 0, nu = 0, nt = 0, nl = 0;
+  const double* params = a.array<double>(2, &np);
+  const double* uniforms = a.array<double>(3, &nu);
+  int32_t* tokens = a.array<int32_t>(4, &nt);
+  double* logprobs = a.array<double>(5, &nl);
+  if (!a.ok) return nullptr;
+  bool isArray = false;
+  uint32_t n = 0;
+  if (napi_is_array(env, a.argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, a.argv[0], &n) != napi_ok) {
+    a.fail("sampleRows: rows must be an array of Float32Arrays");
+    return nullptr;
+  }
+  if (V < 1 || V > INT32_MAX) {
+    napi_throw_range_error(env, nullptr, "sampleRows: bad vocabulary size");
+    return nullptr;
+  }
+  if (!a.holds("sampleRows", "params", np, 4 * int64_t{n}) || !a.holds("sampleRows", "uniforms", nu, n) ||
+      !a.holds("sampleRows", "tokens", nt, n) || !a.holds("sampleRows", "logprobs", nl, 2 * int64_t{n}))
+    return nullptr;
+  std::vector<const float*> rows(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    napi_typedarray_type type;
+    size_t len = 0;
+    void* data = nullptr;
+    if (napi_get_element(env, a.argv[0], i, &el) != napi_ok ||
+        napi_get_typedarray_info(env, el, &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
+      a.fail("sampleRows: rows must be an array of Float32Arrays");
+      return nullptr;
+    }
+    if (static_cast<int64_t>(len) != V) {
+      const std::string msg = "sampleRows: row " + std::to_string(i) + " has " + std::to_string(len) + " logits, expected " + std::to_string(V);
+      napi_throw_range_error(env, nullptr, msg.c_str());
+      return nullptr;
+    }
+    rows[i] = static_cast<const float*>(data);
+  }
+#pragma omp parallel if (int64_t{n} * V > kParallelElements)
+  {
+    static thread_local Scratch scratch;
+#pragma omp for schedule(dynamic)
+    for (int64_t i = 0; i < int64_t{n}; i++) {
+      const double* p = params + 4 * i;
+      const Result r = Row(rows[i], V, scratch).choose({p[0], p[1], p[2], static_cast<int64_t>(p[3])}, uniforms[i]);
+      tokens[i] = r.token;
+      logprobs[2 * i] = r.logprob;
+      logprobs[2 * i + 1] = r.samplingLogprob;
+    }
+  }
+  return undefined(env);
+}
+MP_EXPORT("sampleRows", SampleRows);
+
+}  // namespace
