@@ -1,6 +1,9 @@
-// The decoding step without tfjs ops, for the wasm backend with the native addon: the blocks of model.decode()
-// as direct calls of native kernels on the model's own weights (views over the wasm heap) and preallocated
-// buffers, with no tfjs per-op bookkeeping (about 20-50 us per op, which dominated a step at small batch). The
+// The decoding step and the prompt's prefill without tfjs ops, for the wasm backend with the native addon: the
+// blocks of model.decode() and model.hidden() as direct calls of native kernels on the model's own weights (views
+// over the wasm heap) and preallocated buffers, with no tfjs per-op bookkeeping (about 20-50 us per op, which
+// dominated a step at small batch) and no copies of the keys and values out of tfjs. The prefill's attention is
+// the trainer's kernel (native/attention.cc's attentionForward, one prompt); its products are decodeMatmul's, so
+// a prompt's cache and logits do not depend on the thread count either. The
 // products are native/decode.cc's decodeMatmul, not sgemm: every output element is one fixed chain of operations
 // whatever the number of rows, so a sequence's logits do not depend on the batch (no padded row groups, which
 // OpenBLAS needs: src/sample/row-group.ts) and one row costs a matrix-vector product. RMSNorm and SwiGLU are the
@@ -10,12 +13,13 @@ import * as tf from '@tensorflow/tfjs';
 import { headDim } from '../train/config.js';
 import type { LlamaModel } from '../train/model.js';
 import { nativeWith, type NativeAddon } from '../train/native.js';
-import { wasmHeap } from '../train/ops/native-kernel.js';
+import { wasmHeap } from '../train/tfjs-internals.js';
 
 type F32 = Float32Array;
 
-/** The addon's kernels this path calls (native/decode.cc, gather.cc, elementwise.cc). */
+/** The addon's kernels this path calls (native/decode.cc, gather.cc, elementwise.cc, attention.cc). */
 interface Kernels {
+  attentionForward(q: F32, k: F32, v: F32, cos: F32, sin: F32, out: F32, lse: F32, B: number, T: number, H: number, KV: number, hd: number): void;
   decodeMatmul(a: F32, w: F32, c: F32, M: number, N: number, K: number, transW: boolean): void;
   decodeRmsNorm(x: F32, w: F32, y: F32, rows: number, D: number, eps: number): void;
   decodeSwiglu(g: F32, u: F32, y: F32, n: number): void;
@@ -25,6 +29,15 @@ interface Kernels {
 
 /** Attention of one step: fills ctx [rows, H*hd] from the q/k/v projections of the new tokens. */
 export type RowAttention = (layer: number, q: F32, k: F32, v: F32, ctx: F32) => void;
+
+/** Sees a prefill's keys and values of each layer ([P, KV*hd], before rotary positions; valid during the call). */
+export type KVSink = (layer: number, k: F32, v: F32) => void;
+
+/** cos/sin [positions, hd] of the rotary positions (kv-cache.ts's Rope). */
+export interface RopeTable {
+  cos: F32;
+  sin: F32;
+}
 
 interface Buffers {
   x: F32;
@@ -37,7 +50,10 @@ interface Buffers {
   g: F32;
   u: F32;
   a: F32;
+  /** Logits (decoding: every row; prefill: none, its one row of logits goes to `last`). */
   logits: F32;
+  /** The prefill attention's log-sum-exps (H per row; unused when decoding). */
+  lse: F32;
 }
 
 /** Per-row widths of the buffers. */
@@ -45,17 +61,40 @@ type Widths = Record<keyof Buffers, number>;
 
 const LAYER = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'post_attention_layernorm', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'] as const;
 
+/** Buffers for up to `capacity` rows of the given widths, and exact-size views of them per row count. */
+class Arena {
+  private capacity = 0;
+  private backing: Buffers | undefined;
+  private readonly sized = new Map<number, Buffers>();
+
+  constructor(private readonly widths: Widths) {}
+
+  /** Buffers of exactly `rows` rows (views of one allocation, kept per row count: no allocation per call). */
+  get(rows: number): Buffers {
+    const hit = this.sized.get(rows);
+    if (hit) return hit;
+    const keys = Object.keys(this.widths) as (keyof Buffers)[];
+    if (!this.backing || rows > this.capacity) {
+      this.capacity = Math.max(rows, this.capacity);
+      this.backing = Object.fromEntries(keys.map((n) => [n, new Float32Array(this.capacity * this.widths[n])])) as unknown as Buffers;
+      this.sized.clear();
+    }
+    const b = Object.fromEntries(keys.map((n) => [n, this.backing![n].subarray(0, rows * this.widths[n])])) as unknown as Buffers;
+    this.sized.set(rows, b);
+    return b;
+  }
+}
+
 export class BlasDecoder {
   /** The weights in the order step() reads them: embedding, 9 per layer, final norm, then the untied head. */
   private readonly vars: tf.Variable[];
   /** Views of vars over the wasm heap, and the data each was taken from. */
   private views: F32[] = [];
   private viewed: unknown[] = [];
-  private readonly widths: Widths;
-  /** Buffers for up to `capacity` rows, and exact-size views of them per row count. */
-  private capacity = 0;
-  private backing: Buffers | undefined;
-  private readonly sized = new Map<number, Buffers>();
+  /** Decoding buffers (logits for every row), prefill buffers (none), and the prefill's one row of logits. */
+  private readonly decodeRows: Arena;
+  private readonly prefillRows: Arena;
+  private readonly last: F32;
 
   private constructor(
     private readonly model: LlamaModel,
@@ -74,7 +113,10 @@ export class BlasDecoder {
     const D = c.hidden_size;
     const KVd = c.num_key_value_heads * headDim(c);
     const I = c.intermediate_size;
-    this.widths = { x: D, h: D, q: D, k: KVd, v: KVd, ctx: D, t: D, g: I, u: I, a: I, logits: c.vocab_size };
+    const widths = { x: D, h: D, q: D, k: KVd, v: KVd, ctx: D, t: D, g: I, u: I, a: I };
+    this.decodeRows = new Arena({ ...widths, logits: c.vocab_size, lse: 0 });
+    this.prefillRows = new Arena({ ...widths, logits: 0, lse: c.num_attention_heads });
+    this.last = new Float32Array(c.vocab_size);
   }
 
   /**
@@ -83,23 +125,8 @@ export class BlasDecoder {
    */
   static for(model: LlamaModel): BlasDecoder | undefined {
     if (tf.getBackend() !== 'wasm') return undefined;
-    const k = nativeWith<Kernels>('decodeMatmul', 'decodeRmsNorm', 'decodeSwiglu', 'gatherRows', 'add');
+    const k = nativeWith<Kernels>('decodeMatmul', 'decodeRmsNorm', 'decodeSwiglu', 'gatherRows', 'add', 'attentionForward');
     return k ? new BlasDecoder(model, k) : undefined;
-  }
-
-  /** Buffers of exactly `rows` rows (views of one allocation, kept per row count: no allocation per step). */
-  private buffers(rows: number): Buffers {
-    const hit = this.sized.get(rows);
-    if (hit) return hit;
-    const keys = Object.keys(this.widths) as (keyof Buffers)[];
-    if (!this.backing || rows > this.capacity) {
-      this.capacity = Math.max(rows, this.capacity);
-      this.backing = Object.fromEntries(keys.map((n) => [n, new Float32Array(this.capacity * this.widths[n])])) as unknown as Buffers;
-      this.sized.clear();
-    }
-    const b = Object.fromEntries(keys.map((n) => [n, this.backing![n].subarray(0, rows * this.widths[n])])) as unknown as Buffers;
-    this.sized.set(rows, b);
-    return b;
   }
 
   /**
@@ -122,15 +149,45 @@ export class BlasDecoder {
 
   /** One decoding step for ids [rows]: logits [rows, V] (a buffer reused by later calls). */
   step(ids: Int32Array, attend: RowAttention): F32 {
+    const b = this.decodeRows.get(ids.length);
+    this.layers(ids, b, attend);
+    this.head(b, ids.length, b.logits);
+    return b.logits;
+  }
+
+  /**
+   * The forward over one prompt (ids [P]): `sink` sees each layer's keys and values (to fill the prompt's cache),
+   * attention is causal over the prompt. Returns the last position's logits [V] (a buffer reused by later calls).
+   */
+  prefill(ids: Int32Array, rope: RopeTable, sink: KVSink): F32 {
+    const P = ids.length;
+    const c = this.model.config;
+    const b = this.prefillRows.get(P);
+    const H = c.num_attention_heads;
+    const KV = c.num_key_value_heads;
+    const hd = headDim(c);
+    if (rope.cos.length < P * hd) throw new RangeError(`prefill: ${P} positions, rotary tables for ${rope.cos.length / hd}`);
+    this.layers(ids, b, (layer, q, k, v, ctx) => {
+      sink(layer, k, v);
+      this.k.attentionForward(q, k, v, rope.cos, rope.sin, ctx, b.lse, 1, P, H, KV, hd);
+    });
+    const D = c.hidden_size;
+    // Only the last position's logits are wanted: the head over its row alone.
+    this.head({ ...b, x: b.x.subarray((P - 1) * D, P * D), h: b.h.subarray(0, D) }, 1, this.last);
+    return this.last;
+  }
+
+  /** The layers over rows ids.length rows, from the embedding to the last residual (in b.x). */
+  private layers(ids: Int32Array, b: Buffers, attend: RowAttention): void {
     const c = this.model.config;
     const R = ids.length;
-    const { x: D, k: KVd, g: I, logits: V } = this.widths;
+    const D = c.hidden_size;
+    const KVd = c.num_key_value_heads * headDim(c);
+    const I = c.intermediate_size;
     const eps = c.rms_norm_eps;
-    const b = this.buffers(R);
     const w = this.weights();
     const k = this.k;
-    const embed = w[0];
-    k.gatherRows(embed, ids, b.x, V, D);
+    k.gatherRows(w[0], ids, b.x, c.vocab_size, D);
     let p = 1;
     for (let i = 0; i < c.num_hidden_layers; i++, p += LAYER.length) {
       k.decodeRmsNorm(b.x, w[p], b.h, R, D, eps);
@@ -147,9 +204,16 @@ export class BlasDecoder {
       k.decodeMatmul(b.a, w[p + 8], b.t, R, D, I, false);
       k.add(b.x, b.t, b.x);
     }
-    k.decodeRmsNorm(b.x, w[p], b.h, R, D, eps);
-    if (c.tie_word_embeddings) k.decodeMatmul(b.h, embed, b.logits, R, V, D, true);
-    else k.decodeMatmul(b.h, w[p + 1], b.logits, R, V, D, false);
-    return b.logits;
+  }
+
+  /** logits [R, V] of the final hidden rows b.x [R, D] (b.h: scratch of R rows). */
+  private head(b: Pick<Buffers, 'x' | 'h'>, R: number, logits: F32): void {
+    const c = this.model.config;
+    const D = c.hidden_size;
+    const w = this.weights();
+    const p = 1 + c.num_hidden_layers * LAYER.length;
+    this.k.decodeRmsNorm(b.x, w[p], b.h, R, D, c.rms_norm_eps);
+    if (c.tie_word_embeddings) this.k.decodeMatmul(b.h, w[0], logits, R, c.vocab_size, D, true);
+    else this.k.decodeMatmul(b.h, w[p + 1], logits, R, c.vocab_size, D, false);
   }
 }

@@ -312,17 +312,26 @@ export class Generator {
     }
   }
 
-  /** The trainer's forward over the prompt (batch 1, so it never depends on other prompts), filling its cache. */
+  /**
+   * The forward over the prompt (batch 1, so it never depends on other prompts), filling its cache: the direct
+   * kernels' (blas-decode.ts) where they run, else the trainer's tfjs forward.
+   */
   private prefill(prompt: number[]): { cache: PromptCache; logits: Float32Array } {
     const t0 = performance.now();
     const P = prompt.length;
     const cache = new PromptCache(this.shape, P);
-    const out = tf.tidy(() => {
-      const h = this.model.hidden(tf.tensor2d(Int32Array.from(prompt), [1, P], 'int32'), cache.observer(this.rope));
-      return this.model.head(tf.slice(h, [P - 1, 0], [1, -1]));
-    });
-    const logits = out.dataSync() as Float32Array;
-    out.dispose();
+    let logits: Float32Array;
+    if (this.blas) {
+      // Copied: the decoder reuses its buffer at the next prefill.
+      logits = this.blas.prefill(Int32Array.from(prompt), this.rope, (layer, k, v) => cache.store(layer, k, v, this.rope)).slice();
+    } else {
+      const out = tf.tidy(() => {
+        const h = this.model.hidden(tf.tensor2d(Int32Array.from(prompt), [1, P], 'int32'), cache.observer(this.rope));
+        return this.model.head(tf.slice(h, [P - 1, 0], [1, -1]));
+      });
+      logits = out.dataSync() as Float32Array;
+      out.dispose();
+    }
     this.stats.prompts++;
     this.stats.promptTokens += P;
     this.stats.prefillSeconds += (performance.now() - t0) / 1000;

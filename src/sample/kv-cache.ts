@@ -80,24 +80,24 @@ export class PromptCache {
 
   /** An observer for model.hidden() over this prompt (batch 1): stores each layer's keys (rotated) and values. */
   observer(rope: Rope): KVObserver {
+    return (layer: number, k: tf.Tensor2D, v: tf.Tensor2D) => this.store(layer, k.dataSync() as Float32Array, v.dataSync() as Float32Array, rope);
+  }
+
+  /** Store a layer's keys kd (rotated here) and values vd, both [length, KV*hd] as the projections give them. */
+  store(layer: number, kd: Float32Array, vd: Float32Array, rope: Rope): void {
     const { KV, hd } = this.shape;
-    const P = this.length;
     const L = this.stride;
     const rot = new Float32Array(hd);
-    return (layer: number, k: tf.Tensor2D, v: tf.Tensor2D) => {
-      const kd = k.dataSync() as Float32Array;
-      const vd = v.dataSync() as Float32Array;
-      const D = this.data;
-      const base = layer * 2 * KV * hd * L;
-      for (let t = 0; t < P; t++)
-        for (let g = 0; g < KV; g++) {
-          const src = (t * KV + g) * hd;
-          rope.apply(kd, src, rot, 0, t);
-          const kb = base + g * hd * L + t;
-          for (let e = 0; e < hd; e++) D[kb + e * L] = rot[e];
-          D.set(vd.subarray(src, src + hd), base + KV * hd * L + (g * L + t) * hd);
-        }
-    };
+    const D = this.data;
+    const base = layer * 2 * KV * hd * L;
+    for (let t = 0; t < this.length; t++)
+      for (let g = 0; g < KV; g++) {
+        const src = (t * KV + g) * hd;
+        rope.apply(kd, src, rot, 0, t);
+        const kb = base + g * hd * L + t;
+        for (let e = 0; e < hd; e++) D[kb + e * L] = rot[e];
+        D.set(vd.subarray(src, src + hd), base + KV * hd * L + (g * L + t) * hd);
+      }
   }
 }
 
