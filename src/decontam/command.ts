@@ -184,7 +184,7 @@ const stoplistCommand: CommandModule<object, StoplistArgs> = {
         .demandOption(['bench']),
       'Clean documents (JSONL): text known not to copy the benchmarks; "-" or none reads stdin',
     )
-      .example('$0 decontam stoplist --bench gsm8k/test.jsonl math/test.jsonl -- clean-web.jsonl -o stop.txt', 'Measure a stoplist')
+      .example('$0 decontam stoplist --bench gsm8k/test.jsonl math/test.jsonl -o stop.txt -- clean-web.jsonl', 'Measure a stoplist')
       .example('$0 decontam index --bench gsm8k/test.jsonl --stoplist builtin --stoplist stop.txt -o bench.idx', 'Use it with the built-in one') as Argv<StoplistArgs>,
   handler: async (a) => {
     const opts = benchOpts(a);

@@ -35,7 +35,7 @@ export const domainsCommand: CommandModule = {
         counts: { type: 'string', requiresArg: true, describe: 'Write raw mergeable counts (every domain and prefix) as JSONL, for sharded runs' },
         'from-counts': { type: 'boolean', default: false, describe: 'Inputs are --counts files of shards: sum them, then report' },
       })
-      .example('$0 mine domains -c selected.jsonl -- pool.jsonl.gz --prefixes prefixes.jsonl --patterns math-urls.txt', 'domains by collected fraction; an annotation file to edit')
+      .example('$0 mine domains -c selected.jsonl --prefixes prefixes.jsonl --patterns math-urls.txt -- pool.jsonl.gz', 'domains by collected fraction; an annotation file to edit')
       .example('$0 mine domains -c selected.jsonl --counts counts/$TASK.jsonl --shard $TASK/64 -- pool/*.jsonl.gz', 'one shard\'s counts (an array task)')
       .example('$0 mine domains --from-counts --prefixes prefixes.jsonl parts/*.counts.jsonl', 'sum the shards and report'),
   handler: async (a) => {
