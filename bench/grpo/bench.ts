@@ -77,7 +77,7 @@ const wall = (all[all.length - 1].elapsed - all[0].elapsed) / m.length;
 
 // The parts alone. Generation: the same prompts and sampling, n = G, one batch of 32 slots (grpo's --gen-batch).
 const tok = loadTokenizer(ck);
-const gen = new Generator(model, { batchSize: 32, eosIds: [257], tokenBytes: (id) => tok.tokenBytes(id) });
+const gen = new Generator(model, { batchSize: 32, eosIds: [257], tokenBytes: (id) => tok.tokenBytes(id), caps: backend.caps });
 const reqs = (k: number) => questions.slice(k * Q, (k + 1) * Q).map((q, i) => ({ prompt: tok.encode(q.question), params: { ...NEUTRAL, n: G, maxTokens: TOKENS, seed: 1 }, stream: k * Q + i }));
 await Promise.all(reqs(0).map((r) => gen.submit(r)));
 const g0 = { tokens: gen.stats.generatedTokens, t: performance.now() };
@@ -86,7 +86,7 @@ const genRate = (gen.stats.generatedTokens - g0.tokens) / ((performance.now() - 
 
 // Training: cross-entropy steps over rows of the loop's length, micro-batches of MICRO rows, Q x G rows a step.
 const T = Math.round(avg('trained_tokens') / (Q * G) + tok.encode(questions[0].question).length);
-const opt = new AdamW(model.params, DEFAULT_ADAMW);
+const opt = new AdamW(model.params, DEFAULT_ADAMW, backend.caps);
 const rng = new Rng(3);
 const batch = () => {
   const ids = Int32Array.from({ length: MICRO * T }, () => rng.int(259));

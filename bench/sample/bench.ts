@@ -46,7 +46,7 @@ const prompt = () => Array.from({ length: P }, () => rng.int(config.vocab_size))
 const empty = new Uint8Array(0);
 
 async function decode(B: number): Promise<{ tokensPerS: number; group: number }> {
-  const g = new Generator(model, { batchSize: B, tokenBytes: () => empty });
+  const g = new Generator(model, { batchSize: B, tokenBytes: () => empty, caps: backend.caps });
   // Warm-up, the same work once: the JIT compiles the JavaScript loops, buffers and kernels get set up.
   const warm = Array.from({ length: B }, (_, i) => ({ prompt: prompt(), params: { ...NEUTRAL, maxTokens: T, ignoreEos: true, seed: i } }));
   for await (const _ of g.generate(warm));
@@ -61,7 +61,7 @@ async function decode(B: number): Promise<{ tokensPerS: number; group: number }>
 }
 
 async function prefill(): Promise<number> {
-  const g = new Generator(model, { batchSize: 1, tokenBytes: () => empty });
+  const g = new Generator(model, { batchSize: 1, tokenBytes: () => empty, caps: backend.caps });
   const one = { ...NEUTRAL, maxTokens: 1, ignoreEos: true };
   for await (const _ of g.generate(Array.from({ length: 4 }, () => ({ prompt: prompt(), params: one }))));
   const s0 = g.stats.prefillSeconds;

@@ -9,10 +9,10 @@ import { Rng } from '../../src/train/rng.js';
 import { trainStep } from '../../src/train/step.js';
 
 const V = Number(process.argv[2] ?? 512);
-await initBackend(backendChoice(process.argv[3] ?? 'wasm'));
+const backend = await initBackend(backendChoice(process.argv[3] ?? 'wasm'));
 const cfg = makeConfig({ ...PRESETS.bench, vocab_size: V });
 const model = LlamaModel.init(cfg, new Rng(1));
-const opt = new AdamW(model.params, DEFAULT_ADAMW);
+const opt = new AdamW(model.params, DEFAULT_ADAMW, backend.caps);
 const rng = new Rng(2);
 const B = 16;
 const T = 128;

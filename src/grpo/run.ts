@@ -199,7 +199,7 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
   });
   if (session.state0?.packed?.[0]) cursor = { ...session.state0.packed[0] };
 
-  const gen = new Generator(session.model, { batchSize: o.genBatch, eosIds: eosIds(from.dir, tok, chat), tokenBytes: (id) => tok.tokenBytes(id) });
+  const gen = new Generator(session.model, { batchSize: o.genBatch, eosIds: eosIds(from.dir, tok, chat), tokenBytes: (id) => tok.tokenBytes(id), caps: target.backend.caps });
   const scorer = o.stepScorer ? new StepScorer(o.stepScorer) : undefined;
   const bytesOf = (id: number): Uint8Array => {
     try {

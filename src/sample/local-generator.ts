@@ -29,10 +29,11 @@ export class LocalTextGenerator implements TextGenerator {
   ) {}
 
   static async open(path: string, o: LocalGeneratorOptions): Promise<LocalTextGenerator> {
-    logBackend(await initBackend(backendChoice(o.backend)));
+    const backend = await initBackend(backendChoice(o.backend));
+    logBackend(backend);
     const { dir, model, tokenizer: tok, identity, eosIds } = loadCheckpoint(path);
     const chat = o.chat ? chatFormat(dir, tok, o.chatTemplate) : undefined;
-    const gen = new Generator(model, { batchSize: o.batchSize, eosIds: [...new Set([...eosIds, ...(chat?.stopIds ?? [])])], tokenBytes: (id) => tok.tokenBytes(id) });
+    const gen = new Generator(model, { batchSize: o.batchSize, eosIds: [...new Set([...eosIds, ...(chat?.stopIds ?? [])])], tokenBytes: (id) => tok.tokenBytes(id), caps: backend.caps });
     return new LocalTextGenerator(identity.path, gen, tok, {
       chat,
       system: o.system,

@@ -78,7 +78,8 @@ function outputFields(req: PromptRequest, s: GeneratedSample, index: number, ck:
 }
 
 export async function runSample(o: SampleOptions): Promise<void> {
-  logBackend(await initBackend(backendChoice(o.backend)));
+  const backend = await initBackend(backendChoice(o.backend));
+  logBackend(backend);
   // The wasm backend's worker threads pipe their stdout into ours, one 'error' listener each (8 here); with the
   // writer's own and the two a backpressured flush adds, Node warns of a listener leak that is not one.
   process.stdout.setMaxListeners(Math.max(process.stdout.getMaxListeners(), process.stdout.listenerCount('error') + 10));
@@ -90,6 +91,7 @@ export async function runSample(o: SampleOptions): Promise<void> {
     batchSize: o.batchSize,
     eosIds: [...new Set([...eosIds, ...(chat?.stopIds ?? [])])],
     tokenBytes: (id) => tok.tokenBytes(id),
+    caps: backend.caps,
   });
   info(`${identity.path} (step ${identity.step ?? '?'})${chat ? `; chat template: ${chat.source}` : ''}`);
 

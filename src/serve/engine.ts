@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { chatFormat, type ChatFormat, type ChatMessage } from '../sample/chat.js';
 import { Generator } from '../sample/generator.js';
 import type { LoadedModel } from '../sample/load.js';
+import type { BackendCapabilities } from '../train/backend.js';
 import { Rng } from '../train/rng.js';
 import { ApiError, invalid } from './errors.js';
 
@@ -20,6 +21,8 @@ export interface EngineOptions {
   chatTemplate?: string;
   /** Seeds the seeds of requests that give none. */
   seed: number;
+  /** The backend's capabilities (initBackend), for the generator. */
+  caps?: BackendCapabilities;
 }
 
 /** One reported token: its log-prob and, when asked, the most likely tokens at its position (id, log-prob). */
@@ -78,7 +81,7 @@ export class Engine {
     this.context = loaded.model.config.max_position_embeddings;
     this.vocab = loaded.model.config.vocab_size;
     // The chat format's own end-of-turn id stops chat requests only (added per request), not completions.
-    this.gen = new Generator(loaded.model, { batchSize: o.batchSize, eosIds: loaded.eosIds, tokenBytes: (id) => tok.tokenBytes(id) });
+    this.gen = new Generator(loaded.model, { batchSize: o.batchSize, eosIds: loaded.eosIds, tokenBytes: (id) => tok.tokenBytes(id), caps: o.caps });
     this.seeds = new Rng(o.seed);
   }
 

@@ -48,9 +48,10 @@ export function baseUrl(host: string, port: number): string {
 
 export async function runServe(o: ServeOptions): Promise<void> {
   if (!findCheckpoint(o.checkpoint)) throw new UsageError(`${o.checkpoint}: no checkpoint there (config.json missing)`);
-  logBackend(await initBackend(backendChoice(o.backend)));
+  const backend = await initBackend(backendChoice(o.backend));
+  logBackend(backend);
   const loaded = loadCheckpoint(o.checkpoint, o.tokenizer);
-  const engine = new Engine(loaded, { names: o.names, batchSize: o.batchSize, bos: o.bos, chatTemplate: o.chatTemplate, seed: o.seed });
+  const engine = new Engine(loaded, { names: o.names, batchSize: o.batchSize, bos: o.bos, chatTemplate: o.chatTemplate, seed: o.seed, caps: backend.caps });
   let log: WriteStream | undefined;
   if (o.log) {
     log = createWriteStream(o.log, { flags: 'a' });

@@ -6,6 +6,7 @@
 // stderr, so we look for the addon file first. No tensor may be created before setBackend (it would pin the
 // wrong backend).
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +14,7 @@ import { UsageError } from '../cli/errors.js';
 import { info } from '../cli/log.js';
 import { installKernels } from './kernels.js';
 import { nativeAddon } from './native.js';
-import { setWasmBackend, wantedThreads } from './wasm-threads.js';
+import { MAX_WASM_THREADS, setWasmBackend } from './tfjs-internals.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -60,6 +61,28 @@ export function autoChoice(nativePackage: string | undefined, cuda: boolean): { 
   return { backend: 'wasm', why: 'no GPU build of libtensorflow installed; the CPU engine is wasm + native kernels' };
 }
 
+/** Threads to use: MATHPIPE_THREADS if set (1 = single-threaded), else every available core, at most 8. */
+export function wantedThreads(env: string | undefined = process.env.MATHPIPE_THREADS): number {
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`MATHPIPE_THREADS must be a positive integer, got "${env}"`);
+    return Math.min(n, MAX_WASM_THREADS);
+  }
+  return Math.min(os.availableParallelism(), MAX_WASM_THREADS);
+}
+
+/** What the running backend can do, for the code that picks a path by it (passed on, never read from a global). */
+export interface BackendCapabilities {
+  /**
+   * wasm's matrix products run on OpenBLAS. Only then may parameters be updated in place: XNNPACK caches each
+   * right operand packed, keyed by tensor id, and would keep multiplying by the old weights.
+   */
+  blasProducts: boolean;
+}
+
+/** A backend with none of our capabilities (the stock path everywhere). */
+export const NO_CAPABILITIES: BackendCapabilities = { blasProducts: false };
+
 export interface BackendInfo {
   name: string;
   /** Why this backend runs (the choice asked for, or what auto saw). */
@@ -69,6 +92,7 @@ export interface BackendInfo {
   detail: string;
   /** The native addon's description when its kernels run (wasm only). */
   native?: string;
+  caps: BackendCapabilities;
 }
 
 let current: BackendInfo | undefined;
@@ -105,7 +129,7 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
       const threads = await setWasmBackend(wantedThreads());
       detail = `@tensorflow/tfjs-backend-wasm${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ' (SIMD)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}`;
     } catch (e) {
-      // Asked for by name: say why it could not start. Under auto, fall back to cpu and say that too.
+      // Asked for by name: say why it could not start. Under auto, fall back to cpu and say that too (and why).
       const cause = e instanceof Error ? e.message : String(e);
       if (choice === 'wasm') throw new UsageError(`backend "wasm" could not be initialised: ${cause}`);
       why += `; wasm could not start (${cause}), so the pure-JavaScript cpu backend runs`;
@@ -124,7 +148,8 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
     const blas = addon.blasInfo();
     native = blas ? `products on ${blas.split(' ')[0]}` : 'no OpenBLAS found: products on XNNPACK';
   }
-  current = { name, why, kernels: installKernels(name), detail, native };
+  const { kernels, blasProducts } = installKernels(name);
+  current = { name, why, kernels, detail, native, caps: { blasProducts } };
   return current;
 }
 

@@ -12,13 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
 import { transposeInto } from './transpose.js';
 import { nativeAddon, nativeWith, type NativeAddon } from './native.js';
-import { wasmHeap, type WasmBackend } from './ops/native-kernel.js';
-
-// The cpu backend's internals we touch (not in tfjs's public typings).
-interface CpuBackend {
-  data: { get(dataId: object): { values: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
-}
+import { internalsUsable, wasmHeap, type CpuBackend, type WasmBackend } from './tfjs-internals.js';
 
 function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -244,30 +238,38 @@ function wasmBlasBatchMatMul(addon: NativeAddon, stock: KernelFunc): KernelFunc 
   };
 }
 
-const installed = new Set<string>();
-let blasProducts = false;
-
-/**
- * True when wasm's matrix products run on OpenBLAS. Only then may parameters be updated in place: XNNPACK caches
- * each right operand packed, keyed by tensor id, and would keep multiplying by the old weights.
- */
-export function productsOnBlas(): boolean {
-  return blasProducts;
-}
-
+const installed = new Map<string, Installed>();
 function override(config: KernelConfig): void {
   tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel(config);
 }
 
-/** Register our kernels into the active backend (idempotent). Call after setBackend(). */
-export function installKernels(backendName: string): string[] {
-  if (installed.has(backendName)) return [];
-  installed.add(backendName);
+export interface Installed {
+  /** Kernels registered, as logBackend names them. */
+  kernels: string[];
+  /** wasm's BatchMatMul runs on OpenBLAS (see BackendCapabilities). */
+  blasProducts: boolean;
+}
+
+/**
+ * Register our kernels into the active backend (once per backend: a later call returns the first one's answer).
+ * Call after setBackend(). With tfjs internals unusable (another tfjs version) only wasm's missing
+ * UnsortedSegmentSum is registered: without it no embedding has a gradient there.
+ */
+export function installKernels(backendName: string): Installed {
+  const before = installed.get(backendName);
+  if (before) return before;
   const done: string[] = [];
-  if (backendName === 'cpu') {
+  let blasProducts = false;
+  const own = internalsUsable();
+  if (backendName === 'cpu' && own) {
     override({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: cpuSegmentSum });
     done.push('UnsortedSegmentSum');
+  } else if (backendName === 'wasm' && !own) {
+    if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+      tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: wasmSegmentSum });
+      done.push('UnsortedSegmentSum');
+    }
   } else if (backendName === 'wasm') {
     const stock = tf.getKernel('BatchMatMul', 'wasm');
     const transpose = tf.getKernel('Transpose', 'wasm');
@@ -304,5 +306,6 @@ export function installKernels(backendName: string): string[] {
       done.push('BatchMatMul');
     }
   }
-  return done;
+  installed.set(backendName, { kernels: done, blasProducts });
+  return { kernels: done, blasProducts };
 }

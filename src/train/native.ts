@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { internalsUsable } from './tfjs-internals.js';
 
 type F32 = Float32Array;
 
@@ -20,11 +21,14 @@ const ADDON = fileURLToPath(new URL('../../native/mathpipe.node', import.meta.ur
 
 let cached: NativeAddon | null | undefined;
 
-/** The addon, or undefined when it is not built or MATHPIPE_NATIVE=0. */
+/**
+ * The addon, or undefined when it is not built, MATHPIPE_NATIVE=0, or the installed tfjs is not the release whose
+ * heap layout its callers rely on (tfjs-internals.ts warns about that once).
+ */
 export function nativeAddon(): NativeAddon | undefined {
   if (cached === undefined) {
     cached = null;
-    if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON)) {
+    if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON) && internalsUsable()) {
       // OpenMP's idle threads spin by default, and on a small machine they take the cores from OpenBLAS and the
       // main thread between kernels (the bench step was ~3x slower). libgomp reads this once, when it loads.
       process.env.OMP_WAIT_POLICY ??= 'passive';

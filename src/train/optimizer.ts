@@ -2,10 +2,11 @@
 // global-norm gradient clipping folded into the same tidy so the only host sync per step is the norm we report.
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { NO_CAPABILITIES, type BackendCapabilities } from './backend.js';
 import { isDecayed } from './model.js';
-import { productsOnBlas } from './kernels.js';
 import { nativeWith } from './native.js';
-import { nativeKernels, wasmHeap, type WasmBackend } from './ops/native-kernel.js';
+import { nativeKernels } from './ops/native-kernel.js';
+import { ownsBuffers, wasmHeap } from './tfjs-internals.js';
 
 /** native/adamw.cc: both work in place on the wasm heap. */
 interface AdamWKernels {
@@ -30,9 +31,11 @@ export class AdamW {
   /** Number of updates applied (torch's state["step"]). */
   t = 0;
 
+  /** `caps`: the backend's, from initBackend; without them every step takes the tfjs path. */
   constructor(
     readonly params: Map<string, tf.Variable>,
     readonly opts: AdamWOptions,
+    readonly caps: BackendCapabilities = NO_CAPABILITIES,
   ) {
     for (const [name, p] of params) {
       // In a tidy so the initial tensors are released: the variables then own their buffers alone (stepNative
@@ -48,7 +51,7 @@ export class AdamW {
     this.t += 1;
     const bc1 = 1 - Math.pow(b1, this.t);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
-    if (nativeKernels('adamw') && productsOnBlas() && this.ownsBuffers()) return this.stepNative(grads, lr, bc1, bc2Sqrt);
+    if (nativeKernels('adamw') && this.caps.blasProducts && this.ownsBuffers()) return this.stepNative(grads, lr, bc1, bc2Sqrt);
     const norm = tf.tidy(() => {
       const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
       const total = tf.sqrt(tf.addN(sq));
@@ -74,9 +77,7 @@ export class AdamW {
 
   /** In-place updates are safe only when no other tensor shares a parameter's or moment's buffer. */
   private ownsBuffers(): boolean {
-    const be = tf.backend() as unknown as WasmBackend;
-    for (const x of [...this.params.values(), ...this.m.values(), ...this.v.values()]) if (be.refCount(x.dataId) !== 1) return false;
-    return true;
+    return ownsBuffers(tf.backend(), [...this.params.values(), ...this.m.values(), ...this.v.values()]);
   }
 
   /**

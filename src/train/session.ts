@@ -9,7 +9,7 @@ import { CliError, DataError, EXIT, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { checkWritable, removeStaleTemps } from '../cli/output-file.js';
 import { onStop, type StopReason } from '../cli/cleanup.js';
-import { backendChoice, initBackend, logBackend } from './backend.js';
+import { backendChoice, initBackend, logBackend, type BackendInfo } from './backend.js';
 import { TOKENIZER_FILES, checkpointTarget, copyTokenizerFiles, findCheckpoint, openCheckpoint, restoreOptimizer, saveCheckpoint, type LoadedCheckpoint, type TrainerState } from './checkpoint.js';
 import { humanCount, parameterCount, resolveModelConfig, type LlamaConfig } from './config.js';
 import { LlamaModel } from './model.js';
@@ -23,20 +23,23 @@ import type { Tokenizer } from '../tokenizer/index.js';
 export interface RunTarget {
   out: string;
   resumed?: LoadedCheckpoint;
+  /** The backend openRun started (its capabilities choose the optimizer's path). */
+  backend: BackendInfo;
 }
 
 /** -o must be ours to replace and writable; the backend starts; --resume finds the saved run (or says there is none). */
 export async function openRun(o: { out: string; resume: boolean; overwrite: boolean; backend?: string }): Promise<RunTarget> {
   const out = checkpointTarget(o.out, o);
   checkWritable(out, { directory: true });
-  logBackend(await initBackend(backendChoice(o.backend)));
+  const backend = await initBackend(backendChoice(o.backend));
+  logBackend(backend);
   removeStaleTemps(out);
   const dir = o.resume ? findCheckpoint(out) : undefined;
   if (o.resume && !dir) warn(`--resume: no checkpoint in ${out} yet, starting from scratch`);
   if (dir && dir !== out) warn(`--resume: ${out} is missing, using ${dir} left by an interrupted save`);
   const resumed = dir ? openCheckpoint(dir) : undefined;
   if (resumed && !resumed.state) throw new DataError(resumed.dir, 'has no trainer_state.json: not resumable (use --init to start from its weights)');
-  return { out, resumed };
+  return { out, resumed, backend };
 }
 
 /** The checkpoint named by --init (weights and config to start from). */
@@ -171,7 +174,7 @@ export class TrainingSession {
     this.model = from ? LlamaModel.fromTensors(c, (n) => from.weights.get(n), `${from.dir}/model.safetensors`) : LlamaModel.init(c, new Rng(s.seed));
     from?.weights.close();
     if (from !== s.init) s.init?.weights.close();
-    this.opt = new AdamW(this.model.params, s.optimizer);
+    this.opt = new AdamW(this.model.params, s.optimizer, s.target.backend.caps);
     if (resumed?.hasOptimizer) restoreOptimizer(this.opt, resumed.dir);
     else if (resumed) warn(`${resumed.dir} has no optimizer.safetensors: AdamW moments restart from zero`);
     this.rng = st ? new Rng(st.rng) : new Rng(s.seed + 0x9e37);

@@ -8,7 +8,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { nativeWith } from '../../src/train/native.js';
-import { wantedThreads } from '../../src/train/wasm-threads.js';
+import { wantedThreads } from '../../src/train/backend.js';
 import { Rng } from '../../src/train/rng.js';
 import { Generator, type GeneratedSample } from '../../src/sample/generator.js';
 import { BlasDecoder } from '../../src/sample/blas-decode.js';

@@ -29,7 +29,7 @@ t.before(async () => {
   tf.enableProdMode();
   // Reference: the stock cpu kernels (no override installed for cpu yet); then install ours on wasm.
   await tf.setBackend('wasm');
-  installed = installKernels('wasm');
+  installed = installKernels('wasm').kernels;
 });
 
 t.test('BatchMatMul runs on OpenBLAS exactly when the native addon found it', async (t) => {

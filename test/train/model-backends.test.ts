@@ -45,9 +45,9 @@ t.test('wasm (with our kernels) matches cpu: loss and all gradients', async (t) 
 /** Parameters after three AdamW steps (with clipping and decay) on a backend; on wasm the native in-place update. */
 async function afterSteps(backend: string): Promise<{ norms: number[]; params: Map<string, Float32Array> }> {
   await tf.setBackend(backend);
-  installKernels(backend);
+  const { blasProducts } = installKernels(backend);
   const model = LlamaModel.init({ ...cfg, initializer_range: 0.2 }, new Rng(11));
-  const opt = new AdamW(model.params, { ...DEFAULT_ADAMW, clip: 0.5 });
+  const opt = new AdamW(model.params, { ...DEFAULT_ADAMW, clip: 0.5 }, { blasProducts });
   const norms: number[] = [];
   for (let s = 0; s < 3; s++) norms.push((await trainStep(model, opt, [{ ids, targets: tg }], T, 1e-2)).gradNorm);
   const params = new Map<string, Float32Array>();
@@ -73,9 +73,9 @@ t.test('three AdamW steps give the same parameters on wasm (native optimizer whe
 
 t.test('a tensor sharing a parameter buffer is not changed by an optimizer step', async (t) => {
   await tf.setBackend('wasm');
-  installKernels('wasm');
+  const { blasProducts } = installKernels('wasm');
   const model = LlamaModel.init({ ...cfg, initializer_range: 0.2 }, new Rng(11));
-  const opt = new AdamW(model.params, DEFAULT_ADAMW);
+  const opt = new AdamW(model.params, DEFAULT_ADAMW, { blasProducts });
   const name = 'model.norm.weight';
   const held = tf.clone(model.params.get(name)!);
   const old = Array.from(await held.data());

@@ -14,8 +14,9 @@ import { writeSyntheticTokens } from '../../fixtures/train/tokens.js';
 
 const cfg = makeConfig({ vocab_size: 64, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 32, tie_word_embeddings: true });
 
+let backend: Awaited<ReturnType<typeof initBackend>>;
 t.before(async () => {
-  await initBackend('wasm');
+  backend = await initBackend('wasm');
 });
 
 t.test('gradients match central finite differences', async (t) => {
@@ -59,7 +60,7 @@ t.test('loss falls on a fixture corpus, and the tensor count stays constant acro
   const sampler = new MixtureSampler(sources, T, cfg.vocab_size);
   const valid = validationBatches(sources, T, cfg.vocab_size, 4, 2);
   const model = LlamaModel.init(cfg, new Rng(1));
-  const opt = new AdamW(model.params, DEFAULT_ADAMW);
+  const opt = new AdamW(model.params, DEFAULT_ADAMW, backend.caps);
   const rng = new Rng(2);
   const before = await evalLoss(model, valid, T);
   const counts: number[] = [];

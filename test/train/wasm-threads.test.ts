@@ -1,15 +1,15 @@
-// The multi-threaded wasm backend (wasm-threads.ts): it really starts with the wanted thread count, computes the
+// The multi-threaded wasm backend (tfjs-internals.ts): it really starts with the wanted thread count, computes the
 // same as the stock cpu backend (matmuls big enough for XNNPACK to split across threads, and a whole model's
 // loss and gradients), and MATHPIPE_THREADS is validated.
 import t from 'tap';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/train/backend.js';
+import { initBackend, wantedThreads } from '../../src/train/backend.js';
 import { installKernels } from '../../src/train/kernels.js';
 import { makeConfig } from '../../src/train/config.js';
 import { Rng } from '../../src/train/rng.js';
-import { MAX_WASM_THREADS, wantedThreads } from '../../src/train/wasm-threads.js';
+import { MAX_WASM_THREADS } from '../../src/train/tfjs-internals.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { runCli } from '../helpers.js';
 import { writeSyntheticTokens } from '../../fixtures/train/tokens.js';

@@ -5,32 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { nativeAddon, nativeWith, type NativeAddon } from '../native.js';
-
-/** The tfjs-wasm backend internals we use (not in its public typings). */
-export interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: object): void;
-  incRef(dataId: object): void;
-  refCount(dataId: object): number;
-}
-
-/** Outputs and typed-array views on the wasm heap. Take views after making every output (the heap may grow). */
-export interface WasmHeap {
-  /** A new float32 output; its contents are NOT zeroed. */
-  output(shape: number[]): TensorInfo;
-  f32(t: TensorInfo): Float32Array;
-  i32(t: TensorInfo): Int32Array;
-}
-
-export function wasmHeap(backend: unknown): WasmHeap {
-  const be = backend as WasmBackend;
-  return {
-    output: (shape) => be.makeOutput(shape, 'float32'),
-    f32: (t) => be.typedArrayFromHeap(t) as Float32Array,
-    i32: (t) => be.typedArrayFromHeap(t) as Int32Array,
-  };
-}
+import { wasmHeap, type WasmHeap } from '../tfjs-internals.js';
 
 export interface KernelContext<K = unknown> extends WasmHeap {
   /** The addon, typed by the caller with the functions its kernels use. */
