@@ -13,43 +13,22 @@
 #include <string>
 #include <vector>
 #include "common.h"
+#include "heads.h"
 #include "vecmath.h"
 
 namespace {
+
+using heads::headDim;
+using heads::kLanes;
+using heads::padded;
+using heads::ropeRow;
+using heads::ropeRowBack;
 
 struct Dims {
   int64_t B, T, H, KV, hd;
   int64_t qStride() const { return H * hd; }
   int64_t kvStride() const { return KV * hd; }
 };
-
-// The kernels are instantiated for the usual head sizes (HD > 0: loops over a row fully unrolled, accumulators
-// in registers) and once for any other size (HD = 0: the size is read at run time).
-template <int HD>
-inline int64_t headDim(int64_t hd) { return HD ? HD : hd; }
-
-// x*cos + rotate_half(x)*sin for one row; rotate_half(x)[j] = -x[j+half] (j < half), x[j-half] otherwise.
-template <int HD>
-inline void ropeRow(const float* x, const float* c, const float* s, float* out, int64_t hdRun) {
-  const int64_t half = headDim<HD>(hdRun) / 2;
-#pragma omp simd
-  for (int64_t j = 0; j < half; j++) {
-    out[j] = x[j] * c[j] - x[j + half] * s[j];
-    out[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
-  }
-}
-
-// The transpose of ropeRow's Jacobian: the gradient w.r.t. the pre-rotation row from the gradient g of the
-// rotated one.
-template <int HD>
-inline void ropeRowBack(const float* g, const float* c, const float* s, float* out, int64_t hdRun) {
-  const int64_t half = headDim<HD>(hdRun) / 2;
-#pragma omp simd
-  for (int64_t j = 0; j < half; j++) {
-    out[j] = g[j] * c[j] + g[j + half] * s[j + half];
-    out[j + half] = g[j + half] * c[j + half] - g[j] * s[j];
-  }
-}
 
 // The rotary position of row t: t, or t - seg[t] when packed (seg: the row's segment starts, or nullptr).
 inline int64_t ropePos(const int32_t* seg, int64_t t) { return seg ? t - seg[t] : t; }
@@ -64,11 +43,6 @@ void ropeHead(const float* x, int64_t stride, int64_t col, const float* cos, con
     ropeRow<HD>(x + (b * d.T + t) * stride + col, cos + p * hd, sin + p * hd, out + t * hd, hd);
   }
 }
-
-// Keys are processed in chunks of this many lanes; transposed blocks are padded to a multiple of it with zeros,
-// so the score loops need no tail (the padding's scores are computed and never read).
-constexpr int64_t kLanes = 16;
-inline int64_t padded(int64_t T) { return (T + kLanes - 1) / kLanes * kLanes; }
 
 // One head's rows of x (row stride `stride`, column offset `col`) transposed into [hd, Tp], zero-padded: the
 // layout in which a query row's scores vectorize over keys.
@@ -286,6 +260,65 @@ void backward(const Dims& d, const Tensors& x) {
   }
 }
 
+// The backward written plainly, for testing the tiled one (attentionBackwardReference): per (batch, query head,
+// query row), the probabilities recomputed from the scores in float64, then the textbook gradients
+// dS = P (dP - rowsum(P dP)), dq = dS K, dk += dS^T q, dv += P^T dO, and the rotations undone. No blocks, no
+// lanes, no saved log-sum-exp, no threads: slow and obviously right.
+void referenceBackward(const Dims& d, const Tensors& x) {
+  const int64_t T = d.T, hd = d.hd, rep = d.H / d.KV;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  std::vector<float> Q(T * hd), K(T * hd), row(hd);
+  std::vector<double> P(T), dS(T), dK(T * hd), dV(T * hd), dq(hd);
+  for (int64_t b = 0; b < d.B; b++)
+    for (int64_t g = 0; g < d.KV; g++) {
+      const int32_t* seg = x.seg ? x.seg + b * T : nullptr;
+      ropeHead<0>(x.k, d.kvStride(), g * hd, x.cos, x.sin, d, b, seg, K.data());
+      const float* V = x.v + b * T * d.kvStride() + g * hd;
+      std::fill(dK.begin(), dK.end(), 0.0);
+      std::fill(dV.begin(), dV.end(), 0.0);
+      for (int64_t h = g * rep; h < (g + 1) * rep; h++) {
+        ropeHead<0>(x.q, d.qStride(), h * hd, x.cos, x.sin, d, b, seg, Q.data());
+        for (int64_t i = 0; i < T; i++) {
+          const int64_t start = seg ? seg[i] : 0;
+          const float* dO = x.dy + (b * T + i) * d.qStride() + h * hd;
+          double m = -INFINITY, sum = 0, dot = 0;
+          for (int64_t j = start; j <= i; j++) {
+            double s = 0;
+            for (int64_t e = 0; e < hd; e++) s += static_cast<double>(Q[i * hd + e]) * K[j * hd + e];
+            P[j] = s * scale;
+            m = std::max(m, P[j]);
+          }
+          for (int64_t j = start; j <= i; j++) sum += P[j] = std::exp(P[j] - m);
+          for (int64_t j = start; j <= i; j++) {
+            P[j] /= sum;
+            double dp = 0;
+            for (int64_t e = 0; e < hd; e++) dp += static_cast<double>(dO[e]) * V[j * d.kvStride() + e];
+            dS[j] = dp;
+            dot += P[j] * dp;
+          }
+          std::fill(dq.begin(), dq.end(), 0.0);
+          for (int64_t j = start; j <= i; j++) {
+            dS[j] = P[j] * (dS[j] - dot) * scale;
+            for (int64_t e = 0; e < hd; e++) {
+              dq[e] += dS[j] * K[j * hd + e];
+              dK[j * hd + e] += dS[j] * Q[i * hd + e];
+              dV[j * hd + e] += P[j] * dO[e];
+            }
+          }
+          for (int64_t e = 0; e < hd; e++) row[e] = static_cast<float>(dq[e]);
+          const int64_t pos = ropePos(seg, i);
+          ropeRowBack<0>(row.data(), x.cos + pos * hd, x.sin + pos * hd, x.dq + (b * T + i) * d.qStride() + h * hd, hd);
+        }
+      }
+      for (int64_t t = 0; t < T; t++) {
+        const int64_t at = (b * T + t) * d.kvStride() + g * hd, pos = ropePos(seg, t);
+        for (int64_t e = 0; e < hd; e++) row[e] = static_cast<float>(dK[t * hd + e]);
+        ropeRowBack<0>(row.data(), x.cos + pos * hd, x.sin + pos * hd, x.dk + at, hd);
+        for (int64_t e = 0; e < hd; e++) x.dv[at + e] = static_cast<float>(dV[t * hd + e]);
+      }
+    }
+}
+
 template <template <int> class Kernel>
 void dispatch(const Dims& d, const Tensors& x) {
   switch (d.hd) {
@@ -308,7 +341,7 @@ struct Backward {
 bool readDims(Args& a, size_t at, Dims& d) {
   d = {a.integer(at), a.integer(at + 1), a.integer(at + 2), a.integer(at + 3), a.integer(at + 4)};
   if (!a.ok) return false;
-  if (d.B < 1 || d.T < 1 || d.KV < 1 || d.H % d.KV != 0 || d.hd < 2 || d.hd % 2 != 0) {
+  if (d.B < 1 || d.T < 1 || d.KV < 1 || d.H < 1 || d.H % d.KV != 0 || d.hd < 2 || d.hd % 2 != 0) {
     a.fail("attention: bad shape");
     return false;
   }
@@ -364,11 +397,18 @@ const int32_t* readSegments(Args& a, size_t i, const Dims& d) {
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Tensors x{};
-  x.q = a.array<float>(0), x.k = a.array<float>(1), x.v = a.array<float>(2);
-  x.cos = a.array<float>(3), x.sin = a.array<float>(4);
-  x.out = a.array<float>(5), x.outLse = a.array<float>(6);
+  size_t n[7] = {};
+  x.q = a.array<float>(0, &n[0]), x.k = a.array<float>(1, &n[1]), x.v = a.array<float>(2, &n[2]);
+  x.cos = a.array<float>(3, &n[3]), x.sin = a.array<float>(4, &n[4]);
+  x.out = a.array<float>(5, &n[5]), x.outLse = a.array<float>(6, &n[6]);
   Dims d;
   if (!a.ok || !readDims(a, 7, d)) return nullptr;
+  const char* k = "attentionForward";
+  const int64_t rows = d.B * d.T;
+  if (!a.holds(k, "q", n[0], rows * d.qStride()) || !a.holds(k, "k", n[1], rows * d.kvStride()) ||
+      !a.holds(k, "v", n[2], rows * d.kvStride()) || !a.holds(k, "cos", n[3], d.T * d.hd) || !a.holds(k, "sin", n[4], d.T * d.hd) ||
+      !a.holds(k, "out", n[5], rows * d.qStride()) || !a.holds(k, "lse", n[6], d.B * d.H * d.T))
+    return nullptr;
   x.seg = readSegments(a, 12, d);
   if (!a.ok) return nullptr;
   dispatch<Forward>(d, x);
@@ -378,20 +418,48 @@ MP_EXPORT("attentionForward", AttentionForward);
 
 // attentionBackward(dy, q, k, v, cos, sin, lse, dq, dk, dv, B, T, H, KV, hd, segments?): the gradients w.r.t.
 // the pre-rotation projections, in their layout; segments as the forward's.
+// The arguments of attentionBackward and its reference (lse at index 6 for the tiled kernel only).
+bool readBackward(Args& a, bool withLse, Tensors& x, Dims& d) {
+  const size_t o = withLse ? 1 : 0;  // the reference takes no lse: indexes after it shift by one
+  size_t n[10] = {};
+  x.dy = a.array<float>(0, &n[0]), x.q = a.array<float>(1, &n[1]), x.k = a.array<float>(2, &n[2]), x.v = a.array<float>(3, &n[3]);
+  x.cos = a.array<float>(4, &n[4]), x.sin = a.array<float>(5, &n[5]);
+  if (withLse) x.lse = a.array<float>(6, &n[6]);
+  x.dq = a.array<float>(6 + o, &n[7]), x.dk = a.array<float>(7 + o, &n[8]), x.dv = a.array<float>(8 + o, &n[9]);
+  if (!a.ok || !readDims(a, 9 + o, d)) return false;
+  const char* k = withLse ? "attentionBackward" : "attentionBackwardReference";
+  const int64_t rows = d.B * d.T;
+  if (!a.holds(k, "dy", n[0], rows * d.qStride()) || !a.holds(k, "q", n[1], rows * d.qStride()) ||
+      !a.holds(k, "k", n[2], rows * d.kvStride()) || !a.holds(k, "v", n[3], rows * d.kvStride()) ||
+      !a.holds(k, "cos", n[4], d.T * d.hd) || !a.holds(k, "sin", n[5], d.T * d.hd) ||
+      (withLse && !a.holds(k, "lse", n[6], d.B * d.H * d.T)) || !a.holds(k, "dq", n[7], rows * d.qStride()) ||
+      !a.holds(k, "dk", n[8], rows * d.kvStride()) || !a.holds(k, "dv", n[9], rows * d.kvStride()))
+    return false;
+  x.seg = readSegments(a, 14 + o, d);
+  return a.ok;
+}
+
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Tensors x{};
-  x.dy = a.array<float>(0), x.q = a.array<float>(1), x.k = a.array<float>(2), x.v = a.array<float>(3);
-  x.cos = a.array<float>(4), x.sin = a.array<float>(5), x.lse = a.array<float>(6);
-  x.dq = a.array<float>(7), x.dk = a.array<float>(8), x.dv = a.array<float>(9);
   Dims d;
-  if (!a.ok || !readDims(a, 10, d)) return nullptr;
-  x.seg = readSegments(a, 15, d);
-  if (!a.ok) return nullptr;
+  if (!readBackward(a, true, x, d)) return nullptr;
   dispatch<Backward>(d, x);
   return undefined(env);
 }
 MP_EXPORT("attentionBackward", AttentionBackward);
+
+// attentionBackwardReference(dy, q, k, v, cos, sin, dq, dk, dv, B, T, H, KV, hd, segments?): attentionBackward's
+// gradients by referenceBackward (no lse: it recomputes the softmax), for tests.
+napi_value AttentionBackwardReference(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  Tensors x{};
+  Dims d;
+  if (!readBackward(a, false, x, d)) return nullptr;
+  referenceBackward(d, x);
+  return undefined(env);
+}
+MP_EXPORT("attentionBackwardReference", AttentionBackwardReference);
 
 // attentionSegments(segments, B, T): throws a RangeError unless segments is a valid segment array for B rows of
 // T (the kernels' own check). Its presence also says that this build's kernels take segments (an older one

@@ -64,14 +64,29 @@ MP_EXPORT("setThreads", SetThreads);
 napi_value Sgemm(napi_env env, napi_callback_info info) {
   Args a(env, info);
   load();
-  const float* A = a.array<float>(0);
-  const float* B = a.array<float>(1);
-  float* C = a.array<float>(2);
+  size_t na = 0, nb = 0, nc = 0;
+  const float* A = a.array<float>(0, &na);
+  const float* B = a.array<float>(1, &nb);
+  float* C = a.array<float>(2, &nc);
   int64_t batch = a.integer(3), M = a.integer(4), N = a.integer(5), K = a.integer(6);
   bool ta = a.flag(7), tb = a.flag(8);
   int64_t sa = a.integer(9), sb = a.integer(10);
   float beta = static_cast<float>(a.num(11));
-  if (!a.ok) return nullptr;
+  const char* k = "sgemm";
+  // Dimensions within int (cblas' type); each operand holds its last matrix, at (batch - 1) x its stride.
+  constexpr int64_t kMax = INT32_MAX;
+  if (!a.atLeast(k, "batch", batch, 0) || !a.atLeast(k, "M", M, 0, kMax) || !a.atLeast(k, "N", N, 0, kMax) || !a.atLeast(k, "K", K, 0, kMax) ||
+      !a.atLeast(k, "strideA", sa, 0) || !a.atLeast(k, "strideB", sb, 0))
+    return nullptr;
+  const int64_t last = batch > 0 ? batch - 1 : 0;
+  if (batch > 0 && (!a.holds(k, "A", na, last * sa + M * K) || !a.holds(k, "B", nb, last * sb + K * N) || !a.holds(k, "C", nc, batch * M * N)))
+    return nullptr;
+  // An empty product (a batch of zero-length sequences) has nothing to compute; K = 0 zeroes C (as beta C + 0).
+  if (batch == 0 || M == 0 || N == 0) return undefined(env);
+  if (K == 0) {
+    for (int64_t i = 0; i < batch * M * N; i++) C[i] = beta == 0 ? 0.0f : C[i] * beta;  // beta 0 overwrites, as BLAS
+    return undefined(env);
+  }
   if (!sgemm_fn) {
     napi_throw_error(env, nullptr, "mathpipe native: no BLAS loaded");
     return nullptr;

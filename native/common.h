@@ -58,6 +58,16 @@ struct Args {
   int64_t integer(size_t i) { return static_cast<int64_t>(num(i)); }
   // A RangeError unless `name` (len elements) holds at least `need`: the JS side sizes every array, and this
   // check keeps a wrong size from reading or writing past one (a crash or silent corruption, not an error).
+  // A RangeError unless the dimension `name` is at least `min` (and at most `max`).
+  bool atLeast(const char* kernel, const char* name, int64_t v, int64_t min, int64_t max = INT64_MAX) {
+    if (!ok) return false;
+    if (v >= min && v <= max) return true;
+    std::string msg = std::string(kernel) + ": " + name + " is " + std::to_string(v) + ", must be at least " + std::to_string(min) +
+                      (max < INT64_MAX ? " and at most " + std::to_string(max) : "");
+    napi_throw_range_error(env, nullptr, msg.c_str());
+    ok = false;
+    return false;
+  }
   bool holds(const char* kernel, const char* name, size_t len, int64_t need) {
     if (!ok) return false;
     if (need >= 0 && static_cast<int64_t>(len) >= need) return true;

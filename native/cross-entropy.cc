@@ -11,13 +11,17 @@ namespace {
 // loss[0] = sum_i w_i (lse_i - logits_i[t_i]).
 napi_value CeForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  const float* logits = a.array<float>(0);
-  const int32_t* targets = a.array<int32_t>(1);
-  const float* weights = a.array<float>(2);
-  float* lse = a.array<float>(3);
-  float* loss = a.array<float>(4);
+  size_t nl = 0, nt = 0, nw = 0, nlse = 0, nloss = 0;
+  const float* logits = a.array<float>(0, &nl);
+  const int32_t* targets = a.array<int32_t>(1, &nt);
+  const float* weights = a.array<float>(2, &nw);
+  float* lse = a.array<float>(3, &nlse);
+  float* loss = a.array<float>(4, &nloss);
   int64_t N = a.integer(5), V = a.integer(6);
-  if (!a.ok) return nullptr;
+  const char* k = "ceForward";
+  if (!a.atLeast(k, "N", N, 0) || !a.atLeast(k, "V", V, 1) || !a.holds(k, "logits", nl, N * V) || !a.holds(k, "targets", nt, N) ||
+      !a.holds(k, "weights", nw, N) || !a.holds(k, "lse", nlse, N) || !a.holds(k, "loss", nloss, 1))
+    return nullptr;
   // Per-row terms summed afterwards in row order, so the loss does not depend on the thread count.
   std::vector<double> term(N);
 #pragma omp parallel for schedule(static)
@@ -45,14 +49,18 @@ MP_EXPORT("ceForward", CeForward);
 // dlogits_ij = (exp(logits_ij - lse_i) - [j == t_i]) * w_i * dy[0].
 napi_value CeBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  const float* logits = a.array<float>(0);
-  const int32_t* targets = a.array<int32_t>(1);
-  const float* weights = a.array<float>(2);
-  const float* lse = a.array<float>(3);
-  const float* dy = a.array<float>(4);
-  float* dl = a.array<float>(5);
+  size_t nl = 0, nt = 0, nw = 0, nlse = 0, ndy = 0, ndl = 0;
+  const float* logits = a.array<float>(0, &nl);
+  const int32_t* targets = a.array<int32_t>(1, &nt);
+  const float* weights = a.array<float>(2, &nw);
+  const float* lse = a.array<float>(3, &nlse);
+  const float* dy = a.array<float>(4, &ndy);
+  float* dl = a.array<float>(5, &ndl);
   int64_t N = a.integer(6), V = a.integer(7);
-  if (!a.ok) return nullptr;
+  const char* k = "ceBackward";
+  if (!a.atLeast(k, "N", N, 0) || !a.atLeast(k, "V", V, 1) || !a.holds(k, "logits", nl, N * V) || !a.holds(k, "targets", nt, N) ||
+      !a.holds(k, "weights", nw, N) || !a.holds(k, "lse", nlse, N) || !a.holds(k, "dy", ndy, 1) || !a.holds(k, "dlogits", ndl, N * V))
+    return nullptr;
   const float g = dy[0];
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < N; i++) {

@@ -17,15 +17,19 @@
 #include <string>
 #include <vector>
 #include "common.h"
+#include "heads.h"
 #include "vecmath.h"
 
 namespace {
 
+using heads::headDim;
+using heads::kLanes;
+using heads::padded;
+using heads::ropeRow;
+
 // Positions are padded to a multiple of kLanes (one vector); scores run in blocks of kBlock positions (four
 // vectors of independent FMA chains: one would wait on the FMA latency), then single vectors.
-constexpr int64_t kLanes = 16;
 constexpr int64_t kBlock = 64;
-inline int64_t padded(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 struct Dims {
   int64_t H, KV, hd, layers;
@@ -44,20 +48,6 @@ struct Seq {
   float* ownK;   // writable views of own (the new token's key column and value row)
   float* ownV;
 };
-
-template <int HD>
-inline int64_t headDim(int64_t hd) { return HD ? HD : hd; }
-
-// x*cos + rotate_half(x)*sin (attention.cc's ropeRow).
-template <int HD>
-inline void ropeRow(const float* x, const float* c, const float* s, float* out, int64_t hdRun) {
-  const int64_t half = headDim<HD>(hdRun) / 2;
-#pragma omp simd
-  for (int64_t j = 0; j < half; j++) {
-    out[j] = x[j] * c[j] - x[j + half] * s[j];
-    out[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
-  }
-}
 
 // S[j0 + c] = scale * (q . k_{j0 + c}) for c < W, with kT [hd][Lp].
 template <int HD, int W>

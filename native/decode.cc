@@ -6,11 +6,8 @@
 // partial sums over k then a fixed reduction. Not on M, not on the row's place in a tile, not on the thread
 // count or which thread runs it. So a sequence's logits are the same bits whatever the batch (batch invariance)
 // without padding the rows to a fixed group (src/sample/row-group.ts, what OpenBLAS needs), and a single row
-// costs a matrix-vector product instead of a padded group's work.
-//
-// RMSNorm and SwiGLU: the arithmetic of norm.cc's and swiglu.cc's forward kernels, on the calling thread unless
-// the step is large (those wake the OpenMP threads at every call, tens of microseconds with passive waiting: more
-// than the work of a small step).
+// costs a matrix-vector product instead of a padded group's work. (A step's RMSNorm and SwiGLU are norm.cc's and
+// swiglu.cc's forward kernels, which keep small calls on the calling thread.)
 #include <algorithm>
 #include <cmath>
 #if defined(__AVX512F__)
@@ -21,7 +18,6 @@
 #include <immintrin.h>
 #endif
 #include "common.h"
-#include "vecmath.h"
 
 namespace {
 
@@ -266,63 +262,6 @@ napi_value DecodeMatmul(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 MP_EXPORT("decodeMatmul", DecodeMatmul);
-
-// Elements below which the elementwise kernels run on the calling thread.
-constexpr int64_t kParallelElements = 1 << 18;
-
-// decodeRmsNorm(x, w, y, rows, D, eps): y = x * rstd * w per row, rstd = 1 / sqrt(mean(x^2) + eps).
-napi_value DecodeRmsNorm(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  size_t nx = 0, nw = 0, ny = 0;
-  const float* x = a.array<float>(0, &nx);
-  const float* w = a.array<float>(1, &nw);
-  float* y = a.array<float>(2, &ny);
-  const int64_t rows = a.integer(3), D = a.integer(4);
-  const float eps = static_cast<float>(a.num(5));
-  if (!a.ok) return nullptr;
-  if (rows < 0 || D < 1 || static_cast<int64_t>(nx) < rows * D || static_cast<int64_t>(ny) < rows * D || static_cast<int64_t>(nw) < D) {
-    napi_throw_range_error(env, nullptr, "decodeRmsNorm: the arrays do not fit rows x D");
-    return nullptr;
-  }
-#pragma omp parallel for schedule(static) if (rows * D > kParallelElements)
-  for (int64_t i = 0; i < rows; i++) {
-    const float* xr = x + i * D;
-    float* yr = y + i * D;
-    float ss = 0;
-#pragma omp simd reduction(+ : ss)
-    for (int64_t j = 0; j < D; j++) ss += xr[j] * xr[j];
-    const float r = 1.0f / std::sqrt(ss / D + eps);
-#pragma omp simd
-    for (int64_t j = 0; j < D; j++) yr[j] = xr[j] * r * w[j];
-  }
-  return undefined(env);
-}
-MP_EXPORT("decodeRmsNorm", DecodeRmsNorm);
-
-// decodeSwiglu(g, u, y, n): y = g * sigmoid(g) * u.
-napi_value DecodeSwiglu(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  size_t ng = 0, nu = 0, ny = 0;
-  const float* g = a.array<float>(0, &ng);
-  const float* u = a.array<float>(1, &nu);
-  float* y = a.array<float>(2, &ny);
-  const int64_t n = a.integer(3);
-  if (!a.ok) return nullptr;
-  if (n < 0 || static_cast<int64_t>(ng) < n || static_cast<int64_t>(nu) < n || static_cast<int64_t>(ny) < n) {
-    napi_throw_range_error(env, nullptr, "decodeSwiglu: the arrays are shorter than n");
-    return nullptr;
-  }
-  // Chunks with an inner simd loop, as swiglu.cc (a `parallel for simd` loop calls the scalar sigmoid here).
-  constexpr int64_t kChunk = 4096;
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (int64_t c = 0; c < n; c += kChunk) {
-    const int64_t end = c + kChunk < n ? c + kChunk : n;
-#pragma omp simd
-    for (int64_t i = c; i < end; i++) y[i] = g[i] * vm::sigmoid(g[i]) * u[i];
-  }
-  return undefined(env);
-}
-MP_EXPORT("decodeSwiglu", DecodeSwiglu);
 
 }  // namespace
 

@@ -9,12 +9,15 @@ namespace {
 // gatherRows(table [rows, inner], ids int32 [n], out [n, inner], rows, inner): throws on an id outside [0, rows).
 napi_value GatherRows(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  size_t n = 0;
-  const float* table = a.array<float>(0);
+  size_t n = 0, nt = 0, no = 0;
+  const float* table = a.array<float>(0, &nt);
   const int32_t* ids = a.array<int32_t>(1, &n);
-  float* out = a.array<float>(2);
+  float* out = a.array<float>(2, &no);
   const int64_t rows = a.integer(3), inner = a.integer(4);
-  if (!a.ok) return nullptr;
+  const char* k = "gatherRows";
+  if (!a.atLeast(k, "rows", rows, 0) || !a.atLeast(k, "inner", inner, 0) || !a.holds(k, "table", nt, rows * inner) ||
+      !a.holds(k, "out", no, static_cast<int64_t>(n) * inner))
+    return nullptr;
   for (size_t i = 0; i < n; i++)
     if (ids[i] < 0 || ids[i] >= rows) {
       std::string msg = "gather: index " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
@@ -33,12 +36,15 @@ MP_EXPORT("gatherRows", GatherRows);
 // split the columns, so every output element is summed in input order by one thread (deterministic).
 napi_value ScatterAddRows(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  size_t n = 0, total = 0;
-  const float* x = a.array<float>(0);
+  size_t n = 0, nx = 0, total = 0;
+  const float* x = a.array<float>(0, &nx);
   const int32_t* ids = a.array<int32_t>(1, &n);
   float* out = a.array<float>(2, &total);
   const int64_t segments = a.integer(3), inner = a.integer(4);
-  if (!a.ok) return nullptr;
+  const char* k = "scatterAddRows";
+  if (!a.atLeast(k, "segments", segments, 0) || !a.atLeast(k, "inner", inner, 0) || !a.holds(k, "x", nx, static_cast<int64_t>(n) * inner) ||
+      !a.holds(k, "out", total, segments * inner))
+    return nullptr;
   std::memset(out, 0, total * sizeof(float));
   const int64_t chunk = 16;
   const int64_t blocks = (inner + chunk - 1) / chunk;

@@ -1,4 +1,6 @@
-// RMSNorm over the last axis, y = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps), and its gradients.
+// RMSNorm over the last axis, y = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps), and its gradients. The
+// forward serves training and decoding (a step's few rows run on the calling thread: waking the OpenMP threads
+// costs tens of microseconds with passive waiting, more than the work).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -6,17 +8,24 @@
 
 namespace {
 
-// rmsNormForward(x, w, y, rstd, rows, D, eps)
+// Elements (rows x D) below which the forward runs on the calling thread.
+constexpr int64_t kParallelElements = 1 << 16;
+
+// rmsNormForward(x, w, y, rstd, rows, D, eps): x, y [rows, D], w [D], rstd [rows] (kept for the backward).
 napi_value RmsNormForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  const float* x = a.array<float>(0);
-  const float* w = a.array<float>(1);
-  float* y = a.array<float>(2);
-  float* rstd = a.array<float>(3);
+  size_t nx = 0, nw = 0, ny = 0, nr = 0;
+  const float* x = a.array<float>(0, &nx);
+  const float* w = a.array<float>(1, &nw);
+  float* y = a.array<float>(2, &ny);
+  float* rstd = a.array<float>(3, &nr);
   int64_t rows = a.integer(4), D = a.integer(5);
   float eps = static_cast<float>(a.num(6));
-  if (!a.ok) return nullptr;
-#pragma omp parallel for schedule(static)
+  const char* k = "rmsNormForward";
+  if (!a.atLeast(k, "rows", rows, 0) || !a.atLeast(k, "D", D, 1) || !a.holds(k, "x", nx, rows * D) || !a.holds(k, "w", nw, D) ||
+      !a.holds(k, "y", ny, rows * D) || !a.holds(k, "rstd", nr, rows))
+    return nullptr;
+#pragma omp parallel for schedule(static) if (rows * D > kParallelElements)
   for (int64_t i = 0; i < rows; i++) {
     const float* xr = x + i * D;
     float* yr = y + i * D;
@@ -39,14 +48,19 @@ constexpr int64_t kDwBlock = 32;
 // dx = r (w dy - x r^2 mean(w dy x)), dw = sum over rows of dy x r.
 napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  const float* x = a.array<float>(0);
-  const float* w = a.array<float>(1);
-  const float* rstd = a.array<float>(2);
-  const float* dy = a.array<float>(3);
-  float* dx = a.array<float>(4);
-  float* dw = a.array<float>(5);
+  size_t nx = 0, nw = 0, nr = 0, ndy = 0, ndx = 0, ndw = 0;
+  const float* x = a.array<float>(0, &nx);
+  const float* w = a.array<float>(1, &nw);
+  const float* rstd = a.array<float>(2, &nr);
+  const float* dy = a.array<float>(3, &ndy);
+  float* dx = a.array<float>(4, &ndx);
+  float* dw = a.array<float>(5, &ndw);
   int64_t rows = a.integer(6), D = a.integer(7);
-  if (!a.ok) return nullptr;
+  const char* k = "rmsNormBackward";
+  if (!a.atLeast(k, "rows", rows, 0) || !a.atLeast(k, "D", D, 1) || !a.holds(k, "x", nx, rows * D) || !a.holds(k, "w", nw, D) ||
+      !a.holds(k, "rstd", nr, rows) || !a.holds(k, "dy", ndy, rows * D) || !a.holds(k, "dx", ndx, rows * D) ||
+      !a.holds(k, "dw", ndw, D))
+    return nullptr;
   const int64_t blocks = (rows + kDwBlock - 1) / kDwBlock;
   std::vector<float> partial(blocks * D);
 #pragma omp parallel for schedule(static)

@@ -7,7 +7,7 @@
 // products are native/decode.cc's decodeMatmul, not sgemm: every output element is one fixed chain of operations
 // whatever the number of rows, so a sequence's logits do not depend on the batch (no padded row groups, which
 // OpenBLAS needs: src/sample/row-group.ts) and one row costs a matrix-vector product. RMSNorm and SwiGLU are the
-// trainer kernels' arithmetic without waking threads for a small step. The results equal the tfjs path's up to
+// trainer's kernels (which keep a small call on the calling thread). The results equal the tfjs path's up to
 // float rounding (tested), not bit for bit: its products are OpenBLAS's or XNNPACK's.
 import * as tf from '@tensorflow/tfjs';
 import { headDim } from '../train/config.js';
@@ -17,12 +17,12 @@ import { wasmHeap } from '../train/tfjs-internals.js';
 
 type F32 = Float32Array;
 
-/** The addon's kernels this path calls (native/decode.cc, gather.cc, elementwise.cc, attention.cc). */
+/** The addon's kernels this path calls (native/decode.cc, norm.cc, swiglu.cc, gather.cc, elementwise.cc, attention.cc). */
 interface Kernels {
   attentionForward(q: F32, k: F32, v: F32, cos: F32, sin: F32, out: F32, lse: F32, B: number, T: number, H: number, KV: number, hd: number): void;
   decodeMatmul(a: F32, w: F32, c: F32, M: number, N: number, K: number, transW: boolean): void;
-  decodeRmsNorm(x: F32, w: F32, y: F32, rows: number, D: number, eps: number): void;
-  decodeSwiglu(g: F32, u: F32, y: F32, n: number): void;
+  rmsNormForward(x: F32, w: F32, y: F32, rstd: F32, rows: number, D: number, eps: number): void;
+  swigluForward(g: F32, u: F32, y: F32, n: number): void;
   gatherRows(table: F32, ids: Int32Array, out: F32, rows: number, inner: number): void;
   add(a: F32, b: F32, out: F32): void;
 }
@@ -54,6 +54,8 @@ interface Buffers {
   logits: F32;
   /** The prefill attention's log-sum-exps (H per row; unused when decoding). */
   lse: F32;
+  /** RMSNorm's 1/rms per row (the trainer's kernel writes it; unused here). */
+  rstd: F32;
 }
 
 /** Per-row widths of the buffers. */
@@ -113,7 +115,7 @@ export class BlasDecoder {
     const D = c.hidden_size;
     const KVd = c.num_key_value_heads * headDim(c);
     const I = c.intermediate_size;
-    const widths = { x: D, h: D, q: D, k: KVd, v: KVd, ctx: D, t: D, g: I, u: I, a: I };
+    const widths = { x: D, h: D, q: D, k: KVd, v: KVd, ctx: D, t: D, g: I, u: I, a: I, rstd: 1 };
     this.decodeRows = new Arena({ ...widths, logits: c.vocab_size, lse: 0 });
     this.prefillRows = new Arena({ ...widths, logits: 0, lse: c.num_attention_heads });
     this.last = new Float32Array(c.vocab_size);
@@ -125,7 +127,7 @@ export class BlasDecoder {
    */
   static for(model: LlamaModel): BlasDecoder | undefined {
     if (tf.getBackend() !== 'wasm') return undefined;
-    const k = nativeWith<Kernels>('decodeMatmul', 'decodeRmsNorm', 'decodeSwiglu', 'gatherRows', 'add', 'attentionForward');
+    const k = nativeWith<Kernels>('decodeMatmul', 'rmsNormForward', 'swigluForward', 'gatherRows', 'add', 'attentionForward');
     return k ? new BlasDecoder(model, k) : undefined;
   }
 
@@ -190,29 +192,29 @@ export class BlasDecoder {
     k.gatherRows(w[0], ids, b.x, c.vocab_size, D);
     let p = 1;
     for (let i = 0; i < c.num_hidden_layers; i++, p += LAYER.length) {
-      k.decodeRmsNorm(b.x, w[p], b.h, R, D, eps);
+      k.rmsNormForward(b.x, w[p], b.h, b.rstd, R, D, eps);
       k.decodeMatmul(b.h, w[p + 1], b.q, R, D, D, false);
       k.decodeMatmul(b.h, w[p + 2], b.k, R, KVd, D, false);
       k.decodeMatmul(b.h, w[p + 3], b.v, R, KVd, D, false);
       attend(i, b.q, b.k, b.v, b.ctx);
       k.decodeMatmul(b.ctx, w[p + 4], b.t, R, D, D, false);
       k.add(b.x, b.t, b.x);
-      k.decodeRmsNorm(b.x, w[p + 5], b.h, R, D, eps);
+      k.rmsNormForward(b.x, w[p + 5], b.h, b.rstd, R, D, eps);
       k.decodeMatmul(b.h, w[p + 6], b.g, R, I, D, false);
       k.decodeMatmul(b.h, w[p + 7], b.u, R, I, D, false);
-      k.decodeSwiglu(b.g, b.u, b.a, R * I);
+      k.swigluForward(b.g, b.u, b.a, R * I);
       k.decodeMatmul(b.a, w[p + 8], b.t, R, D, I, false);
       k.add(b.x, b.t, b.x);
     }
   }
 
   /** logits [R, V] of the final hidden rows b.x [R, D] (b.h: scratch of R rows). */
-  private head(b: Pick<Buffers, 'x' | 'h'>, R: number, logits: F32): void {
+  private head(b: Pick<Buffers, 'x' | 'h' | 'rstd'>, R: number, logits: F32): void {
     const c = this.model.config;
     const D = c.hidden_size;
     const w = this.weights();
     const p = 1 + c.num_hidden_layers * LAYER.length;
-    this.k.decodeRmsNorm(b.x, w[p], b.h, R, D, c.rms_norm_eps);
+    this.k.rmsNormForward(b.x, w[p], b.h, b.rstd, R, D, c.rms_norm_eps);
     if (c.tie_word_embeddings) this.k.decodeMatmul(b.h, w[0], logits, R, c.vocab_size, D, true);
     else this.k.decodeMatmul(b.h, w[p + 1], logits, R, c.vocab_size, D, false);
   }

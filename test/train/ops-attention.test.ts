@@ -299,7 +299,7 @@ t.test('the C++ kernels check segments themselves (RangeError, nothing written)'
     t.throws(() => addon.attentionSegments(seg, B, T), msg, `attentionSegments: ${name}`);
     t.throws(() => addon.attentionForward(f(B * T * H * hd), f(B * T * KV * hd), f(B * T * KV * hd), cos, cos, out, lse, B, T, H, KV, hd, seg), msg, `attentionForward: ${name}`);
     const g = f(B * T * H * hd);
-    t.throws(() => addon.attentionBackward(g, g, f(B * T * KV * hd), f(B * T * KV * hd), cos, cos, f(B * H * T), out, f(8), f(8), B, T, H, KV, hd, seg), msg, `attentionBackward: ${name}`);
+    t.throws(() => addon.attentionBackward(g, g, f(B * T * KV * hd), f(B * T * KV * hd), cos, cos, f(B * H * T), out, f(B * T * KV * hd), f(B * T * KV * hd), B, T, H, KV, hd, seg), msg, `attentionBackward: ${name}`);
   }
   t.ok(out.every(Number.isNaN) && lse.every(Number.isNaN), 'no kernel wrote anything');
   t.throws(() => addon.attentionForward(f(64), f(32), f(32), cos, cos, out, lse, B, T, H, KV, hd, new Float32Array(8)), /expected an Int32Array/);
