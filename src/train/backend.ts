@@ -11,9 +11,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
-import { info } from '../cli/log.js';
+import { info, warn } from '../cli/log.js';
 import { installKernels } from './kernels.js';
-import { nativeAddon } from './native.js';
+import { nativeAddon, nativeOffReason } from './native.js';
 import { MAX_WASM_THREADS, setWasmBackend } from './tfjs-internals.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -156,5 +156,11 @@ export async function initBackend(choice: BackendChoice = backendChoice(undefine
 /** The engine on stderr, for every command that runs the model: which backend and kernels, and why. */
 export function logBackend(b: BackendInfo): void {
   info(`backend ${b.name} (${b.detail})${b.kernels.length ? `, own kernels: ${b.kernels.join(', ')}` : ''}; ${b.why}`);
-  info(b.native ? `native kernels (${b.native})` : 'native kernels: off (not built, MATHPIPE_NATIVE=0, or not the wasm backend)');
+  if (b.native) info(`native kernels (${b.native})`);
+  else if (b.name !== 'wasm') info('native kernels: off (not the wasm backend)');
+  else {
+    // A missing build is a warning (training is ~5x slower) with the command that builds it; a chosen off is not.
+    const off = nativeOffReason();
+    (off.missing ? warn : info)(off.text);
+  }
 }

@@ -43,6 +43,24 @@ export function nativeAddon(): NativeAddon | undefined {
   return cached ?? undefined;
 }
 
+/**
+ * Why the native kernels are not running, for the engine line every model command prints. A missing build gets the
+ * way to build it: npm 11 no longer runs the install scripts of installed packages by default (allow-scripts), so
+ * a global `npm install -g mathpipe` leaves the addon unbuilt until `npm rebuild mathpipe`.
+ */
+export function nativeOffReason(): { missing: boolean; text: string } {
+  return { missing: process.env.MATHPIPE_NATIVE !== '0' && !existsSync(ADDON), text: offText() };
+}
+
+function offText(): string {
+  if (process.env.MATHPIPE_NATIVE === '0') return 'native kernels: off (MATHPIPE_NATIVE=0)';
+  if (!existsSync(ADDON)) {
+    return 'native kernels: not built, so training runs on the tfjs kernels (about 5x slower). Build them with `npm rebuild mathpipe` ' +
+      '(npm 11 skips install scripts unless allowed: `npm install -g --allow-scripts=mathpipe mathpipe`; needs g++, and libopenblas for fast products), or `npm run build` in a clone';
+  }
+  return 'native kernels: off (not the wasm backend, or a stale build that does not load: `npm rebuild mathpipe`)';
+}
+
 /** The addon typed with kernels K, when it is loaded and exports every one of `fns` (a stale build may not). */
 export function nativeWith<K>(...fns: (keyof K & string)[]): (NativeAddon & K) | undefined {
   const addon = nativeAddon() as (NativeAddon & Partial<Record<string, unknown>>) | undefined;
