@@ -43,7 +43,11 @@ const command: CommandModule = {
         preset: { choices: Object.keys(PRESETS), describe: 'Settings of a known recipe (deepseekmath-instruct: lr 5e-5 constant, --seq-len 4096, bfd packing, 8 x 32 rows per step, 500 steps); explicit flags win' },
         valid: { type: 'string', requiresArg: true, describe: 'Held-out JSONL (same shapes): its loss on trained tokens every --eval-interval steps' },
         tokenizer: { type: 'string', requiresArg: true, describe: 'Tokenizer (directory or tiktoken name) when not fine-tuning a checkpoint (default: the --init checkpoint\'s)' },
-        'chat-template': { type: 'string', requiresArg: true, describe: 'Jinja chat template FILE (default: the checkpoint\'s tokenizer_config.json, else a built-in one)' },
+        'chat-template': { type: 'string', requiresArg: true, describe: 'Jinja chat template FILE, or a built-in one with tool turns (markers: the tokenizer\'s chat markers; deepseek: "User: ...\\n\\nAssistant:" as eval --chat-template deepseek writes it). Default: the checkpoint\'s tokenizer_config.json (markers with tool turns when the data has tool turns), else built in' },
+        'format-field': { type: 'string', default: 'format', describe: 'Field with the example\'s format tag (its loss is reported as loss_<tag>); without it: tool (a tool turn), pot (a trained code block), cot' },
+        'eval-accuracy-interval': { type: 'number', default: 0, describe: 'Greedy accuracy of the live model on --valid through the answer checker every N steps (a multiple of --eval-interval) and at the end; 0: off' },
+        'eval-max-tokens': { type: 'number', default: 256, describe: 'Tokens per greedy answer for --eval-accuracy-interval' },
+        'gold-field': { type: 'string', requiresArg: true, describe: 'Field of --valid records with the gold answer ("#### 72" and \\boxed{} are read); default: the answer in the reference (last assistant) turn' },
         'prompt-field': { type: 'string', default: 'prompt', describe: 'Prompt field of records without "messages" (e.g. question)' },
         'completion-field': { type: 'string', default: 'completion', describe: 'Completion field of records without "messages" (e.g. answer)' },
         'loss-on': { choices: LOSS_ON, default: 'auto', describe: 'Trained turns: auto (the completion of prompt/completion records, every assistant turn of messages), completion (the last assistant turn), assistant, all, last (the last turn); tool output never' },
@@ -61,13 +65,19 @@ const command: CommandModule = {
         applyPreset(a);
       }, true)
       .check((a) => {
-        checkTrainingOptions(a, ['seq-len', 'batch-size', 'grad-accum', 'epochs']);
+        checkTrainingOptions(a, ['seq-len', 'batch-size', 'grad-accum', 'epochs', 'eval-max-tokens']);
+        const acc = a['eval-accuracy-interval'] as number;
+        if (!Number.isInteger(acc) || acc < 0) throw new UsageError('--eval-accuracy-interval must be a non-negative integer');
+        if (acc > 0 && !a.valid) throw new UsageError('--eval-accuracy-interval needs --valid (the held-out questions)');
+        if (acc > 0 && acc % (a['eval-interval'] as number) !== 0) throw new UsageError(`--eval-accuracy-interval ${acc} must be a multiple of --eval-interval ${a['eval-interval'] as number} (accuracy runs at those evaluations)`);
         if (!a.init && !a.resume && !a.tokenizer) throw new UsageError('give --init CHECKPOINT (the model to fine-tune), or --tokenizer and --model to start from random weights');
         return true;
       })
       .example('mathpipe sft --init ckpt -o sft-ckpt train.jsonl --valid dev.jsonl', 'Fine-tune a checkpoint on chat data, 3 epochs')
       .example('mathpipe sft --init ckpt -o out --prompt-field question --completion-field answer gsm8k/train.jsonl', 'Benchmark-style records')
       .example('mathpipe sft --init ckpt -o out --preset deepseekmath-instruct data.jsonl', 'The paper\'s settings')
+      .example('mathpipe sft --init ckpt -o out --valid test.jsonl --eval-interval 50 --eval-accuracy-interval 100 --gold-field answer train.jsonl', 'Held-out greedy accuracy every 100 steps')
+      .example('mathpipe sft --init ckpt -o out --chat-template deepseek tool-data.jsonl', 'Tool-integrated data, in the format eval run --style tool --chat-template deepseek prompts')
       .example('mathpipe sft --init ckpt -o out --resume data.jsonl', 'Continue after Ctrl-C or a crash, exactly'),
   handler: async (a) => {
     const { runSft } = await import('./run.js');
@@ -77,7 +87,7 @@ const command: CommandModule = {
       valid: a.valid as string | undefined,
       tokenizer: a.tokenizer as string | undefined,
       chatTemplate: a['chat-template'] as string | undefined,
-      fields: { prompt: a['prompt-field'] as string, completion: a['completion-field'] as string, lossOn: a['loss-on'] as LossOn },
+      fields: { prompt: a['prompt-field'] as string, completion: a['completion-field'] as string, lossOn: a['loss-on'] as LossOn, format: a['format-field'] as string },
       skipInvalid: Boolean(a['skip-invalid']),
       seqLen: a['seq-len'] as number,
       packing: a.packing as Packing,
@@ -86,6 +96,9 @@ const command: CommandModule = {
       epochs: a.epochs as number,
       warmup: a.warmup as number,
       seed: a.seed as number,
+      evalAccuracyInterval: a['eval-accuracy-interval'] as number,
+      evalMaxTokens: a['eval-max-tokens'] as number,
+      goldField: a['gold-field'] as string | undefined,
     });
   },
 };

@@ -4,12 +4,10 @@
 // with the turns to train marked, by --loss-on.
 import { DataError } from '../cli/errors.js';
 import type { JsonlRecord } from '../jsonl/index.js';
+import { TOOL_ROLES } from './templates.js';
 
 export const LOSS_ON = ['auto', 'completion', 'assistant', 'all', 'last'] as const;
 export type LossOn = (typeof LOSS_ON)[number];
-
-/** Roles whose text comes from the outside world (program output): never trained, whatever --loss-on says. */
-const TOOL_ROLES = new Set(['tool', 'ipython', 'function', 'observation']);
 
 export interface Turn {
   role: string;
@@ -22,21 +20,35 @@ export interface Conversation {
   turns: Turn[];
   /** Where it came from, for errors: file:line. */
   where: string;
-  /** Optional format tag (cot / pot / tool), passed through for reporting. */
-  tag?: string;
+  /** Format tag (cot / pot / tool, or the record's own): the loss is reported per tag. */
+  tag: string;
 }
 
 export interface ExampleFields {
   prompt: string;
   completion: string;
   lossOn: LossOn;
+  /** Field holding the example's format tag; without it the tag is detected (formatOf). */
+  format: string;
+}
+
+/**
+ * An example's format from its content: tool (a tool turn: tool-integrated reasoning), pot (a trained turn with a
+ * code block: program of thought), else cot (chain of thought).
+ */
+export function formatOf(turns: Turn[]): string {
+  if (turns.some((t) => TOOL_ROLES.includes(t.role))) return 'tool';
+  if (turns.some((t) => t.train && t.content.includes('```'))) return 'pot';
+  return 'cot';
 }
 
 /** A record as a conversation, or a DataError naming file:line. */
 export function toConversation(rec: JsonlRecord, f: ExampleFields): Conversation {
   const where = `${rec.file === '-' ? '<stdin>' : rec.file}:${rec.line}`;
   const v = rec.value;
-  const tag = typeof v.format === 'string' ? v.format : typeof v.tag === 'string' ? v.tag : undefined;
+  const given = v[f.format];
+  if (given !== undefined && (typeof given !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(given)))
+    throw new DataError(where, `"${f.format}" (the format tag) must be a short name of letters, digits, _ and - (e.g. cot, pot, tool)`);
   let turns: Turn[];
   let isChat: boolean;
   if (v.messages !== undefined) {
@@ -61,7 +73,7 @@ export function toConversation(rec: JsonlRecord, f: ExampleFields): Conversation
   }
   markTrained(turns, f.lossOn === 'auto' ? (isChat ? 'assistant' : 'completion') : f.lossOn);
   if (!turns.some((t) => t.train)) throw new DataError(where, `no turn to train on (--loss-on ${f.lossOn})`);
-  return { turns, where, ...(tag ? { tag } : {}) };
+  return { turns, where, tag: given !== undefined ? given.toLowerCase() : formatOf(turns) };
 }
 
 /**
@@ -73,6 +85,6 @@ function markTrained(turns: Turn[], lossOn: Exclude<LossOn, 'auto'>): void {
   const lastAssistant = turns.map((t) => t.role).lastIndexOf('assistant');
   turns.forEach((t, i) => {
     const wanted = lossOn === 'all' || (lossOn === 'assistant' && t.role === 'assistant') || (lossOn === 'completion' && i === lastAssistant) || (lossOn === 'last' && i === turns.length - 1);
-    t.train = t.train && wanted && !TOOL_ROLES.has(t.role);
+    t.train = t.train && wanted && !TOOL_ROLES.includes(t.role);
   });
 }

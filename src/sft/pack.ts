@@ -84,6 +84,8 @@ export interface PackedBatch extends TokenBatch {
   segments: Int32Array;
   /** Positions whose target is trained. */
   trained: number;
+  /** Per position, the example its target belongs to (-1: none; the tags of per-format losses). */
+  example: Int32Array;
 }
 
 /**
@@ -97,6 +99,7 @@ export function rowsToBatch(rows: Row[], examples: Encoded[], T: number, pad: nu
   const targets = new Int32Array(n).fill(pad);
   const weights = new Float32Array(n);
   const segments = new Int32Array(n);
+  const example = new Int32Array(n).fill(-1);
   let trained = 0;
   rows.forEach((row, r) => {
     let t = 0;
@@ -109,6 +112,7 @@ export function rowsToBatch(rows: Row[], examples: Encoded[], T: number, pad: nu
         if (i + 1 < p.len) {
           targets[at] = e.ids[p.from + i + 1];
           weights[at] = e.trained[p.from + i + 1];
+          example[at] = p.ex;
           trained += weights[at];
         }
       }
@@ -116,5 +120,5 @@ export function rowsToBatch(rows: Row[], examples: Encoded[], T: number, pad: nu
     }
     for (let i = t; i < T; i++) segments[r * T + i] = t; // padding: a segment of its own
   });
-  return { ids, targets, weights, segments, trained };
+  return { ids, targets, weights, segments, trained, example };
 }

@@ -16,7 +16,7 @@ import { Rng } from '../../src/train/rng.js';
 import { stepGradients, type TokenBatch } from '../../src/train/step.js';
 import { openSafetensors } from '../../src/train/safetensors.js';
 
-const FIELDS: ExampleFields = { prompt: 'prompt', completion: 'completion', lossOn: 'auto' };
+const FIELDS: ExampleFields = { prompt: 'prompt', completion: 'completion', lossOn: 'auto', format: 'format' };
 const rec = (value: object, line = 1) => ({ value: value as never, raw: JSON.stringify(value), file: 'x.jsonl', line });
 
 function arithmetic(n: number, seed: number): string[] {
@@ -109,8 +109,8 @@ t.test('packing: every example once per epoch, best fit fills rows, no target ac
   t.ok(bfd > 0.95 && bfd > fillRatio(packEpoch(lengths, 64, 'none', 1, 0), 64), `bfd fills ${bfd}`);
 
   const ex = [
-    { ids: Int32Array.of(1, 2, 3), trained: Uint8Array.of(0, 1, 1) },
-    { ids: Int32Array.of(4, 5), trained: Uint8Array.of(0, 1) },
+    { ids: Int32Array.of(1, 2, 3), trained: Uint8Array.of(0, 1, 1), tag: 'cot' },
+    { ids: Int32Array.of(4, 5), trained: Uint8Array.of(0, 1), tag: 'cot' },
   ];
   const b = rowsToBatch([[{ ex: 0, from: 0, len: 3 }, { ex: 1, from: 0, len: 2 }]], ex, 8, 9);
   t.same(Array.from(b.ids), [1, 2, 3, 4, 5, 9, 9, 9]);
@@ -118,6 +118,7 @@ t.test('packing: every example once per epoch, best fit fills rows, no target ac
   t.same(Array.from(b.weights!), [1, 1, 0, 1, 0, 0, 0, 0]);
   t.same(Array.from(b.segments), [0, 0, 0, 3, 3, 5, 5, 5], 'each example (and the padding) its own segment');
   t.equal(b.trained, 3);
+  t.same(Array.from(b.example), [0, 0, -1, 1, -1, -1, -1, -1], 'each target knows its example (per-format losses)');
 });
 
 function tinyModel(): LlamaModel {
@@ -156,7 +157,7 @@ t.test('the loss is per trained token across accumulation: 4 x 1 rows gives the 
   const rng = new Rng(9);
   const ex = Array.from({ length: 4 }, (_, i) => {
     const n = 6 + 5 * i;
-    return { ids: Int32Array.from({ length: n }, () => rng.int(64)), trained: Uint8Array.from({ length: n }, (_, j) => (j > n / 2 ? 1 : 0)) };
+    return { ids: Int32Array.from({ length: n }, () => rng.int(64)), trained: Uint8Array.from({ length: n }, (_, j) => (j > n / 2 ? 1 : 0)), tag: 'cot' };
   });
   const T = 24;
   const rows = ex.map((_, i) => [{ ex: i, from: 0, len: ex[i].ids.length }]);
@@ -182,9 +183,9 @@ t.test('sft end to end: trains on the completion, resumes exactly, reports bad i
   const ck = join(dir, 'ck');
   const toks = join(dir, 'toks');
   t.equal((await runCli(['tokenize', '-q', '-t', join(dir, 'tok'), '-o', toks, join(dir, 'text.jsonl')])).code, 0);
-  const pre = await runCli(['pretrain', '-q', '--data', toks, '-o', ck, '--steps', '10', '--seq-len', '64', '--batch-size', '8', '--backend', 'cpu']);
+  const pre = await runCli(['pretrain', '-q', '--data', toks, '-o', ck, '--steps', '10', '--seq-len', '64', '--batch-size', '8']);
   t.equal(pre.code, 0, pre.stderr);
-  const common = ['--init', ck, '--seq-len', '96', '--batch-size', '4', '--lr', '2e-3', '--backend', 'cpu', '--valid', join(dir, 'train.jsonl'), '--eval-interval', '3'];
+  const common = ['--init', ck, '--seq-len', '96', '--batch-size', '4', '--lr', '2e-3', '--valid', join(dir, 'train.jsonl'), '--eval-interval', '3'];
   const straight = await runCli(['sft', '-o', join(dir, 'a'), '--steps', '6', ...common, join(dir, 'train.jsonl')]);
   t.equal(straight.code, 0, straight.stderr);
   const m = lines(straight.stdout).map((l) => JSON.parse(l) as { step: number; loss?: number; trained_fraction?: number; valid_loss?: number });
