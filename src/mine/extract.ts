@@ -42,15 +42,6 @@ interface Frame {
   display?: boolean;
 }
 
-interface MathCapture {
-  alttext: string;
-  display: boolean;
-  mml: string[];
-  tex: string | undefined;
-  inTexAnnotation: boolean;
-  depth: number;
-}
-
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -78,243 +69,306 @@ function mathmlToTex(mml: string): string | undefined {
   }
 }
 
-export function extractHtml(html: string): Extracted {
-  const out = new TextOut();
-  const stack: Frame[] = [];
-  let skip = 0;
-  let inMjx = 0;
-  let pre = 0;
-  let math: MathCapture | null = null;
-  let scriptMath: { display: boolean; parts: string[] } | null = null;
-  let configScript: string[] | null = null;
-  let title = '';
-  let inTitle = false;
-  let mathCount = 0;
-  let delimiters: Delimiters | undefined;
-  let inArticle = 0;
-  const cellFirst: boolean[] = [];
+/**
+ * One <math> element being read: its MathML re-serialised, and the TeX attached to it (the alttext attribute or
+ * a TeX <annotation>), which wins over converting the MathML.
+ */
+class MathElement {
+  private readonly mml = ['<math>'];
+  private tex: string | undefined;
+  private inTexAnnotation = false;
+  private depth = 1;
 
-  const emitMath = (tex: string, display: boolean) => {
-    const s = wrap(tex.replace(/\s+/g, ' '), display);
-    if (!s) return;
-    mathCount++;
-    if (display) {
-      out.brk(1);
-      out.inline(s);
-      out.brk(1);
-    } else {
-      out.inline(s);
+  constructor(
+    private readonly alttext: string,
+    readonly display: boolean,
+  ) {}
+
+  open(name: string, attrs: Record<string, string>): void {
+    this.depth++;
+    if (name === 'annotation') this.inTexAnnotation = (attrs.encoding ?? '').toLowerCase().includes('tex');
+    if (name !== 'semantics' && name !== 'annotation' && name !== 'annotation-xml') {
+      let a = '';
+      for (const [k, v] of Object.entries(attrs)) a += ` ${k}="${escapeXml(v).replace(/"/g, '&quot;')}"`;
+      this.mml.push(`<${name}${a}>`);
     }
-  };
-
-  const parser = new Parser(
-    {
-      onopentag(name, attrs) {
-        if (math) {
-          math.depth++;
-          if (name === 'annotation') {
-            const enc = (attrs.encoding ?? '').toLowerCase();
-            math.inTexAnnotation = enc.includes('tex');
-          }
-          if (name !== 'semantics' && name !== 'annotation' && name !== 'annotation-xml') {
-            let a = '';
-            for (const [k, v] of Object.entries(attrs)) a += ` ${k}="${escapeXml(v).replace(/"/g, '&quot;')}"`;
-            math.mml.push(`<${name}${a}>`);
-          }
-          return;
-        }
-        let kind: Kind = 'plain';
-        const cls = attrs.class ?? '';
-        if (name === 'title' && !title && stack.every((f) => f.name !== 'svg')) {
-          inTitle = true;
-          kind = 'title';
-        } else if (name === 'math' && (skip === 0 || inMjx > 0)) {
-          math = {
-            alttext: attrs.alttext ?? '',
-            display: attrs.display === 'block' || attrs.mode === 'display' || inDisplayContext(),
-            mml: [],
-            tex: undefined,
-            inTexAnnotation: false,
-            depth: 1,
-          };
-          math.mml.push('<math>');
-          stack.push({ name, kind: 'math' });
-          return;
-        } else if (name === 'script') {
-          const type = (attrs.type ?? '').toLowerCase();
-          if (type.startsWith('math/tex') && skip === 0) {
-            scriptMath = { display: /mode\s*=\s*display/.test(type), parts: [] };
-            kind = 'mathScript';
-          } else {
-            if (/mathjax-config|javascript|^$/.test(type) || type === 'text/x-mathjax-config') configScript = [];
-            kind = 'skip';
-          }
-        } else if (name.startsWith('mjx-container')) {
-          kind = 'mjx';
-        } else if (skip > 0) {
-          kind = 'skip';
-        } else if (
-          SKIP_TAGS.has(name) ||
-          (name === 'header' && inArticle === 0) ||
-          isHidden(attrs) ||
-          RENDERED_MATH.test(cls) ||
-          (cls && BOILERPLATE.test(cls)) ||
-          (attrs.id && BOILERPLATE.test(attrs.id)) ||
-          attrs.role === 'navigation' ||
-          attrs.role === 'banner' ||
-          attrs.role === 'contentinfo'
-        ) {
-          kind = 'skip';
-        } else if (name === 'img') {
-          const m = latexFromImg(attrs);
-          if (m) emitMath(m.tex, m.display);
-          return;
-        } else if (name === 'br') {
-          out.lineBreak();
-          return;
-        } else if (name === 'pre') {
-          kind = 'pre';
-          pre++;
-          out.brk(2);
-        } else if (/^h[1-6]$/.test(name)) {
-          kind = 'heading';
-          out.brk(2);
-          out.setPrefix(`${'#'.repeat(Number(name[1]))} `);
-        } else if (name === 'li') {
-          kind = 'li';
-          out.brk(1);
-          const list = [...stack].reverse().find((f) => f.kind === 'list');
-          if (list && list.olCount !== undefined) out.setPrefix(`${++list.olCount}. `);
-          else out.setPrefix('- ');
-        } else if (name === 'ul' || name === 'ol') {
-          kind = 'list';
-          out.brk(1);
-          stack.push({ name, kind, ...(name === 'ol' ? { olCount: Number(attrs.start ?? 1) - 1 || 0 } : {}) });
-          return;
-        } else if (name === 'tr') {
-          kind = 'row';
-          out.brk(1);
-          cellFirst.push(true);
-        } else if (name === 'td' || name === 'th') {
-          kind = 'cell';
-          if (cellFirst.length) {
-            if (!cellFirst[cellFirst.length - 1]) out.inline(' | ');
-            cellFirst[cellFirst.length - 1] = false;
-          }
-        } else if (PARA_TAGS.has(name)) {
-          kind = 'para';
-          out.brk(2);
-        } else if (BLOCK_TAGS.has(name)) {
-          kind = 'block';
-          out.brk(1);
-          if (name === 'article' || name === 'main') inArticle++;
-        }
-        if (VOID_TAGS.has(name)) return;
-        if (kind === 'skip') skip++;
-        if (kind === 'mjx') {
-          skip++;
-          inMjx++;
-        }
-        const display = attrs.display === 'true' || /(?:^|\s)katex-display(?:$|\s)/.test(cls);
-        stack.push(display ? { name, kind, display } : { name, kind });
-      },
-      ontext(text) {
-        if (math) {
-          if (math.inTexAnnotation) math.tex = (math.tex ?? '') + text;
-          else math.mml.push(escapeXml(text));
-          return;
-        }
-        if (scriptMath) {
-          scriptMath.parts.push(text);
-          return;
-        }
-        if (inTitle) {
-          title += text;
-          return;
-        }
-        if (configScript) {
-          configScript.push(text);
-          return;
-        }
-        if (skip) return;
-        if (pre) out.pre(text);
-        else out.text(text);
-      },
-      onclosetag(name) {
-        if (math) {
-          if (name === 'annotation') math.inTexAnnotation = false;
-          if (math.depth > 1) {
-            math.depth--;
-            if (name !== 'semantics' && name !== 'annotation' && name !== 'annotation-xml') math.mml.push(`</${name}>`);
-            return;
-          }
-          const m = math;
-          math = null;
-          stack.pop();
-          const tex = m.alttext.trim() || m.tex?.trim() || mathmlToTex(`${m.mml.join('')}</math>`);
-          if (tex) emitMath(tex, m.display);
-          return;
-        }
-        // htmlparser2 reports a close for void elements too; they never got a frame.
-        if (VOID_TAGS.has(name)) return;
-        const f = stack.pop();
-        if (!f) return;
-        switch (f.kind) {
-          case 'mathScript':
-            if (scriptMath) emitMath(scriptMath.parts.join(''), scriptMath.display);
-            scriptMath = null;
-            break;
-          case 'skip':
-            skip--;
-            if (configScript) {
-              const d = mathJaxDelimiters(configScript.join(''));
-              if (d) delimiters = d;
-              configScript = null;
-            }
-            break;
-          case 'mjx':
-            skip--;
-            inMjx--;
-            break;
-          case 'title':
-            inTitle = false;
-            break;
-          case 'pre':
-            pre--;
-            out.brk(2);
-            break;
-          case 'heading':
-          case 'para':
-            out.brk(2);
-            break;
-          case 'row':
-            cellFirst.pop();
-            out.brk(1);
-            break;
-          case 'li':
-          case 'list':
-            out.brk(1);
-            break;
-          case 'block':
-            if (f.name === 'article' || f.name === 'main') inArticle--;
-            out.brk(1);
-            break;
-          default:
-            break;
-        }
-      },
-    },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
-  );
-
-  function inDisplayContext(): boolean {
-    // KaTeX marks display math on an ancestor (<span class="katex-display">); MathJax 3 on <mjx-container display="true">.
-    return stack.some((f) => f.display === true);
   }
 
-  parser.write(html);
-  parser.end();
-  let text = out.toString();
-  if (delimiters) text = normaliseDelimiters(text, delimiters);
-  return { text, title: title.replace(/\s+/g, ' ').trim(), mathCount };
+  text(text: string): void {
+    if (this.inTexAnnotation) this.tex = (this.tex ?? '') + text;
+    else this.mml.push(escapeXml(text));
+  }
+
+  /** A close tag inside the element; true when it closes the <math> element itself. */
+  close(name: string): boolean {
+    if (name === 'annotation') this.inTexAnnotation = false;
+    if (this.depth === 1) return true;
+    this.depth--;
+    if (name !== 'semantics' && name !== 'annotation' && name !== 'annotation-xml') this.mml.push(`</${name}>`);
+    return false;
+  }
+
+  /** The formula: alttext, else the TeX annotation, else the MathML converted (undefined when that fails). */
+  toTex(): string | undefined {
+    return this.alttext.trim() || this.tex?.trim() || mathmlToTex(`${this.mml.join('')}</math>`);
+  }
+}
+
+/** Page furniture and rendered copies: the element and everything inside it are dropped. */
+function isBoilerplate(name: string, attrs: Record<string, string>, inArticle: boolean): boolean {
+  const cls = attrs.class ?? '';
+  return (
+    SKIP_TAGS.has(name) ||
+    (name === 'header' && !inArticle) ||
+    isHidden(attrs) ||
+    RENDERED_MATH.test(cls) ||
+    (cls !== '' && BOILERPLATE.test(cls)) ||
+    (!!attrs.id && BOILERPLATE.test(attrs.id)) ||
+    attrs.role === 'navigation' ||
+    attrs.role === 'banner' ||
+    attrs.role === 'contentinfo'
+  );
+}
+
+/** The SAX handlers of one extraction and the state they share (the open elements and what is being captured). */
+class HtmlToText {
+  private readonly out = new TextOut();
+  private readonly stack: Frame[] = [];
+  /** Open elements whose text is dropped ('skip' and 'mjx' frames). */
+  private skip = 0;
+  /** Open <mjx-container>s: skipped, but the MathML inside them is read. */
+  private inMjx = 0;
+  private pre = 0;
+  /** Open <article>/<main>: a <header> inside one is content, not page furniture. */
+  private inArticle = 0;
+  /** Per open table row: no cell seen yet (cells after the first are separated by " | "). */
+  private readonly cellFirst: boolean[] = [];
+  private math: MathElement | null = null;
+  private scriptMath: { display: boolean; parts: string[] } | null = null;
+  /** Text of a script that may configure MathJax's delimiters. */
+  private configScript: string[] | null = null;
+  private delimiters: Delimiters | undefined;
+  private title = '';
+  private inTitle = false;
+  private mathCount = 0;
+
+  run(html: string): Extracted {
+    const parser = new Parser(
+      {
+        onopentag: (name, attrs) => this.openTag(name, attrs),
+        ontext: (text) => this.text(text),
+        onclosetag: (name) => this.closeTag(name),
+      },
+      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    );
+    parser.write(html);
+    parser.end();
+    let text = this.out.toString();
+    if (this.delimiters) text = normaliseDelimiters(text, this.delimiters);
+    return { text, title: this.title.replace(/\s+/g, ' ').trim(), mathCount: this.mathCount };
+  }
+
+  private openTag(name: string, attrs: Record<string, string>): void {
+    if (this.math) return this.math.open(name, attrs);
+    if (name === 'title' && !this.title && this.stack.every((f) => f.name !== 'svg')) {
+      this.inTitle = true;
+      return this.push(name, 'title', attrs);
+    }
+    if (name === 'math' && (this.skip === 0 || this.inMjx > 0)) {
+      this.math = new MathElement(attrs.alttext ?? '', attrs.display === 'block' || attrs.mode === 'display' || this.inDisplay());
+      this.stack.push({ name, kind: 'math' });
+      return;
+    }
+    const dropped = this.droppedKind(name, attrs);
+    if (dropped) return this.push(name, dropped, attrs);
+    if (name === 'img') {
+      const m = latexFromImg(attrs);
+      if (m) this.emitMath(m.tex, m.display);
+      return;
+    }
+    if (name === 'br') return this.out.lineBreak();
+    if (name === 'ul' || name === 'ol') {
+      this.out.brk(1);
+      this.stack.push({ name, kind: 'list', ...(name === 'ol' ? { olCount: Number(attrs.start ?? 1) - 1 || 0 } : {}) });
+      return;
+    }
+    this.push(name, this.openLayout(name), attrs);
+  }
+
+  /** Kinds of element whose text does not go out as text: TeX scripts, skipped elements, MathJax 3 output. */
+  private droppedKind(name: string, attrs: Record<string, string>): Kind | undefined {
+    if (name === 'script') {
+      const type = (attrs.type ?? '').toLowerCase();
+      if (type.startsWith('math/tex') && this.skip === 0) {
+        this.scriptMath = { display: /mode\s*=\s*display/.test(type), parts: [] };
+        return 'mathScript';
+      }
+      if (/mathjax-config|javascript|^$/.test(type) || type === 'text/x-mathjax-config') this.configScript = [];
+      return 'skip';
+    }
+    if (name.startsWith('mjx-container')) return 'mjx';
+    if (this.skip > 0 || isBoilerplate(name, attrs, this.inArticle > 0)) return 'skip';
+    return undefined;
+  }
+
+  /** The layout an element opens (breaks, prefixes, cell separators) and its kind. */
+  private openLayout(name: string): Kind {
+    const out = this.out;
+    if (name === 'pre') {
+      this.pre++;
+      out.brk(2);
+      return 'pre';
+    }
+    if (/^h[1-6]$/.test(name)) {
+      out.brk(2);
+      out.setPrefix(`${'#'.repeat(Number(name[1]))} `);
+      return 'heading';
+    }
+    if (name === 'li') {
+      out.brk(1);
+      const list = [...this.stack].reverse().find((f) => f.kind === 'list');
+      if (list && list.olCount !== undefined) out.setPrefix(`${++list.olCount}. `);
+      else out.setPrefix('- ');
+      return 'li';
+    }
+    if (name === 'tr') {
+      out.brk(1);
+      this.cellFirst.push(true);
+      return 'row';
+    }
+    if (name === 'td' || name === 'th') {
+      const n = this.cellFirst.length;
+      if (n) {
+        if (!this.cellFirst[n - 1]) out.inline(' | ');
+        this.cellFirst[n - 1] = false;
+      }
+      return 'cell';
+    }
+    if (PARA_TAGS.has(name)) {
+      out.brk(2);
+      return 'para';
+    }
+    if (BLOCK_TAGS.has(name)) {
+      out.brk(1);
+      if (name === 'article' || name === 'main') this.inArticle++;
+      return 'block';
+    }
+    return 'plain';
+  }
+
+  /** A frame for an element that will be closed (void elements get none: they never close). */
+  private push(name: string, kind: Kind, attrs: Record<string, string>): void {
+    if (VOID_TAGS.has(name)) return;
+    if (kind === 'skip') this.skip++;
+    if (kind === 'mjx') {
+      this.skip++;
+      this.inMjx++;
+    }
+    const display = attrs.display === 'true' || /(?:^|\s)katex-display(?:$|\s)/.test(attrs.class ?? '');
+    this.stack.push(display ? { name, kind, display } : { name, kind });
+  }
+
+  private text(text: string): void {
+    if (this.math) return this.math.text(text);
+    if (this.scriptMath) {
+      this.scriptMath.parts.push(text);
+      return;
+    }
+    if (this.inTitle) {
+      this.title += text;
+      return;
+    }
+    if (this.configScript) {
+      this.configScript.push(text);
+      return;
+    }
+    if (this.skip) return;
+    if (this.pre) this.out.pre(text);
+    else this.out.text(text);
+  }
+
+  private closeTag(name: string): void {
+    if (this.math) {
+      if (!this.math.close(name)) return;
+      const m = this.math;
+      this.math = null;
+      this.stack.pop();
+      const tex = m.toTex();
+      if (tex) this.emitMath(tex, m.display);
+      return;
+    }
+    // htmlparser2 reports a close for void elements too; they never got a frame.
+    if (VOID_TAGS.has(name)) return;
+    const f = this.stack.pop();
+    if (f) this.closeFrame(f);
+  }
+
+  private closeFrame(f: Frame): void {
+    const out = this.out;
+    switch (f.kind) {
+      case 'mathScript':
+        if (this.scriptMath) this.emitMath(this.scriptMath.parts.join(''), this.scriptMath.display);
+        this.scriptMath = null;
+        break;
+      case 'skip':
+        this.skip--;
+        if (this.configScript) {
+          const d = mathJaxDelimiters(this.configScript.join(''));
+          if (d) this.delimiters = d;
+          this.configScript = null;
+        }
+        break;
+      case 'mjx':
+        this.skip--;
+        this.inMjx--;
+        break;
+      case 'title':
+        this.inTitle = false;
+        break;
+      case 'pre':
+        this.pre--;
+        out.brk(2);
+        break;
+      case 'heading':
+      case 'para':
+        out.brk(2);
+        break;
+      case 'row':
+        this.cellFirst.pop();
+        out.brk(1);
+        break;
+      case 'li':
+      case 'list':
+        out.brk(1);
+        break;
+      case 'block':
+        if (f.name === 'article' || f.name === 'main') this.inArticle--;
+        out.brk(1);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private emitMath(tex: string, display: boolean): void {
+    const s = wrap(tex.replace(/\s+/g, ' '), display);
+    if (!s) return;
+    this.mathCount++;
+    if (display) {
+      this.out.brk(1);
+      this.out.inline(s);
+      this.out.brk(1);
+    } else {
+      this.out.inline(s);
+    }
+  }
+
+  /** KaTeX marks display math on an ancestor (<span class="katex-display">); MathJax 3 on <mjx-container display="true">. */
+  private inDisplay(): boolean {
+    return this.stack.some((f) => f.display === true);
+  }
+}
+
+export function extractHtml(html: string): Extracted {
+  return new HtmlToText().run(html);
 }

@@ -57,6 +57,17 @@ function isWs(x: number): boolean {
   return x === 0x0a || x === 0x0d || x === 0x20 || x === 0x09;
 }
 
+/** An error item; the id only when the headers could be read. */
+function warcError(offset: number, error: string, id: string | undefined): WarcError {
+  return id ? { offset, error, id } : { offset, error };
+}
+
+/** A record or error, and the decompressed position where the next record may start. */
+interface Step {
+  item: WarcRecord | WarcError;
+  next: number;
+}
+
 /**
  * Read WARC records from a byte source (gzip per record, gzip multi-member, or plain; CRLF or LF).
  * `start` is the raw offset of the first byte (non-zero for byte-range reads). A record whose block is
@@ -65,222 +76,247 @@ function isWs(x: number): boolean {
 export async function* readWarc(source: AsyncIterable<Buffer>, start = 0, maxRecord = MAX_RECORD): AsyncGenerator<WarcRecord | WarcError> {
   const raw = new ByteBuffer(source[Symbol.asyncIterator](), start);
   const gz = await sniffGzip(raw);
-  const pieces: AsyncIterator<Piece | PieceError> = (gz ? gzipMembers(raw, maxRecord) : plainPieces(raw))[Symbol.asyncIterator]();
+  const pieces = (gz ? gzipMembers(raw, maxRecord) : plainPieces(raw))[Symbol.asyncIterator]();
+  yield* new WarcReader(pieces, gz, start, maxRecord).records();
+}
 
-  // Decompressed data, addressed by absolute decompressed position, and the members it came from.
-  let d: Buffer = Buffer.alloc(0);
-  let dBase = 0;
-  let members: Member[] = [];
-  let eof = false;
-  const pendingErrors: WarcError[] = [];
-  /** Decompressed position where data after a lost (corrupt) member begins; records may not span it. */
-  let gapAt = -1;
+/**
+ * The decompressed stream as a window of bytes addressed by absolute decompressed position (d[0] is at
+ * dBase), the members those bytes came from (to name raw offsets and lengths), and the framing of records on it.
+ */
+class WarcReader {
+  private d: Buffer = Buffer.alloc(0);
+  private dBase = 0;
+  private members: Member[] = [];
+  private eof = false;
+  /** Lost (corrupt) members, reported before the next record. */
+  private readonly pendingErrors: WarcError[] = [];
+  /** Decompressed position where data after a lost member begins; records may not span it. */
+  private gapAt = -1;
 
-  const dEnd = () => dBase + d.length;
-  const pull = async (): Promise<boolean> => {
-    if (eof) return false;
-    const r = await pieces.next();
+  constructor(
+    private readonly pieces: AsyncIterator<Piece | PieceError>,
+    private readonly gz: boolean,
+    private readonly start: number,
+    private readonly maxRecord: number,
+  ) {}
+
+  async *records(): AsyncGenerator<WarcRecord | WarcError> {
+    let pos = this.dBase;
+    for (;;) {
+      yield* this.takeErrors();
+      pos = await this.skipBlank(pos);
+      yield* this.takeErrors();
+      if (pos >= this.dEnd()) return;
+      this.drop(pos);
+      if (this.gapAt >= 0 && this.gapAt <= pos) this.gapAt = -1;
+      const step = await this.record(pos);
+      pos = step.next;
+      yield step.item;
+    }
+  }
+
+  private takeErrors(): WarcError[] {
+    return this.pendingErrors.splice(0);
+  }
+
+  private dEnd(): number {
+    return this.dBase + this.d.length;
+  }
+
+  /** Append the next piece; false at the end of the input. */
+  private async pull(): Promise<boolean> {
+    if (this.eof) return false;
+    const r = await this.pieces.next();
     if (r.done) {
-      eof = true;
+      this.eof = true;
       return false;
     }
     const p = r.value;
     if ('error' in p) {
-      pendingErrors.push({ offset: p.rawOffset, error: p.error });
-      gapAt = dEnd();
+      this.pendingErrors.push({ offset: p.rawOffset, error: p.error });
+      this.gapAt = this.dEnd();
       return true;
     }
     // One entry per member: the pieces of a streamed member continue the entry of its first piece.
-    const last = members[members.length - 1];
+    const last = this.members[this.members.length - 1];
     if (!(p.streamed && last?.streamed && last.rawOffset === p.rawOffset)) {
-      members.push({ dStart: dEnd(), rawOffset: p.rawOffset, rawLength: p.rawLength, member: p.member, streamed: p.streamed === true });
+      this.members.push({ dStart: this.dEnd(), rawOffset: p.rawOffset, rawLength: p.rawLength, member: p.member, streamed: p.streamed === true });
     }
-    d = d.length ? Buffer.concat([d, p.data]) : p.data;
+    this.d = this.d.length ? Buffer.concat([this.d, p.data]) : p.data;
     return true;
-  };
-  const need = async (upTo: number): Promise<boolean> => {
-    while (dEnd() < upTo) if (!(await pull())) return false;
+  }
+
+  /** Hold data up to `upTo`; false when the input ends before. */
+  private async need(upTo: number): Promise<boolean> {
+    while (this.dEnd() < upTo) if (!(await this.pull())) return false;
     return true;
-  };
-  const memberAt = (pos: number): Member | undefined => {
+  }
+
+  private memberAt(pos: number): Member | undefined {
     let m: Member | undefined;
-    for (const x of members) {
+    for (const x of this.members) {
       if (x.dStart <= pos) m = x;
       else break;
     }
     return m;
-  };
-  const rawOffsetOf = (pos: number): number => {
-    const m = memberAt(pos);
-    if (!m) return start;
+  }
+
+  private rawOffsetOf(pos: number): number {
+    const m = this.memberAt(pos);
+    if (!m) return this.start;
     return m.member ? m.rawOffset : m.rawOffset + (pos - m.dStart);
-  };
-  const drop = (pos: number) => {
-    if (pos <= dBase) return;
-    const cut = Math.min(pos, dEnd());
-    d = d.subarray(cut - dBase);
-    dBase = cut;
+  }
+
+  /** Let go of the data before `pos`. */
+  private drop(pos: number): void {
+    if (pos <= this.dBase) return;
+    const cut = Math.min(pos, this.dEnd());
+    this.d = this.d.subarray(cut - this.dBase);
+    this.dBase = cut;
     // Keep the member that contains dBase.
     let i = 0;
-    while (i + 1 < members.length && members[i + 1]!.dStart <= dBase) i++;
-    if (i) members = members.slice(i);
-  };
+    while (i + 1 < this.members.length && this.members[i + 1]!.dStart <= this.dBase) i++;
+    if (i) this.members = this.members.slice(i);
+  }
+
+  /** The first member that starts after `from` (gzip input only). */
+  private memberAfter(from: number): Member | undefined {
+    return this.gz ? this.members.find((x) => x.dStart > from) : undefined;
+  }
+
   /**
    * Move to `to` without holding what lies before it; stop early where a block read from `from` would
    * end anyway (a new gzip member, a lost one, the end of the input). Returns where it stopped.
    */
-  const skipTo = async (from: number, to: number): Promise<number> => {
+  private async skipTo(from: number, to: number): Promise<number> {
     for (;;) {
-      const m = gz ? members.find((x) => x.dStart > from) : undefined;
-      const stop = Math.min(to, m ? m.dStart : to, gapAt > from ? gapAt : to);
-      if (stop <= dEnd()) {
-        drop(stop);
+      const m = this.memberAfter(from);
+      const stop = Math.min(to, m ? m.dStart : to, this.gapAt > from ? this.gapAt : to);
+      if (stop <= this.dEnd()) {
+        this.drop(stop);
         return stop;
       }
-      drop(dEnd());
-      if (!(await pull())) return dEnd();
+      this.drop(this.dEnd());
+      if (!(await this.pull())) return this.dEnd();
     }
-  };
+  }
+
   /**
    * Next record start after a framing error: the next gzip member, or (plain input, streamed member)
-   * the next "WARC/" line if it comes first.
+   * the next "WARC/" line if it comes first. -1 when there is none.
    */
-  const resync = async (from: number): Promise<number> => {
-    const scan = !gz || memberAt(from)?.streamed === true;
+  private async resync(from: number): Promise<number> {
+    const scan = !this.gz || this.memberAt(from)?.streamed === true;
     for (;;) {
-      const m = gz ? members.find((x) => x.dStart > from) : undefined;
-      const i = scan ? d.indexOf(NL_WARC, Math.max(0, from - dBase)) : -1;
-      if (i >= 0 && (!m || i + dBase < m.dStart)) return i + dBase + 1;
+      const m = this.memberAfter(from);
+      const i = scan ? this.d.indexOf(NL_WARC, Math.max(0, from - this.dBase)) : -1;
+      if (i >= 0 && (!m || i + this.dBase < m.dStart)) return i + this.dBase + 1;
       if (m) return m.dStart;
       // Bytes searched are not needed again: a long stretch without a match must not pile up in memory.
-      if (scan) drop(Math.max(from, dEnd() - NL_WARC.length + 1));
-      if (!(await pull())) return -1;
+      if (scan) this.drop(Math.max(from, this.dEnd() - NL_WARC.length + 1));
+      if (!(await this.pull())) return -1;
     }
-  };
+  }
 
-  let pos = dBase;
-  for (;;) {
-    while (pendingErrors.length) yield pendingErrors.shift()!;
-    // Skip blank lines between records.
+  /** Past the blank lines between records. */
+  private async skipBlank(pos: number): Promise<number> {
     for (;;) {
-      if (pos >= dEnd()) drop(pos);
-      if (pos >= dEnd() && !(await need(pos + 1))) break;
-      if (!isWs(d[pos - dBase]!)) break;
+      if (pos >= this.dEnd()) this.drop(pos);
+      if (pos >= this.dEnd() && !(await this.need(pos + 1))) return pos;
+      if (!isWs(this.d[pos - this.dBase]!)) return pos;
       pos++;
     }
-    while (pendingErrors.length) yield pendingErrors.shift()!;
-    if (pos >= dEnd()) return;
-    drop(pos);
-    gapAt = gapAt >= 0 && gapAt <= pos ? -1 : gapAt;
-    const recStart = pos;
-    const offset = rawOffsetOf(recStart);
-    const fail = async (error: string, id?: string): Promise<WarcError> => {
-      const next = await resync(recStart);
-      pos = next < 0 ? dEnd() : next;
-      if (next < 0) eof = true;
-      return id ? { offset, error, id } : { offset, error };
-    };
+  }
 
-    await need(recStart + WARC_LINE.length);
-    if (!d.subarray(0, WARC_LINE.length).equals(WARC_LINE)) {
-      yield await fail('malformed record: expected a "WARC/1.x" version line');
-      continue;
-    }
-    // Headers end at the first blank line (CRLF CRLF, or LF LF in LF-only files).
-    let hEnd = -1;
-    let bodyStart = -1;
-    for (let from = recStart; ; ) {
-      const i = d.indexOf(0x0a, from - dBase);
-      if (i < 0) {
-        if (dEnd() - recStart > MAX_HEADER || !(await pull())) break;
-        continue;
-      }
-      const nl = i + dBase;
-      const next = nl + 1;
-      if (!(await need(next + 2)) && next >= dEnd()) break;
-      const a = d[next - dBase];
-      if (a === 0x0a) {
-        hEnd = nl;
-        bodyStart = next + 1;
-        break;
-      }
-      if (a === 0x0d && d[next + 1 - dBase] === 0x0a) {
-        hEnd = nl;
-        bodyStart = next + 2;
-        break;
-      }
-      from = next;
-    }
-    if (hEnd < 0) {
-      yield await fail(eof ? 'truncated record: input ends inside the WARC headers' : 'malformed record: no end of WARC headers');
-      continue;
-    }
-    const headers = parseHeaderLines(d.toString('latin1', 0, hEnd - dBase));
+  /** A framing error of the record at recStart: report it and go on where the next record can be found. */
+  private async fail(recStart: number, offset: number, error: string, id?: string): Promise<Step> {
+    const next = await this.resync(recStart);
+    if (next < 0) this.eof = true;
+    return { item: warcError(offset, error, id), next: next < 0 ? this.dEnd() : next };
+  }
+
+  /** The record at recStart (data before it already dropped). */
+  private async record(recStart: number): Promise<Step> {
+    const offset = this.rawOffsetOf(recStart);
+    await this.need(recStart + WARC_LINE.length);
+    if (!this.d.subarray(0, WARC_LINE.length).equals(WARC_LINE)) return this.fail(recStart, offset, 'malformed record: expected a "WARC/1.x" version line');
+    const h = await this.headerEnd(recStart);
+    if (!h) return this.fail(recStart, offset, this.eof ? 'truncated record: input ends inside the WARC headers' : 'malformed record: no end of WARC headers');
+    const headers = parseHeaderLines(this.d.toString('latin1', 0, h.end - this.dBase));
     const id = headers.get('warc-record-id');
     const clText = headers.get('content-length');
     const cl = clText !== undefined && /^\d+$/.test(clText) ? Number(clText) : NaN;
-    if (!Number.isSafeInteger(cl)) {
-      yield await fail(`malformed record: ${clText === undefined ? 'missing' : 'invalid'} Content-Length`, id);
-      continue;
-    }
-    if (cl > maxRecord) {
-      const error = `record too large: Content-Length ${cl} is over --max-record-size ${maxRecord} bytes`;
+    if (!Number.isSafeInteger(cl)) return this.fail(recStart, offset, `malformed record: ${clText === undefined ? 'missing' : 'invalid'} Content-Length`, id);
+    if (cl > this.maxRecord) {
+      const error = `record too large: Content-Length ${cl} is over --max-record-size ${this.maxRecord} bytes`;
       // A whole member holds the record (and lies about its length): go on at the next member. In a stream,
       // step over the block without keeping it.
-      if (gz && !memberAt(recStart)?.streamed) {
-        yield await fail(error, id);
+      if (this.gz && !this.memberAt(recStart)?.streamed) return this.fail(recStart, offset, error, id);
+      return { item: warcError(offset, error, id), next: await this.skipTo(recStart, h.body + cl) };
+    }
+    const blockEnd = h.body + cl;
+    const complete = await this.need(blockEnd);
+    const clippedAt = this.clippedAt(h.body, blockEnd);
+    if (clippedAt >= 0) return { item: warcError(offset, `clipped record: Content-Length ${cl} but the block ends after ${clippedAt - h.body} bytes`, id), next: clippedAt };
+    if (!complete) return { item: warcError(offset, `truncated record: Content-Length ${cl} but the input ends after ${this.dEnd() - h.body} bytes`, id), next: this.dEnd() };
+    const q = await this.blanksAfter(blockEnd);
+    const wrong = await this.notARecordAt(q);
+    if (wrong !== undefined) return this.fail(recStart, offset, `Content-Length ${cl} does not match the record: ${JSON.stringify(wrong)}... follows its block instead of the next record`, id);
+    const block = this.d.subarray(h.body - this.dBase, blockEnd - this.dBase);
+    const m = this.memberAt(recStart);
+    const length = m && m.member && !m.streamed && m.dStart === recStart ? m.rawLength : q - recStart;
+    return { item: { offset, length, headers, block }, next: blockEnd };
+  }
+
+  /** Headers end at the first blank line (CRLF CRLF, or LF LF in LF-only files): its position and the block's. */
+  private async headerEnd(recStart: number): Promise<{ end: number; body: number } | undefined> {
+    for (let from = recStart; ; ) {
+      const i = this.d.indexOf(0x0a, from - this.dBase);
+      if (i < 0) {
+        if (this.dEnd() - recStart > MAX_HEADER || !(await this.pull())) return undefined;
         continue;
       }
-      pos = await skipTo(recStart, bodyStart + cl);
-      yield id ? { offset, error, id } : { offset, error };
-      continue;
+      const nl = i + this.dBase;
+      const next = nl + 1;
+      if (!(await this.need(next + 2)) && next >= this.dEnd()) return undefined;
+      const a = this.d[next - this.dBase];
+      if (a === 0x0a) return { end: nl, body: next + 1 };
+      if (a === 0x0d && this.d[next + 1 - this.dBase] === 0x0a) return { end: nl, body: next + 2 };
+      from = next;
     }
-    const blockEnd = bodyStart + cl;
-    const complete = await need(blockEnd);
-    // A block may not run past a lost member, nor (gzip) into a member that starts a new record.
-    let clippedAt = -1;
-    if (gapAt > bodyStart && gapAt < blockEnd) clippedAt = gapAt;
-    if (gz && clippedAt < 0) {
-      for (const m of members) {
-        if (!m.streamed && m.dStart > bodyStart && m.dStart < Math.min(blockEnd, dEnd()) && d.subarray(m.dStart - dBase, m.dStart - dBase + 5).equals(WARC_LINE)) {
-          clippedAt = m.dStart;
-          break;
-        }
-      }
+  }
+
+  /** Where a block may not run past: a lost member, or (gzip) a member that starts a new record; -1 for none. */
+  private clippedAt(bodyStart: number, blockEnd: number): number {
+    if (this.gapAt > bodyStart && this.gapAt < blockEnd) return this.gapAt;
+    if (!this.gz) return -1;
+    for (const m of this.members) {
+      if (!m.streamed && m.dStart > bodyStart && m.dStart < Math.min(blockEnd, this.dEnd()) && this.d.subarray(m.dStart - this.dBase, m.dStart - this.dBase + 5).equals(WARC_LINE)) return m.dStart;
     }
-    if (clippedAt >= 0) {
-      pos = clippedAt;
-      yield { offset, error: `clipped record: Content-Length ${cl} but the block ends after ${clippedAt - bodyStart} bytes`, ...(id ? { id } : {}) };
-      continue;
-    }
-    if (!complete) {
-      pos = dEnd();
-      yield { offset, error: `truncated record: Content-Length ${cl} but the input ends after ${dEnd() - bodyStart} bytes`, ...(id ? { id } : {}) };
-      continue;
-    }
-    // The block must be followed by the next record (or the end): otherwise Content-Length is wrong and the
-    // block holds part of a neighbour or misses its own tail.
+    return -1;
+  }
+
+  /** The end of the blank lines after a block (only so far: the block is held meanwhile, and they may be a flood). */
+  private async blanksAfter(blockEnd: number): Promise<number> {
     let q = blockEnd;
     for (;;) {
-      // (Only so far: the block is held meanwhile, and what follows may be a flood of blank lines.)
-      if (q >= dEnd() && (q - blockEnd > MAX_HEADER || !(await need(q + 1)))) break;
-      if (!isWs(d[q - dBase]!)) break;
+      if (q >= this.dEnd() && (q - blockEnd > MAX_HEADER || !(await this.need(q + 1)))) return q;
+      if (!isWs(this.d[q - this.dBase]!)) return q;
       q++;
     }
+  }
+
+  /**
+   * A block must be followed by the next record (or the end): otherwise Content-Length is wrong and the block
+   * holds part of a neighbour or misses its own tail. Returns the bytes found at q instead, or undefined.
+   */
+  private async notARecordAt(q: number): Promise<string | undefined> {
     // In gzip input the next member is judged on its own: a member that ends right after the block is fine.
-    const atMember = gz && (gapAt === q || members.some((m) => m.dStart === q && !m.streamed));
-    if (q < dEnd() && !atMember) {
-      await need(q + WARC_LINE.length);
-      const after = d.subarray(q - dBase, q - dBase + WARC_LINE.length);
-      if (!after.equals(WARC_LINE)) {
-        yield await fail(`Content-Length ${cl} does not match the record: ${JSON.stringify(after.toString('latin1'))}... follows its block instead of the next record`, id);
-        continue;
-      }
-    }
-    const block = d.subarray(bodyStart - dBase, blockEnd - dBase);
-    pos = blockEnd;
-    const m = memberAt(recStart);
-    const length = m && m.member && !m.streamed && m.dStart === recStart ? m.rawLength : q - recStart;
-    yield { offset, length, headers, block };
+    const atMember = this.gz && (this.gapAt === q || this.members.some((m) => m.dStart === q && !m.streamed));
+    if (q >= this.dEnd() || atMember) return undefined;
+    await this.need(q + WARC_LINE.length);
+    const after = this.d.subarray(q - this.dBase, q - this.dBase + WARC_LINE.length);
+    return after.equals(WARC_LINE) ? undefined : after.toString('latin1');
   }
 }
