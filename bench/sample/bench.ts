@@ -2,7 +2,7 @@
 // random-init model of the given shape. Prints one JSON line: prefill tokens/s (one prompt of --prompt tokens at a
 // time, as sample prefills), and decode tokens/s at each batch size (every slot generating --tokens tokens,
 // temperature 1, no stops; prefill time excluded), plus the row group the products ran in (0: one call for the
-// whole batch), which single-token attention ran, and the bytes of weights a step reads.
+// whole batch), which single-token attention and which sampler ran, and the bytes of weights a step reads.
 // Usage: node dist/bench/sample/bench.js [--vocab 512] [--d 128] [--layers 2] [--heads 4] [--ffn 352]
 //        [--prompt 32] [--tokens 64] [--batches 1,32]
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ import { makeConfig, parameterCount } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { Rng } from '../../src/train/rng.js';
 import { Generator } from '../../src/sample/generator.js';
-import { NEUTRAL } from '../../src/sample/sampling.js';
+import { NEUTRAL, nativeSampling } from '../../src/sample/sampling.js';
 import { decodeAttention } from '../../src/sample/kv-cache.js';
 
 const { values: a } = parseArgs({
@@ -81,6 +81,7 @@ for (const B of String(a.batches).split(',').map(Number)) {
   out[`decode_b${B}_tokens_per_s`] = Math.round(r.tokensPerS);
   out.row_group = r.group;
   out.attention = decodeAttention();
+  out.sampler = nativeSampling();
 }
 process.stdout.write(JSON.stringify(out) + '\n');
 model.dispose();

@@ -68,7 +68,7 @@ for SHAPE in $SHAPES; do
     [ "$F" = decode_b1_tokens_per_s ] && BOUND=$(awk -v m="$M" -v b="$BW" -v w="$BYTES" 'BEGIN { printf "%.1f%%", 100 * m / (b / w) }')
     printf '%-6s %-14s %10s %10s %10s %12s\n' "$SHAPE" "${F%_tokens_per_s}" "$M" "$P" "$(ratio "$M" "$P")" "$BOUND"
   done
-  echo "  ($SHAPE: $PARAMS parameters, $(awk -v w="$BYTES" 'BEGIN { printf "%.1f MB", w / 1e6 }') of weights read per step, bandwidth bound $(awk -v b="$BW" -v w="$BYTES" 'BEGIN { printf "%.0f", b / w }') tokens/s at batch 1; mathpipe $(printf '%s\n' "${MP[0]}" | jq -r '"\(.backend), \(.native // "no native kernels"), \(.attention) attention, decoding products in \(if .row_group == 0 then "one call per step" else "groups of \(.row_group) rows" end)"'))"
+  echo "  ($SHAPE: $PARAMS parameters, $(awk -v w="$BYTES" 'BEGIN { printf "%.1f MB", w / 1e6 }') of weights read per step, bandwidth bound $(awk -v b="$BW" -v w="$BYTES" 'BEGIN { printf "%.0f", b / w }') tokens/s at batch 1; mathpipe $(printf '%s\n' "${MP[0]}" | jq -r '"\(.backend), \(.native // "no native kernels"), \(.attention) attention, \(.sampler // "js") sampler, decoding products in \(if .row_group == 0 then "one call per step" else "groups of \(.row_group) rows" end)"'))"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "(tokens per second, best of $ROUNDS; ratio = mathpipe / PyTorch; bw_bound = batch-1 decode as a share of the bandwidth bound)"

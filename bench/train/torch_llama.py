@@ -32,24 +32,24 @@ class Block(nn.Module):
         self.down = nn.Linear(ffn, d, bias=False)
 
     def forward(self, x, cos, sin, mask, cache=None, pos=0):
-        """x [B, T, D] at positions pos..pos+T-1. With a cache (k, v) [B, H, ctx, hd], this step's keys and values
-        are written at those positions and the queries attend to every cached position up to them."""
+        """x [B, T, D]; cos/sin the rotary tables of its positions, mask the additive attention mask (None: every
+        key visible). With a cache (k, v) [B, H, ctx, hd], this step's keys and values are written at positions
+        pos..pos+T-1 and the queries attend to every cached position up to them."""
         B, T, D = x.shape
         h = self.ln1(x)
         q = self.q(h).view(B, T, self.h, self.hd).transpose(1, 2)
         k = self.k(h).view(B, T, self.h, self.hd).transpose(1, 2)
         v = self.v(h).view(B, T, self.h, self.hd).transpose(1, 2)
-        c, s = cos[pos : pos + T], sin[pos : pos + T]
-        q = q * c + rotate_half(q) * s
-        k = k * c + rotate_half(k) * s
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
         if cache is not None:
             ck, cv = cache
             ck[:, :, pos : pos + T] = k
             cv[:, :, pos : pos + T] = v
             k, v = ck[:, :, : pos + T], cv[:, :, : pos + T]
         scores = q @ k.transpose(-1, -2) / self.hd**0.5
-        if T > 1:
-            scores = scores + mask[pos : pos + T, : pos + T]
+        if mask is not None:
+            scores = scores + mask
         a = torch.softmax(scores, dim=-1) @ v
         x = x + self.o(a.transpose(1, 2).reshape(B, T, D))
         h = self.ln2(x)
@@ -57,29 +57,33 @@ class Block(nn.Module):
 
 
 class Llama(nn.Module):
-    def __init__(self, vocab, d=128, layers=2, heads=4, ffn=352, ctx=128):
+    def __init__(self, vocab, d=128, layers=2, heads=4, ffn=352, seq=128):
         super().__init__()
         self.embed = nn.Embedding(vocab, d)
         self.blocks = nn.ModuleList(Block(d, heads, ffn) for _ in range(layers))
         self.norm = RMSNorm(d)
         self.head = nn.Linear(d, vocab, bias=False)
-        self.heads, self.hd, self.ctx = heads, d // heads, ctx
+        self.heads, self.hd, self.ctx = heads, d // heads, seq
         inv = 1.0 / (10000 ** (torch.arange(0, self.hd, 2).float() / self.hd))
-        emb = torch.cat([torch.outer(torch.arange(ctx).float(), inv)] * 2, dim=-1)
+        emb = torch.cat([torch.outer(torch.arange(seq).float(), inv)] * 2, dim=-1)
         self.register_buffer("cos", emb.cos())
         self.register_buffer("sin", emb.sin())
-        self.register_buffer("mask", torch.full((ctx, ctx), float("-inf")).triu(1))
+        self.register_buffer("mask", torch.full((seq, seq), float("-inf")).triu(1))
         for p in self.parameters():
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02)
 
     def new_cache(self, B):
-        """An empty KV cache for B sequences of up to ctx positions."""
+        """An empty KV cache for B sequences of up to `seq` positions."""
         return [(torch.zeros(B, self.heads, self.ctx, self.hd), torch.zeros(B, self.heads, self.ctx, self.hd)) for _ in self.blocks]
 
     def forward(self, ids, cache=None, pos=0, last=False):
         """Logits of ids [B, T] at positions pos..: every position's, or with last=True only the last one's."""
+        T = ids.shape[1]
+        cos, sin = self.cos[pos : pos + T], self.sin[pos : pos + T]
+        # Causal: the rows of these positions, over the keys up to them (a single new token sees them all).
+        mask = self.mask[pos : pos + T, : pos + T] if T > 1 else None
         x = self.embed(ids)
         for i, b in enumerate(self.blocks):
-            x = b(x, self.cos, self.sin, self.mask, None if cache is None else cache[i], pos)
+            x = b(x, cos, sin, mask, None if cache is None else cache[i], pos)
         return self.head(self.norm(x[:, -1] if last else x))

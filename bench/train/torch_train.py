@@ -28,7 +28,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = Llama(a.vocab, d=a.d, layers=a.layers, heads=a.heads, ffn=a.ffn, ctx=a.seq)
+    model = Llama(a.vocab, d=a.d, layers=a.layers, heads=a.heads, ffn=a.ffn, seq=a.seq)
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.95))
