@@ -3,11 +3,15 @@
 # a tiny model pretrained on the problems' text and fine-tuned on question -> solution (as `make demo` does, with a
 # longer SFT), then GRPO runs on the same budget, side by side: outcome supervision with the deepseekmath and
 # dr-grpo presets, and process supervision (step rewards from bench/grpo/arith-prm.ts, a verifier of each
-# equation). Each run evaluates the 100 held-out problems before and after (greedy accuracy, pass@k and maj@k over
-# 16 samples, fixed seed) and the script prints the table and writes pass@K / maj@K plots (DeepSeekMath Figure 7,
-# through `mathpipe eval plot`) into OUT.
-# Env: STEPS (300), LR (1e-4), B (16 questions per step), G (8), OUT (bench/out/grpo-arith), RUNS (all three:
-#      "deepseekmath dr-grpo process").
+# equation), and learned reward models: an ORM and a PRM trained on Math-Shepherd labels of the SFT policy's own
+# samples (`grpo rm label`, `grpo rm train`), the PRM also in iterative RL (3 iterations, relabeled and retrained
+# with 10% replay between them, the reference reset). Each run evaluates the 100 held-out problems every
+# EVAL_EVERY steps (greedy accuracy, pass@k and maj@k over 16 samples, fixed seed); the script prints the table
+# and writes pass@K / maj@K plots (DeepSeekMath Figure 7, through `mathpipe eval plot`) and the curves over steps
+# of every run (`mathpipe grpo plot`, OUT/steps.svg) into OUT.
+# Env: STEPS (300), LR (1e-4), B (16 questions per step), G (8), EVAL_EVERY (60), OUT (bench/out/grpo-arith),
+#      RUNS (all: "deepseekmath dr-grpo process orm prm prm-iter"), LABEL_Q (questions labeled for the reward
+#      models, 200).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PATH="$ROOT/bin:$PATH"
@@ -16,7 +20,9 @@ LR=${LR:-1e-4}
 B=${B:-16}
 G=${G:-8}
 O=${OUT:-$ROOT/bench/out/grpo-arith}
-RUNS=${RUNS:-"deepseekmath dr-grpo process"}
+RUNS=${RUNS-"deepseekmath dr-grpo process orm prm prm-iter"}
+EVAL_EVERY=${EVAL_EVERY:-60}
+LABEL_Q=${LABEL_Q:-200}
 mkdir -p "$O"
 if [ ! -f "$ROOT/dist/bench/grpo/arith-prm.js" ]; then echo "bench/grpo: run npm run build first"; exit 2; fi
 
@@ -28,14 +34,32 @@ if [ ! -f "$O/sft/config.json" ]; then
   mathpipe tokenize -q -t "$O/tok" -o "$O/tokens" "$O/docs.jsonl"
   mathpipe pretrain -q --data "$O/tokens" -o "$O/base" --overwrite --steps 150 --seq-len 64 --batch-size 16 --lr 3e-3 > /dev/null
   mathpipe sft -q --init "$O/base" -o "$O/sft" --overwrite --prompt-field question --completion-field solution \
-    --steps 1000 --seq-len 128 --batch-size 8 --lr 3e-3 --schedule cosine --warmup 20 > /dev/null
+    --steps 1000 --seq-len 128 --batch-size 8 --lr 3e-3 --schedule cosine --warmup 20 "$O/train.jsonl" > /dev/null
+fi
+
+# Reward models: the SFT policy's samples of LABEL_Q training questions (4 each), every step judged by 4 rollouts
+# (Math-Shepherd, rule any); an ORM on the outcome labels and a PRM on the step labels of the same file.
+if [[ " $RUNS " == *" orm "* || " $RUNS " == *" prm"* ]] && [ ! -f "$O/prm/rm_config.json" ]; then
+  S=$(date +%s)
+  head -n "$LABEL_Q" "$O/train.jsonl" > "$O/label-q.jsonl"
+  mathpipe grpo rm label -q -m "$O/sft" --chat -n 4 -N 4 --max-tokens 40 --step-marker ". " "$O/label-q.jsonl" -o "$O/labels.jsonl"
+  tail -n 100 "$O/train.jsonl" | head -n 50 > "$O/label-v.jsonl"
+  mathpipe grpo rm label -q -m "$O/sft" --chat -n 2 -N 4 --max-tokens 40 --step-marker ". " --seed 7 "$O/label-v.jsonl" -o "$O/labels-valid.jsonl"
+  for K in orm prm; do
+    mathpipe grpo rm train -q --init "$O/sft" -o "$O/$K" --overwrite --kind "$K" --chat --step-marker ". " --epochs 4 -b 16 --lr 1e-3 \
+      --valid "$O/labels-valid.jsonl" "$O/labels.jsonl" > "$O/$K-train.jsonl"
+  done
+  echo "$(( $(date +%s) - S ))" > "$O/rm.seconds"
 fi
 
 COMMON=(--init "$O/sft" --chat -G "$G" -b "$B" --max-tokens 40 --lr "$LR" --steps "$STEPS" --valid "$O/test.jsonl"
-  --eval-samples 16 --eval-interval "$STEPS" -q)
+  --eval-samples 16 --eval-interval "$EVAL_EVERY" -q)
 for RUN in $RUNS; do
   case "$RUN" in
     process) ARGS=(--preset deepseekmath --step-scorer "node $ROOT/dist/bench/grpo/arith-prm.js" --step-marker ". ") ;;
+    orm) ARGS=(--preset deepseekmath --reward-model "$O/orm") ;;
+    prm) ARGS=(--preset deepseekmath --reward-model "$O/prm" --step-marker ". ") ;;
+    prm-iter) ARGS=(--preset deepseekmath --reward-model "$O/prm" --step-marker ". " --iterations 3 --rm-questions 16 --rm-samples 4 --rollouts 4 --rm-steps 20 --rm-lr 1e-3 --rm-batch-size 16 --replay 0.1) ;;
     *) ARGS=(--preset "$RUN") ;;
   esac
   rm -f "$O/$RUN.jsonl"
@@ -66,4 +90,8 @@ for (const r of runs) {
 for RUN in $RUNS; do
   mathpipe eval plot -q --title "arithmetic, held out: SFT vs GRPO ($RUN)" "sft=$O/sft.summary.json" "$RUN=$O/$RUN.summary.json" -o "$O/$RUN.svg"
 done
-echo "plots: $(for RUN in $RUNS; do printf '%s ' "$O/$RUN.svg"; done)"
+mathpipe grpo plot -q --title "arithmetic: GRPO runs over steps (held-out every $EVAL_EVERY steps)" $(for RUN in $RUNS; do printf '%s ' "$RUN=$O/$RUN.jsonl"; done) -o "$O/steps.svg"
+for K in orm prm; do
+  [ -f "$O/$K-train.jsonl" ] && node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").map(JSON.parse).filter(x=>x.valid_loss!==undefined); console.log(`${process.argv[2]} on held-out labels: loss ${l[0].valid_loss} -> ${l[l.length-1].valid_loss}, accuracy ${l[0].valid_accuracy} -> ${l[l.length-1].valid_accuracy}`)' "$O/$K-train.jsonl" "$K"
+done
+echo "plots: $(for RUN in $RUNS; do printf '%s ' "$O/$RUN.svg"; done)$O/steps.svg"

@@ -3,11 +3,37 @@
 import type { CommandModule, Argv, Options } from 'yargs';
 import { inputs, inputList, seed, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
-import { EXTRACT_MODES, type ExtractMode } from '../checker/extract.js';
+import { writeOutputFile } from '../cli/output-file.js';
 import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/options.js';
 import { CHOICES, PRESETS, flagOf, type GrpoConfig } from './presets.js';
+import { QUESTION_OPTIONS, SAMPLING_OPTIONS, STEP_MARKER, checkQuestionOptions, questionArgs, samplingArgs, stepSeparator } from './options.js';
+import type { LabelRule } from './rm/label.js';
+import { rmCommand } from './rm/command.js';
 
-const EXTRACTS = EXTRACT_MODES.filter((m) => m !== 'deepseek');
+const plotCommand: CommandModule = {
+  command: 'plot <metrics..>',
+  describe: 'Reward, accuracy, held-out pass@K and maj@K over steps, runs side by side, as SVG',
+  builder: (y: Argv) =>
+    y
+      .positional('metrics', { type: 'string', describe: 'Metrics JSONL of grpo runs (stdout or --log), as FILE or LABEL=FILE' })
+      .options({
+        output: { alias: 'o', type: 'string', requiresArg: true, describe: 'SVG file (default: stdout)' },
+        title: { type: 'string', default: 'GRPO over steps', describe: 'Figure title' },
+        smooth: { type: 'number', default: 10, describe: 'Training reward and accuracy as a moving mean over this many steps' },
+      })
+      .check((a) => {
+        if (!(Number.isInteger(a.smooth) && (a.smooth as number) >= 1)) throw new UsageError('--smooth must be an integer >= 1');
+        return true;
+      })
+      .example('mathpipe grpo plot outcome=o.jsonl process=p.jsonl -o fig.svg', 'Two runs in one figure'),
+  handler: async (a) => {
+    const { readRunMetrics, stepsSvg } = await import('./plot.js');
+    const runs = await Promise.all((a.metrics as string[]).map(String).map(readRunMetrics));
+    const svg = stepsSvg(runs, { title: a.title as string, smooth: a.smooth as number });
+    if (a.output) writeOutputFile(a.output as string, svg);
+    else process.stdout.write(svg);
+  },
+};
 
 /** The loss knobs: no yargs defaults, so an absent flag leaves the preset's value. */
 const KNOBS: Record<keyof GrpoConfig, Options> = {
@@ -35,8 +61,8 @@ const KNOBS: Record<keyof GrpoConfig, Options> = {
 
 const knobOptions = Object.fromEntries(Object.entries(KNOBS).map(([k, v]) => [flagOf(k as keyof GrpoConfig), { ...v, describe: `${v.describe} [preset]` }]));
 
-const command: CommandModule = {
-  command: 'grpo [inputs..]',
+const runCommand: CommandModule = {
+  command: '$0 [inputs..]',
   describe: 'Group Relative Policy Optimization: sample G outputs per question, reward them with the answer checker, train on group-relative advantages',
   builder: (y: Argv) =>
     inputs(y, 'Question JSONL files with gold answers ("question" and "answer" fields unless named)')
@@ -56,20 +82,21 @@ const command: CommandModule = {
         reference: { type: 'string', requiresArg: true, describe: 'Reference checkpoint of the KL term (default: --init, the starting policy); "none" without one (beta 0)' },
         valid: { type: 'string', requiresArg: true, describe: 'Held-out questions: greedy accuracy, pass@k and maj@k (k in 1, 4, 16, 64 up to --eval-samples) every --eval-interval steps, fixed seed' },
         'eval-samples': { type: 'number', default: 16, describe: 'Outputs per held-out question for pass@k / maj@k (1: greedy accuracy only)' },
-        'question-field': { type: 'string', default: 'question', describe: 'The question field' },
-        'answer-field': { type: 'string', default: 'answer', describe: 'The gold answer field' },
-        'gold-extract': { choices: EXTRACTS, default: 'auto', describe: 'How to read the gold field (auto: "#### N" or \\boxed{} if present, else the whole field)' },
-        extract: { choices: EXTRACTS, default: 'auto', describe: 'How the checker finds the answer in an output (auto: \\boxed{}, "The answer is", last number...)' },
-        symbolic: { type: 'boolean', default: true, describe: 'Compare expressions symbolically (--no-symbolic: numbers and normal forms only, faster)' },
-        'prompt-template': { type: 'string', default: '{question}', describe: 'Prompt text; {question} is replaced by the question (e.g. "{question}\\nPlease reason step by step, and put your final answer within \\\\boxed{}.")' },
-        chat: { type: 'boolean', default: false, describe: 'Render the prompt as a user turn with the chat template (the checkpoint\'s, or --chat-template)' },
-        'chat-template': { type: 'string', requiresArg: true, describe: 'Jinja chat template FILE (with --chat; the checkpoint saves it)' },
-        system: { type: 'string', requiresArg: true, describe: 'With --chat: a system message first' },
-        bos: { type: 'boolean', default: false, describe: 'Prepend the beginning-of-text token to plain prompts' },
-        stop: { type: 'string', requiresArg: true, describe: 'Stop an output before this string (repeatable); end-of-text always stops' },
-        'top-p': { type: 'number', default: 1, describe: 'Nucleus sampling of the rollouts (1: off)' },
+        ...QUESTION_OPTIONS,
+        ...SAMPLING_OPTIONS,
         'step-scorer': { type: 'string', requiresArg: true, describe: 'Process supervision: a command reading {"question","gold","completion","steps","correct"} JSONL on stdin and answering {"step_rewards":[...]} per line (see the man page)' },
-        'step-marker': { type: 'string', requiresArg: true, describe: 'Steps end with this text (default: at blank lines)' },
+        'step-marker': STEP_MARKER,
+        'reward-model': { type: 'string', requiresArg: true, describe: 'A reward model (mathpipe grpo rm train): an ORM adds --rm-weight x P(right) to each output\'s reward; a PRM gives each step --rm-weight x P(step good), the rule reward added to the last step, into the process advantages' },
+        'rm-weight': { type: 'number', default: 1, describe: 'Weight of the reward model\'s probability in the reward (beside --correct-weight and --format-weight)' },
+        iterations: { type: 'number', default: 1, describe: 'Iterative RL: split --steps into this many iterations; between two, the reference resets to the policy and the reward model retrains on labels of the policy\'s samples (with --replay of the older labels)' },
+        replay: { type: 'number', default: 0.1, describe: 'Iterative RL: the fraction of historical labels in the reward model\'s retraining set' },
+        'rm-questions': { type: 'number', default: 16, describe: 'Iterative RL: questions whose policy samples are labeled at each iteration' },
+        'rm-samples': { type: 'number', default: 4, describe: 'Iterative RL: samples per question to label' },
+        rollouts: { type: 'number', default: 4, describe: 'Iterative RL with a PRM: completions rolled out from each step prefix (Math-Shepherd labels)' },
+        'label-rule': { choices: ['any', 'most'], default: 'any', describe: 'Iterative RL with a PRM: a step is good when any (most) of its rollouts reach the gold answer' },
+        'rm-steps': { type: 'number', default: 20, describe: 'Iterative RL: reward-model training steps per iteration' },
+        'rm-lr': { type: 'number', default: 1e-4, describe: 'Iterative RL: the reward model\'s learning rate' },
+        'rm-batch-size': { type: 'number', default: 8, describe: 'Iterative RL: labeled outputs per reward-model step' },
         'micro-batch': { type: 'number', default: 8, describe: 'Outputs per forward/backward pass (gradients accumulate over the step)' },
         'gen-batch': { type: 'number', default: 32, describe: 'Sequences decoded together while sampling' },
         'max-draws': { type: 'number', default: 4, describe: 'Dynamic sampling: questions drawn at most per step, as a multiple of --batch-size' },
@@ -84,11 +111,15 @@ const command: CommandModule = {
         if (!a.init && !a.resume) throw new UsageError('--init CHECKPOINT (the policy to start from) is required');
         if (a.model !== undefined) throw new UsageError('--model: grpo trains the --init checkpoint (its shape is fixed)');
         if (!(typeof a.epochs === 'number' && a.epochs > 0)) throw new UsageError('--epochs must be positive');
-        if (!((a['top-p'] as number) > 0 && (a['top-p'] as number) <= 1)) throw new UsageError('--top-p must be in (0, 1]');
-        if (a['chat-template'] && !a.chat) throw new UsageError('--chat-template needs --chat');
-        if (a.system !== undefined && !a.chat) throw new UsageError('--system needs --chat');
-        if (a['step-marker'] === '') throw new UsageError('--step-marker must not be empty');
-        if (a['step-marker'] !== undefined && !a['step-scorer']) throw new UsageError('--step-marker needs --step-scorer (steps matter for process rewards only)');
+        checkQuestionOptions(a);
+        if (a['step-marker'] !== undefined && !a['step-scorer'] && !a['reward-model']) throw new UsageError('--step-marker needs --step-scorer or --reward-model (steps matter for process rewards only)');
+        if (a['step-scorer'] && a['reward-model']) throw new UsageError('--step-scorer and --reward-model: one source of step rewards at a time');
+        if (!(Number.isInteger(a.iterations) && (a.iterations as number) >= 1)) throw new UsageError('--iterations must be an integer >= 1');
+        if (!((a.replay as number) >= 0 && (a.replay as number) < 1)) throw new UsageError('--replay must be a fraction in [0, 1)');
+        if (!Number.isFinite(a['rm-weight'])) throw new UsageError('--rm-weight must be a finite number');
+        for (const k of ['rm-questions', 'rm-samples', 'rm-batch-size']) if (!(Number.isInteger(a[k]) && (a[k] as number) >= 1)) throw new UsageError(`--${k} must be an integer >= 1`);
+        for (const k of ['rollouts', 'rm-steps']) if (!(Number.isInteger(a[k]) && (a[k] as number) >= 0)) throw new UsageError(`--${k} must be an integer >= 0`);
+        if (!((a['rm-lr'] as number) > 0)) throw new UsageError('--rm-lr must be positive');
         if (Array.isArray(a.preset)) throw new UsageError('--preset given twice');
         return true;
       })
@@ -96,11 +127,14 @@ const command: CommandModule = {
       .example('mathpipe grpo --init ckpt -o out --preset dapo -G 8 -b 4 --max-tokens 256 gsm8k/train.jsonl', 'DAPO\'s loss, smaller groups and outputs')
       .example('mathpipe grpo --init ckpt -o out --beta 0 --std-scope none --aggregation seq-mean-token-sum-norm q.jsonl', 'One knob at a time (here Dr. GRPO\'s)')
       .example('mathpipe grpo --init ckpt -o out --step-scorer "python3 prm.py" q.jsonl', 'Process supervision with step rewards from your scorer')
-      .example('mathpipe grpo --init ckpt -o out --resume q.jsonl', 'Continue after Ctrl-C or a crash, exactly'),
+      .example('mathpipe grpo --init ckpt -o out --resume q.jsonl', 'Continue after Ctrl-C or a crash, exactly')
+      .example('mathpipe grpo --init sft -o rl --reward-model prm --iterations 3 q.jsonl', 'A learned PRM\'s step rewards; 3 iterations, the PRM retrained on fresh Math-Shepherd labels between them')
+      .example('mathpipe grpo rm label -m sft q.jsonl -o labels.jsonl && mathpipe grpo rm train --init sft -o prm --kind prm labels.jsonl', 'Process labels and a PRM (see grpo rm --help)')
+      .example('mathpipe grpo plot a=a.jsonl b=b.jsonl -o runs.svg', 'Reward, accuracy, pass@K and maj@K over steps')
+      .epilogue('Verbs: (none) train with GRPO, rm label, rm train, plot. See man mathpipe-grpo.'),
   handler: async (a) => {
     const { runGrpo } = await import('./run.js');
     const flags = Object.fromEntries((Object.keys(KNOBS) as (keyof GrpoConfig)[]).map((k) => [k, a[flagOf(k)]]));
-    const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String);
     await runGrpo({
       ...trainingArgs(a),
       inputs: inputList(a.inputs),
@@ -108,14 +142,15 @@ const command: CommandModule = {
       reference: a.reference as string | undefined,
       preset: a.preset as string | undefined,
       flags,
-      fields: { question: a['question-field'] as string, answer: a['answer-field'] as string, goldExtract: a['gold-extract'] as 'auto' | ExtractMode },
-      prompt: { template: a['prompt-template'] as string, chat: Boolean(a.chat), chatTemplate: a['chat-template'] as string | undefined, system: a.system as string | undefined, bos: Boolean(a.bos) },
-      extract: a.extract as ExtractMode,
-      symbolic: Boolean(a.symbolic),
-      stop: strings(a.stop),
-      topP: a['top-p'] as number,
+      ...questionArgs(a),
+      ...samplingArgs(a),
       stepScorer: a['step-scorer'] as string | undefined,
-      stepSeparator: a['step-marker'] !== undefined ? { kind: 'marker', text: a['step-marker'] as string } : { kind: 'blank-line' },
+      stepSeparator: stepSeparator(a),
+      stepMarkerGiven: a['step-marker'] !== undefined,
+      rewardModel: a['reward-model'] as string | undefined,
+      rmWeight: a['rm-weight'] as number,
+      iterations: a.iterations as number,
+      iterative: { replay: a.replay as number, questions: a['rm-questions'] as number, samples: a['rm-samples'] as number, rollouts: a.rollouts as number, rule: a['label-rule'] as LabelRule, steps: a['rm-steps'] as number, lr: a['rm-lr'] as number, batchSize: a['rm-batch-size'] as number },
       skipInvalid: Boolean(a['skip-invalid']),
       epochs: a.epochs as number,
       warmup: a.warmup as number,
@@ -126,6 +161,13 @@ const command: CommandModule = {
       seed: a.seed as number,
     });
   },
+};
+
+const command: CommandModule = {
+  command: 'grpo',
+  describe: 'Group Relative Policy Optimization (outcome and process supervision, learned reward models, iterative RL); rm label, rm train, plot',
+  builder: (y: Argv) => y.command(runCommand).command(rmCommand).command(plotCommand),
+  handler: () => {},
 };
 
 export default command;

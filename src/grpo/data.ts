@@ -8,6 +8,7 @@ import { goldAnswer } from '../grade/run.js';
 import type { ExtractMode } from '../checker/extract.js';
 import type { ChatFormat } from '../sample/chat.js';
 import type { Tokenizer } from '../tokenizer/index.js';
+import { generationEos } from '../sample/load.js';
 
 export interface Question {
   /** file:line (id X) of the record, for messages. */
@@ -46,7 +47,8 @@ export function promptIds(question: string, f: PromptFormat, tok: Tokenizer): nu
   return f.bos ? [tok.bos, ...ids] : ids;
 }
 
-function toQuestion(rec: JsonlRecord, fields: QuestionFields, format: PromptFormat, tok: Tokenizer, context: number, index: number): Question {
+/** A question record (file:line in errors) as a Question with its prompt ids. */
+export function toQuestion(rec: JsonlRecord, fields: QuestionFields, format: PromptFormat, tok: Tokenizer, context: number, index: number): Question {
   const where = recordWhere(rec);
   const q = rec.value[fields.question];
   if (typeof q !== 'string') throw new DataError(where, q === undefined ? `missing field "${fields.question}" (the question; name it with --question-field)` : `field "${fields.question}" is not a string`);
@@ -103,4 +105,10 @@ export function ruleReward(text: string, gold: string, w: { correct: number; for
   } catch {
     return { reward: null, correct: false, formatted: false, pred: null };
   }
+}
+
+/** The end-of-sequence ids of a checkpoint: its tokenizer's, generation_config.json's, a chat format's. */
+export function eosIds(dir: string, tok: Tokenizer, chat: ChatFormat | undefined): number[] {
+  const chatIds = chat ? [...chat.stopIds, ...(tok.chat ? [tok.chat.end_of_turn] : [])] : [];
+  return [...new Set([tok.eos, ...generationEos(dir), ...chatIds])];
 }

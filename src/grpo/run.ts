@@ -11,21 +11,22 @@ import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { writeOutputFile } from '../cli/output-file.js';
-import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
-import { chatFormat, type ChatFormat } from '../sample/chat.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+import { chatFormat } from '../sample/chat.js';
 import { Generator, type GeneratedSample } from '../sample/generator.js';
 import type { SamplingParams } from '../sample/sampling.js';
 import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
 import type { LlamaConfig } from '../train/config.js';
 import { LlamaModel } from '../train/model.js';
-import { generationEos } from '../sample/load.js';
 import { Rng } from '../train/rng.js';
 import type { TrainingArgs } from '../train/options.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter, type StepResult } from '../train/session.js';
 import type { SampleResult } from '../eval/metrics.js';
 import type { ExtractMode } from '../checker/extract.js';
 import { STD_EPS, informative, outcomeAdvantages, overlongPenalty, processAdvantages, stepEnds, stepTexts, type StepSeparator } from './advantages.js';
-import { readQuestions, ruleReward, type PromptFormat, type Question, type QuestionFields, type Reward } from './data.js';
+import { Iterations, openRewardModel, rewardModelScores, type IterativeSettings } from './iterative.js';
+import { promptRecord } from './options.js';
+import { eosIds, readQuestions, ruleReward, type PromptFormat, type Question, type QuestionFields, type Reward } from './data.js';
 import { grpoGradients, klValue, referenceLogprobs, tokenWeights, type LossBatch, type LossSettings } from './loss.js';
 import { PRESETS, checkConfig, describeConfig, resolveConfig, type GrpoConfig, type Resolved } from './presets.js';
 import { StepScorer } from './step-scorer.js';
@@ -47,6 +48,14 @@ export interface GrpoOptions extends TrainingArgs {
   topP: number;
   stepScorer?: string;
   stepSeparator: StepSeparator;
+  /** --step-marker was given (else the separator is the default, and a PRM's own applies). */
+  stepMarkerGiven: boolean;
+  /** A reward model directory (grpo rm train). */
+  rewardModel?: string;
+  rmWeight: number;
+  /** Iterative RL: iterations the steps are split into. */
+  iterations: number;
+  iterative: IterativeSettings;
   skipInvalid: boolean;
   epochs: number;
   warmup: number;
@@ -56,12 +65,6 @@ export interface GrpoOptions extends TrainingArgs {
   maxDraws: number;
   evalSamples: number;
   seed: number;
-}
-
-/** The end-of-sequence ids of a checkpoint: its tokenizer's, generation_config.json's, a chat format's. */
-function eosIds(dir: string, tok: Tokenizer, chat: ChatFormat | undefined): number[] {
-  const chatIds = chat ? [...chat.stopIds, ...(tok.chat ? [tok.chat.end_of_turn] : [])] : [];
-  return [...new Set([tok.eos, ...generationEos(dir), ...chatIds])];
 }
 
 /** The reference model, and a digest of its weights: a resumed run must use the same one. */
@@ -110,6 +113,8 @@ interface Group {
   final: (number | null)[];
   /** Process supervision: per output, its step ends and step rewards. */
   steps?: { ends: number[]; rewards: number[] | null }[];
+  /** A learned reward's mean probability over the group (an ORM's, a PRM's at the last step). */
+  rmScore?: number;
 }
 
 /** An output as a training row: its sequence, which positions train, and where its tokens sit. */
@@ -163,6 +168,17 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
     throw new UsageError(`--resume: the reference ${ref.id.path} has other weights than the saved run's (${saved.reference.path}); it must not change`);
   }
 
+  // A learned reward, and iterative RL (src/grpo/iterative.ts).
+  const promptRec = promptRecord(o.prompt);
+  const rm = o.rewardModel
+    ? openRewardModel(o.rewardModel, { resumedDir: resumed?.dir, prompt: promptRec, vocab: config.vocab_size, marker: o.stepMarkerGiven ? o.stepSeparator : undefined, trainable: o.iterations > 1 })
+    : undefined;
+  const prm = rm?.rm.kind === 'prm';
+  let iterations: Iterations | undefined;
+  const savedIter = (saved as { iterations?: { count: number; steps: number } } | undefined)?.iterations;
+  const iterSteps = savedIter && savedIter.count === o.iterations ? savedIter.steps : Math.ceil(steps / o.iterations);
+  if (o.iterations > 1) info(`iterative RL: ${o.iterations} iterations of ${iterSteps} steps; between two the reference resets to the policy${rm ? `, and the reward model retrains on ${o.iterative.questions} questions x ${o.iterative.samples} samples of the policy${prm ? ` (step labels from ${o.iterative.rollouts} rollouts, rule ${o.iterative.rule})` : ''} with ${o.iterative.replay} replay` : ''}`);
+
   let cursor = { epoch: 0, next: 0 };
   const fingerprint = {
     trainer: 'grpo',
@@ -176,6 +192,8 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
     process: o.stepScorer ? { scorer: o.stepScorer, separator: o.stepSeparator } : null,
     micro_batch: o.microBatch,
     seed: o.seed,
+    ...(o.rewardModel ? { reward_model: { path: resolve(o.rewardModel), kind: rm!.rm.kind, weight: o.rmWeight } } : {}),
+    ...(o.iterations > 1 ? { iterations: { count: o.iterations, steps: iterSteps, ...(rm ? o.iterative : {}) } } : {}),
   };
   const writeTokenizer = tokenizerWriter(target.out, undefined, from);
   const session = new TrainingSession({
@@ -193,7 +211,8 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
         const c = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
         writeOutputFile(path, JSON.stringify({ ...c, chat_template: chat.template }, null, 2) + '\n');
       }
-      writeOutputFile(join(dir, 'grpo_config.json'), JSON.stringify({ preset, overridden: resolved.overridden.map(String), ...cfg, lr: o.lr, schedule: o.schedule, warmup: o.warmup, reference: fingerprint.reference, process: fingerprint.process }, null, 2) + '\n');
+      writeOutputFile(join(dir, 'grpo_config.json'), JSON.stringify({ preset, overridden: resolved.overridden.map(String), ...cfg, lr: o.lr, schedule: o.schedule, warmup: o.warmup, reference: fingerprint.reference, process: fingerprint.process, reward_model: fingerprint.reward_model ?? null, iterations: fingerprint.iterations ?? null }, null, 2) + '\n');
+      iterations?.save(dir);
     },
     extraState: () => ({ packed: [{ ...cursor }] }),
   });
@@ -212,6 +231,11 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
   const grade = { extract: o.extract, symbolic: o.symbolic };
   const settings: LossSettings = { epsilon: cfg.epsilon, epsilonHigh: cfg.epsilon_high, beta: cfg.kl_in === 'loss' ? cfg.beta : 0, klEstimator: cfg.kl_estimator, ratio: cfg.ratio };
   const overlong = Math.round(cfg.overlong_buffer * cfg.max_tokens);
+  if (o.iterations > 1) {
+    iterations = new Iterations({ policy: session.model, reference: ref?.model, rm, gen, tok, format, questions, grade, sampling: (n, seed) => sampling(n, cfg.temperature, seed), bytesOf, seed: o.seed, context, microBatch: o.microBatch, settings: o.iterative, caps: target.backend.caps });
+    // Boundary i (the start of step i x L + 1) is done once the run is past step i x L.
+    if (resumed) iterations.restore(resumed.dir, Math.floor((session.step - 1) / iterSteps));
+  }
   let order = epochOrder(questions.length, o.seed, cursor.epoch);
 
   /** Draw the next question: its index and its RNG stream. */
@@ -235,12 +259,34 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
       const final = rewards.map((r, j) => (r.reward === null ? null : r.reward + (overlong ? overlongPenalty(outs[i][j].tokens.length, cfg.max_tokens, overlong) : 0)));
       return { q: d.q, samples: outs[i], rewards, final };
     });
+    if (rm) {
+      // The learned reward: an ORM's probability joins each output's reward; a PRM's become the step rewards, the
+      // output's rule reward added to its last step.
+      const scored = rewardModelScores(rm, groups.flatMap((g) => g.samples.map((sample) => ({ prompt: g.q.prompt, sample }))), bytesOf, tok.pad, o.microBatch);
+      let k = 0;
+      for (const g of groups) {
+        if (prm) g.steps = [];
+        g.samples.forEach((_, j) => {
+          const { probs, ends } = scored[k++];
+          g.rmScore = (g.rmScore ?? 0) + probs[probs.length - 1] / g.samples.length;
+          const f = g.final[j];
+          if (!prm) g.final[j] = f === null ? null : f + o.rmWeight * probs[0];
+          else g.steps!.push({ ends, rewards: f === null ? null : probs.map((p, s) => o.rmWeight * p + (s === probs.length - 1 ? f : 0)) });
+        });
+      }
+    }
     time.reward += (performance.now() - t) / 1000;
     return groups;
   }
 
   async function update(_rng: Rng, lr: number): Promise<StepResult> {
-    const time = { gen: 0, reward: 0, ref: 0, train: 0 };
+    const time = { gen: 0, reward: 0, ref: 0, train: 0, iteration: 0 };
+    let boundary: Record<string, number> = {};
+    if (iterations && session.step > 0 && session.step % iterSteps === 0) {
+      const t = performance.now();
+      boundary = await iterations.begin(session.step / iterSteps);
+      time.iteration = (performance.now() - t) / 1000;
+    }
     const genTokens0 = gen.stats.generatedTokens;
     // Questions and their outputs; with dynamic sampling, groups whose rewards are all equal are replaced.
     const drawnGroups: Group[] = [];
@@ -315,7 +361,7 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
     // Advantages, and each token's weight in the step's loss.
     const advOpts = { scope: cfg.std_scope, baseline: cfg.baseline === 'mean', eps: STD_EPS };
     let tokenAdv: (r: Row) => (k: number) => number;
-    if (scorer) {
+    if (scorer || prm) {
       const adv = processAdvantages(
         groups.flatMap((g) => g.samples.map((s, j) => ({ rewards: g.steps![j].rewards, ends: g.steps![j].ends, length: s.tokens.length }))),
         G,
@@ -399,6 +445,8 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
       time_reward: round(time.reward, 3),
       time_ref: round(time.ref, 3),
       time_train: round(time.train, 3),
+      ...(rm ? { rm_score: round(groups.reduce((a, g) => a + (g.rmScore ?? 0), 0) / Math.max(1, groups.length)) } : {}),
+      ...(iterations ? { iteration: Math.floor((session.step) / iterSteps) + 1, ...boundary, ...(time.iteration ? { time_iteration: round(time.iteration, 3) } : {}) } : {}),
       epoch: cursor.epoch,
     };
     return { loss, gradNorm, tokens: rows.reduce((a, r) => a + r.seq.length - 1, 0), metrics };
@@ -439,6 +487,8 @@ export async function runGrpo(o: GrpoOptions): Promise<void> {
     await session.train({ steps, seqLen: context, logInterval: o.logInterval, evalInterval: o.evalInterval, saveInterval: o.saveInterval, log: o.log, update, evaluate: valid ? evaluate : undefined });
   } finally {
     scorer?.close();
+    iterations?.dispose();
+    rm?.dispose();
     session.dispose();
     ref?.model.dispose();
     tok.free();

@@ -124,8 +124,10 @@ export function findCheckpoint(dir: string): string | undefined {
 }
 
 // Files a checkpoint directory may hold (ours, and what Hugging Face tools put beside them). A directory
-// holding anything else is not ours to replace: a save swaps the whole directory.
-const CHECKPOINT_FILE = /^((generation_|tokenizer_|grpo_)?config|tokenizer|special_tokens_map|tiktoken_config|trainer_state|model\.safetensors\.index)\.json$|^(model|optimizer)(-\d+-of-\d+)?\.safetensors$|^tokenizer\.tiktoken$/;
+// holding anything else is not ours to replace: a save swaps the whole directory. Iterative GRPO adds its reset
+// reference, its reward model and the labels of its iterations (src/grpo/iterative.ts); a reward model its
+// rm_config.json.
+const CHECKPOINT_FILE = /^((generation_|tokenizer_|grpo_|rm_)?config|tokenizer|special_tokens_map|tiktoken_config|trainer_state|model\.safetensors\.index)\.json$|^(model|optimizer|reference)(-\d+-of-\d+)?\.safetensors$|^tokenizer\.tiktoken$|^(reward_model|rm_data)$/;
 
 /**
  * Where a run may write its checkpoint given `-o DIR`: the directory with symlinks followed. Only an absent
