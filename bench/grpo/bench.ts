@@ -15,7 +15,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { makeConfig, parameterCount } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { trainStep } from '../../src/train/step.js';
 import { Generator } from '../../src/sample/generator.js';

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../../src/train/backend.js';
 import { makeConfig, parameterCount } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { Generator } from '../../src/sample/generator.js';
 import { NEUTRAL, nativeSampling } from '../../src/sample/sampling.js';
 import { decodeAttention } from '../../src/sample/kv-cache.js';

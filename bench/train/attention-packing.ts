@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { nativeAddon, type NativeAddon } from '../../src/train/native.js';
 import { ropeTables, segmentStarts } from '../../src/train/ops/attention.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 type F32 = Float32Array;
 interface Kernels extends NativeAddon {

@@ -5,7 +5,7 @@ import { initBackend, backendChoice } from '../../src/train/backend.js';
 import { PRESETS, makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { trainStep } from '../../src/train/step.js';
 
 const V = Number(process.argv[2] ?? 512);

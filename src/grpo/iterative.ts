@@ -20,7 +20,7 @@ import type { SamplingParams } from '../sample/sampling.js';
 import type { LlamaModel } from '../train/model.js';
 import { AdamW } from '../train/optimizer.js';
 import type { BackendCapabilities } from '../train/backend.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { copyTokenizerFiles } from '../train/checkpoint.js';
 import { openSafetensors, writeSafetensors } from '../train/safetensors.js';
 import type { Tokenizer } from '../tokenizer/index.js';

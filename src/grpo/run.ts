@@ -18,7 +18,7 @@ import type { SamplingParams } from '../sample/sampling.js';
 import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
 import type { LlamaConfig } from '../train/config.js';
 import { LlamaModel } from '../train/model.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import type { TrainingArgs } from '../train/options.js';
 import { TrainingSession, openInit, openRun, runConfig, tokenizerWriter, type StepResult } from '../train/session.js';
 import type { SampleResult } from '../eval/metrics.js';

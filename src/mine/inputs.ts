@@ -7,8 +7,6 @@ import { DataError, UsageError, at } from '../cli/errors.js';
 import { readJsonl } from '../jsonl/index.js';
 import type { ByteRange } from './fetch.js';
 
-export const CC_BASE_URL = 'https://data.commoncrawl.org/';
-
 export interface Source {
   /** What provenance.file says: the path or URL as resolved. */
   name: string;

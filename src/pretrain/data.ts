@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DataError, UsageError } from '../cli/errors.js';
 import { IndexedDataset, datasetPrefix, weightedPrefix } from '../dataset/indexed.js';
-import type { Rng } from '../train/rng.js';
+import type { TokenBatch } from '../train/step.js';
+import type { Rng } from '../util/rng.js';
 
 export interface SourceSpec {
   weight: number;
@@ -65,12 +66,7 @@ export function openSources(specs: SourceSpec[], seqLen: number): Source[] {
   });
 }
 
-export interface Batch {
-  ids: Int32Array;
-  targets: Int32Array;
-}
-
-function fill(src: Source, start: number, T: number, vocab: number, b: number, out: Batch): void {
+function fill(src: Source, start: number, T: number, vocab: number, b: number, out: TokenBatch): void {
   const w = src.ds.window(start, T + 1);
   for (let t = 0; t < T + 1; t++) {
     const id = w[t];
@@ -157,7 +153,7 @@ export class MixtureSampler {
     return this.cum.map((c, i) => c - (i ? this.cum[i - 1] : 0));
   }
 
-  batch(B: number, rng: Rng): Batch {
+  batch(B: number, rng: Rng): TokenBatch {
     const T = this.seqLen;
     const out = { ids: new Int32Array(B * T), targets: new Int32Array(B * T) };
     for (let b = 0; b < B; b++) {
@@ -172,10 +168,10 @@ export class MixtureSampler {
 }
 
 /** Validation batches: consecutive non-overlapping windows from the start of each dataset, round-robin; fixed. */
-export function validationBatches(sources: Source[], seqLen: number, vocab: number, B: number, count: number): Batch[] {
+export function validationBatches(sources: Source[], seqLen: number, vocab: number, B: number, count: number): TokenBatch[] {
   const T = seqLen;
   const next = sources.map(() => 0);
-  const out: Batch[] = [];
+  const out: TokenBatch[] = [];
   let k = 0;
   for (let n = 0; n < count; n++) {
     const batch = { ids: new Int32Array(B * T), targets: new Int32Array(B * T) };
@@ -196,7 +192,7 @@ export function validationBatches(sources: Source[], seqLen: number, vocab: numb
  * Every consecutive non-overlapping window of one dataset once, from the start, in batches of up to B rows
  * (the last batch may be shorter): scoring a checkpoint on the whole dataset. `limit` caps the windows.
  */
-export function* datasetWindows(src: Source, seqLen: number, vocab: number, B: number, limit = Infinity): Generator<Batch & { rows: number }> {
+export function* datasetWindows(src: Source, seqLen: number, vocab: number, B: number, limit = Infinity): Generator<TokenBatch & { rows: number }> {
   const T = seqLen;
   const windows = Math.min(limit, Math.floor((src.ds.numTokens - 1) / T));
   for (let w = 0; w < windows; w += B) {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { headDim } from '../train/config.js';
 import type { BackendCapabilities } from '../train/backend.js';
 import type { LlamaModel } from '../train/model.js';
-import type { Rng } from '../train/rng.js';
+import type { Rng } from '../util/rng.js';
 import { BlasDecoder } from './blas-decode.js';
 import { PromptCache, Rope, Scratch, SequenceCache, attendRows, cachedAttention, type CacheShape } from './kv-cache.js';
 import { measureRowGroup } from './row-group.js';

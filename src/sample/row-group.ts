@@ -17,7 +17,7 @@
 // thread count, so a generator using it runs the whole batch in one call (row group 0).
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaModel } from '../train/model.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 
 const CANDIDATES = [16, 8, 4, 2];
 

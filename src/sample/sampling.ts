@@ -3,7 +3,7 @@
 // in vLLM's order) with the sample's own RNG stream. Everything is computed in float64 from the float32 logits,
 // in a fixed order, so a token depends only on the logits row and the stream: never on the other sequences.
 import { nativeWith } from '../train/native.js';
-import { Rng, type RngState } from '../train/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
 
 export interface SamplingParams {
   /** 0 means greedy (argmax, ties to the lower id). */

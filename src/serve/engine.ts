@@ -8,7 +8,7 @@ import { chatFormat, type ChatFormat, type ChatMessage } from '../sample/chat.js
 import { Generator } from '../sample/generator.js';
 import type { LoadedModel } from '../sample/load.js';
 import type { BackendCapabilities } from '../train/backend.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { ApiError, invalid } from './errors.js';
 
 export interface EngineOptions {

@@ -6,7 +6,7 @@
 //   none     one example per row, padded
 // Packed examples never see each other: each is its own attention segment (positions restart at its first
 // token), and the last token of a piece is not a target.
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import type { TokenBatch } from '../train/step.js';
 import type { Encoded } from './encode.js';
 

@@ -2,7 +2,7 @@
 // use, most frequent tokens and decoded samples. Reads .bin in windows, so memory stays flat.
 import { DataError } from '../cli/errors.js';
 import { IndexedDataset } from '../dataset/indexed.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { readMeta } from './meta.js';
 

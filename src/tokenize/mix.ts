@@ -10,7 +10,7 @@ import { DataError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { IndexedDataset, datasetPrefix, weightedPrefix, type TokenDType } from '../dataset/indexed.js';
 import { createDataset } from './create.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { readMeta, writeMeta } from './meta.js';
 
 export interface MixSource {

@@ -20,7 +20,7 @@ import { HF_CONFIG_FILE, HF_TOKENIZER_FILE } from '../tokenizer/hf.js';
 import { readTokenizerConfig, readTokenizerDir, setModelMaxLength, writeTokenizerDir } from '../tokenizer/files.js';
 import { type LlamaConfig, parameterShapes, validateConfig } from './config.js';
 import { openSafetensors, writeSafetensors, type HeaderEntry, type NamedTensor, type SafetensorsFile } from './safetensors.js';
-import type { RngState } from './rng.js';
+import type { RngState } from '../util/rng.js';
 import type { ScheduleSpec } from './schedule.js';
 import type { AdamW } from './optimizer.js';
 import { toHF, toInternal, type LlamaModel } from './model.js';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TokenScorer } from '../model/types.js';
 import { type LlamaConfig, headDim, parameterShapes } from './config.js';
 import type { NamedTensor } from './safetensors.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { causalAttention, ropeTables, type RopeTables } from './ops/attention.js';
 import { crossEntropy } from './ops/cross-entropy.js';
 import { rmsNorm } from './ops/rms-norm.js';

@@ -14,7 +14,7 @@ import { TOKENIZER_FILES, checkpointTarget, copyTokenizerFiles, findCheckpoint, 
 import { humanCount, parameterCount, resolveModelConfig, type LlamaConfig } from './config.js';
 import { LlamaModel } from './model.js';
 import { AdamW, type AdamWOptions } from './optimizer.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { lrAt, type ScheduleSpec } from './schedule.js';
 import { trainStep, type TokenBatch } from './step.js';
 import type { Tokenizer } from '../tokenizer/index.js';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { STD_EPS, informative, outcomeAdvantages, overlongPenalty, processAdvantages, stepEnds, stepTexts } from '../../src/grpo/advantages.js';
 import { grpoGradients, grpoObjective, klEstimate, targetLogprobs, tokenWeights, type LossBatch, type LossSettings } from '../../src/grpo/loss.js';
 import { nativeKernels } from '../../src/train/ops/native-kernel.js';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lines, runCli } from '../helpers.js';
 import { initBackend } from '../../src/train/backend.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { openSafetensors } from '../../src/train/safetensors.js';
 import { loadTokenizer } from '../../src/tokenizer/index.js';
 import { writeTinyCheckpoint } from '../sample/fixtures.js';

@@ -11,7 +11,7 @@ import { openSafetensors } from '../../src/train/safetensors.js';
 import { formatRanks, writeTokenizerDir } from '../../src/tokenizer/files.js';
 import { MATH_PATTERN } from '../../src/tokenizer/pattern.js';
 import { MixtureSampler, openSources, permute } from '../../src/pretrain/data.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { nativeAddon } from '../../src/train/native.js';
 
 const FAST = ['--model', 'tiny', '--seq-len', '32', '--batch-size', '4', '--backend', 'wasm', '-q'];

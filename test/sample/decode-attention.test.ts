@@ -8,7 +8,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { nativeWith } from '../../src/train/native.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { Generator, type GeneratedSample } from '../../src/sample/generator.js';
 import { PromptCache, Rope, Scratch, SequenceCache, attendRows, decodeAttention, type CacheShape } from '../../src/sample/kv-cache.js';
 import { NEUTRAL } from '../../src/sample/sampling.js';

@@ -9,7 +9,7 @@ import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { nativeWith } from '../../src/train/native.js';
 import { wantedThreads } from '../../src/train/backend.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { Generator, type GeneratedSample } from '../../src/sample/generator.js';
 import { BlasDecoder } from '../../src/sample/blas-decode.js';
 import { NEUTRAL } from '../../src/sample/sampling.js';

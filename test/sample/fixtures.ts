@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { makeConfig, type LlamaConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { saveCheckpoint, type TrainerState } from '../../src/train/checkpoint.js';
 import { formatRanks, writeTokenizerDir } from '../../src/tokenizer/files.js';
 import { MATH_PATTERN } from '../../src/tokenizer/pattern.js';

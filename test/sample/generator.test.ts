@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { Generator, type GenerationRequest, type GeneratedSample } from '../../src/sample/generator.js';
 import { BlasDecoder } from '../../src/sample/blas-decode.js';
 import { LocalTextGenerator } from '../../src/sample/local-generator.js';

@@ -5,7 +5,7 @@ import t from 'tap';
 import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { Generator, type TokenEvent } from '../../src/sample/generator.js';
 import { NEUTRAL, type SamplingParams } from '../../src/sample/sampling.js';
 import { logSumExp, topTokens } from '../../src/serve/engine.js';

@@ -12,7 +12,7 @@ import { toConversation, type ExampleFields } from '../../src/sft/examples.js';
 import { fillRatio, packEpoch, rowsToBatch } from '../../src/sft/pack.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { stepGradients, type TokenBatch } from '../../src/train/step.js';
 import { openSafetensors } from '../../src/train/safetensors.js';
 

@@ -15,7 +15,7 @@ import { packEpoch, rowsToBatch } from '../../src/sft/pack.js';
 import { builtinTemplate, compileTemplate } from '../../src/sft/templates.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { evalLoss } from '../../src/train/step.js';
 
 const FIELDS: ExampleFields = { prompt: 'prompt', completion: 'completion', lossOn: 'auto', format: 'format' };

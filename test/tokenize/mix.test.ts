@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers.js';
 import { IndexedDataset, IndexedDatasetWriter } from '../../src/dataset/indexed.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { readBlendFile } from '../../src/pretrain/data.js';
 
 /**

@@ -10,7 +10,7 @@ import { runCli } from '../helpers.js';
 import { loadTokenizer, type Tokenizer } from '../../src/tokenizer/index.js';
 import { vocabAndMerges } from '../../src/tokenizer/hf.js';
 import { corpus } from '../../fixtures/tokenize/corpus.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { SAMPLES } from '../tokenize/samples.js';
 
 // What the synthetic corpus lacks: other scripts, combining marks, emoji sequences, odd whitespace, contractions

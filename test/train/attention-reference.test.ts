@@ -5,7 +5,7 @@
 // packed segments.
 import t from 'tap';
 import { nativeWith } from '../../src/train/native.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 type F32 = Float32Array;
 interface Kernels {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** Loss and gradients on the active backend for token ids and targets [B, T] (init seed 11, std 0.2). */
 export async function lossAndGrads(cfg: LlamaConfig, ids: Int32Array, tg: Int32Array, B: number, T: number): Promise<{ loss: number; grads: Map<string, Float32Array> }> {

@@ -9,7 +9,7 @@ import { writeSyntheticTokens } from '../../fixtures/train/tokens.js';
 import { DataError } from '../../src/cli/errors.js';
 import { openCheckpoint } from '../../src/train/checkpoint.js';
 import { makeConfig, parameterShapes } from '../../src/train/config.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { bf16ToF32, f16ToF32, openSafetensors, toBF16, toF16, writeSafetensors, type NamedTensor } from '../../src/train/safetensors.js';
 import { formatRanks, writeTokenizerDir } from '../../src/tokenizer/files.js';
 import { MATH_PATTERN } from '../../src/tokenizer/pattern.js';

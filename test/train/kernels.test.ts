@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernels } from '../../src/train/kernels.js';
 import { nativeAddon } from '../../src/train/native.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 const rng = new Rng(7);
 const rand = (n: number) => rng.normalArray(n, 1);

@@ -4,7 +4,7 @@ import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernels } from '../../src/train/kernels.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer.js';

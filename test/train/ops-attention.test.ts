@@ -8,7 +8,7 @@ import { installKernels } from '../../src/train/kernels.js';
 import { nativeAddon } from '../../src/train/native.js';
 import { nativeKernels } from '../../src/train/ops/native-kernel.js';
 import { causalAttention, causalAttentionComposed, ropeTables, segmentStarts, type AttentionShape, type Segments } from '../../src/train/ops/attention.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 const skip = nativeAddon() ? false : 'the native addon is not built';
 

@@ -10,7 +10,7 @@ import { nativeKernels } from '../../src/train/ops/native-kernel.js';
 import { crossEntropy, crossEntropyComposed } from '../../src/train/ops/cross-entropy.js';
 import { rmsNorm, rmsNormComposed } from '../../src/train/ops/rms-norm.js';
 import { swiglu, swigluComposed } from '../../src/train/ops/swiglu.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 const skip = nativeAddon() ? false : 'the native addon is not built';
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/train/backend.js';
 import { makeConfig, type LlamaConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { ROOT } from '../helpers.js';
 

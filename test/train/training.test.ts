@@ -7,7 +7,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { makeConfig } from '../../src/train/config.js';
 import { LlamaModel } from '../../src/train/model.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { evalLoss, trainStep } from '../../src/train/step.js';
 import { MixtureSampler, openSources, validationBatches } from '../../src/pretrain/data.js';
 import { writeSyntheticTokens } from '../../fixtures/train/tokens.js';

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lrAt, type ScheduleSpec } from '../../src/train/schedule.js';
 import { encodeSafetensors, openSafetensors, writeSafetensors, type NamedTensor } from '../../src/train/safetensors.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { PRESETS, makeConfig, parameterCount, validateConfig } from '../../src/train/config.js';
 import { toHF, toInternal } from '../../src/train/model.js';
 import { DataError } from '../../src/cli/errors.js';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, wantedThreads } from '../../src/train/backend.js';
 import { installKernels } from '../../src/train/kernels.js';
 import { makeConfig } from '../../src/train/config.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { MAX_WASM_THREADS } from '../../src/train/tfjs-internals.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { runCli } from '../helpers.js';

@@ -6,7 +6,7 @@
 // And the replay of iterative RL: fresh labels with a fixed fraction of historical ones mixed in.
 import { DataError, inputsWhere } from '../../cli/errors.js';
 import { newReadStats, readJsonl, recordWhere, reportSkipped, type JsonlRecord } from '../../jsonl/index.js';
-import type { Rng } from '../../train/rng.js';
+import type { Rng } from '../../util/rng.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { stepEnds, type StepSeparator } from '../advantages.js';
 import { promptIds, type PromptFormat } from '../data.js';

@@ -4,7 +4,7 @@
 // seeded RNG, so a run (and the retraining between RL iterations) is a function of its seed.
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../../train/optimizer.js';
-import { Rng } from '../../train/rng.js';
+import { Rng } from '../../util/rng.js';
 import { packRows, type RewardModel } from './model.js';
 import type { RmExample } from './data.js';
 

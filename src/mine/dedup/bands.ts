@@ -31,8 +31,3 @@ export function optimalBands(threshold: number, numPerm: number): { bands: numbe
   }
   return best;
 }
-
-/** The similarity where the candidate probability curve is steepest, about (1/b)^(1/r): 0.72 for 14 x 8. */
-export function effectiveThreshold(b: number, r: number): number {
-  return (1 / b) ** (1 / r);
-}
