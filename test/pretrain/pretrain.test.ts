@@ -107,7 +107,10 @@ t.test('resume: 20 steps == 10 steps + resume to 20 (loss equal within 1e-5)', a
     for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
   }
   t.ok(maxDiff < 1e-6, `final weights agree (max diff ${maxDiff})`);
-  const changed = await runCli(['pretrain', ...common.map((x) => (x === '4' ? '2' : x)), '-o', join(dir, 'split'), '--steps', '30', '--resume']);
+  // Only --batch-size's value changes (4 -> 2): the rest of the settings are those of the run resumed.
+  const batch = common.indexOf('--batch-size') + 1;
+  t.equal(common[batch], '4');
+  const changed = await runCli(['pretrain', ...common.map((x, i) => (i === batch ? '2' : x)), '-o', join(dir, 'split'), '--steps', '30', '--resume']);
   t.equal(changed.code, 2, 'resuming with another batch size is a usage error');
   t.match(changed.stderr, /batch_size/);
 });
