@@ -1,7 +1,8 @@
 // The mathpipe side of bench/sample: generation speed of the Generator (what `mathpipe sample` runs) on a
 // random-init model of the given shape. Prints one JSON line: prefill tokens/s (one prompt of --prompt tokens at a
 // time, as sample prefills), and decode tokens/s at each batch size (every slot generating --tokens tokens,
-// temperature 1, no stops; prefill time excluded), plus the row group the products ran in (0: one call for the
+// temperature 1, no stops; prefill time excluded) with the shares of that time in the model, in sampling and in
+// the rest, plus the row group the products ran in (0: one call for the
 // whole batch), which single-token attention and which sampler ran, and the bytes of weights a step reads.
 // Usage: node dist/bench/sample/bench.js [--vocab 512] [--d 128] [--layers 2] [--heads 4] [--ffn 352]
 //        [--prompt 32] [--tokens 64] [--batches 1,32]
@@ -45,19 +46,29 @@ const rng = new Rng(1);
 const prompt = () => Array.from({ length: P }, () => rng.int(config.vocab_size));
 const empty = new Uint8Array(0);
 
-async function decode(B: number): Promise<{ tokensPerS: number; group: number }> {
+/** Shares of the decoding time: the model's forwards, sampling, and the rest (stops, bookkeeping, the event loop). */
+interface Split {
+  forward: number;
+  sampling: number;
+  other: number;
+}
+
+async function decode(B: number): Promise<{ tokensPerS: number; group: number; split: Split }> {
   const g = new Generator(model, { batchSize: B, tokenBytes: () => empty, caps: backend.caps });
   // Warm-up, the same work once: the JIT compiles the JavaScript loops, buffers and kernels get set up.
   const warm = Array.from({ length: B }, (_, i) => ({ prompt: prompt(), params: { ...NEUTRAL, maxTokens: T, ignoreEos: true, seed: i } }));
   for await (const _ of g.generate(warm));
-  const before = { tokens: g.stats.generatedTokens, prefill: g.stats.prefillSeconds };
+  const before = { ...g.stats };
   const reqs = Array.from({ length: B }, (_, i) => ({ prompt: prompt(), params: { ...NEUTRAL, maxTokens: T, ignoreEos: true, seed: i } }));
   const t0 = performance.now();
   for await (const _ of g.generate(reqs));
   // Decoding forwards, attention and sampling: the wall time less the prefills. The first token of each sample
   // comes from its prefill, so it is not counted.
-  const secs = (performance.now() - t0) / 1000 - (g.stats.prefillSeconds - before.prefill);
-  return { tokensPerS: (g.stats.generatedTokens - before.tokens - B) / secs, group: g.rowGroup };
+  const secs = (performance.now() - t0) / 1000 - (g.stats.prefillSeconds - before.prefillSeconds);
+  const forward = (g.stats.decodeSeconds - before.decodeSeconds) / secs;
+  const sampling = (g.stats.sampleSeconds - before.sampleSeconds) / secs;
+  const split = { forward: +forward.toFixed(3), sampling: +sampling.toFixed(3), other: +(1 - forward - sampling).toFixed(3) };
+  return { tokensPerS: (g.stats.generatedTokens - before.generatedTokens - B) / secs, group: g.rowGroup, split };
 }
 
 async function prefill(): Promise<number> {
@@ -79,6 +90,7 @@ out.prefill_tokens_per_s = Math.round(await prefill());
 for (const B of String(a.batches).split(',').map(Number)) {
   const r = await decode(B);
   out[`decode_b${B}_tokens_per_s`] = Math.round(r.tokensPerS);
+  out[`decode_b${B}_split`] = r.split;
   out.row_group = r.group;
   out.attention = decodeAttention();
   out.sampler = nativeSampling();

@@ -96,8 +96,11 @@ export interface GeneratorStats {
   promptTokens: number;
   generatedTokens: number;
   prefillSeconds: number;
+  /** Seconds in decoding forwards (the model; not sampling). */
   decodeSeconds: number;
   decodeSteps: number;
+  /** Seconds choosing tokens from logits (the sampler over every row of a step). */
+  sampleSeconds: number;
 }
 
 interface Job {
@@ -134,7 +137,7 @@ interface Seq {
 const EMPTY = new Uint8Array(0);
 
 export class Generator {
-  readonly stats: GeneratorStats = { prompts: 0, promptTokens: 0, generatedTokens: 0, prefillSeconds: 0, decodeSeconds: 0, decodeSteps: 0 };
+  readonly stats: GeneratorStats = { prompts: 0, promptTokens: 0, generatedTokens: 0, prefillSeconds: 0, decodeSeconds: 0, decodeSteps: 0, sampleSeconds: 0 };
   private readonly queue: Job[] = [];
   private active: Seq[] = [];
   private running: Promise<void> | null = null;
@@ -341,11 +344,13 @@ export class Generator {
   /** Sample a token for every sequence holding fresh logits; true when some sample finished (a slot is free). */
   private sampleAll(): boolean {
     const fresh = this.active.filter((s) => s.logits);
+    const t0 = performance.now();
     const choices = this.sampler.chooseAll(
       fresh.map((s) => s.logits!),
       fresh.map((s) => s.job.req.params),
       fresh.map((s) => s.rng),
     );
+    this.stats.sampleSeconds += (performance.now() - t0) / 1000;
     const done = new Set<Seq>();
     fresh.forEach((s, i) => {
       if (this.sampleOne(s, choices[i])) done.add(s);

@@ -1,7 +1,7 @@
 // The decoding step's native kernels (native/decode.cc): decodeMatmul against a float64 product, and the same
 // bits for a row whatever the other rows, its place among them and the thread count (what batch invariance
 // rests on); RMSNorm and SwiGLU on small and large calls; bad arguments refused. Then the generator on a
-// model large enough for the threaded paths: the same bits at batch 1, 7 and 32.
+// model large enough for the threaded paths: the same bits at batch 1, 7 and 32, and on one thread.
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/train/backend.js';
@@ -132,7 +132,7 @@ t.test('the decode kernels refuse arrays that do not fit', { skip }, async (t) =
   t.throws(() => k!.decodeMatmul(f(6), new Int32Array(6) as unknown as F32, f(4), 2, 2, 3, false), /Float32Array/);
 });
 
-t.test('the generator gives the same bits at batch 1, 7 and 32 with threaded kernels', { skip }, async (t) => {
+t.test('the generator gives the same bits at batch 1, 7 and 32 with threaded kernels, and on one thread', { skip }, async (t) => {
   // Products of 32 rows here (32 x 256 x 688 multiply-adds and more) take the threaded path; one row does not.
   const cfg = makeConfig(
     { vocab_size: 512, hidden_size: 256, intermediate_size: 688, num_hidden_layers: 2, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 80, tie_word_embeddings: false },
@@ -157,6 +157,14 @@ t.test('the generator gives the same bits at batch 1, 7 and 32 with threaded ker
   const one = await run(1);
   t.same(await run(7), one, 'batch 7');
   t.same(await run(32), one, 'batch 32');
+  // Prefill (prompts up to 60 tokens: threaded products and attention) and decoding on one thread: the same bits.
+  const threads = wantedThreads();
+  k!.setThreads(1);
+  try {
+    t.same(await run(32), one, 'batch 32 on one thread');
+  } finally {
+    k!.setThreads(threads);
+  }
 });
 
 t.test('the direct decoder follows weights updated between generations and a grown wasm heap', { skip }, async (t) => {
