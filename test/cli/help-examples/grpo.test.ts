@@ -1,0 +1,5 @@
+// The examples of `mathpipe grpo --help` (and its subcommands), run on fixtures: see examples.ts.
+import t from 'tap';
+import { runGroup } from './examples.js';
+
+await runGroup(t, 'grpo');
