@@ -11,7 +11,7 @@
 # of every run (`mathpipe grpo plot`, OUT/steps.svg) into OUT.
 # Env: STEPS (300), LR (1e-4), B (16 questions per step), G (8), EVAL_EVERY (60), OUT (bench/out/grpo-arith),
 #      RUNS (all: "deepseekmath dr-grpo process orm prm prm-iter"), LABEL_Q (questions labeled for the reward
-#      models, 200).
+#      models, 200), RM_Q (questions relabeled per iteration in prm-iter, 16).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PATH="$ROOT/bin:$PATH"
@@ -39,15 +39,17 @@ fi
 
 # Reward models: the SFT policy's samples of LABEL_Q training questions (4 each), every step judged by 4 rollouts
 # (Math-Shepherd, rule any); an ORM on the outcome labels and a PRM on the step labels of the same file.
-if [[ " $RUNS " == *" orm "* || " $RUNS " == *" prm"* ]] && [ ! -f "$O/prm/rm_config.json" ]; then
+if [[ " $RUNS " == *" orm "* || " $RUNS " == *" prm"* ]]; then
   S=$(date +%s)
-  head -n "$LABEL_Q" "$O/train.jsonl" > "$O/label-q.jsonl"
-  mathpipe grpo rm label -q -m "$O/sft" --chat -n 4 -N 4 --max-tokens 40 --step-marker ". " "$O/label-q.jsonl" -o "$O/labels.jsonl"
-  tail -n 100 "$O/train.jsonl" | head -n 50 > "$O/label-v.jsonl"
-  mathpipe grpo rm label -q -m "$O/sft" --chat -n 2 -N 4 --max-tokens 40 --step-marker ". " --seed 7 "$O/label-v.jsonl" -o "$O/labels-valid.jsonl"
+  if [ ! -f "$O/labels-valid.jsonl" ]; then
+    head -n "$LABEL_Q" "$O/train.jsonl" > "$O/label-q.jsonl"
+    mathpipe grpo rm label -q -m "$O/sft" --chat -n 4 -N 4 --max-tokens 40 --step-marker ". " "$O/label-q.jsonl" -o "$O/labels.jsonl"
+    tail -n 100 "$O/train.jsonl" | head -n 50 > "$O/label-v.jsonl"
+    mathpipe grpo rm label -q -m "$O/sft" --chat -n 2 -N 4 --max-tokens 40 --step-marker ". " --seed 7 "$O/label-v.jsonl" -o "$O/labels-valid.jsonl"
+  fi
   for K in orm prm; do
-    mathpipe grpo rm train -q --init "$O/sft" -o "$O/$K" --overwrite --kind "$K" --chat --step-marker ". " --epochs 4 -b 16 --lr 1e-3 \
-      --valid "$O/labels-valid.jsonl" "$O/labels.jsonl" > "$O/$K-train.jsonl"
+    [ -f "$O/$K/rm_config.json" ] || mathpipe grpo rm train -q --init "$O/sft" -o "$O/$K" --overwrite --kind "$K" --chat --step-marker ". " \
+      --epochs 4 -b 16 --lr 1e-3 --valid "$O/labels-valid.jsonl" "$O/labels.jsonl" > "$O/$K-train.jsonl"
   done
   echo "$(( $(date +%s) - S ))" > "$O/rm.seconds"
 fi
@@ -59,7 +61,7 @@ for RUN in $RUNS; do
     process) ARGS=(--preset deepseekmath --step-scorer "node $ROOT/dist/bench/grpo/arith-prm.js" --step-marker ". ") ;;
     orm) ARGS=(--preset deepseekmath --reward-model "$O/orm") ;;
     prm) ARGS=(--preset deepseekmath --reward-model "$O/prm" --step-marker ". ") ;;
-    prm-iter) ARGS=(--preset deepseekmath --reward-model "$O/prm" --step-marker ". " --iterations 3 --rm-questions 16 --rm-samples 4 --rollouts 4 --rm-steps 20 --rm-lr 1e-3 --rm-batch-size 16 --replay 0.1) ;;
+    prm-iter) ARGS=(--preset deepseekmath --reward-model "$O/prm" --step-marker ". " --iterations 3 --rm-questions "${RM_Q:-16}" --rm-samples 4 --rollouts 4 --rm-steps 20 --rm-lr 1e-3 --rm-batch-size 16 --replay 0.1) ;;
     *) ARGS=(--preset "$RUN") ;;
   esac
   rm -f "$O/$RUN.jsonl"

@@ -5,6 +5,7 @@ import { UsageError } from '../cli/errors.js';
 import { Dictionary, EOS, Encoder, TYPE_LABEL, TYPE_WORD } from './dictionary.js';
 import type { Args } from './args.js';
 import type { Example } from './examples.js';
+import type { TrainSet } from './sgd.js';
 
 const MAX_VOCAB_SIZE = 30000000;
 
@@ -159,4 +160,60 @@ export function encodeExamples(dict: Dictionary, examples: Example[]): { data: D
   const b = new DatasetBuilder(dict);
   for (const e of examples) b.add(e);
   return b.finish();
+}
+
+/**
+ * The set as training reads it (see TrainSet): each example's distinct rows in first-seen order with
+ * their repeat counts, written into `rows` and `weights` (at least data.rows.length long: the caller
+ * places them, in the kernels' memory or in SharedArrayBuffers).
+ */
+export function toTrainSet(data: Dataset, rows: Int32Array, weights: Float32Array): TrainSet {
+  const rowStart = shared(data.n + 1);
+  const nrows = shared(data.n);
+  // open addressing over one example's rows, reused: slot -> row + 1 (0 empty), and its output position
+  let keys = new Int32Array(1024);
+  let at = new Int32Array(1024);
+  let m = 0;
+  for (let ex = 0; ex < data.n; ex++) {
+    const s = data.rowStart[ex];
+    const e = data.rowStart[ex + 1];
+    nrows[ex] = e - s;
+    rowStart[ex] = m;
+    if (keys.length < 2 * (e - s)) {
+      let cap = keys.length;
+      while (cap < 2 * (e - s)) cap *= 2;
+      keys = new Int32Array(cap);
+      at = new Int32Array(cap);
+    }
+    const mask = keys.length - 1;
+    const first = m;
+    for (let i = s; i < e; i++) {
+      const r = data.rows[i];
+      let slot = Math.imul(r, 0x9e3779b1) & mask;
+      while (keys[slot] !== 0 && keys[slot] !== r + 1) slot = (slot + 1) & mask;
+      if (keys[slot] === 0) {
+        keys[slot] = r + 1;
+        at[slot] = m;
+        rows[m] = r;
+        weights[m++] = 1;
+      } else weights[at[slot]]++;
+    }
+    // empty the table through the rows just written (cheaper than clearing it whole)
+    for (let j = first; j < m; j++) {
+      let slot = Math.imul(rows[j], 0x9e3779b1) & mask;
+      while (keys[slot] !== rows[j] + 1) slot = (slot + 1) & mask;
+      keys[slot] = 0;
+    }
+  }
+  rowStart[data.n] = m;
+  return {
+    n: data.n,
+    rowStart,
+    rows: rows.subarray(0, m),
+    weights: weights.subarray(0, m),
+    nrows,
+    labelStart: data.labelStart,
+    labels: data.labels,
+    ntok: data.ntok,
+  };
 }

@@ -24,6 +24,8 @@ export interface Layout {
   wi: number;
   wo: number;
   rows: number;
+  /** The examples' row weights (float32), rowCount of them after the rows. */
+  weights: number;
   /** Per thread: hidden at scratch + t * 2 * vec, grad right after it. */
   scratch: number;
   vecBytes: number;
@@ -37,13 +39,14 @@ export function planMemory(wiFloats: number, woFloats: number, rowCount: number,
   const wi = 64;
   const wo = align(wi + wiFloats * 4);
   const rows = align(wo + woFloats * 4);
-  const scratch = align(rows + rowCount * 4);
+  const weights = align(rows + rowCount * 4);
+  const scratch = align(weights + rowCount * 4);
   const end = scratch + threads * 2 * vecBytes;
   if (end > MAX_BYTES) return null;
   const pages = Math.ceil(end / PAGE);
   try {
     const memory = new WA.Memory({ initial: pages, maximum: pages, shared: true });
-    return { memory, wi, wo, rows, scratch, vecBytes };
+    return { memory, wi, wo, rows, weights, scratch, vecBytes };
   } catch {
     return null; // not enough address space: fall back to SharedArrayBuffers
   }

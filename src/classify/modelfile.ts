@@ -3,9 +3,9 @@
 // Files are read through a small cursor so a 2 GB model is never held twice in memory: matrix data is
 // read straight into its Float32Array. mathpipe appends a trailer (fastText stops reading before it and
 // ignores it) recording how text was normalised, so predict uses the same rule as train.
-import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { DataError, IoError } from '../cli/errors.js';
-import { writeOutputFd } from '../cli/output-file.js';
+import { writeAll, writeOutputFd } from '../cli/output-file.js';
 import { ARGS_BYTES, MODEL_SUP, readArgs, writeArgs, type Args } from './args.js';
 import { Dictionary, TYPE_LABEL, TYPE_WORD } from './dictionary.js';
 import { DenseMatrix, ProductQuantizer, QuantMatrix, type Matrix } from './matrix.js';
@@ -258,9 +258,9 @@ function denseBlock(fd: number, flag: boolean, mat: DenseMatrix, afterFlag: bool
   if (afterFlag) h[o++] = flag ? 1 : 0;
   o = h.writeBigInt64LE(BigInt(mat.rows), o);
   h.writeBigInt64LE(BigInt(mat.cols), o);
-  writeSync(fd, h);
-  const bytes = new Uint8Array(mat.data.buffer, mat.data.byteOffset, mat.data.byteLength);
-  for (let s = 0; s < bytes.length; s += 1 << 28) writeSync(fd, bytes, s, Math.min(1 << 28, bytes.length - s));
+  writeAll(fd, h);
+  // straight from the matrix's memory (the kernel caps one write at 2 GiB; writeAll resumes)
+  writeAll(fd, new Uint8Array(mat.data.buffer, mat.data.byteOffset, mat.data.byteLength));
 }
 
 /** Write a dense model by cli/output-file's rules (temporary + rename; devices in place), with the mathpipe trailer. */
@@ -270,14 +270,14 @@ export function saveModel(file: string, m: FastTextModel): void {
   writeOutputFd(
     file,
     (fd) => {
-      writeSync(fd, header(m));
+      writeAll(fd, header(m));
       denseBlock(fd, false, input, true);
       denseBlock(fd, false, output, true);
       if (m.meta) {
         const json = Buffer.from(JSON.stringify(m.meta), 'utf8');
         const len = Buffer.alloc(4);
         len.writeInt32LE(json.length, 0);
-        writeSync(fd, Buffer.concat([TRAILER, len, json]));
+        writeAll(fd, Buffer.concat([TRAILER, len, json]));
       }
     },
     'model ',

@@ -7,7 +7,8 @@
 // Each row's projection is computed on first use, so start-up costs nothing.
 import { DenseMatrix } from './matrix.js';
 import type { FastTextModel } from './modelfile.js';
-import { sigmoid, stdLog } from './tables.js';
+import { computeOutput } from './output.js';
+import { stdLog } from './tables.js';
 import { buildTree, type HsTree } from './tree.js';
 
 const f = Math.fround;
@@ -82,21 +83,10 @@ export class Predictor {
   probs(rows: Int32Array, n: number, out: Float64Array): boolean {
     if (n === 0) return false;
     this.computeLogits(rows, n);
-    const l = this.logits;
-    const loss = this.model.args.loss;
-    if (loss === 'softmax') {
-      let max = l[0];
-      for (let k = 1; k < this.nout; k++) if (l[k] > max) max = l[k];
-      let z = 0;
-      for (let k = 0; k < this.nout; k++) {
-        out[k] = f(Math.exp(l[k] - max));
-        z += out[k];
-      }
-      for (let k = 0; k < this.nout; k++) out[k] /= z;
-    } else if (loss === 'ova' || loss === 'ns') {
-      for (let k = 0; k < this.nout; k++) out[k] = sigmoid(l[k]);
-    } else {
-      this.hsProbs(out);
+    if (this.model.args.loss === 'hs') this.hsProbs(out);
+    else {
+      out.set(this.logits);
+      computeOutput(this.model.args.loss, out, this.nout);
     }
     return true;
   }

@@ -42,7 +42,9 @@ export async function runTrain(argv: Record<string, unknown>): Promise<void> {
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize: Normalize = (argv.normalize as Normalize | undefined) ?? (format === 'jsonl' ? 'web' : 'none');
+  const t0 = performance.now();
   const { dict, data, dropped } = await readTrainingSet(paths, argv, format, normalize, args);
+  const readSeconds = (performance.now() - t0) / 1000;
   if (!data.n) throw new UsageError('no example kept a label and a known word: lower --minCount/--minCountLabel');
 
   let valid: Dataset | null = null;
@@ -69,11 +71,14 @@ export async function runTrain(argv: Record<string, unknown>): Promise<void> {
     await out.writeJson(line);
   });
   await out.close();
+  const tw = performance.now();
   saveModel(String(argv.output), result.model);
+  const writeSeconds = (performance.now() - tw) / 1000;
   info(
     `${data.n} examples (${dropped} without label or known word dropped), ${dict.nwords} words, ${dict.nlabels} labels; ` +
       `${args.epoch} epochs in ${result.seconds.toFixed(2)}s, ${Math.round(result.wordsPerSecPerThread)} words/sec/thread ` +
-      `on ${Math.min(args.thread, data.n)} threads; model written to ${String(argv.output)}`,
+      `on ${Math.min(args.thread, data.n)} threads; model written to ${String(argv.output)}; ` +
+      `wall: read ${readSeconds.toFixed(2)}s, init ${result.initSeconds.toFixed(2)}s, train ${result.seconds.toFixed(2)}s, write ${writeSeconds.toFixed(2)}s`,
   );
 }
 

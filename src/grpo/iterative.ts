@@ -147,7 +147,7 @@ export class Iterations {
       }
       this.reset = true;
     }
-    if (this.c.rm && this.rmOpt && existsSync(join(dir, RM_DIR, 'optimizer.safetensors'))) this.c.rm.restoreMoments(this.rmOpt, join(dir, RM_DIR, 'optimizer.safetensors'));
+    if (this.c.rm && this.rmOpt && existsSync(join(dir, RM_DIR, 'optimizer.safetensors'))) this.c.rm.restoreMoments(this.rmOpt, join(dir, RM_DIR));
     const dataDir = join(dir, DATA_DIR);
     if (existsSync(dataDir))
       for (const n of readdirSync(dataDir).filter((x) => /^iter-\d+\.jsonl$/.test(x)).sort())

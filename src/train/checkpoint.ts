@@ -302,14 +302,18 @@ export function copyTokenizerFiles(fromDir: string, toDir: string): void {
   for (const f of [...TOKENIZER_FILES, ...HF_TOKENIZER_FILES]) writeOutputFile(join(toDir, f), readFileSync(join(fromDir, f)));
 }
 
-/** Load AdamW moments and step count saved by saveCheckpoint. */
-export function restoreOptimizer(opt: AdamW, dir: string): void {
+/**
+ * Load AdamW moments and step count saved by saveCheckpoint. `saved` maps an optimizer key to the parameter name
+ * in the file (a second model in a process keys its optimizer by prefixed variable names).
+ */
+export function restoreOptimizer(opt: AdamW, dir: string, saved: (key: string) => string = (k) => k): void {
   const path = join(dir, 'optimizer.safetensors');
   const f = openSafetensors(path);
   try {
     opt.t = Number(f.metadata.step ?? 0);
     for (const [kind, moments] of [['exp_avg', opt.m], ['exp_avg_sq', opt.v]] as const)
-      for (const [name, v] of moments) {
+      for (const [key, v] of moments) {
+        const name = saved(key);
         const t = f.get(`${kind}.${name}`);
         const { shape, data } = toInternal(name, t.shape, t.data as Float32Array);
         if (JSON.stringify(shape) !== JSON.stringify(v.shape)) throw new DataError(path, `${kind}.${name} has shape ${JSON.stringify(t.shape)}, not the model's`);

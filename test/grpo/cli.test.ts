@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { lines, runCli } from '../helpers.js';
 import { initBackend } from '../../src/train/backend.js';
 import { openSafetensors } from '../../src/train/safetensors.js';
-import { writeTinyCheckpoint } from '../sample/fixtures.js';
+import { sevenTask } from './fixtures.js';
 
 let dir = '';
 let ck = '';
@@ -16,10 +16,7 @@ let q = '';
 t.before(async () => {
   await initBackend('cpu');
   dir = t.testdir();
-  ck = join(dir, 'ck');
-  await writeTinyCheckpoint(ck, { seed: 1 });
-  q = join(dir, 'q.jsonl');
-  writeFileSync(q, Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `Say seven ${i}:`, answer: '7' })).join('\n') + '\n');
+  ({ ck, q } = await sevenTask(dir, 20));
 });
 
 const TASK = ['--max-tokens', '3', '--lr', '3e-3', '--extract', 'last-number', '--backend', 'wasm'];

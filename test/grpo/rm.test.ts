@@ -10,7 +10,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { Rng } from '../../src/util/rng.js';
 import { openSafetensors } from '../../src/train/safetensors.js';
 import { loadTokenizer } from '../../src/tokenizer/index.js';
-import { writeTinyCheckpoint } from '../sample/fixtures.js';
+import { sevenTask } from './fixtures.js';
 import { replayMix } from '../../src/grpo/rm/data.js';
 import { goodStep } from '../../src/grpo/rm/label.js';
 import { RewardModel } from '../../src/grpo/rm/model.js';
@@ -21,10 +21,7 @@ let q = '';
 t.before(async () => {
   await initBackend('cpu');
   dir = t.testdir();
-  ck = join(dir, 'ck');
-  await writeTinyCheckpoint(ck, { seed: 1 });
-  q = join(dir, 'q.jsonl');
-  writeFileSync(q, Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `Say seven ${i}:`, answer: '7' })).join('\n') + '\n');
+  ({ ck, q } = await sevenTask(dir, 12));
 });
 
 type M = Record<string, number>;

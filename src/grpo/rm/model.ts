@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, UsageError } from '../../cli/errors.js';
 import { writeOutputFile } from '../../cli/output-file.js';
-import { findCheckpoint, openCheckpoint } from '../../train/checkpoint.js';
-import { LlamaModel, toHF, toInternal } from '../../train/model.js';
+import { findCheckpoint, openCheckpoint, restoreOptimizer } from '../../train/checkpoint.js';
+import { LlamaModel, toHF } from '../../train/model.js';
 import type { AdamW } from '../../train/optimizer.js';
-import { openSafetensors, writeSafetensors } from '../../train/safetensors.js';
+import { writeSafetensors } from '../../train/safetensors.js';
 import type { LlamaConfig } from '../../train/config.js';
 import type { NamedTensor } from '../../train/safetensors.js';
 import type { StepSeparator } from '../advantages.js';
@@ -100,23 +100,9 @@ export class RewardModel {
     return out;
   }
 
-  /** Moments saved by momentsSync (or saveCheckpoint) back into an optimizer over trainable(). */
-  restoreMoments(opt: AdamW, path: string): void {
-    const f = openSafetensors(path);
-    try {
-      opt.t = Number(f.metadata.step ?? 0);
-      for (const [kind, moments] of [['exp_avg', opt.m], ['exp_avg_sq', opt.v]] as const)
-        for (const [name, v] of moments) {
-          const hf = name.slice(this.prefix.length);
-          if (!f.header[`${kind}.${hf}`]) throw new DataError(path, `${kind}.${hf} is missing`);
-          const t = f.get(`${kind}.${hf}`);
-          const { shape, data } = toInternal(hf, t.shape, t.data as Float32Array);
-          if (JSON.stringify(shape) !== JSON.stringify(v.shape)) throw new DataError(path, `${kind}.${hf} has shape ${JSON.stringify(t.shape)}, not the model's`);
-          tf.tidy(() => v.assign(tf.tensor(data, shape, 'float32')));
-        }
-    } finally {
-      f.close();
-    }
+  /** Moments saved by momentsSync (or saveCheckpoint) in checkpoint `dir`, back into an optimizer over trainable(). */
+  restoreMoments(opt: AdamW, dir: string): void {
+    restoreOptimizer(opt, dir, (key) => key.slice(this.prefix.length));
   }
 
   /** Everything a checkpoint of this model holds, written synchronously into `dir` (a save hook's directory). */
