@@ -70,7 +70,7 @@ for SHAPE in $SHAPES; do
   done
   # Where decoding time went, in the first round (shares of the model's forwards, sampling, the rest).
   for B in 1 32; do
-    echo "  ($SHAPE batch $B decoding time: $(printf '%s\n' "${MP[0]}" | jq -r ".decode_b${B}_split | \"forward \\(100 * .forward | round)%, sampling \\(100 * .sampling | round)%, other \\(100 * .other | round)%\"")"
+    echo "  ($SHAPE batch $B decoding time: $(printf '%s\n' "${MP[0]}" | jq -r ".decode_b${B}_split | \"forward \\(100 * .forward | round)%, sampling \\(100 * .sampling | round)%, other \\(100 * .other | round)%\""))"
   done
   echo "  ($SHAPE: $PARAMS parameters, $(awk -v w="$BYTES" 'BEGIN { printf "%.1f MB", w / 1e6 }') of weights read per step, bandwidth bound $(awk -v b="$BW" -v w="$BYTES" 'BEGIN { printf "%.0f", b / w }') tokens/s at batch 1; mathpipe $(printf '%s\n' "${MP[0]}" | jq -r '"\(.backend), \(.native // "no native kernels"), \(.attention) attention, \(.sampler // "js") sampler, decoding products in \(if .row_group == 0 then "one call per step" else "groups of \(.row_group) rows" end)"'))"
 done
