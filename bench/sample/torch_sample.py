@@ -14,13 +14,14 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from torch_llama import Llama  # noqa: E402
+from torch_llama import Llama, add_model_args  # noqa: E402
 
 
 @torch.inference_mode()
 def main():
     ap = argparse.ArgumentParser()
-    for name, default in [("threads", 2), ("vocab", 512), ("d", 128), ("layers", 2), ("heads", 4), ("ffn", 352), ("prompt", 32), ("tokens", 64)]:
+    add_model_args(ap)
+    for name, default in [("vocab", 512), ("prompt", 32), ("tokens", 64)]:
         ap.add_argument(f"--{name}", type=int, default=default)
     ap.add_argument("--batches", default="1,32")
     a = ap.parse_args()

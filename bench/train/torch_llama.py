@@ -7,6 +7,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def add_model_args(ap):
+    """The flags every PyTorch peer takes: threads and the model's shape (mathpipe's `bench` preset by default)."""
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=352)
+
+
 class RMSNorm(nn.Module):
     def __init__(self, d, eps=1e-6):
         super().__init__()

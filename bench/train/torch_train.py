@@ -10,21 +10,17 @@ import time
 import torch
 import torch.nn.functional as F
 
-from torch_llama import Llama
+from torch_llama import Llama, add_model_args
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("vocab", type=int)
-    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--d", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--ffn", type=int, default=352)
+    add_model_args(ap)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
