@@ -61,6 +61,28 @@ export function workerCount(v: unknown, flag: string, min = 1): number {
   return n;
 }
 
+/**
+ * An integer option's value, checked: in [min, max] or a usage error that names the flag, the range and what was
+ * given (yargs turns "abc" into NaN). `flag` as the user types it ("--steps", "-n").
+ */
+export function integer(v: unknown, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+  throw new UsageError(`${flag} must be an integer ${range} (got ${String(v)})`);
+}
+
+/** integer() for an option that may be unset (undefined passes through). */
+export function optionalInteger(v: unknown, flag: string, min: number, max?: number): number | undefined {
+  return v === undefined ? undefined : integer(v, flag, min, max);
+}
+
+/** A finite number >= min (or > min with `exclusive`), else a usage error naming the flag and what was given. */
+export function number(v: unknown, flag: string, min = -Infinity, exclusive = false): number {
+  if (typeof v === 'number' && Number.isFinite(v) && (exclusive ? v > min : v >= min)) return v;
+  const bound = min === -Infinity ? '' : ` ${exclusive ? '>' : '>='} ${min}`;
+  throw new UsageError(`${flag} must be a number${bound} (got ${String(v)})`);
+}
+
 /** A byte count with an optional K, M or G suffix (powers of 1024, as in coreutils): "50M", "1.5G", "4096". */
 export function byteSize(v: unknown, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(String(v).trim());

@@ -1,7 +1,7 @@
 // `mathpipe sample`: completions for JSONL prompts from a local checkpoint (KV cache, continuous batching).
 import type { CommandModule, Argv } from 'yargs';
 import { UsageError } from '../cli/errors.js';
-import { inputs, inputList, output, seed } from '../cli/options.js';
+import { inputs, inputList, integer, output, seed } from '../cli/options.js';
 import { checkParams, type SamplingParams } from './sampling.js';
 
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(Number);
@@ -59,7 +59,7 @@ const command: CommandModule = {
         if (!a.model) throw new UsageError('--model (-m) CHECKPOINT_DIR is required');
         const bad = checkParams(params(a));
         if (bad.length) throw new UsageError(bad.map((b) => `--${b}`).join('; '));
-        if (!Number.isInteger(a['batch-size']) || (a['batch-size'] as number) < 1) throw new UsageError('--batch-size must be a positive integer');
+        integer(a['batch-size'], '--batch-size', 1);
         if (a['chat-template'] && !a.chat) throw new UsageError('--chat-template needs --chat');
         if (a.system !== undefined && !a.chat) throw new UsageError('--system needs --chat');
         return true;

@@ -1,7 +1,7 @@
 // `mathpipe serve`: an OpenAI-compatible HTTP API (the subset vLLM serves) over a local checkpoint.
 import type { CommandModule, Argv } from 'yargs';
 import { UsageError } from '../cli/errors.js';
-import { byteSize, seed } from '../cli/options.js';
+import { byteSize, integer, number, seed } from '../cli/options.js';
 
 const command: CommandModule = {
   command: 'serve <checkpoint>',
@@ -32,11 +32,9 @@ const command: CommandModule = {
         ...seed,
       })
       .check((a) => {
-        const port = a.port as number;
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer in 0..65535');
-        if (!Number.isInteger(a['batch-size']) || (a['batch-size'] as number) < 1) throw new UsageError('--batch-size must be a positive integer');
-        const grace = a.grace as number;
-        if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--grace must be a number of seconds >= 0');
+        integer(a.port, '--port', 0, 65535);
+        integer(a['batch-size'], '--batch-size', 1);
+        number(a.grace, '--grace', 0);
         byteSize(a['max-request-size'], '--max-request-size');
         const names = a['served-model-name'] as string[] | undefined;
         if (names && names.some((n) => !String(n))) throw new UsageError('--served-model-name must not be empty');

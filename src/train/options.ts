@@ -2,6 +2,7 @@
 // sft and grpo name, document and check them the same way. Each trainer passes its own defaults.
 import type { Options } from 'yargs';
 import { UsageError } from '../cli/errors.js';
+import { integer, number, optionalInteger } from '../cli/options.js';
 
 export interface TrainingDefaults {
   lr: number;
@@ -42,16 +43,11 @@ export function trainingOptions(d: TrainingDefaults) {
 export function checkTrainingOptions(a: Record<string, unknown>, positive: string[] = []): void {
   if (!a.out) throw new UsageError('--out (-o) CHECKPOINT_DIR is required');
   if (a.resume && a.overwrite) throw new UsageError('--resume continues the checkpoint in --out, --overwrite replaces it: give one');
-  for (const k of ['log-interval', 'eval-interval', ...positive]) {
-    const v = a[k] as number | undefined;
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`--${k} must be a positive integer`);
-  }
-  if (a.steps !== undefined && (!Number.isInteger(a.steps) || (a.steps as number) < 1)) throw new UsageError('--steps must be a positive integer');
-  if (!Number.isInteger(a['save-interval']) || (a['save-interval'] as number) < 0) throw new UsageError('--save-interval must be a non-negative integer');
-  if (!((a.lr as number) > 0)) throw new UsageError('--lr must be positive');
-  if (a.warmup !== undefined && (!Number.isInteger(a.warmup) || (a.warmup as number) < 0)) throw new UsageError('--warmup must be a non-negative integer');
-  for (const k of ['clip', 'weight-decay', 'min-lr-ratio', 'eps'])
-    if (!((a[k] as number) >= 0)) throw new UsageError(`--${k} must be a non-negative number`);
+  for (const k of ['log-interval', 'eval-interval', 'steps', ...positive]) optionalInteger(a[k], `--${k}`, 1);
+  integer(a['save-interval'], '--save-interval', 0);
+  number(a.lr, '--lr', 0, true);
+  optionalInteger(a.warmup, '--warmup', 0);
+  for (const k of ['clip', 'weight-decay', 'min-lr-ratio', 'eps']) number(a[k], `--${k}`, 0);
   for (const k of ['beta1', 'beta2'])
     if (!((a[k] as number) >= 0 && (a[k] as number) < 1)) throw new UsageError(`--${k} must be in [0, 1)`);
 }
