@@ -5,7 +5,7 @@ import type { SandboxMode } from './python.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
-import { inputs, inputList, output, seed, skipInvalid } from '../cli/options.js';
+import { inputs, inputList, integer, number, optionalInteger, output, seed, skipInvalid } from '../cli/options.js';
 
 const BENCH_NAMES = ['gsm8k', 'math', 'math500', 'cmath', 'mgsm_zh', 'gaokao-mathcloze', 'gaokao-mathqa', 'sat', 'ocw', 'mmlu_stem'];
 const STYLES = ['cot', 'pot', 'instruct', 'tool'];
@@ -34,31 +34,19 @@ const promptOpts = {
 
 /** Options shared by run and prompts: a bad value is a usage error here, not a surprise later. */
 function checkItemOptions(a: Record<string, unknown>): void {
-  const limit = a.limit as number | undefined;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be an integer >= 1');
-  const shots = a.shots as number | undefined;
-  if (shots !== undefined && (!Number.isInteger(shots) || shots < 0)) throw new UsageError('--shots must be an integer >= 0');
+  optionalInteger(a.limit, '--limit', 1);
+  optionalInteger(a.shots, '--shots', 0);
 }
 
 /** Real numbers that must be positive (or >= 0) for the run to mean anything: 0 s timeouts fail every request or program. */
 function checkRunNumbers(a: Record<string, unknown>): void {
   const positive = ['request-timeout', 'exec-timeout', 'check-timeout'] as const;
-  for (const k of positive) {
-    const v = a[k] as number;
-    if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${k} must be a number > 0`);
-  }
-  for (const k of ['temperature', 'backoff'] as const) {
-    const v = a[k] as number;
-    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${k} must be a number >= 0`);
-  }
+  for (const k of positive) number(a[k], `--${k}`, 0, true);
+  for (const k of ['temperature', 'backoff'] as const) number(a[k], `--${k}`, 0);
   const topP = a['top-p'] as number | undefined;
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
-  for (const [k, min] of [['exec-memory', 1], ['exec-output', 0]] as const) {
-    const v = a[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
-  }
-  const workers = a.workers as number | undefined;
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError('--workers must be an integer >= 1');
+  for (const [k, min] of [['exec-memory', 1], ['exec-output', 0]] as const) integer(a[k], `--${k}`, min);
+  optionalInteger(a.workers, '--workers', 1);
 }
 
 function withRun(y: Argv) {
@@ -99,11 +87,8 @@ function withRun(y: Argv) {
       if (!a.model) throw new UsageError('give --api URL and --model NAME, or --model CHECKPOINT_DIR to evaluate a local checkpoint');
       if (!a.api && !existsSync(join(a.model as string, 'config.json')))
         throw new UsageError(`--model ${a.model as string}: without --api this must be a checkpoint directory (config.json missing); for a server give --api URL`);
-      if (!Number.isInteger(a['batch-size']) || (a['batch-size'] as number) < 1) throw new UsageError('--batch-size must be an integer >= 1');
-      for (const [k, min] of [['n', 1], ['concurrency', 1], ['retries', 0], ['max-tokens', 1], ['tool-rounds', 0]] as const) {
-        const v = a[k] as number;
-        if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
-      }
+      integer(a['batch-size'], '--batch-size', 1);
+      for (const [k, min] of [['n', 1], ['concurrency', 1], ['retries', 0], ['max-tokens', 1], ['tool-rounds', 0]] as const) integer(a[k], `--${k}`, min);
       checkItemOptions(a);
       checkRunNumbers(a);
       if ((a.n as number) > 1 && (a.temperature as number) === 0) throw new UsageError('--n above 1 needs --temperature > 0: greedy decoding gives the same answer every time (servers refuse n > 1 at temperature 0)');
@@ -244,9 +229,8 @@ const fetchCmd: CommandModule = {
       .example('$0 eval fetch all --cache-dir ./bench-data', 'Every downloadable benchmark and the few-shot prompts')
       .example('$0 eval fetch prompts gsm8k && $0 eval run -b gsm8k --api $URL --model m', 'What an npm install needs for --style cot'),
   handler: async (a) => {
-    const retries = a.retries as number;
-    if (!Number.isInteger(retries) || retries < 0) throw new UsageError('--retries must be an integer >= 0');
-    if (!((a.backoff as number) >= 0)) throw new UsageError('--backoff must be a number >= 0');
+    integer(a.retries, '--retries', 0);
+    number(a.backoff, '--backoff', 0);
     const { fetchBenchmarks, defaultCacheDir } = await import('./fetch.js');
     const { BENCHMARKS } = await import('./benchmarks.js');
     let benches = (a.benches as string[]).map(String);
@@ -293,10 +277,7 @@ const loss: CommandModule = {
         ...output,
       })
       .check((a) => {
-        for (const k of ['seq-len', 'batch-size', 'max-windows'] as const) {
-          const v = a[k] as number | undefined;
-          if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`--${k} must be an integer >= 1`);
-        }
+        for (const k of ['seq-len', 'batch-size', 'max-windows'] as const) optionalInteger(a[k], `--${k}`, 1);
         return true;
       })
       .example('$0 eval loss -m ckpt --data toks/valid', 'Loss and perplexity of a checkpoint on a held-out dataset')
