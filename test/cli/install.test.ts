@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { ROOT, runShell } from '../helpers.js';
 
 const mode = process.env.MATHPIPE_TEST_INSTALL;
+// npm install extracts ~110 packages (tfjs-wasm among them): minutes on a loaded machine, past tap's default limit.
+t.setTimeout(30 * 60_000);
 const npm = await runShell('npm --version');
 if (!mode) t.plan(0, 'set MATHPIPE_TEST_INSTALL=1 (npm cache) or =network to pack and install mathpipe into a temporary prefix (minutes)');
 else if (npm.code !== 0) t.plan(0, 'npm is not installed');
