@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # mathpipe classify vs fastText 0.9.2 on the labeled web set: same data (normalised once by
 # `mathpipe classify format`, so both tools see the same tokens), same hyper-parameters, same threads.
-# Prints held-out accuracy, training words/sec/thread, end-to-end training time, prediction docs/s
-# (model load included, as a user runs it) and peak RSS, with mathpipe/fastText ratios.
-# Env: THREADS (default 2), REPEAT (prediction set = dev repeated REPEAT times, default 10),
+# Prints held-out accuracy, training words/sec/thread, whole-process training wall time (reading the
+# data and writing the ~2 GB model included) and CPU time, the model-write time beside `dd` writing
+# the same number of bytes (the disk's speed, measured in the same run), prediction docs/s (model load
+# included, as a user runs it) and peak RSS, with mathpipe/fastText ratios.
+# The paper config is DeepSeekMath's: dim 256, lr 0.1, wordNgrams 3, minCount 3, 10 epochs, 1 thread.
+# Env: THREADS (default 1), REPEAT (prediction set = dev repeated REPEAT times, default 10),
 #      CONFIGS (default "paper small").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data/web}
 OUT=$ROOT/bench/out/classify
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 REPEAT=${REPEAT:-10}
 CONFIGS=${CONFIGS:-"paper small"}
 MP="node $ROOT/bin/mathpipe"
@@ -27,14 +30,15 @@ NPRED=$(wc -l < "$OUT/pred.txt")
 
 params() { # config -> "--dim 256 ..." (mathpipe spelling; fastText takes the same names with one dash)
   case $1 in
-    paper) echo "--dim 256 --lr 0.1 --wordNgrams 3 --minCount 3 --epoch 3" ;;
+    paper) echo "--dim 256 --lr 0.1 --wordNgrams 3 --minCount 3 --epoch 10" ;;
     small) echo "--dim 100 --lr 0.5 --wordNgrams 2 --epoch 25" ;;
     *) echo "unknown config $1" >&2; exit 2 ;;
   esac
 }
-timed() { # file cmd... : run, record "wall_s maxrss_kb"
+timed() { # file cmd... : run, record "wall_s maxrss_kb cpu_s"
   local f=$1; shift
-  /usr/bin/time -f '%e %M' -o "$f" "$@"
+  /usr/bin/time -f '%e %M %U %S' -o "$f" "$@"
+  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$f" > "$f.tmp" && mv "$f.tmp" "$f"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -46,14 +50,20 @@ for cfg in $CONFIGS; do
   # fastText
   timed "$OUT/ft.time" fasttext supervised -input "$OUT/train.txt" -output "$OUT/ft_$cfg" $FP -thread "$THREADS" -verbose 2 > /dev/null 2> "$OUT/ft_train.log"
   ft_wps=$(tr '\r' '\n' < "$OUT/ft_train.log" | grep -o 'words/sec/thread: *[0-9]*' | tail -1 | awk '{print $2}')
-  read -r ft_wall ft_rss < "$OUT/ft.time"
+  read -r ft_wall ft_rss ft_cpu < "$OUT/ft.time"
   ft_acc=$(fasttext test "$OUT/ft_$cfg.bin" "$OUT/dev.txt" | awk '/^P@1/ {print $2}')
   timed "$OUT/ftp.time" fasttext predict-prob "$OUT/ft_$cfg.bin" "$OUT/pred.txt" > /dev/null
   read -r ftp_wall ftp_rss < "$OUT/ftp.time"
   # mathpipe
   timed "$OUT/mp.time" $MP classify train -o "$OUT/mp_$cfg.bin" $P --thread "$THREADS" "$DATA/classify.train.jsonl" > "$OUT/mp_train_$cfg.jsonl" 2> "$OUT/mp_train.log"
   mp_wps=$(grep -o '[0-9]* words/sec/thread' "$OUT/mp_train.log" | awk '{print $1}')
-  read -r mp_wall mp_rss < "$OUT/mp.time"
+  read -r mp_wall mp_rss mp_cpu < "$OUT/mp.time"
+  mp_write=$(grep -o 'write [0-9.]*s' "$OUT/mp_train.log" | tr -dc '0-9.')
+  # the disk's speed for the same bytes, written the same way (through the page cache, no sync)
+  model_bytes=$(stat -c %s "$OUT/mp_$cfg.bin")
+  /usr/bin/time -f '%e' -o "$OUT/dd.time" dd if=/dev/zero of="$OUT/dd.bin" bs=1M count=$(( (model_bytes + 1048575) / 1048576 )) 2> /dev/null
+  dd_s=$(cat "$OUT/dd.time")
+  rm -f "$OUT/dd.bin"
   mp_acc=$($MP -q classify test -m "$OUT/mp_$cfg.bin" "$DATA/classify.dev.jsonl" | jq .precision)
   timed "$OUT/mpp.time" $MP -q classify predict -m "$OUT/mp_$cfg.bin" "$OUT/pred.jsonl" > /dev/null
   read -r mpp_wall mpp_rss < "$OUT/mpp.time"
@@ -67,10 +77,13 @@ for cfg in $CONFIGS; do
   printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "dev accuracy %" "$acc_mp" "$acc_ft" "$(awk -v a="$acc_mp" -v b="$acc_ft" 'BEGIN {printf "%+.2f pt", a - b}')"
   printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "train words/sec/thread" "$mp_wps" "$ft_wps" "$(ratio "$mp_wps" "$ft_wps")"
   printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "train wall s (end to end)" "$mp_wall" "$ft_wall" "$(ratio "$ft_wall" "$mp_wall")"
+  printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "train CPU s (user+sys)" "$mp_cpu" "$ft_cpu" "$(ratio "$ft_cpu" "$mp_cpu")"
+  printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "model write s | dd same MB" "$mp_write" "$dd_s" "$(awk -v b="$model_bytes" 'BEGIN {printf "%d MB", b / 1048576}')"
   printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "train peak RSS MB" "$((mp_rss / 1024))" "$((ft_rss / 1024))" "$(ratio "$mp_rss" "$ft_rss")"
   printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "predict docs/s (with load)" "$dps_mp" "$dps_ft" "$(ratio "$dps_mp" "$dps_ft")"
   printf '%-6s %-28s %14s %14s %8s\n' "$cfg" "predict peak RSS MB" "$((mpp_rss / 1024))" "$((ftp_rss / 1024))" "$(ratio "$mpp_rss" "$ftp_rss")"
   printf '%-6s %-28s %14s\n' "$cfg" "fastText model in mathpipe" "max |p - p_ft| = $maxdiff"
   rm -f "$OUT/ft_$cfg.bin" "$OUT/ft_$cfg.vec" "$OUT/mp_$cfg.bin" # 1-2 GB each
 done
-echo "(ratios: mathpipe/fastText; for wall time fastText/mathpipe, so > 1 means mathpipe is faster)"
+echo "(ratios: mathpipe/fastText; for wall and CPU time fastText/mathpipe, so > 1 means mathpipe is faster;"
+echo " 'model write' is mathpipe's time to write its model, in the dd column the disk's time for as many bytes)"
