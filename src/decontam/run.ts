@@ -1,15 +1,18 @@
 // `mathpipe decontam`: stream documents, drop the contaminated ones (or their contaminated paragraphs).
 // Clean records are written from their original line, byte for byte; memory holds the index and a
-// few input batches, whatever the corpus size. With --jobs > 1, worker threads do the matching.
+// few input blocks, whatever the corpus size. With --jobs > 1, worker threads (cli/worker-pool) do the matching.
 import { writeOutputFile } from '../cli/output-file.js';
 import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { startProgress } from '../cli/progress.js';
-import { newReadStats, readJsonlBatches, reportSkipped, totalSize, withOptionalWriter, withWriter } from '../jsonl/index.js';
+import { newReadStats, reportSkipped, totalSize, withOptionalWriter, withWriter } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
 import { readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
-import { Scanner, newCounts, type ScanCounts, type ScanOptions } from './scan.js';
+import { mapOrdered } from '../cli/worker-pool.js';
+import { blockHandler, owned, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
+import { readBlocks } from './blocks.js';
+import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
 export const DEFAULT_N = 10;
 
@@ -80,34 +83,29 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
   try {
     await withWriter(o.output, (out) =>
       withOptionalWriter(o.removed, async (removed) => {
-        if (o.jobs > 1) {
-          const { scanParallel } = await import('./parallel.js');
-          await scanParallel(o.inputs, index, scan, o.jobs, {
-            out,
-            removed,
-            stats,
-            onResult: (r) => {
-              add(r.counts, r.hits);
-              stats.skipped += r.skipped;
-            },
-          });
-        } else {
-          const scanner = new Scanner(index, scan);
-          for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
-            for (const rec of batch) scanner.record(rec);
-            const { kept, removed: gone } = scanner.drain();
-            for (const line of kept) {
-              const p = out.write(line);
-              if (p) await p;
-            }
-            if (removed) {
-              for (const line of gone) {
-                const p = removed.write(line);
-                if (p) await p;
-              }
-            }
+        // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
+        const workers = o.jobs > 1 ? o.jobs : 0;
+        const tasks = (async function* () {
+          for await (const b of readBlocks(o.inputs, stats)) yield { file: b.file, firstLine: b.firstLine, buf: workers ? owned(b.buf) : b.buf };
+        })();
+        const results = mapOrdered<BlockTask, BlockResult>(tasks, {
+          script: new URL('./worker.js', import.meta.url),
+          workerData: workers ? ({ index: shareIndex(index).backing!, opts: scan } satisfies ScanWorkerData) : undefined,
+          workers,
+          local: () => blockHandler(index, scan),
+          transfer: (t) => [t.buf.buffer as ArrayBuffer],
+        });
+        for await (const r of results) {
+          add(r.counts, r.hits);
+          stats.skipped += r.skipped;
+          stats.records += r.counts.docs_in;
+          const p = out.writeBytes(r.kept, r.keptLines);
+          if (p) await p;
+          // Evidence lines are joined by "\n"; the writer adds the last newline.
+          if (removed && r.removed) {
+            const p = removed.write(r.removed);
+            if (p) await p;
           }
-          add(scanner.counts, scanner.hits);
         }
       }),
     );

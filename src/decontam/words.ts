@@ -125,6 +125,19 @@ for (const m of MARKUP) control(m, -1);
 for (const m of SKIP_ARG) control(m, -2);
 for (const [m, t] of Object.entries(ALIASES)) control(m, 0, t);
 
+/**
+ * The tables the native scan (native/decontam-scan.cc) reads as they are filled here. A code unit the
+ * native code finds unfilled is handed back; learnUnit fills its entries and the scan goes on.
+ */
+export const unitTables = { classes, ctlA, ctlB, ctlLen, ctlAct, ctlToA, ctlToB, CTL_BITS };
+
+/** Fill the class, lowercase and NFKC-stability entries of BMP code unit c (see unitTables). */
+export function learnUnit(c: number): void {
+  const k = classOf(c);
+  if (k === WORD) lowerOf(c);
+  if (stableBmp[c] === 0) stableBmp[c] = isStableCodePoint(c) ? 1 : 2;
+}
+
 /** Growable per-word arrays, reused between documents so the scan allocates nothing per word. */
 export class Words {
   count = 0;
@@ -156,7 +169,41 @@ export function normalizeText(text: string): string {
   return nonAscii.test(text) ? text.normalize('NFKC') : text;
 }
 
-const lowerBmp = new Uint16Array(65536); // 0: not yet looked up
+// Text whose every character is "NFKC-stable" is its own NFKC, so the byte scan (block-scan.ts) splits it
+// without building a string. Stable: NFKC leaves it alone, it is not a mark (marks reorder and compose
+// with what precedes them), and not a conjoining Hangul jamo (which composes with the syllable before
+// it). Every other character that composes with a preceding one (NFC_QC = Maybe) is a mark.
+export const stableBmp = new Uint8Array(65536); // 0: not yet looked up, 1: stable, 2: not
+const stableAstral = new Map<number, boolean>();
+const markRe = /\p{M}/u;
+
+function isStableCodePoint(cp: number): boolean {
+  if ((cp >= 0x1100 && cp <= 0x11ff) || (cp >= 0xa960 && cp <= 0xa97f) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return false;
+  if (cp >= 0xd800 && cp <= 0xdfff) return false; // a lone surrogate
+  const ch = String.fromCodePoint(cp);
+  return ch.normalize('NFKC') === ch && !markRe.test(ch);
+}
+
+/** Is u[0, len) its own NFKC by the rule above (false means "normalise it", not "it changes")? */
+export function nfkcStable(u: Uint16Array, len: number): boolean {
+  for (let i = 0; i < len; i++) {
+    const c = u[i];
+    if (c < 0x80) continue;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < len && u[i + 1] >= 0xdc00 && u[i + 1] <= 0xdfff) {
+      const cp = ((c - 0xd800) << 10) + (u[++i] - 0xdc00) + 0x10000;
+      let k = stableAstral.get(cp);
+      if (k === undefined) stableAstral.set(cp, (k = isStableCodePoint(cp)));
+      if (!k) return false;
+      continue;
+    }
+    let k = stableBmp[c];
+    if (k === 0) k = stableBmp[c] = isStableCodePoint(c) ? 1 : 2;
+    if (k !== 1) return false;
+  }
+  return true;
+}
+
+export const lowerBmp = new Uint16Array(65536); // 0: not yet looked up
 
 /** The lowercase of a code point (itself when its lowercase is not one code point). */
 function lowerOf(cp: number): number {
@@ -180,21 +227,48 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Code units of the text being split, with room for a 0 after the last one (see splitUnits). */
+let scratch = new Uint16Array(4096);
+
+/** A buffer of at least n + 1 code units for splitUnits, reused between calls. */
+export function unitBuffer(n: number): Uint16Array {
+  if (scratch.length < n + 1) scratch = new Uint16Array(2 * n + 2);
+  return scratch;
+}
+
 /** Split `text` (raw; normalised here) into `out`, replacing its previous contents. */
 export function splitWords(text: string, out: Words): Words {
   const s = normalizeText(text);
   out.text = s;
-  const len = s.length;
-  // Every corpus byte goes through this loop: arrays live in locals, letters take the first branch,
-  // and the word-closing code is written out where it is needed rather than called.
-  let { hashA, hashB, start, end } = out;
-  let cap = hashA.length;
+  const u = unitBuffer(s.length);
+  // Buffer.write copies the UTF-16 code units as they are, lone surrogates included.
+  Buffer.from(u.buffer, u.byteOffset, u.byteLength).write(s, 0, 'utf16le');
+  return splitUnits(u, s.length, out);
+}
+
+/** Append a word (its hashes and span) to `out` at position n; returns n + 1. */
+function emit(out: Words, n: number, a: number, b: number, from: number, to: number): number {
+  if (n >= out.hashA.length) out.grow();
+  out.hashA[n] = a;
+  out.hashB[n] = b;
+  out.start[n] = from;
+  out.end[n] = to;
+  return n + 1;
+}
+
+/**
+ * The words of u[0, len), text already normalised (NFKC), into `out` (its `text` is left to the
+ * caller). u[len] must be readable: it is set to 0 so that looking one unit past the end reads a
+ * separator. Every corpus byte goes through this loop: letters take the first branch.
+ */
+export function splitUnits(u: Uint16Array, len: number, out: Words): Words {
+  u[len] = 0;
   let n = 0;
   let from = -1; // start of the open word, or -1
   let a = 0;
   let b = 0;
   for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
+    const c = u[i];
     let k = c < 128 ? classes[c] : 0;
     if (k === WORD) {
       if (from < 0) {
@@ -209,15 +283,7 @@ export function splitWords(text: string, out: Words): Words {
     }
     if (k === SEP) {
       if (from >= 0) {
-        if (n >= cap) {
-          out.grow();
-          ({ hashA, hashB, start, end } = out);
-          cap = hashA.length;
-        }
-        hashA[n] = fmix(a);
-        hashB[n] = fmix(b ^ 0x9e3779b9);
-        start[n] = from;
-        end[n++] = i;
+        n = emit(out, n, fmix(a), fmix(b ^ 0x9e3779b9), from, i);
         from = -1;
       }
       continue;
@@ -227,22 +293,16 @@ export function splitWords(text: string, out: Words): Words {
     if (k === 0) {
       if (c < 0xd800 || c > 0xdbff || i + 1 >= len) k = classOf(c);
       else {
-        cp = s.codePointAt(i)!;
+        // As String.codePointAt: a high surrogate without its low half stands for itself (still width 2).
+        const d = u[i + 1];
+        if (d >= 0xdc00 && d <= 0xdfff) cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
         width = 2;
         k = astralClass(cp);
       }
     }
     if (k === JOIN) continue;
     if (from >= 0 && k !== WORD) {
-      if (n >= cap) {
-        out.grow();
-        ({ hashA, hashB, start, end } = out);
-        cap = hashA.length;
-      }
-      hashA[n] = fmix(a);
-      hashB[n] = fmix(b ^ 0x9e3779b9);
-      start[n] = from;
-      end[n++] = i;
+      n = emit(out, n, fmix(a), fmix(b ^ 0x9e3779b9), from, i);
       from = -1;
     }
     if (k === WORD) {
@@ -256,26 +316,18 @@ export function splitWords(text: string, out: Words): Words {
       a = Math.imul(a ^ lc, 0x01000193);
       b = Math.imul(b ^ lc, 0x5bd1e995);
     } else if (k === SINGLE) {
-      if (n >= cap) {
-        out.grow();
-        ({ hashA, hashB, start, end } = out);
-        cap = hashA.length;
-      }
-      hashA[n] = fmix(Math.imul(0x811c9dc5 ^ cp, 0x01000193));
-      hashB[n] = fmix(Math.imul(0x3c6ef372 ^ cp, 0x5bd1e995) ^ 0x9e3779b9);
-      start[n] = i;
-      end[n++] = i + width;
+      n = emit(out, n, fmix(Math.imul(0x811c9dc5 ^ cp, 0x01000193)), fmix(Math.imul(0x3c6ef372 ^ cp, 0x5bd1e995) ^ 0x9e3779b9), i, i + width);
     } else if (k === BACKSLASH) {
       // A LaTeX control word (either case: ASCII text is not lowercased) is a word; "\\" skips both.
       let j = i + 1;
       let la = 0x811c9dc5;
       let lb = 0x3c6ef372;
-      for (let c2 = s.charCodeAt(j); j < len && (c2 | 0x20) >= 0x61 && (c2 | 0x20) <= 0x7a; c2 = s.charCodeAt(++j)) {
+      for (let c2 = u[j]; j < len && (c2 | 0x20) >= 0x61 && (c2 | 0x20) <= 0x7a; c2 = u[++j]) {
         la = Math.imul(la ^ (c2 | 0x20), 0x01000193);
         lb = Math.imul(lb ^ (c2 | 0x20), 0x5bd1e995);
       }
       if (j === i + 1) {
-        if (s.charCodeAt(j) === 0x5c) i = j;
+        if (u[j] === 0x5c) i = j;
         continue;
       }
       let ha = fmix(la);
@@ -284,10 +336,14 @@ export function splitWords(text: string, out: Words): Words {
       if (x >= 0) {
         const act = ctlAct[x];
         if (act < 0) {
-          // \begin{pmatrix}, \label{eq:1}: the argument is markup too.
-          if (act === -2 && s.charCodeAt(j) === 0x7b) {
-            const close = s.indexOf('}', j + 1);
-            if (close > 0 && close - j < 32) j = close + 1;
+          // \begin{pmatrix}, \label{eq:1}: the argument is markup too (when it closes within 31 units).
+          if (act === -2 && u[j] === 0x7b) {
+            for (let close = j + 1; close < len && close - j < 32; close++) {
+              if (u[close] === 0x7d) {
+                j = close + 1;
+                break;
+              }
+            }
           }
           i = j - 1;
           continue;
@@ -295,24 +351,16 @@ export function splitWords(text: string, out: Words): Words {
         ha = ctlToA[x];
         hb = ctlToB[x];
       }
-      if (n >= cap) {
-        out.grow();
-        ({ hashA, hashB, start, end } = out);
-        cap = hashA.length;
-      }
-      hashA[n] = ha;
-      hashB[n] = hb;
-      start[n] = i;
-      end[n++] = j;
+      n = emit(out, n, ha, hb, i, j);
       i = j - 1;
       continue;
     } else if (k === LT) {
       // A calculator annotation "<<...>>" (no "<", ">" or line break inside) is dropped.
-      if (s.charCodeAt(i + 1) === 0x3c) {
+      if (u[i + 1] === 0x3c) {
         for (let j = i + 2; j < len && j < i + 256; j++) {
-          const c2 = s.charCodeAt(j);
+          const c2 = u[j];
           if (c2 === 0x3e) {
-            if (s.charCodeAt(j + 1) === 0x3e) i = j + 1;
+            if (u[j + 1] === 0x3e) i = j + 1;
             break;
           }
           if (c2 === 0x3c || c2 === 0x0a) break;
@@ -322,16 +370,7 @@ export function splitWords(text: string, out: Words): Words {
     }
     i += width - 1;
   }
-  if (from >= 0) {
-    if (n >= cap) {
-      out.grow();
-      ({ hashA, hashB, start, end } = out);
-    }
-    hashA[n] = fmix(a);
-    hashB[n] = fmix(b ^ 0x9e3779b9);
-    start[n] = from;
-    end[n++] = len;
-  }
+  if (from >= 0) n = emit(out, n, fmix(a), fmix(b ^ 0x9e3779b9), from, len);
   out.count = n;
   return out;
 }

@@ -12,7 +12,8 @@ import type { JsonlRecord, Json } from './read.js';
 const FLUSH_AT = 1 << 16;
 
 export class JsonlWriter {
-  private parts: string[] = [];
+  private parts: (string | Uint8Array)[] = [];
+  private hasBytes = false;
   private size = 0;
   private failed: Error | null = null;
   lines = 0;
@@ -48,6 +49,19 @@ export class JsonlWriter {
     return this.size >= FLUSH_AT ? this.flush() : undefined;
   }
 
+  /**
+   * Write whole lines already encoded as UTF-8, each ending in "\n" (input lines copied byte for byte).
+   * The writer keeps `lines` until it is flushed: pass a buffer that is not reused.
+   */
+  writeBytes(lines: Uint8Array, count: number): Promise<void> | undefined {
+    if (!lines.length) return undefined;
+    this.parts.push(lines);
+    this.hasBytes = true;
+    this.size += lines.length;
+    this.lines += count;
+    return this.size >= FLUSH_AT ? this.flush() : undefined;
+  }
+
   writeJson(value: Json | object): Promise<void> | undefined {
     return this.write(JSON.stringify(value));
   }
@@ -60,8 +74,10 @@ export class JsonlWriter {
   async flush(): Promise<void> {
     if (this.failed) throw this.ioError(this.failed);
     if (!this.size) return;
-    const chunk = this.parts.join('');
+    const parts = this.parts;
+    const chunk = !this.hasBytes ? (parts as string[]).join('') : parts.length === 1 ? parts[0] : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     this.parts = [];
+    this.hasBytes = false;
     this.size = 0;
     if (!this.out.write(chunk)) {
       // Both listeners are removed once either fires, or every slow-consumer flush would leak one.
