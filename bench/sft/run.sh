@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SFT training speed, all in one run on the same data: mathpipe sft with packing (bfd) vs padding (one example per
-# row), and each against PyTorch doing the same masked loss on the same model (bench/train's, imported by
+# row), and each against PyTorch doing the same masked loss on the same model (bench/train/torch_llama.py's, imported by
 # torch_sft.py) over the same rows (dumped by rows.ts through sft's own encoder and packer).
 # Data: synthetic word-problem conversations of 1-8 question/answer turns (40-330 tokens), so rows of --seq-len
 # 256 hold several examples when packed and one (plus padding) when not.

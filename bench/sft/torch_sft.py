@@ -1,4 +1,4 @@
-"""The PyTorch peer for bench/sft: bench/train's model (imported from torch_train.py, not copied) trained on the rows
+"""The PyTorch peer for bench/sft: the benchmarks' PyTorch Llama (bench/train/torch_llama.py, imported) trained on the rows
 mathpipe sft trains on (rows.jsonl from bench/sft/rows.ts) with the same masked loss: the sum of the trained tokens'
 cross-entropy over their number, each packed example attending only to itself (block-diagonal causal mask from the
 segment starts; rotary positions restart per example), AdamW (0.9, 0.95, wd 0), clipping at 1.0, on CPU with a
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from torch_train import Llama  # noqa: E402
+from torch_llama import Llama, add_model_args  # noqa: E402
 
 
 def forward(model, ids, seg):
@@ -36,14 +36,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("rows")
     ap.add_argument("vocab", type=int)
-    ap.add_argument("--threads", type=int, default=2)
+    add_model_args(ap)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--d", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--ffn", type=int, default=352)
     a = ap.parse_args()
     with open(a.rows) as f:
         rows = [json.loads(line) for line in f if line.strip()]
