@@ -1,6 +1,6 @@
 // CLI definition only; the work is imported lazily so `mathpipe --help` stays fast.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputList, inputs, output, skipInvalid, workerCount } from '../cli/options.js';
+import { inputList, inputs, integer, optionalInteger, output, skipInvalid, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { DEFAULT_MAX_ITEMS } from './defaults.js';
 
@@ -51,15 +51,14 @@ interface BenchArgs {
 }
 
 function benchOpts(a: BenchArgs) {
-  if (a.n !== undefined && (!Number.isInteger(a.n) || a.n < 3 || a.n > 31)) throw new UsageError(`-n must be an integer from 3 to 31 (got ${a.n})`);
+  optionalInteger(a.n, '-n', 3, 31);
   const fields = a.fields?.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
   if (a.fields && !fields?.length) throw new UsageError('--fields needs at least one field name');
-  const m = a['max-items'];
-  if (m !== undefined && (!Number.isInteger(m) || m < 0)) throw new UsageError(`--max-items must be an integer >= 0 (got ${m})`);
+  const maxItems = optionalInteger(a['max-items'], '--max-items', 0);
   const stoplist = a.stoplist?.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
   if (a.stoplist && !stoplist?.length) throw new UsageError('--stoplist needs a file, "builtin" or "none"');
   if (stoplist?.includes('none') && stoplist.length > 1) throw new UsageError('--stoplist none cannot be combined with other stoplists');
-  return { bench: a.bench, n: a.n, fields, idField: a['id-field'], maxItems: m, stoplist };
+  return { bench: a.bench, n: a.n, fields, idField: a['id-field'], maxItems, stoplist };
 }
 
 const indexCommand: CommandModule<object, BenchArgs & { output?: string }> = {
@@ -188,8 +187,7 @@ const stoplistCommand: CommandModule<object, StoplistArgs> = {
       .example('$0 decontam index --bench gsm8k/test.jsonl --stoplist builtin --stoplist stop.txt -o bench.idx', 'Use it with the built-in one') as Argv<StoplistArgs>,
   handler: async (a) => {
     const opts = benchOpts(a);
-    const minDocs = a['min-docs'];
-    if (!Number.isInteger(minDocs) || minDocs < 1) throw new UsageError(`--min-docs must be an integer >= 1 (got ${minDocs})`);
+    const minDocs = integer(a['min-docs'], '--min-docs', 1);
     const { runStoplist } = await import('./stoplist.js');
     await runStoplist({
       ...opts,
