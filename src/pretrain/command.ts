@@ -1,6 +1,6 @@
 // `mathpipe pretrain`: train a Llama-style model from scratch (or continue one) on token datasets.
 import type { CommandModule, Argv } from 'yargs';
-import { seed } from '../cli/options.js';
+import { optionalInteger, seed } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { checkTrainingOptions, trainingOptions } from '../train/options.js';
 
@@ -28,9 +28,8 @@ const command: CommandModule = {
         if (a['list-presets']) return true;
         checkTrainingOptions(a, ['seq-len', 'batch-size', 'eval-batches']);
         if (!a.resume && !(a.data as string[]).length && !a['data-blend']) throw new UsageError('give training data with --data PREFIX or --data-blend FILE');
-        const tps = a['tokens-per-step'] as number | undefined;
-        if (tps !== undefined && (!Number.isInteger(tps) || tps < 1)) throw new UsageError('--tokens-per-step must be a positive integer');
-        if (a['vocab-size'] !== undefined && (!Number.isInteger(a['vocab-size']) || (a['vocab-size'] as number) < 2)) throw new UsageError('--vocab-size must be an integer >= 2');
+        optionalInteger(a['tokens-per-step'], '--tokens-per-step', 1);
+        optionalInteger(a['vocab-size'], '--vocab-size', 2);
         return true;
       })
       .example('mathpipe pretrain --data toks/math -o ckpt --model tiny --steps 50', 'Train the tiny preset for 50 steps')
