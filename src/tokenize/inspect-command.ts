@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { seed } from '../cli/options.js';
-import { UsageError } from '../cli/errors.js';
+import { integer, seed } from '../cli/options.js';
 
 export const inspectCommand: CommandModule = {
   command: 'inspect <prefix>',
@@ -19,10 +18,7 @@ export const inspectCommand: CommandModule = {
       .example('$0 tokenize inspect data/math', 'readable summary and the first document decoded')
       .example('$0 tokenize inspect --json --samples 3 data/math | jq .vocab', 'as JSON'),
   handler: async (a) => {
-    for (const k of ['samples', 'sample-tokens', 'top'] as const) {
-      const v = Number(a[k]);
-      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${k} must be a whole number >= 0`);
-    }
+    for (const k of ['samples', 'sample-tokens', 'top'] as const) integer(Number(a[k]), `--${k}`, 0);
     const { run } = await import('./inspect.js');
     await run({
       prefix: String(a.prefix),
