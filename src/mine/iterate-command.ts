@@ -1,6 +1,6 @@
 // `mathpipe mine iterate`: the recall loop. Option definitions only.
 import type { Argv, CommandModule } from 'yargs';
-import { inputList, inputs } from '../cli/options.js';
+import { inputList, inputs, integer } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 
 const PAPER = '--dim 256 --lr 0.1 --wordNgrams 3 --minCount 3 --epoch 3 --thread 1';
@@ -34,10 +34,8 @@ export const iterateCommand: CommandModule = {
   handler: async (a) => {
     const budget = Number(a.budget);
     if (!(budget >= 0)) throw new UsageError('--budget must be a number of tokens');
-    const max = Number(a['max-iterations']);
-    if (!Number.isInteger(max) || max < 1) throw new UsageError('--max-iterations must be an integer >= 1');
-    const negatives = Number(a.negatives);
-    if (!Number.isInteger(negatives) || negatives < 1) throw new UsageError('--negatives must be an integer >= 1');
+    const max = integer(Number(a['max-iterations']), '--max-iterations', 1);
+    const negatives = integer(Number(a.negatives), '--negatives', 1);
     const pool = inputList(a.inputs);
     if (pool.includes('-')) throw new UsageError('the pool is read every round: give files, not stdin');
     const trainArgs = String(a['train-args']).split(/\s+/).filter(Boolean);
