@@ -1,6 +1,6 @@
 // `mathpipe mine domains` and `mathpipe mine expand`: domain discovery and seed expansion. Options only.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputList, inputs, output, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, integer, output, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import type { MatchBy } from './domains/collected.js';
 import { parseShard, shardSlice } from './shard.js';
@@ -39,8 +39,7 @@ export const domainsCommand: CommandModule = {
       .example('$0 mine domains -c selected.jsonl --counts counts/$TASK.jsonl --shard $TASK/64 -- pool/*.jsonl.gz', 'one shard\'s counts (an array task)')
       .example('$0 mine domains --from-counts --prefixes prefixes.jsonl parts/*.counts.jsonl', 'sum the shards and report'),
   handler: async (a) => {
-    const depth = Number(a.depth);
-    if (!Number.isInteger(depth) || depth < 0) throw new UsageError('--depth must be an integer >= 0');
+    const depth = integer(Number(a.depth), '--depth', 0);
     if (!a['from-counts'] && !(a.collected as string[] | undefined)?.length) throw new UsageError('name the collected set with --collected (or sum shards with --from-counts)');
     const { runDomains } = await import('./domains/run.js');
     await runDomains({
