@@ -40,6 +40,7 @@ gen() { # size_mb dir
     if [ "$CORPUS" = web ]; then
       # Real web documents (raw UTF-8, LaTeX, escapes), repeated: the scan's speed, not its hit rate, is measured.
       : > "$2/corpus.jsonl"
+      rm -f "$2/planted.txt"
       while [ "$(stat -c %s "$2/corpus.jsonl")" -lt $(($1 * 1000000)) ]; do cat "${WEB[@]}" >> "$2/corpus.jsonl"; done
     else
       node dist/fixtures/decontam/gen.js --out "$2" --mb "$1" --plant-every 500 --seed 1 "${PLANT[@]}" 2>/dev/null
