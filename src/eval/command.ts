@@ -72,7 +72,7 @@ function withRun(y: Argv) {
       'request-timeout': { type: 'number', default: 600, describe: 'Seconds to wait for one response' },
       cache: { type: 'string', describe: 'Response cache for resume (default with -o: FILE.cache.jsonl); a re-run sends only missing requests. --no-cache: none' },
       k: { type: 'number', array: true, describe: 'K values for maj@K / pass@K (default 1, 2, 4, ... n)' },
-      summary: { type: 'string', describe: 'Write the summary JSON (metrics overall, per subject, per level) to FILE' },
+      report: { alias: 'summary', type: 'string', requiresArg: true, describe: 'Write the summary JSON (metrics overall, per subject, per level) to FILE' },
       'exec-timeout': { type: 'number', default: 10, describe: 'Seconds a model-written program may run' },
       'exec-memory': { type: 'number', default: 1024, describe: 'Address-space limit of a program in MiB' },
       'exec-output': { type: 'number', default: 2000, describe: 'Characters of program output kept and fed back' },
@@ -96,8 +96,8 @@ function withRun(y: Argv) {
       if (ks && ks.some((k) => !Number.isInteger(k) || k < 1 || k > (a.n as number))) throw new UsageError('every --k must be an integer in 1..n');
       return true;
     })
-    .example('$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --summary gsm8k.json', 'GSM8K 8-shot CoT, greedy')
-    .example('$0 eval run -b math500 --style instruct --chat --api $URL --model m --n 16 --temperature 0.7 --summary s.json -o out.jsonl', 'maj@K and pass@K up to 16, zero-shot')
+    .example('$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --report gsm8k.json', 'GSM8K 8-shot CoT, greedy')
+    .example('$0 eval run -b math500 --style instruct --chat --api $URL --model m --n 16 --temperature 0.7 --report s.json -o out.jsonl', 'maj@K and pass@K up to 16, zero-shot')
     .example('$0 eval run -b gsm8k --style pot --api $URL --model m --limit 50', 'Program-of-thought: the model writes Python, the program prints the answer')
     .example('$0 eval run --input test.jsonl --style instruct --chat --model ckpt -o out.jsonl', 'A local checkpoint, its own chat template, no server');
 }
@@ -200,7 +200,7 @@ const summarizeCmd: CommandModule = {
     inputs(y)
       .options({
         k: { type: 'number', array: true, describe: 'K values (default 1, 2, 4, ... n)' },
-        summary: { type: 'string', describe: 'Write the summary JSON to FILE (default: stdout)' },
+        report: { alias: 'summary', type: 'string', requiresArg: true, describe: 'Write the summary JSON to FILE (default: stdout)' },
         ...skipInvalid,
         ...seed,
       })
@@ -253,7 +253,7 @@ const plot: CommandModule = {
   describe: 'Draw pass@K and maj@K against K as SVG from one or more summary JSON files (DeepSeekMath Figure 7)',
   builder: (y) =>
     y
-      .positional('summaries', { type: 'string', array: true, describe: 'Summary JSON files (from eval run --summary); LABEL=FILE names a series' })
+      .positional('summaries', { type: 'string', array: true, describe: 'Summary JSON files (from eval run --report); LABEL=FILE names a series' })
       .options({ ...output, title: { type: 'string', default: 'pass@K and maj@K', describe: 'Title of the figure' } })
       .example('$0 eval plot sft=sft.json rl=rl.json -o fig7.svg', 'RL vs SFT: maj@K rises, pass@K does not'),
   handler: async (a) => {

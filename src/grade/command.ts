@@ -29,7 +29,7 @@ const command: CommandModule = {
         'extracted-field': { type: 'string', default: 'extracted', describe: 'Output field for the extracted answer (null when none)' },
         labels: { type: 'string', describe: 'Compare with stored labels in this field (bool or 0/1, or arrays): print agreement' },
         disagreements: { type: 'string', describe: 'With --labels: write every disagreement as JSONL to FILE' },
-        summary: { type: 'string', describe: 'Write the summary (counts, accuracy, agreement, grades/s) as JSON to FILE' },
+        report: { alias: 'summary', type: 'string', requiresArg: true, describe: 'Write the summary (counts, accuracy, agreement, grades/s) as JSON to FILE' },
       })
       .example('$0 grade preds.jsonl -o graded.jsonl', 'Add "extracted" and "correct" to each record')
       .example('$0 grade --response-field code --gold-field answer --labels score qwen.jsonl > /dev/null', 'Agreement with another grader\'s labels')
