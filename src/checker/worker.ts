@@ -1,7 +1,7 @@
-// Worker thread of CheckerPool: grades batches, publishing progress through shared memory after every
-// check so the main thread can tell which check is stuck when a batch overruns its timeout.
-import { parentPort, workerData } from 'node:worker_threads';
-import { gradeResponse, type GradeContext, type GradeOptions } from './grade.js';
+// Worker thread of CheckerPool: grades checks one at a time. The CAS is loaded before the worker
+// reports ready, so loading it is not counted against any check's timeout.
+import { serveTasks } from '../cli/worker-pool.js';
+import { gradeResponse, type Grade, type GradeContext, type GradeOptions } from './grade.js';
 import { sameAnswer } from './equal.js';
 import { loadCas } from './symbolic.js';
 
@@ -12,32 +12,20 @@ export interface WorkerJob {
   /** Not a grade: are `response` and `gold` two spellings of one answer (maj@k grouping)? */
   same?: boolean;
 }
-export interface WorkerBatch {
-  batch: number;
-  jobs: WorkerJob[];
-  opts: GradeOptions;
-}
 
-const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 // Fault injection for the pool's own tests: a response equal to this marker never finishes.
 const hangMarker = process.env.MATHPIPE_CHECKER_TEST_HANG;
 
-parentPort!.on('message', async (msg: WorkerBatch) => {
-  await loadCas(msg.opts.cas);
-  // Loading a CAS is not a check: the pool's clock starts now.
-  Atomics.store(progress, 1, 1);
-  const out = [];
-  for (let k = 0; k < msg.jobs.length; k++) {
-    const j = msg.jobs[k]!;
-    let r;
-    if (hangMarker && j.response === hangMarker) for (;;);
-    try {
-      r = j.same ? { pred: null, correct: sameAnswer(j.response, j.gold, msg.opts) } : gradeResponse(j.response, j.gold, msg.opts, j.ctx);
-    } catch {
-      r = { pred: null, correct: false };
-    }
-    out.push(r);
-    Atomics.store(progress, 0, k + 1);
-  }
-  parentPort!.postMessage({ batch: msg.batch, results: out });
+serveTasks<WorkerJob, Grade, GradeOptions>(async (opts) => {
+  await loadCas(opts.cas);
+  return {
+    run(j) {
+      if (hangMarker && j.response === hangMarker) for (;;);
+      try {
+        return j.same ? { pred: null, correct: sameAnswer(j.response, j.gold, opts) } : gradeResponse(j.response, j.gold, opts, j.ctx);
+      } catch {
+        return { pred: null, correct: false };
+      }
+    },
+  };
 });

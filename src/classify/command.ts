@@ -1,11 +1,7 @@
 // `mathpipe classify`: a fastText-compatible text classifier (train / predict / test / format).
 // Option definitions only; the work is imported lazily by each handler.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputs, output, skipInvalid } from '../cli/options.js';
-
-const fields = {
-  'text-field': { type: 'string', default: 'text', describe: 'JSONL field holding the document text' },
-} as const satisfies Record<string, Options>;
+import { inputs, output, skipInvalid, textField } from '../cli/options.js';
 
 const labeledInput = {
   format: { choices: ['auto', 'jsonl', 'fasttext'], default: 'auto', describe: 'Input format: JSONL records, or fastText lines ("__label__x text"); auto looks at the first line' },
@@ -30,7 +26,7 @@ const train: CommandModule = {
   builder: (y: Argv) =>
     inputs(y, 'Labeled training data: JSONL ({"text", "label"}) or fastText lines; "-" or none reads stdin')
       // Declared once: declaring -o twice makes yargs list the alias twice ("-o, -o, --output").
-      .options({ output: { ...output.output, demandOption: true, describe: 'Model file to write (fastText .bin format)' }, ...fields, ...labeledInput, ...skipInvalid })
+      .options({ output: { ...output.output, demandOption: true, describe: 'Model file to write (fastText .bin format)' }, ...textField, ...labeledInput, ...skipInvalid })
       .options({
         normalize: { choices: ['web', 'none'], describe: 'Text normalisation, stored in the model [default: web for JSONL, none for fastText text]' },
         valid: { type: 'string', requiresArg: true, describe: 'Labeled validation file: after each epoch, print its P@1/R@1 in the metrics line' },
@@ -47,7 +43,7 @@ const train: CommandModule = {
         neg: { type: 'number', default: 5, describe: 'Negatives sampled (loss ns)' },
         lrUpdateRate: { type: 'number', default: 100, describe: 'Tokens a thread processes between updates of the shared learning-rate counter' },
         t: { type: 'number', default: 1e-4, describe: 'Sampling threshold (stored in the model; supervised training does not subsample, as in fastText)' },
-        thread: { type: 'number', describe: 'Training threads, at most 4x cores [default: min(12, CPUs)]' },
+        jobs: { alias: ['j', 'thread'], type: 'number', describe: 'Training threads, at most 4x cores [default: min(12, CPUs)]' },
         seed: { type: 'number', default: 0, describe: 'Random seed (fastText\'s default 0). With --thread 1 a run is reproducible' },
         label: { type: 'string', default: '__label__', describe: 'Label prefix' },
       })
@@ -65,13 +61,13 @@ const predict: CommandModule = {
   describe: 'Add the probability of a label to each document (JSONL in, the same records out)',
   builder: (y: Argv) =>
     inputs(y)
-      .options({ ...modelOpt, ...output, ...fields, ...normalizeAuto, ...skipInvalid })
+      .options({ ...modelOpt, ...output, ...textField, ...normalizeAuto, ...skipInvalid })
       .options({
         label: { type: 'string', default: 'math', describe: 'Label whose probability is the score ("math" or "__label__math")' },
         'score-field': { type: 'string', default: 'score', describe: 'Field the probability is written to' },
         k: { type: 'number', default: 0, describe: 'Also add "labels": the top k labels with probabilities (0: none; -1: all)' },
         threshold: { type: 'number', default: 0, describe: 'Keep only documents whose score is at least this' },
-        thread: { type: 'number', default: 1, describe: 'Scoring threads, at most 4x cores (output order is input order); worth raising only on idle cores: scoring is a few microseconds a token' },
+        jobs: { alias: ['j', 'thread'], type: 'number', default: 1, describe: 'Scoring threads, at most 4x cores (output order is input order); worth raising only on idle cores: scoring is a few microseconds a token' },
       })
       .example('$0 classify predict -m math.bin pages.jsonl.gz > scored.jsonl', 'Score pages')
       .example('$0 classify predict -m math.bin --threshold 0.5 pages.jsonl | head', 'Only likely-math pages')
@@ -87,7 +83,7 @@ const test: CommandModule = {
   describe: 'Evaluate a model on labeled data: P@k, R@k and per-label precision/recall/F1 as JSON',
   builder: (y: Argv) =>
     inputs(y, 'Labeled data: JSONL or fastText lines; "-" or none reads stdin')
-      .options({ ...modelOpt, ...fields, ...labeledInput, ...normalizeAuto, ...skipInvalid, ...output })
+      .options({ ...modelOpt, ...textField, ...labeledInput, ...normalizeAuto, ...skipInvalid, ...output })
       .options({
         k: { type: 'number', default: 1, describe: 'Predictions per document' },
         threshold: { type: 'number', default: 0, describe: 'Only predictions with at least this probability count' },
@@ -106,7 +102,7 @@ const format: CommandModule = {
   describe: 'Write labeled JSONL as fastText training lines, normalised exactly as `classify train` does',
   builder: (y: Argv) =>
     inputs(y)
-      .options({ ...output, ...fields, ...skipInvalid })
+      .options({ ...output, ...textField, ...skipInvalid })
       .options({
         'label-field': labeledInput['label-field'],
         normalize: { choices: ['web', 'none'], default: 'web', describe: 'Text normalisation' },

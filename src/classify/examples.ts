@@ -2,7 +2,7 @@
 // field names configurable) or fastText's own text format (one example per line, labels are the
 // tokens that start with the label prefix, anywhere on the line).
 import { DataError, at } from '../cli/errors.js';
-import { newReadStats, readJsonlBatches, readLineBatches, recordWhere, reportSkipped, type JsonlRecord, type ReadStats } from '../jsonl/index.js';
+import { newReadStats, readJsonlBatches, readLineBatches, recordText, recordWhere, reportSkipped, type JsonlRecord, type ReadStats } from '../jsonl/index.js';
 import { tokenize, type Normalize } from './normalize.js';
 
 export type InputFormat = 'jsonl' | 'fasttext';
@@ -40,10 +40,7 @@ function labelsOf(rec: JsonlRecord, field: string, prefix: string): string[] {
 
 /** A JSONL record as an example; DataError when its text or label is missing or empty. */
 export function jsonlExample(rec: JsonlRecord, o: Pick<ExampleOptions, 'textField' | 'labelField' | 'labelPrefix' | 'normalize'>): Example {
-  const text = rec.value[o.textField];
-  if (typeof text !== 'string') {
-    throw new DataError(recordWhere(rec), text === undefined ? `missing text field "${o.textField}"` : `field "${o.textField}" is not a string`);
-  }
+  const text = recordText(rec, o.textField);
   const labels = labelsOf(rec, o.labelField, o.labelPrefix);
   const words = tokenize(text, o.normalize).filter((w) => !w.startsWith(o.labelPrefix));
   if (!words.length) throw new DataError(recordWhere(rec), `empty text in field "${o.textField}"`);

@@ -9,9 +9,8 @@ import { readLineBatches, totalSize, withWriter, type LineStats } from '../jsonl
 import { DenseMatrix } from './matrix.js';
 import { loadModel, type FastTextModel } from './modelfile.js';
 import { intOpt, normalizeFor, numOpt } from './options.js';
-import { PredictPool } from './predict-pool.js';
-import { Scorer, type ScoreOptions } from './scorer.js';
-import type { BatchResult } from './predict-worker.js';
+import { predictPool, type Batch } from './predict-pool.js';
+import type { ScoreOptions } from './scorer.js';
 
 /** The label a user named, with or without the prefix; a usage error lists the model's labels. */
 export function resolveLabel(model: FastTextModel, name: string): number {
@@ -47,11 +46,30 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
   const stats: LineStats = { bytes: 0, lines: 0 };
   const counts = { scored: 0, filtered: 0, skipped: 0, written: 0 };
   const progress = startProgress('classify predict', () => ({ records: stats.lines, bytes: stats.bytes }), totalSize(paths));
-  const pool = threads > 1 ? new PredictPool(model, opts, threads) : null;
-  const scorer = pool ? null : new Scorer(model, opts);
+  const pool = predictPool(model, opts, threads);
+  // Batches of about BATCH lines from one file: input chunks hold only a few long lines each.
+  async function* batches(): AsyncGenerator<Batch> {
+    let cur: Batch | null = null;
+    for await (const batch of readLineBatches(paths, stats, { skipInvalid: opts.skipInvalid })) {
+      for (const l of batch) {
+        if (cur && cur.file !== l.file) {
+          yield cur;
+          cur = null;
+        }
+        cur ??= { file: l.file, lines: [], texts: [] };
+        cur.lines.push(l.line);
+        cur.texts.push(l.text);
+        if (cur.texts.length >= BATCH) {
+          yield cur;
+          cur = null;
+        }
+      }
+    }
+    if (cur) yield cur;
+  }
   try {
     await withWriter(argv.output as string | undefined, async (out) => {
-      const write = async (r: BatchResult) => {
+      for await (const r of pool.map(batches())) {
         counts.filtered += r.filtered;
         counts.skipped += r.skipped;
         counts.scored += r.out.length + r.filtered;
@@ -60,33 +78,11 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
           if (p) await p;
           counts.written++;
         }
-      };
-      const inflight: Promise<BatchResult>[] = [];
-      // batches of about BATCH lines from one file: input chunks hold only a few long lines each
-      let cur: { file: string; lines: number[]; texts: string[] } | null = null;
-      const send = async () => {
-        if (!cur) return;
-        const b = cur;
-        cur = null;
-        if (scorer) return write({ seq: 0, ...scorer.scoreBatch(b.file, b.lines, b.texts) });
-        inflight.push(pool!.run(b));
-        if (inflight.length >= 2 * threads) await write(await inflight.shift()!);
-      };
-      for await (const batch of readLineBatches(paths, stats, { skipInvalid: opts.skipInvalid })) {
-        for (const l of batch) {
-          if (cur && cur.file !== l.file) await send();
-          cur ??= { file: l.file, lines: [], texts: [] };
-          cur.lines.push(l.line);
-          cur.texts.push(l.text);
-          if (cur.texts.length >= BATCH) await send();
-        }
       }
-      await send();
-      while (inflight.length) await write(await inflight.shift()!);
     });
   } finally {
     progress.stop();
-    await pool?.close();
+    await pool.close();
   }
   counts.skipped += stats.skipped ?? 0;
   if (counts.skipped) warn(`skipped ${counts.skipped} invalid record${counts.skipped === 1 ? '' : 's'} (--skip-invalid)`);

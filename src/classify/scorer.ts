@@ -1,7 +1,7 @@
 // Scoring one JSONL line: parse, normalise, encode, predict, add the score (and top labels) to the
 // record. Shared by the single-threaded path and the prediction worker threads.
 import { DataError, at } from '../cli/errors.js';
-import { recordWhere, withFields, type Json, type JsonObject, type JsonlRecord } from '../jsonl/index.js';
+import { parseLine, recordText, recordWhere, withFields, type Json, type JsonlRecord } from '../jsonl/index.js';
 import { Encoder } from './dictionary.js';
 import type { FastTextModel } from './modelfile.js';
 import { tokenize, type Normalize } from './normalize.js';
@@ -59,21 +59,10 @@ export class Scorer {
   }
 
   private scoreOrThrow(raw: string, file: string, line: number): Scored {
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      throw new DataError(at(file, line), `invalid JSON (${(e as Error).message})`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataError(at(file, line), 'expected a JSON object');
-    const rec: JsonlRecord = { value: value as JsonObject, raw, file, line };
-    const { textField } = this.o;
-    const text = rec.value[textField];
-    if (typeof text !== 'string') {
-      throw new DataError(recordWhere(rec), text === undefined ? `missing text field "${textField}"` : `field "${textField}" is not a string`);
-    }
+    const rec: JsonlRecord = { value: parseLine(raw, at(file, line)), raw, file, line };
+    const text = recordText(rec, this.o.textField);
     const tokens = tokenize(text, this.o.normalize);
-    if (!tokens.length) throw new DataError(recordWhere(rec), `empty text in field "${textField}"`);
+    if (!tokens.length) throw new DataError(recordWhere(rec), `empty text in field "${this.o.textField}"`);
     const n = this.model.dict.encode(tokens, this.enc);
     const probs = this.probs;
     // fastText makes no prediction for a line without any known row (only possible without "</s>")

@@ -26,6 +26,11 @@ export const seed = {
   },
 } as const satisfies Record<string, Options>;
 
+/** The JSONL field holding a document's text; read through recordText / textFieldProblem (src/jsonl). */
+export const textField = {
+  'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'JSONL field holding the document text' },
+} as const satisfies Record<string, Options>;
+
 export const skipInvalid = {
   'skip-invalid': {
     type: 'boolean',

@@ -77,7 +77,6 @@ export function fromWire(w: WireError): Error {
 
 type ToWorker<T> = { t: 'task'; id: number; task: T } | { t: 'finish' };
 type FromWorker<R> =
-  | { t: 'ready' }
   | { t: 'done'; id: number; result: R }
   | { t: 'failed'; id: number; error: WireError }
   | { t: 'finished'; state: unknown };
@@ -88,11 +87,26 @@ type FromWorker<R> =
  */
 export function serveTasks<T, R, D = unknown>(make: (data: D) => Handler<T, R> | Promise<Handler<T, R>>): void {
   const port = parentPort!;
+  const { user, progress: sab } = workerData as WorkerData;
+  const progress = new Int32Array(sab);
   let handler: Handler<T, R> | undefined;
   const backlog: ToWorker<T>[] = [];
   let busy = false;
-  const answer = (id: number, result: R) => port.postMessage({ t: 'done', id, result } satisfies FromWorker<R>, handler!.transfer?.(result) ?? []);
-  const fail = (id: number, e: unknown) => port.postMessage({ t: 'failed', id, error: toWire(e) } satisfies FromWorker<R>);
+  // Each answered task is counted in shared memory: the pool's timeout watch reads it even
+  // while the main thread is too busy to take replies.
+  const fail = (id: number, e: unknown) => {
+    Atomics.add(progress, 0, 1);
+    port.postMessage({ t: 'failed', id, error: toWire(e) } satisfies FromWorker<R>);
+  };
+  const answer = (id: number, result: R) => {
+    try {
+      port.postMessage({ t: 'done', id, result } satisfies FromWorker<R>, handler!.transfer?.(result) ?? []);
+    } catch (e) {
+      fail(id, e); // a result that cannot be cloned is that task's error, not the worker's end
+      return;
+    }
+    Atomics.add(progress, 0, 1);
+  };
   // Tasks run strictly one after another (the pool's timeout clock relies on it), async ones included.
   const drain = (): void => {
     while (!busy && handler && backlog.length) {
@@ -124,12 +138,18 @@ export function serveTasks<T, R, D = unknown>(make: (data: D) => Handler<T, R> |
     backlog.push(m);
     drain();
   });
-  void Promise.resolve(make(workerData as D)).then((h) => {
+  void Promise.resolve(make(user as D)).then((h) => {
     handler = h;
-    port.postMessage({ t: 'ready' } satisfies FromWorker<R>);
+    Atomics.store(progress, 1, 1);
     drain();
   });
   // A failing `make` rejects unhandled: the worker exits with an 'error' event, which fails the pool.
+}
+
+/** What each worker is started with: the pool's workerData, and [tasks answered, 1 once ready] in shared memory. */
+interface WorkerData {
+  user: unknown;
+  progress: SharedArrayBuffer;
 }
 
 interface Entry<T, R> {
@@ -144,12 +164,19 @@ interface Slot<T, R> {
   worker: Worker;
   /** Posted and unanswered, in the order the worker runs them. */
   posted: Entry<T, R>[];
-  ready: boolean;
-  /** When the worker started its current task (for the timeout). */
+  progress: Int32Array;
+  /** Replies taken, and the worker's task count when `since` was last set. */
+  answered: number;
+  seen: number;
+  /** Since when the worker has made no progress (for the timeout). */
   since: number;
   gone: boolean;
   finished?: (state: unknown) => void;
 }
+
+// Workers inherit the process's Node flags, but `--input-type` (a host run as `node --input-type=module
+// -e ...`) makes a worker started from a file fail before it runs a line.
+const WORKER_EXEC_ARGV = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
 
 export class WorkerPool<T, R> {
   private readonly slots: Slot<T, R>[] = [];
@@ -180,8 +207,9 @@ export class WorkerPool<T, R> {
   }
 
   private spawn(): Slot<T, R> {
-    const worker = new Worker(this.o.script, { workerData: this.o.workerData });
-    const slot: Slot<T, R> = { worker, posted: [], ready: false, since: 0, gone: false };
+    const sab = new SharedArrayBuffer(8);
+    const worker = new Worker(this.o.script, { workerData: { user: this.o.workerData, progress: sab } satisfies WorkerData, execArgv: WORKER_EXEC_ARGV });
+    const slot: Slot<T, R> = { worker, posted: [], progress: new Int32Array(sab), answered: 0, seen: 0, since: 0, gone: false };
     worker.on('message', (m: FromWorker<R>) => this.onMessage(slot, m));
     worker.on('error', (e) => this.lose(slot, e));
     worker.on('exit', (code) => {
@@ -193,11 +221,6 @@ export class WorkerPool<T, R> {
 
   private onMessage(slot: Slot<T, R>, m: FromWorker<R>): void {
     if (slot.gone) return;
-    if (m.t === 'ready') {
-      slot.ready = true;
-      slot.since = performance.now();
-      return;
-    }
     if (m.t === 'finished') {
       slot.finished?.(m.state);
       return;
@@ -205,7 +228,7 @@ export class WorkerPool<T, R> {
     const k = slot.posted.findIndex((e) => e.id === m.id);
     if (k < 0) return;
     const [e] = slot.posted.splice(k, 1);
-    slot.since = performance.now();
+    slot.answered++;
     if (m.t === 'done') e!.resolve(m.result);
     else e!.reject(fromWire(m.error));
     this.pump();
@@ -271,9 +294,21 @@ export class WorkerPool<T, R> {
     }
   }
 
+  /**
+   * A worker times out when its task count has not moved for timeoutMs while it is ready and every
+   * reply it sent has been taken, i.e. it is stuck on the first of its posted tasks. Loading (a model,
+   * a CAS) before it is ready is no task's time.
+   */
   private tick(): void {
     const now = performance.now();
-    for (const s of [...this.slots]) if (s.posted.length && s.ready && now - s.since > this.o.timeoutMs!) this.lose(s, 'timeout');
+    for (const s of [...this.slots]) {
+      if (!s.posted.length) continue;
+      const done = Atomics.load(s.progress, 0);
+      if (Atomics.load(s.progress, 1) === 0 || done !== s.seen || done !== s.answered) {
+        s.seen = done;
+        s.since = now;
+      } else if (now - s.since > this.o.timeoutMs!) this.lose(s, 'timeout');
+    }
     this.watch();
   }
 
@@ -292,7 +327,7 @@ export class WorkerPool<T, R> {
     if (why === 'timeout') this.timeouts++;
     // A crash without onLost fails the pool, and so does one before the worker was ready (a broken
     // script or workerData): replacing it would only fail again, forever.
-    if (why !== 'timeout' && (!this.o.onLost || !slot.ready)) {
+    if (why !== 'timeout' && (!this.o.onLost || Atomics.load(slot.progress, 1) === 0)) {
       this.fail(why, head ? [head, ...rest] : []);
       return;
     }

@@ -1,4 +1,4 @@
 export * from './read.js';
 export * from './write.js';
-export { readLineBatches, decodeLine, type Line, type LineStats } from './lines.js';
+export { readLineBatches, decodeLine, lineText, type Line, type LineStats } from './lines.js';
 export { readBytes, totalSize, displayName, STDIN } from './input.js';

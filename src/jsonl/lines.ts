@@ -22,18 +22,14 @@ export interface LineStats {
 }
 
 /**
- * Yield batches of lines (one batch per input chunk, which keeps per-line overhead low).
- * Blank lines are counted but not yielded; a trailing "\r" and a leading BOM are removed.
+ * The text of the line held in buf[s, e) without its "\n": a trailing "\r" removed, and a leading BOM
+ * when `bom` (a file's first line). undefined for a blank line, null when it is not UTF-8. The one
+ * line decoder: readLineBatches uses it, and so do worker threads that split bytes themselves.
  */
-/**
- * Decode line number `lineNo` of `file`, held in buf[s, e) without its "\n", and push it to `out`
- * unless it is blank. A line that is not UTF-8 is a DataError, or with `skipInvalid` is left out and
- * false is returned (for the caller to count). Exported for readers that split bytes themselves (worker threads).
- */
-export function decodeLine(buf: Buffer, s: number, e: number, file: string, lineNo: number, out: Line[], skipInvalid = false): boolean {
+export function lineText(buf: Buffer, s: number, e: number, bom: boolean): string | undefined | null {
   if (e > s && buf[e - 1] === 0x0d) e--;
-  if (lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
-  if (e <= s) return true;
+  if (bom && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+  if (e <= s) return undefined;
   let text = buf.toString('utf8', s, e);
   // Invalid bytes decode to U+FFFD, so only lines that contain it pay for a strict decode (measured:
   // cheaper than validating every line's bytes first).
@@ -41,14 +37,31 @@ export function decodeLine(buf: Buffer, s: number, e: number, file: string, line
     try {
       text = strict.decode(buf.subarray(s, e));
     } catch {
-      if (skipInvalid) return false;
-      throw new DataError(at(file, lineNo), 'invalid UTF-8');
+      return null;
     }
   }
-  if (text.trim() !== '') out.push({ file, line: lineNo, text });
+  return text.trim() === '' ? undefined : text;
+}
+
+/**
+ * Decode line number `lineNo` of `file`, held in buf[s, e) without its "\n", and push it to `out`
+ * unless it is blank. A line that is not UTF-8 is a DataError, or with `skipInvalid` is left out and
+ * false is returned (for the caller to count).
+ */
+export function decodeLine(buf: Buffer, s: number, e: number, file: string, lineNo: number, out: Line[], skipInvalid = false): boolean {
+  const text = lineText(buf, s, e, lineNo === 1);
+  if (text === null) {
+    if (skipInvalid) return false;
+    throw new DataError(at(file, lineNo), 'invalid UTF-8');
+  }
+  if (text !== undefined) out.push({ file, line: lineNo, text });
   return true;
 }
 
+/**
+ * Yield batches of lines (one batch per input chunk, which keeps per-line overhead low).
+ * Blank lines are counted but not yielded; a trailing "\r" and a leading BOM are removed.
+ */
 export async function* readLineBatches(
   paths: string[],
   stats: LineStats = { bytes: 0, lines: 0 },

@@ -30,16 +30,26 @@ export function newReadStats(): ReadStats {
   return { bytes: 0, lines: 0, records: 0, skipped: 0 };
 }
 
-/** One JSONL line as an object, or a DataError at `where` (exported for worker-thread readers). */
-export function parseLine(text: string, where: string): JsonObject {
+/**
+ * One JSONL line as an object, or as a string why it is not one ("invalid JSON (...)", "expected a
+ * JSON object"): for readers that report errors their own way (worker threads).
+ */
+export function parseRecord(text: string): JsonObject | string {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new DataError(where, `invalid JSON (${(e as Error).message})`);
+    return `invalid JSON (${(e as Error).message})`;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DataError(where, 'expected a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON object';
   return v as JsonObject;
+}
+
+/** One JSONL line as an object, or a DataError at `where`. */
+export function parseLine(text: string, where: string): JsonObject {
+  const v = parseRecord(text);
+  if (typeof v === 'string') throw new DataError(where, v);
+  return v;
 }
 
 /** Batches of parsed records; the fastest way to consume a large input. */
@@ -80,18 +90,36 @@ export function reportSkipped(stats: ReadStats): void {
   if (stats.skipped > 0) warn(`skipped ${stats.skipped} invalid line${stats.skipped === 1 ? '' : 's'} (--skip-invalid)`);
 }
 
-/** A record's string field, or a DataError naming the record. */
-export function stringField(rec: JsonlRecord, field: string): string {
-  const v = rec.value[field];
-  if (typeof v !== 'string') {
-    const why = v === undefined ? `missing field "${field}"` : `field "${field}" is not a string`;
-    throw new DataError(recordWhere(rec), why);
-  }
-  return v;
+/** A JSON value's kind for messages: "a number", "an array", "null". */
+export function jsonKind(v: unknown): string {
+  return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
+}
+
+/**
+ * Why a record has no document text in `field` (every command's --text-field), or undefined: one
+ * wording everywhere.
+ */
+export function textFieldProblem(value: Record<string, unknown>, field: string): string | undefined {
+  const v = value[field];
+  if (typeof v === 'string') return undefined;
+  return v === undefined ? `missing field "${field}" (the document text; name it with --text-field)` : `field "${field}" is not a string but ${jsonKind(v)}`;
+}
+
+/** A record's document text (`field`), or a DataError naming the record. */
+export function recordText(rec: JsonlRecord, field: string): string {
+  const why = textFieldProblem(rec.value, field);
+  if (why) throw new DataError(recordWhere(rec), why);
+  return rec.value[field] as string;
+}
+
+/** The id of a record for messages (string or number ids only). */
+export function recordId(value: Record<string, unknown>): string | undefined {
+  const id = value.id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
 /** "file:line (id X)" for error messages about a record. */
 export function recordWhere(rec: JsonlRecord): string {
-  const id = rec.value.id;
-  return at(rec.file, rec.line) + (typeof id === 'string' || typeof id === 'number' ? ` (id ${id})` : '');
+  const id = recordId(rec.value);
+  return at(rec.file, rec.line) + (id !== undefined ? ` (id ${id})` : '');
 }

@@ -2,7 +2,7 @@
 // Option definitions only; the work is imported lazily.
 import type { Argv, CommandModule, Options } from 'yargs';
 import { availableParallelism } from 'node:os';
-import { inputList, inputs, output, skipInvalid, workerCount } from '../cli/options.js';
+import { inputList, inputs, output, skipInvalid, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import type { MinHashConfig } from './dedup/minhash.js';
 import type { KeepRule } from './dedup/cluster.js';
@@ -18,7 +18,7 @@ export const minhashOptions = {
 } as const satisfies Record<string, Options>;
 
 export const fieldOptions = {
-  'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Field holding the text' },
+  ...textField,
   'url-field': { type: 'string', default: 'url', requiresArg: true, describe: 'Field holding the URL' },
   'score-field': { type: 'string', default: 'score', requiresArg: true, describe: 'Field holding the score (--keep best-score)' },
 } as const satisfies Record<string, Options>;

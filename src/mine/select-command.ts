@@ -1,12 +1,12 @@
 // `mathpipe mine select`: top documents by score up to a token budget. Option definitions only.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputList, inputs, output, skipInvalid, workerCount } from '../cli/options.js';
+import { inputList, inputs, output, skipInvalid, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { parseShard, shardSlice } from './shard.js';
 
 const fields = {
   'score-field': { type: 'string', default: 'score', requiresArg: true, describe: 'Field holding the classifier score (classify predict writes "score")' },
-  'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Field holding the text' },
+  ...textField,
   'id-field': { type: 'string', default: 'id', requiresArg: true, describe: 'Field whose stable hash breaks score ties' },
 } as const satisfies Record<string, Options>;
 

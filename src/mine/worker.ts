@@ -1,12 +1,11 @@
 // Extraction worker: turns batches of WARC records into outcomes (document lines or skip reasons).
-import { parentPort } from 'node:worker_threads';
-import { outcomeOf, type DocOptions } from './document.js';
+import { serveTasks } from '../cli/worker-pool.js';
+import { outcomeOf, type DocOptions, type Outcome } from './document.js';
 import type { BatchMessage } from './pool.js';
 
-parentPort!.on('message', (m: BatchMessage & { opts: DocOptions }) => {
-  const buf = Buffer.from(m.buf);
-  const outcomes = m.metas.map((x) =>
-    outcomeOf({ offset: x.offset, length: x.length, headers: new Map(x.headers), block: buf.subarray(x.start, x.end) }, m.file, m.opts),
-  );
-  parentPort!.postMessage({ id: m.id, outcomes });
-});
+serveTasks<BatchMessage, Outcome[], DocOptions>((opts) => ({
+  run: (m) => {
+    const buf = Buffer.from(m.buf);
+    return m.metas.map((x) => outcomeOf({ offset: x.offset, length: x.length, headers: new Map(x.headers), block: buf.subarray(x.start, x.end) }, m.file, opts));
+  },
+}));

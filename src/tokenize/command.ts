@@ -1,7 +1,7 @@
 // `mathpipe tokenize` and its verbs. Option definitions only: the work is imported lazily in handlers.
 import type { Argv, CommandModule } from 'yargs';
 import { availableParallelism } from 'node:os';
-import { output, skipInvalid, inputs, inputList, workerCount } from '../cli/options.js';
+import { output, skipInvalid, inputs, inputList, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { trainCommand } from './train-command.js';
 import { mixCommand } from './mix-command.js';
@@ -24,9 +24,9 @@ const encodeCommand: CommandModule = {
         ...output,
         output: { ...output.output, describe: 'Megatron: the dataset PREFIX (writes PREFIX.bin, PREFIX.idx, PREFIX.meta.json). JSONL: a file (default stdout)' },
         format: { alias: 'f', choices: ['megatron', 'jsonl'] as const, default: 'megatron', describe: 'megatron: .bin/.idx; jsonl: {"id","tokens"} lines for piping' },
-        'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Field holding the document text' },
-        workers: {
-          alias: 'j',
+        ...textField,
+        jobs: {
+          alias: ['j', 'workers'],
           type: 'number',
           default: Math.max(1, Math.min(8, availableParallelism())),
           describe: 'Encoder threads (0: encode in the main thread; at most 4x cores). Output is identical for any value',
@@ -42,7 +42,7 @@ const encodeCommand: CommandModule = {
       .example('$0 tokenize -t tok/ -f jsonl docs.jsonl | head', 'token ids as JSONL, with a tokenizer from `tokenize train`')
       .example('zcat cc.jsonl.gz | $0 tokenize -j 2 -o data/cc', 'read stdin with two encoder threads'),
   handler: async (a) => {
-    const workers = workerCount(a.workers, '--workers', 0);
+    const workers = workerCount(a.jobs, '--jobs', 0);
     const chunkBytes = Number(a['chunk-bytes']);
     if (!(chunkBytes >= 1)) throw new UsageError('--chunk-bytes must be positive');
     const { run } = await import('./encode.js');

@@ -8,7 +8,7 @@ import { datasetPrefix, dtypeForVocab, type TokenDType } from '../dataset/indexe
 import { createDataset } from './create.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { lineChunks } from './chunks.js';
-import { ChunkPool } from './pool.js';
+import { chunkPool, mapChunks } from './pool.js';
 import { ChunkLines } from './records.js';
 import { encodeChunk, type EncodeSettings, type ChunkResult } from './encode-chunk.js';
 import { writeMeta, tokenizerFields } from './meta.js';
@@ -49,12 +49,12 @@ export async function run(a: EncodeArgs): Promise<void> {
   const counts = { records: 0, bytes: 0, tokens: 0, skipped: 0 };
   const progress = startProgress('tokenize', () => counts, totalSize(a.inputs));
   const lines = new ChunkLines();
-  const pool = new ChunkPool<ChunkResult>(a.workers, new URL('./worker.js', import.meta.url), { spec: tok.spec, settings }, () => ({
-    run: (bytes, first) => encodeChunk(tok, bytes, first, settings),
+  const pool = chunkPool<ChunkResult>(a.workers, new URL('./worker.js', import.meta.url), { spec: tok.spec, settings }, () => ({
+    run: (c) => encodeChunk(tok, c.bytes, c.first, settings),
   }));
   try {
     const chunks = lineChunks(a.inputs, a.chunkBytes, (n) => (counts.bytes += n));
-    for await (const { file, res } of pool.run(chunks)) {
+    for await (const { file, res } of mapChunks(pool, chunks)) {
       lines.check(file, res);
       counts.records += res.documents;
       counts.tokens += res.tokens;

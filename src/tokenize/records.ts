@@ -1,5 +1,5 @@
-// Parse the document records of one line-aligned chunk of JSONL, as worker threads do. Line handling
-// matches src/jsonl/lines.ts (CR stripped, BOM on a file's first line, blank lines ignored, invalid
+// Parse the document records of one line-aligned chunk of JSONL, as worker threads do, with the line
+// decoder and parser of src/jsonl (CR stripped, BOM on a file's first line, blank lines ignored, invalid
 // UTF-8 rejected); errors carry the line number relative to the chunk, which the main thread turns
 // into "file:line" when it reaches the chunk in order.
 
@@ -24,14 +24,12 @@ export interface ScanOptions {
 }
 
 import { DataError, at } from '../cli/errors.js';
+import { lineText, parseRecord, recordId, textFieldProblem } from '../jsonl/index.js';
 
-const strict = new TextDecoder('utf-8', { fatal: true });
-
-function describe(v: unknown): string {
-  return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
-}
-
-/** Call `onDoc(text, id)` for every valid record; stop at the first invalid one unless skipping. */
+/**
+ * Call `onDoc(text, id)` for every valid record; stop at the first invalid one unless skipping. Lines
+ * are decoded and parsed by src/jsonl, as on the main thread; only the line numbers are the chunk's.
+ */
 export function scanRecords(bytes: Uint8Array, first: boolean, o: ScanOptions, onDoc: (text: string, id: unknown) => void): ScanResult {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const res: ScanResult = { lines: 0, skipped: 0 };
@@ -49,42 +47,24 @@ export function scanRecords(bytes: Uint8Array, first: boolean, o: ScanOptions, o
     let end = buf.indexOf(10, start);
     if (end === -1) end = buf.length;
     const lineNo = ++res.lines;
-    let s0 = start;
-    let e0 = end;
+    const text = lineText(buf, start, end, first && lineNo === 1);
     start = end + 1;
-    if (e0 > s0 && buf[e0 - 1] === 0x0d) e0--;
-    if (first && lineNo === 1 && e0 - s0 >= 3 && buf[s0] === 0xef && buf[s0 + 1] === 0xbb && buf[s0 + 2] === 0xbf) s0 += 3;
-    if (e0 <= s0) continue;
-    let text = buf.toString('utf8', s0, e0);
-    if (text.includes('\uFFFD')) {
-      try {
-        text = strict.decode(buf.subarray(s0, e0));
-      } catch {
-        if (fail(lineNo, 'invalid UTF-8')) continue;
-        break;
-      }
-    }
-    if (text.trim() === '') continue;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(text);
-    } catch (e) {
-      if (fail(lineNo, `invalid JSON (${(e as Error).message})`)) continue;
+    if (text === undefined) continue;
+    if (text === null) {
+      if (fail(lineNo, 'invalid UTF-8')) continue;
       break;
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
-      if (fail(lineNo, 'expected a JSON object')) continue;
+    const rec = parseRecord(text);
+    if (typeof rec === 'string') {
+      if (fail(lineNo, rec)) continue;
       break;
     }
-    const r = rec as Record<string, unknown>;
-    const v = r[o.textField];
-    if (typeof v !== 'string') {
-      const id = typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : undefined;
-      const why = v === undefined ? `missing field "${o.textField}"` : `field "${o.textField}" is not a string but ${describe(v)}`;
-      if (fail(lineNo, why, id)) continue;
+    const why = textFieldProblem(rec, o.textField);
+    if (why) {
+      if (fail(lineNo, why, recordId(rec))) continue;
       break;
     }
-    onDoc(v, r.id);
+    onDoc(rec[o.textField] as string, rec.id);
   }
   return res;
 }

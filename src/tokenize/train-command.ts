@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { skipInvalid, inputs, inputList, workerCount } from '../cli/options.js';
+import { skipInvalid, inputs, inputList, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { availableParallelism } from 'node:os';
 
@@ -17,10 +17,10 @@ export const trainCommand: CommandModule = {
           requiresArg: true,
           describe: 'Pre-tokenisation regex: "math" (digits one by one, \\frac kept whole) or a custom pattern that both JavaScript and tiktoken accept',
         },
-        'text-field': { type: 'string', default: 'text', requiresArg: true, describe: 'Field holding the document text' },
+        ...textField,
         'min-frequency': { type: 'number', default: 2, describe: 'Stop merging when the most frequent pair occurs fewer times' },
         'max-bytes': { type: 'number', default: Infinity, defaultDescription: 'all', describe: 'Stop reading after about this many bytes of input JSONL (whole 1 MB chunks): train on the start of a large corpus' },
-        workers: { alias: 'j', type: 'number', default: Math.max(1, Math.min(8, availableParallelism())), describe: 'Threads counting pre-tokens (0: the main thread; at most 4x cores). The result is the same for any value' },
+        jobs: { alias: ['j', 'workers'], type: 'number', default: Math.max(1, Math.min(8, availableParallelism())), describe: 'Threads counting pre-tokens (0: the main thread; at most 4x cores). The result is the same for any value' },
         special: { type: 'string', requiresArg: true, describe: 'An extra special token, after the standard ones (BOS, EOS, PAD, chat markers); repeat for more' },
         name: { type: 'string', default: 'mathpipe-bpe', requiresArg: true, describe: 'Name stored in the tokenizer config' },
         ...skipInvalid,
@@ -35,7 +35,7 @@ export const trainCommand: CommandModule = {
     if (!(minFrequency >= 1)) throw new UsageError('--min-frequency must be at least 1');
     const maxBytes = Number(a['max-bytes']);
     if (!(maxBytes > 0)) throw new UsageError('--max-bytes must be positive');
-    const workers = workerCount(a.workers, '--workers', 0);
+    const workers = workerCount(a.jobs, '--jobs', 0);
     const { run } = await import('./train.js');
     await run({
       inputs: inputList(a.inputs),

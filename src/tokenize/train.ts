@@ -9,7 +9,7 @@ import { totalSize } from '../jsonl/input.js';
 import { MATH_PATTERN, compilePattern } from '../tokenizer/index.js';
 import { formatRanks, writeTokenizerDir, CONFIG_FORMAT, type TokenizerConfig, type ChatTokens } from '../tokenizer/files.js';
 import { trainBpe } from './bpe.js';
-import { ChunkPool } from './pool.js';
+import { chunkPool, mapChunks } from './pool.js';
 import { lineChunks, type Chunk } from './chunks.js';
 import { ChunkLines } from './records.js';
 import { PreTokenCounter, type CountResult } from './count-chunk.js';
@@ -62,9 +62,9 @@ function checkPattern(pat: string): void {
 /** Pre-token counts of the corpus, counted on worker threads (each keeps its own map; merged at the end). */
 async function countPreTokens(a: TrainArgs, pattern: string) {
   const options = { textField: a.textField, skipInvalid: a.skipInvalid };
-  const pool = new ChunkPool<CountResult>(a.workers, new URL('./count-worker.js', import.meta.url), { pattern, options }, () => {
+  const pool = chunkPool<CountResult>(a.workers, new URL('./count-worker.js', import.meta.url), { pattern, options }, () => {
     const c = new PreTokenCounter(pattern, options);
-    return { run: (bytes, first) => c.add(bytes, first), finish: () => c.counts };
+    return { run: (t) => c.add(t.bytes, t.first), finish: () => c.counts };
   });
   const progressCounts = { records: 0, bytes: 0 };
   const progress = startProgress('tokenize train: counting', () => progressCounts, totalSize(a.inputs));
@@ -74,7 +74,7 @@ async function countPreTokens(a: TrainArgs, pattern: string) {
   const lines = new ChunkLines();
   let counts: Map<string, number>;
   try {
-    for await (const { file, res } of pool.run(limitBytes(lineChunks(a.inputs, 1 << 20, (n) => (progressCounts.bytes += n)), a.maxBytes))) {
+    for await (const { file, res } of mapChunks(pool, limitBytes(lineChunks(a.inputs, 1 << 20, (n) => (progressCounts.bytes += n)), a.maxBytes))) {
       lines.check(file, res);
       documents += res.documents;
       textBytes += res.textBytes;

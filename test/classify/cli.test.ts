@@ -166,7 +166,7 @@ t.test('bad input gets a clear error and exit code', async (t) => {
   t.match(r.stderr, /no label "physics"; its labels: (math, other|other, math)/);
   r = await runCli(['classify', 'predict', '-m', model, '--thread', '1'], { input: good[0] + '\n{"id":"n","txt":"x"}\n' });
   t.equal(r.code, 65);
-  t.match(r.stderr, /<stdin>:2 \(id n\): missing text field "text"/);
+  t.match(r.stderr, /<stdin>:2 \(id n\): missing field "text" \(the document text; name it with --text-field\)/);
   r = await runCli(['classify', 'predict', '-m', model, '--thread', '2'], { input: good[0] + '\n{"id":"n","text":""}\n' });
   t.equal(r.code, 65, 'errors from worker threads keep their location');
   t.match(r.stderr, /<stdin>:2 \(id n\): empty text/);

@@ -210,7 +210,7 @@ t.test('bad input: file and line first, exit 65; --skip-invalid skips', async (t
   writeFileSync(file, Buffer.concat([Buffer.from('{"id":"a","text":"x y"}\n{"id":"b"}\nnot json\n{"id":"c","text":"'), Buffer.from([0xff]), Buffer.from('"}\n')]));
   const res = await runCli(['mine', 'dedup', file]);
   t.equal(res.code, 65);
-  t.match(res.stderr, /bad\.jsonl:2: missing or non-string field "text"/);
+  t.match(res.stderr, /bad\.jsonl:2: missing field "text" \(the document text; name it with --text-field\)/);
   const skip = await runCli(['mine', 'dedup', '--skip-invalid', file]);
   t.equal(skip.code, 0);
   t.same(ids(skip.stdout), ['a']);

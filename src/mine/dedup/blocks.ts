@@ -5,6 +5,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trackTemp, untrackTemp } from '../../cli/cleanup.js';
+import { mapOrdered } from '../../cli/worker-pool.js';
 import { decodeLine, readBytes, STDIN, type Line } from '../../jsonl/index.js';
 import type { Block } from './describe.js';
 
@@ -91,4 +92,20 @@ export function lineCount(block: Block): number {
   let n = countLines(buf);
   if (buf.length && buf[buf.length - 1] !== 10) n++;
   return n;
+}
+
+/**
+ * `run` over blocks on `jobs` worker threads (`script` calls serveTasks with `data`) or, for jobs <= 1,
+ * on this thread; results in block order, at most three blocks a worker in flight, the blocks' bytes
+ * moved to the workers rather than copied.
+ */
+export function mapBlocks<D, R>(blocks: AsyncIterable<Block>, jobs: number, script: URL, data: D, local: () => (b: Block) => R): AsyncGenerator<R> {
+  return mapOrdered(blocks, {
+    script,
+    workerData: data,
+    workers: jobs <= 1 ? 0 : jobs,
+    perWorker: 3,
+    transfer: (b) => [b.buf],
+    local: () => ({ run: local() }),
+  });
 }

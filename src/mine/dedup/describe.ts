@@ -2,7 +2,7 @@
 // memory: runs the same in a worker thread and on the main thread, which is why the output does not
 // depend on the number of threads.
 import { DataError, at } from '../../cli/errors.js';
-import { parseLine } from '../../jsonl/index.js';
+import { parseLine, textFieldProblem } from '../../jsonl/index.js';
 import { lineCount, linesOf } from './blocks.js';
 import { MinHasher, type MinHashConfig } from './minhash.js';
 import { normaliseUrl } from './url.js';
@@ -47,7 +47,8 @@ export function describeBlock(block: Block, hasher: MinHasher, o: DescribeOption
     let rec;
     try {
       rec = parseLine(l.text, where);
-      if (typeof rec[o.textField] !== 'string') throw new DataError(where, `missing or non-string field "${o.textField}"`);
+      const why = textFieldProblem(rec, o.textField);
+      if (why) throw new DataError(where, why);
     } catch (e) {
       if (!o.skipInvalid || !(e instanceof DataError)) throw e;
       skipped.n++;

@@ -3,10 +3,9 @@
 // are counted on worker threads (select/worker.ts) and gathered in input order.
 import { availableParallelism } from 'node:os';
 import { DataError, at } from '../../cli/errors.js';
-import { parseLine } from '../../jsonl/index.js';
-import { lineBlocks, lineCount, linesOf } from '../dedup/blocks.js';
+import { parseLine, textFieldProblem } from '../../jsonl/index.js';
+import { lineBlocks, lineCount, linesOf, mapBlocks } from '../dedup/blocks.js';
 import type { Block } from '../dedup/describe.js';
-import { mapBlocks } from '../ordered-pool.js';
 import { tokenCounter, type CountOptions, type TokenCounter } from './count.js';
 import { stableHash } from './rank.js';
 
@@ -51,8 +50,7 @@ export function tieHash(rec: Record<string, unknown>, raw: string, idField: stri
 /** Why a record cannot be ranked, or undefined. */
 export function unusable(rec: Record<string, unknown>, f: ScanFields): string | undefined {
   if (typeof rec[f.scoreField] !== 'number') return `missing or non-numeric field "${f.scoreField}" (score documents with classify predict first)`;
-  if (typeof rec[f.textField] !== 'string') return `missing or non-string field "${f.textField}"`;
-  return undefined;
+  return textFieldProblem(rec, f.textField);
 }
 
 export function scanBlock(block: Block, count: TokenCounter, o: ScanOptions): ScanBatch {
@@ -108,13 +106,9 @@ export function defaultJobs(c: CountOptions): number {
 
 export async function scan(inputs: string[], o: ScanOptions, jobs: number, stats: { bytes: number; records: number }, spill?: string): Promise<Scanned> {
   const s: Scanned = { n: 0, score: new Float64Array(0), hash: new Float64Array(0), tokens: new Float64Array(0), file: new Uint16Array(0), line: new Uint32Array(0), skipped: 0 };
-  const batches = mapBlocks(lineBlocks(inputs, stats, spill), jobs, {
-    url: new URL('./worker.js', import.meta.url),
-    data: o,
-    inline: () => {
-      const count = tokenCounter(o.count);
-      return (b) => scanBlock(b, count, o);
-    },
+  const batches = mapBlocks(lineBlocks(inputs, stats, spill), jobs, new URL('./worker.js', import.meta.url), o, () => {
+    const count = tokenCounter(o.count);
+    return (b) => scanBlock(b, count, o);
   });
   for await (const b of batches) {
     const need = s.n + b.n;
