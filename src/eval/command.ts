@@ -46,7 +46,7 @@ function checkRunNumbers(a: Record<string, unknown>): void {
   const topP = a['top-p'] as number | undefined;
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
   for (const [k, min] of [['exec-memory', 1], ['exec-output', 0]] as const) integer(a[k], `--${k}`, min);
-  optionalInteger(a.workers, '--workers', 1);
+  optionalInteger(a.jobs, '--jobs', 1);
 }
 
 function withRun(y: Argv) {
@@ -79,7 +79,7 @@ function withRun(y: Argv) {
       sandbox: { choices: ['auto', 'strict', 'none'], default: 'auto', describe: 'Isolation of model-written programs (no network, no view of this process through /proc): auto: what unshare allows here, warning about what is missing; strict: refuse to run without it; none: none, no warning (see man mathpipe-eval, SANDBOX)' },
       'tool-rounds': { type: 'number', default: 2, describe: 'Program executions per response in --style tool' },
       'check-timeout': { type: 'number', default: 5, describe: 'Seconds one answer check may take' },
-      workers: { type: 'number', describe: 'Answer-checker worker threads (default: cores, at most 8)' },
+      jobs: { alias: ['j', 'workers'], type: 'number', describe: 'Answer-checker worker threads (default: cores, at most 8)' },
       extract: { choices: ['deepseek', 'mathpipe'], describe: 'Answer extraction and comparison: deepseek follows DeepSeek-Math\'s evaluation code for the benchmark (numbers comparable to the paper; default for --style cot and pot), mathpipe is the stronger checker of `mathpipe grade` (default for instruct and tool). The summary says which was used' },
     })
     .check((a) => {

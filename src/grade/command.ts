@@ -1,7 +1,7 @@
 // `mathpipe grade`: grade existing predictions (any JSONL with a response and a gold answer).
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli/errors.js';
-import { inputs, inputList, output, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, optionalInteger, output, skipInvalid } from '../cli/options.js';
 
 export const GRADE_EXTRACT = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none', 'deepseek'] as const;
 const DEEPSEEK_TASKS = ['gsm8k-cot', 'math-cot', 'math', 'last-single', 'sat', 'mmlu-stem', 'ocw', 'cmath-cot', 'gaokao-mathcloze', 'gaokao-mathqa', 'gsm8k-pal', 'math-pal'];
@@ -24,7 +24,7 @@ const command: CommandModule = {
         symbolic: { type: 'boolean', default: true, describe: 'Use the CAS for non-numeric answers (--no-symbolic: text and numbers only)' },
         cas: { choices: ['ce', 'mathjs'], default: 'ce', describe: 'CAS for expressions: ce (@cortex-js/compute-engine parses the LaTeX; the default, by measured agreement) or mathjs (LaTeX rewritten to mathjs syntax)' },
         timeout: { type: 'number', default: 5, describe: 'Seconds one check may take before it counts as incorrect (runs in worker threads)' },
-        workers: { type: 'number', describe: 'Worker threads (default: cores, at most 8)' },
+        jobs: { alias: ['j', 'workers'], type: 'number', describe: 'Worker threads (default: cores, at most 8)' },
         'correct-field': { type: 'string', default: 'correct', describe: 'Output field for the verdict (bool, or array for array responses)' },
         'extracted-field': { type: 'string', default: 'extracted', describe: 'Output field for the extracted answer (null when none)' },
         labels: { type: 'string', describe: 'Compare with stored labels in this field (bool or 0/1, or arrays): print agreement' },
@@ -37,7 +37,7 @@ const command: CommandModule = {
       .example('$0 grade --extract deepseek --task math --response-field code --gold-field answer qwen.jsonl', 'DeepSeek-Math\'s extraction, for numbers comparable to the paper')
       .check((a) => {
         if (!((a.timeout as number) > 0)) throw new UsageError('--timeout must be > 0');
-        if (a.workers !== undefined && !((a.workers as number) >= 1)) throw new UsageError('--workers must be >= 1');
+        optionalInteger(a.jobs, '--jobs', 1);
         if (a.disagreements && !a.labels) throw new UsageError('--disagreements needs --labels');
         return true;
       }),
