@@ -257,6 +257,8 @@ async function runServer(cmd: string, cwd: string, rule: NonNullable<Rule['serve
 
 /** Build the base fixtures a group needs, its own fixtures, then run its examples in order. */
 export async function runGroup(t: Test, g: string): Promise<void> {
+  // A group is a few dozen process starts and tiny trainings: a minute or two alone, far more on a loaded machine.
+  t.setTimeout(20 * 60_000);
   const examples = (await collectExamples()).filter((e) => e.path.split(' ')[0] === g);
   t.ok(examples.length > 0, `${g} has examples`);
   mkdirSync(join(work, 'base'), { recursive: true });
