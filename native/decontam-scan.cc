@@ -456,16 +456,35 @@ bool anyHit(Ctx& x, size_t m) {
       }
     }
   }
-  // n-grams: a window needs all of its n-k+1 k-grams in the filter.
-  const int n = x.n, k = x.k, need = n - k + 1;
-  int run = 0;
-  for (size_t t = size_t(k) - 1; t < m; t++) {
-    uint32_t g = preA[t + 1] - preA[t + 1 - k] * x.powA[k];
-    uint32_t h = ((g ^ (g >> 15)) * 0x2c1b3c6du) >> (32 - x.filterBits);
-    run = bit(x.filter, h) ? run + 1 : 0;
-    if (run < need) continue;
-    size_t i = t + 1 - size_t(n);
-    if (x.grams.has(preA[t + 1] - preA[i] * x.powA[n], preB[t + 1] - preB[i] * x.powB[n])) return true;
+  // n-grams (NgramIndex.firstGram): a window needs all of its n-k+1 k-grams in the filter. Each candidate
+  // end is checked from its last k-gram backwards and a failing k-gram moves the next candidate past it,
+  // so on unrelated text about one k-gram in n-k+1 is looked up (the 1 MB filter is out of cache).
+  const long n = x.n, k = x.k, need = n - k + 1, end = long(m);
+  long okFrom = 0, okTo = -1;
+  for (long e = n - 1; e < end;) {
+    const long first = e - need + 1;
+    long failed = -1;
+    for (long t = e; t >= first; t--) {
+      if (t <= okTo && t >= okFrom) {
+        t = okFrom;
+        continue;
+      }
+      uint32_t g = preA[t + 1] - preA[t + 1 - k] * x.powA[k];
+      uint32_t h = ((g ^ (g >> 15)) * 0x2c1b3c6du) >> (32 - x.filterBits);
+      if (!bit(x.filter, h)) {
+        failed = t;
+        break;
+      }
+    }
+    if (failed >= 0) {
+      e = failed + need;
+      continue;
+    }
+    okFrom = first;
+    okTo = e;
+    const long i = e + 1 - n;
+    if (x.grams.has(preA[e + 1] - preA[i] * x.powA[n], preB[e + 1] - preB[i] * x.powB[n])) return true;
+    e++;
   }
   return false;
 }
