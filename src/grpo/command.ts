@@ -1,7 +1,7 @@
 // `mathpipe grpo`: Group Relative Policy Optimization on questions with gold answers, the reward from the answer
 // checker (or step rewards from a process scorer), sampler and trainer in one process.
 import type { CommandModule, Argv, Options } from 'yargs';
-import { inputs, inputList, seed, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, integer, number, seed, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { writeOutputFile } from '../cli/output-file.js';
 import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/options.js';
@@ -22,7 +22,7 @@ const plotCommand: CommandModule = {
         smooth: { type: 'number', default: 10, describe: 'Training reward and accuracy as a moving mean over this many steps' },
       })
       .check((a) => {
-        if (!(Number.isInteger(a.smooth) && (a.smooth as number) >= 1)) throw new UsageError('--smooth must be an integer >= 1');
+        integer(a.smooth, '--smooth', 1);
         return true;
       })
       .example('mathpipe grpo plot outcome=o.jsonl process=p.jsonl -o fig.svg', 'Two runs in one figure'),
@@ -114,11 +114,11 @@ const runCommand: CommandModule = {
         checkQuestionOptions(a);
         if (a['step-marker'] !== undefined && !a['step-scorer'] && !a['reward-model']) throw new UsageError('--step-marker needs --step-scorer or --reward-model (steps matter for process rewards only)');
         if (a['step-scorer'] && a['reward-model']) throw new UsageError('--step-scorer and --reward-model: one source of step rewards at a time');
-        if (!(Number.isInteger(a.iterations) && (a.iterations as number) >= 1)) throw new UsageError('--iterations must be an integer >= 1');
+        integer(a.iterations, '--iterations', 1);
         if (!((a.replay as number) >= 0 && (a.replay as number) < 1)) throw new UsageError('--replay must be a fraction in [0, 1)');
-        if (!Number.isFinite(a['rm-weight'])) throw new UsageError('--rm-weight must be a finite number');
-        for (const k of ['rm-questions', 'rm-samples', 'rm-batch-size']) if (!(Number.isInteger(a[k]) && (a[k] as number) >= 1)) throw new UsageError(`--${k} must be an integer >= 1`);
-        for (const k of ['rollouts', 'rm-steps']) if (!(Number.isInteger(a[k]) && (a[k] as number) >= 0)) throw new UsageError(`--${k} must be an integer >= 0`);
+        number(a['rm-weight'], '--rm-weight');
+        for (const k of ['rm-questions', 'rm-samples', 'rm-batch-size']) integer(a[k], `--${k}`, 1);
+        for (const k of ['rollouts', 'rm-steps']) integer(a[k], `--${k}`, 0);
         if (!((a['rm-lr'] as number) > 0)) throw new UsageError('--rm-lr must be positive');
         if (Array.isArray(a.preset)) throw new UsageError('--preset given twice');
         return true;

@@ -1,15 +1,10 @@
 // `mathpipe grpo rm label|train`: Math-Shepherd process labels from the policy's rollouts, and outcome / process
 // reward models (a scalar head on the Llama core) trained on labels.
 import type { Argv, CommandModule } from 'yargs';
-import { inputs, inputList, seed, skipInvalid } from '../../cli/options.js';
-import { UsageError } from '../../cli/errors.js';
+import { inputList, inputs, number, optionalInteger, seed, skipInvalid } from '../../cli/options.js';
 import { QUESTION_OPTIONS, SAMPLING_OPTIONS, STEP_MARKER, checkQuestionOptions, questionArgs, samplingArgs, stepSeparator } from '../options.js';
 import { LABEL_RULES, type LabelRule } from './label.js';
 import { RM_KINDS, type RmKind } from './model.js';
-
-const posInt = (a: Record<string, unknown>, k: string, min = 1) => {
-  if (a[k] !== undefined && !(Number.isInteger(a[k]) && (a[k] as number) >= min)) throw new UsageError(`--${k} must be an integer >= ${min}`);
-};
 
 const label: CommandModule = {
   command: 'label [inputs..]',
@@ -43,11 +38,8 @@ const label: CommandModule = {
       })
       .check((a) => {
         checkQuestionOptions(a);
-        posInt(a, 'samples');
-        posInt(a, 'rollouts', 0);
-        posInt(a, 'max-tokens');
-        posInt(a, 'gen-batch');
-        if (!((a.temperature as number) >= 0)) throw new UsageError('--temperature must be >= 0');
+        for (const [k, min] of [['samples', 1], ['rollouts', 0], ['max-tokens', 1], ['gen-batch', 1]] as const) optionalInteger(a[k], `--${k}`, min);
+        number(a.temperature, '--temperature', 0);
         return true;
       })
       .example('mathpipe grpo rm label -m sft --chat -n 4 -N 8 train.jsonl -o labels.jsonl', '4 outputs per question, each step judged by 8 rollouts')
@@ -106,10 +98,9 @@ const train: CommandModule = {
       })
       .check((a) => {
         checkQuestionOptions(a);
-        posInt(a, 'steps');
-        posInt(a, 'batch-size');
-        if (!((a.epochs as number) > 0)) throw new UsageError('--epochs must be positive');
-        if (!((a.lr as number) > 0)) throw new UsageError('--lr must be positive');
+        for (const k of ['steps', 'batch-size']) optionalInteger(a[k], `--${k}`, 1);
+        number(a.epochs, '--epochs', 0, true);
+        number(a.lr, '--lr', 0, true);
         return true;
       })
       .example('mathpipe grpo rm train --init sft -o prm --kind prm --chat labels.jsonl', 'A PRM on rm label\'s step labels')
