@@ -1,11 +1,16 @@
 // One end-to-end run of the pipeline at tiny sizes, through the real binary and real files:
 // mine -> classify predict -> decontam -> tokenize -> pretrain -> sft -> sample -> grade. Each stage's output is
-// checked for what the next stage relies on.
+// checked for what the next stage relies on. Then `make demo`'s own pipeline (fixtures/demo.mk) at tiny sizes:
+// the recall loop's second round, decontam of planted items, grpo and the eval of both checkpoints, and a re-run
+// that redoes nothing.
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runShell, lines, ROOT } from '../helpers.js';
 import { IndexedDataset } from '../../src/dataset/indexed.js';
+
+// Seconds alone on 2 cores; many minutes when the machine is shared and loaded.
+t.setTimeout(20 * 60_000);
 
 const readJsonl = (f: string) => lines(readFileSync(f, 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -78,4 +83,67 @@ t.test('grade closes the loop on model answers', async (t) => {
   const r = await runShell(`printf '%s\\n' ${input.map((x) => `'${JSON.stringify(x)}'`).join(' ')} | mathpipe -q grade`);
   t.equal(r.code, 0);
   t.same(lines(r.stdout).map((l) => JSON.parse(l).correct), [true, true, false], 'an unterminated \\boxed{ is no answer');
+});
+
+// fixtures/demo.mk at sizes that run in seconds: the same targets `make demo` builds, into a test directory.
+const TINY: Record<string, string> = {
+  SCALE: '0.3',
+  PLANT: '2',
+  TRAIN: '60',
+  TEST: '6',
+  NEGATIVES: '60',
+  BUDGET: '12000',
+  ROUNDS: '2',
+  CLASSIFY_ARGS: '--dim 8 --lr 0.5 --epoch 5 --thread 1',
+  VOCAB: '300',
+  PRETRAIN_ARGS: '--model tiny --steps 4 --seq-len 32 --batch-size 4 --lr 3e-3 --log-interval 1 --eval-interval 4 --save-interval 0',
+  SFT_ARGS: '--steps 3 --seq-len 64 --batch-size 4 --lr 3e-3 --log-interval 1',
+  GRPO_ARGS: '--preset deepseekmath -G 2 -b 2 --max-tokens 8 --lr 1e-4 --steps 2 --eval-interval 2 --eval-samples 2',
+  K: '2',
+  MAX_TOKENS: '8',
+};
+
+interface DemoReport {
+  recall: { round: number; selected: number; new_documents: number; math_selected: number }[];
+  decontam: { planted: number; planted_selected: number; removed: number; removed_planted: number };
+  tokens: Record<string, { documents: number; tokens: number }>;
+  pretrain: { steps: number; loss_first: number; loss_last: number };
+  sft: { steps: number };
+  grpo: { steps: number };
+  eval: Record<string, { greedy: number; k: number; maj: number; pass: number; questions: number }>;
+  plots: string[];
+}
+
+t.test('make demo at tiny sizes: crawl -> recall round 2 -> decontam -> tokenize -> pretrain -> sft -> grpo -> eval', async (t) => {
+  const D = t.testdir();
+  const make = () => runShell(`make --no-print-directory -f fixtures/demo.mk D=${D} ${Object.entries(TINY).map(([k, v]) => `${k}='${v}'`).join(' ')}`, { cwd: ROOT });
+  const r = await make();
+  t.equal(r.code, 0, 'the demo pipeline runs');
+  if (r.code !== 0) return void t.comment(r.stderr.slice(-3000));
+  t.match(r.stdout, /eval after GRPO \| greedy \d+%/, 'the table is printed');
+  const rep = JSON.parse(readFileSync(join(D, 'report.json'), 'utf8')) as DemoReport;
+  t.same(rep.recall.map((x) => x.round), [1, 2], 'classify, then a second recall round');
+  t.ok(rep.recall.every((x) => x.selected > 0 && x.math_selected > 0), 'each round selects math pages');
+  t.ok(rep.decontam.planted > 0 && rep.decontam.planted_selected > 0, `planted ${rep.decontam.planted}, selected ${rep.decontam.planted_selected}`);
+  t.equal(rep.decontam.removed_planted, rep.decontam.planted_selected, 'every planted page that reached the selection is removed');
+  t.equal(rep.decontam.removed, rep.decontam.removed_planted, 'and nothing else');
+  t.ok(rep.tokens.web!.tokens > 0 && rep.tokens.problems!.tokens > 0, 'both datasets have tokens');
+  t.ok(Number.isFinite(rep.pretrain.loss_first) && Number.isFinite(rep.pretrain.loss_last), 'pretrain losses');
+  t.equal(rep.sft.steps, 3);
+  t.equal(rep.grpo.steps, 2);
+  for (const m of ['sft', 'rl']) {
+    const e = rep.eval[m]!;
+    t.equal(e.questions, 6, `${m}: every held-out problem`);
+    t.equal(e.k, 2);
+    t.ok([e.greedy, e.maj, e.pass].every((v) => v >= 0 && v <= 1), `${m}: greedy, maj@2, pass@2 are fractions`);
+    t.ok(e.pass >= e.maj - 1e-9, `${m}: pass@K >= maj@K`);
+  }
+  for (const p of ['passk.svg', 'grpo.svg']) t.match(readFileSync(join(D, 'plots', p), 'utf8'), /^<svg[^>]*>/, p);
+
+  const before = statSync(join(D, 'rl', 'config.json')).mtimeMs;
+  const again = await make();
+  t.equal(again.code, 0);
+  t.notMatch(again.stdout, /== /, 'a re-run redoes no stage');
+  t.equal(statSync(join(D, 'rl', 'config.json')).mtimeMs, before, 'the checkpoints are reused');
+  t.match(again.stdout, /eval after SFT/, 'and prints the table again');
 });
