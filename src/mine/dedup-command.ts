@@ -2,7 +2,7 @@
 // Option definitions only; the work is imported lazily.
 import type { Argv, CommandModule, Options } from 'yargs';
 import { availableParallelism } from 'node:os';
-import { inputList, inputs, output, skipInvalid, textField, workerCount } from '../cli/options.js';
+import { inputList, inputs, integer, optionalInteger, output, skipInvalid, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import type { MinHashConfig } from './dedup/minhash.js';
 import type { KeepRule } from './dedup/cluster.js';
@@ -34,12 +34,7 @@ export const keepOptions = {
 } as const satisfies Record<string, Options>;
 
 export function minhashConfig(a: Record<string, unknown>, optimal: (t: number, k: number) => { bands: number; rows: number }): MinHashConfig {
-  const int = (k: string, min: number) => {
-    const v = a[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}`);
-    return v;
-  };
+  const int = (k: string, min: number) => optionalInteger(a[k], `--${k}`, min);
   const ngram = int('ngram', 1)!;
   const numPerm = int('num-perm', 1)!;
   let bands = int('bands', 1);
@@ -50,8 +45,7 @@ export function minhashConfig(a: Record<string, unknown>, optimal: (t: number, k
     if (bands !== undefined || rows !== undefined) throw new UsageError('--threshold chooses --bands and --rows: give one or the other');
     ({ bands, rows } = optimal(t, numPerm));
   }
-  if (!Number.isInteger(a.seed) || (a.seed as number) < 0) throw new UsageError('--seed must be an integer >= 0');
-  return { ngram, bands: bands ?? 14, rows: rows ?? 8, seed: a.seed as number };
+  return { ngram, bands: bands ?? 14, rows: rows ?? 8, seed: integer(a.seed, '--seed', 0) };
 }
 
 const oneShot: CommandModule = {

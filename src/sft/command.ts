@@ -1,7 +1,7 @@
 // `mathpipe sft`: supervised fine-tuning on conversations, loss on the trained turns only, examples packed
 // without seeing each other.
 import type { CommandModule, Argv } from 'yargs';
-import { inputs, inputList, seed, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, integer, seed, skipInvalid } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/options.js';
 import { LOSS_ON, type LossOn } from './examples.js';
@@ -66,8 +66,7 @@ const command: CommandModule = {
       }, true)
       .check((a) => {
         checkTrainingOptions(a, ['seq-len', 'batch-size', 'grad-accum', 'epochs', 'eval-max-tokens']);
-        const acc = a['eval-accuracy-interval'] as number;
-        if (!Number.isInteger(acc) || acc < 0) throw new UsageError('--eval-accuracy-interval must be a non-negative integer');
+        const acc = integer(a['eval-accuracy-interval'], '--eval-accuracy-interval', 0);
         if (acc > 0 && !a.valid) throw new UsageError('--eval-accuracy-interval needs --valid (the held-out questions)');
         if (acc > 0 && acc % (a['eval-interval'] as number) !== 0) throw new UsageError(`--eval-accuracy-interval ${acc} must be a multiple of --eval-interval ${a['eval-interval'] as number} (accuracy runs at those evaluations)`);
         if (!a.init && !a.resume && !a.tokenizer) throw new UsageError('give --init CHECKPOINT (the model to fine-tune), or --tokenizer and --model to start from random weights');
