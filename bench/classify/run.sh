@@ -53,7 +53,7 @@ for cfg in $CONFIGS; do
   read -r ft_wall ft_rss ft_cpu < "$OUT/ft.time"
   ft_acc=$(fasttext test "$OUT/ft_$cfg.bin" "$OUT/dev.txt" | awk '/^P@1/ {print $2}')
   timed "$OUT/ftp.time" fasttext predict-prob "$OUT/ft_$cfg.bin" "$OUT/pred.txt" > /dev/null
-  read -r ftp_wall ftp_rss < "$OUT/ftp.time"
+  read -r ftp_wall ftp_rss _ < "$OUT/ftp.time"
   # mathpipe
   timed "$OUT/mp.time" $MP classify train -o "$OUT/mp_$cfg.bin" $P --thread "$THREADS" "$DATA/classify.train.jsonl" > "$OUT/mp_train_$cfg.jsonl" 2> "$OUT/mp_train.log"
   mp_wps=$(grep -o '[0-9]* words/sec/thread' "$OUT/mp_train.log" | awk '{print $1}')
@@ -66,7 +66,7 @@ for cfg in $CONFIGS; do
   rm -f "$OUT/dd.bin"
   mp_acc=$($MP -q classify test -m "$OUT/mp_$cfg.bin" "$DATA/classify.dev.jsonl" | jq .precision)
   timed "$OUT/mpp.time" $MP -q classify predict -m "$OUT/mp_$cfg.bin" "$OUT/pred.jsonl" > /dev/null
-  read -r mpp_wall mpp_rss < "$OUT/mpp.time"
+  read -r mpp_wall mpp_rss _ < "$OUT/mpp.time"
   # interoperability: mathpipe scoring with fastText's own model, against fasttext predict-prob
   $MP -q classify predict -m "$OUT/ft_$cfg.bin" --normalize web "$DATA/classify.dev.jsonl" | jq -r .score > "$OUT/interop_mp.txt"
   fasttext predict-prob "$OUT/ft_$cfg.bin" "$OUT/dev.txt" -1 | awk '{for (i = 1; i < NF; i += 2) if ($i == "__label__math") print $(i + 1)}' > "$OUT/interop_ft.txt"
