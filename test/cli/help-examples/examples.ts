@@ -88,8 +88,8 @@ export const RULES: Record<string, Rule> = {
   '$0 classify format train.jsonl > train.txt && fasttext supervised -input train.txt -output m': { when: has('fasttext'), skip: 'fastText is not installed' },
   // decontam: fine as they are.
   // eval
-  '$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --summary gsm8k.json': { skip: BENCH_API },
-  '$0 eval run -b math500 --style instruct --chat --api $URL --model m --n 16 --temperature 0.7 --summary s.json -o out.jsonl': { skip: BENCH_API },
+  '$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --report gsm8k.json': { skip: BENCH_API },
+  '$0 eval run -b math500 --style instruct --chat --api $URL --model m --n 16 --temperature 0.7 --report s.json -o out.jsonl': { skip: BENCH_API },
   '$0 eval run -b gsm8k --style pot --api $URL --model m --limit 50': { skip: BENCH_API },
   '$0 eval prompts -b math500 --style instruct --chat-template deepseek --data-dir ../shared/data/benchmarks | head -1': {
     when: () => SHARED_BENCH !== undefined,
@@ -146,7 +146,7 @@ cp $B/web.jsonl web.jsonl; gzip -kc web.jsonl > web.jsonl.gz; cp web.jsonl shard
   eval: `cp -r $B/ckpt ckpt; ln -s ckpt ckpt-1000; mkdir toks; for n in valid math code; do cp $B/toks.bin toks/$n.bin; cp $B/toks.idx toks/$n.idx; done
 cp $B/test.jsonl test.jsonl
 node -e 'const r=[];for(let i=0;i<20;i++){const c=Array.from({length:16},(_,k)=>((i*7+k*3)%5)<2);r.push(JSON.stringify({id:"q"+i,correct:c,extracted:c.map((x,k)=>x?"1":String(k%3+2))}))}console.log(r.join("\\n"))' > gsm8k.jsonl
-mathpipe -q eval summarize gsm8k.jsonl --summary sft.json > /dev/null; cp sft.json rl.json; cp sft.json run.json`,
+mathpipe -q eval summarize gsm8k.jsonl --report sft.json > /dev/null; cp sft.json rl.json; cp sft.json run.json`,
   grade: `printf '%s\\n' '{"id":"a","response":"So 48 + 24 = 72.\\n#### 72","gold":"72"}' '{"id":"b","response":"The answer is \\\\boxed{\\\\frac{1}{2}}.","gold":"0.5"}' > preds.jsonl
 printf '%s\\n' '{"id":"a","code":"The answer is \\\\boxed{3}","answer":"3","score":true}' '{"id":"b","code":"so x = 5","answer":"4","score":false}' > qwen.jsonl
 printf '%s\\n' '{"id":"a","response":"<think>2+2</think><answer>4</answer>","ground_truth":"4"}' > r1.jsonl`,
