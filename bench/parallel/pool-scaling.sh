@@ -26,8 +26,12 @@ for r in $(seq "$REPEAT"); do
     M=bin/mathpipe
     [ "$side" = before ] && M="$BEFORE/bin/mathpipe"
     for j in 1 2; do
-      T[$side,tok,$j]+="$(wall "$M" tokenize -q -t cl100k_base -j "$j" -o "$OUT/enc-$side-$j" "$C") "
-      T[$side,pred,$j]+="$(wall "$M" classify predict -q -m "$OUT/m.bin" --thread "$j" -o "$OUT/pred-$side-$j.jsonl" "$C") "
+      s=$(wall "$M" tokenize -q -t cl100k_base -j "$j" -o "$OUT/enc-$side-$j" "$C")
+      T[$side,tok,$j]+="$s "
+      echo "round $r $side tokenize -j $j: $s s"
+      s=$(wall "$M" classify predict -q -m "$OUT/m.bin" --thread "$j" -o "$OUT/pred-$side-$j.jsonl" "$C")
+      T[$side,pred,$j]+="$s "
+      echo "round $r $side classify predict --thread $j: $s s"
     done
   done
 done
