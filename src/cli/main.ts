@@ -14,11 +14,16 @@ import { removeTemps, requestStop } from './cleanup.js';
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(srcDir, '..', '..', 'package.json'), 'utf8')) as { version: string };
 
-async function loadCommands(): Promise<CommandModule[]> {
-  const names = readdirSync(srcDir, { withFileTypes: true })
+/**
+ * Every command when yargs must list them (`mathpipe --help`, a typo to correct), else only the one named first:
+ * start-up is paid by every stage of a pipeline and every shard of a batch job, so it loads no more than it runs.
+ */
+async function loadCommands(argv: string[]): Promise<CommandModule[]> {
+  const all = readdirSync(srcDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(srcDir, d.name, 'command.js')))
     .map((d) => d.name)
     .sort();
+  const names = all.includes(argv[0] ?? '') ? [argv[0]!] : all;
   const mods = await Promise.all(names.map((n) => import(pathToFileURL(join(srcDir, n, 'command.js')).href)));
   return mods.map((m) => m.default as CommandModule);
 }
@@ -89,7 +94,8 @@ function stdoutWasClosed(): boolean {
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<void> {
-  process.setSourceMapsEnabled(true);
+  // Stack traces through src/*.ts cost reading every module's source map at start-up (~0.5 s): only on request.
+  if (process.env.MATHPIPE_DEBUG) process.setSourceMapsEnabled(true);
   installProcessHandlers();
   const commandName = argv.find((a) => !a.startsWith('-'));
   configureLog({ prog: commandName ? `mathpipe ${commandName}` : 'mathpipe' });
@@ -105,7 +111,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       if (Array.isArray(rest) && rest.length && Array.isArray(a.inputs)) a.inputs = [...a.inputs, ...rest.map(String)];
       delete a['--'];
     })
-    .command(await loadCommands())
+    .command(await loadCommands(argv))
     .demandCommand(1, 'Name a command: mathpipe --help lists them.')
     .recommendCommands()
     .strict()

@@ -7,7 +7,7 @@ import { writeOutputFile } from '../cli/output-file.js';
 import { checkTrainingOptions, trainingArgs, trainingOptions } from '../train/options.js';
 import { CHOICES, PRESETS, flagOf, type GrpoConfig } from './presets.js';
 import { QUESTION_OPTIONS, SAMPLING_OPTIONS, STEP_MARKER, checkQuestionOptions, questionArgs, samplingArgs, stepSeparator } from './options.js';
-import type { LabelRule } from './rm/label.js';
+import type { LabelRule } from './rm/kinds.js';
 import { rmCommand } from './rm/command.js';
 
 const plotCommand: CommandModule = {

@@ -28,7 +28,8 @@ import { toInternal } from '../train/model.js';
 import { stepEnds, type StepSeparator } from './advantages.js';
 import type { PromptFormat, Question } from './data.js';
 import { readLabeled, replayMix, toExample, type LabeledRecord, type RmExample } from './rm/data.js';
-import { contentTokens, labelOutputs, type LabelRule } from './rm/label.js';
+import { contentTokens, labelOutputs } from './rm/label.js';
+import type { LabelRule } from './rm/kinds.js';
 import { RewardModel, sigmoid, snapshot, type RmConfig } from './rm/model.js';
 import { rmEvaluate, trainRewardModel } from './rm/train.js';
 

@@ -3,8 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { inputList, inputs, number, optionalInteger, seed, skipInvalid } from '../../cli/options.js';
 import { QUESTION_OPTIONS, SAMPLING_OPTIONS, STEP_MARKER, checkQuestionOptions, questionArgs, samplingArgs, stepSeparator } from '../options.js';
-import { LABEL_RULES, type LabelRule } from './label.js';
-import { RM_KINDS, type RmKind } from './model.js';
+import { LABEL_RULES, RM_KINDS, type LabelRule, type RmKind } from './kinds.js';
 
 const label: CommandModule = {
   command: 'label [inputs..]',

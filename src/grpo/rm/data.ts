@@ -10,7 +10,7 @@ import type { Rng } from '../../util/rng.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { stepEnds, type StepSeparator } from '../advantages.js';
 import { promptIds, type PromptFormat } from '../data.js';
-import type { RmKind } from './model.js';
+import type { RmKind } from './kinds.js';
 
 /** One labeled output, as written. */
 export interface LabeledRecord {

@@ -10,9 +10,8 @@ import type { SamplingParams } from '../../sample/sampling.js';
 import { stepEnds, stepTexts, type StepSeparator } from '../advantages.js';
 import { ruleReward, type Question } from '../data.js';
 import type { LabeledRecord } from './data.js';
+import type { LabelRule } from './kinds.js';
 
-export const LABEL_RULES = ['any', 'most'] as const;
-export type LabelRule = (typeof LABEL_RULES)[number];
 
 /** Steps an output may have for distinct rollout streams. */
 const MAX_STEPS = 4096;

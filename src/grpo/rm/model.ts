@@ -19,11 +19,10 @@ import { writeSafetensors } from '../../train/safetensors.js';
 import type { LlamaConfig } from '../../train/config.js';
 import type { NamedTensor } from '../../train/safetensors.js';
 import type { StepSeparator } from '../advantages.js';
+import { RM_KINDS, type RmKind } from './kinds.js';
 
 export const HEAD = 'score.weight';
 export const RM_CONFIG_FILE = 'rm_config.json';
-export const RM_KINDS = ['orm', 'prm'] as const;
-export type RmKind = (typeof RM_KINDS)[number];
 
 /** How a reward model's inputs are built; saved as rm_config.json. */
 export interface RmConfig {

@@ -18,8 +18,9 @@ import type { StepSeparator } from '../advantages.js';
 import { eosIds, toQuestion, type PromptFormat } from '../data.js';
 import { promptRecord, type QuestionArgs } from '../options.js';
 import { readLabeled } from './data.js';
-import { contentTokens, labelOutputs, type LabelItem, type LabelRule } from './label.js';
-import { RewardModel, readRmConfig, type RmKind } from './model.js';
+import { contentTokens, labelOutputs, type LabelItem } from './label.js';
+import type { LabelRule, RmKind } from './kinds.js';
+import { RewardModel, readRmConfig } from './model.js';
 import { rmEvaluate, trainRewardModel } from './train.js';
 
 export interface RmLabelOptions extends QuestionArgs {
