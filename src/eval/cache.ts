@@ -54,7 +54,7 @@ export class CachedGenerator implements TextGenerator {
   }
 
   async generate(req: GenerateRequest): Promise<Completion[]> {
-    const key = requestKey(this.inner.name, this.extra, req);
+    const key = requestKey(this.inner.version ? `${this.inner.name}@${this.inner.version}` : this.inner.name, this.extra, req);
     const hit = this.map.get(key);
     if (hit) {
       this.hits++;

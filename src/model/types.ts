@@ -34,6 +34,11 @@ export class RejectedRequest extends IoError {}
 export interface TextGenerator {
   /** Shown in eval summaries: a model name or checkpoint path. */
   readonly name: string;
+  /**
+   * What tells these weights from others of the same name (a local checkpoint's step and weight files): part of
+   * eval's cache key, so a re-trained checkpoint in the same directory is not answered from the last one's cache.
+   */
+  readonly version?: string;
   generate(req: GenerateRequest): Promise<Completion[]>;
   close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // A checkpoint ready to generate from: the model (training core), its tokenizer, and its identity (path and
 // training step) that every completion record carries, so GRPO can tell samples of an older policy.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError, DataError, UsageError } from '../cli/errors.js';
 import { findCheckpoint, openCheckpoint } from '../train/checkpoint.js';
@@ -11,6 +12,19 @@ export interface CheckpointIdentity {
   path: string;
   /** Optimizer steps of the run that saved it (trainer_state.json); null when it has none. */
   step: number | null;
+}
+
+/**
+ * The step and each weight file's size and modification time: cheap to take (no hashing of gigabytes) and different
+ * whenever the directory holds other weights, which is what a cache keyed by the checkpoint needs.
+ */
+export function weightsVersion(dir: string, step: number | null): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  const parts = files.map((f) => {
+    const st = statSync(join(dir, f));
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  });
+  return createHash('sha256').update(JSON.stringify([step, parts])).digest('hex').slice(0, 16);
 }
 
 export interface LoadedModel {

@@ -6,7 +6,7 @@ import { RejectedRequest, type Completion, type GenerateRequest, type TextGenera
 import { backendChoice, initBackend, logBackend } from '../train/backend.js';
 import { chatFormat, type ChatFormat } from './chat.js';
 import { Generator } from './generator.js';
-import { loadCheckpoint } from './load.js';
+import { loadCheckpoint, weightsVersion } from './load.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { NEUTRAL } from './sampling.js';
 
@@ -25,8 +25,12 @@ export class LocalTextGenerator implements TextGenerator {
     readonly name: string,
     private readonly gen: Generator,
     private readonly tokenizer: Tokenizer,
-    private readonly o: { chat?: ChatFormat; system?: string; close?: () => void } = {},
+    private readonly o: { chat?: ChatFormat; system?: string; close?: () => void; version?: string } = {},
   ) {}
+
+  get version(): string | undefined {
+    return this.o.version;
+  }
 
   static async open(path: string, o: LocalGeneratorOptions): Promise<LocalTextGenerator> {
     const backend = await initBackend(backendChoice(o.backend));
@@ -35,6 +39,7 @@ export class LocalTextGenerator implements TextGenerator {
     const chat = o.chat ? chatFormat(dir, tok, o.chatTemplate) : undefined;
     const gen = new Generator(model, { batchSize: o.batchSize, eosIds: [...new Set([...eosIds, ...(chat?.stopIds ?? [])])], tokenBytes: (id) => tok.tokenBytes(id), caps: backend.caps });
     return new LocalTextGenerator(identity.path, gen, tok, {
+      version: weightsVersion(dir, identity.step),
       chat,
       system: o.system,
       close: () => {
