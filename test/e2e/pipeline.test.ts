@@ -120,7 +120,7 @@ t.test('make demo at tiny sizes: crawl -> recall round 2 -> decontam -> tokenize
   const r = await make();
   t.equal(r.code, 0, 'the demo pipeline runs');
   if (r.code !== 0) return void t.comment(r.stderr.slice(-3000));
-  t.match(r.stdout, /eval after GRPO \| greedy \d+%/, 'the table is printed');
+  t.match(r.stdout, /eval after GRPO\s+\| greedy \d+%/, 'the table is printed');
   const rep = JSON.parse(readFileSync(join(D, 'report.json'), 'utf8')) as DemoReport;
   t.same(rep.recall.map((x) => x.round), [1, 2], 'classify, then a second recall round');
   t.ok(rep.recall.every((x) => x.selected > 0 && x.math_selected > 0), 'each round selects math pages');
