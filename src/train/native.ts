@@ -55,7 +55,7 @@ export function nativeOffReason(): { missing: boolean; text: string } {
 function offText(): string {
   if (process.env.MATHPIPE_NATIVE === '0') return 'native kernels: off (MATHPIPE_NATIVE=0)';
   if (!existsSync(ADDON)) {
-    return 'native kernels: not built, so training runs on the tfjs kernels (about 5x slower). Build them with `npm rebuild mathpipe` ' +
+    return 'native kernels: not built, so training runs on the tfjs kernels (about 5x slower). Build them with `npm rebuild mathpipe` (`npm rebuild -g mathpipe` for a global install) ' +
       '(npm 11 skips install scripts unless allowed: `npm install -g --allow-scripts=mathpipe mathpipe`; needs g++, and libopenblas for fast products), or `npm run build` in a clone';
   }
   return 'native kernels: off (not the wasm backend, or a stale build that does not load: `npm rebuild mathpipe`)';
