@@ -104,13 +104,16 @@ export const RULES: Record<string, Rule> = {
   'mathpipe mine https://data.commoncrawl.org/crawl-data/CC-MAIN-2024-22/warc.paths.gz -j 8 --resume -o math.jsonl.gz': { skip: NETWORK },
   'mathpipe mine --range 1234:5678 https://data.commoncrawl.org/crawl-data/.../x.warc.gz': { skip: NETWORK },
   'mathpipe mine --cc-index hits.jsonl': { skip: `${NETWORK}: the index hits point into data.commoncrawl.org` },
+  // The buckets example above hashed band 0 only; clusters needs every band's pairs.
+  '$0 mine dedup clusters -o plan.bin --pairs pairs/*.pairs -- sig/*.sig': { pre: 'for i in $(seq 1 13); do mathpipe -q mine dedup buckets --shard $i/14 -o pairs/$i.pairs sig/*.sig; done' },
   '$0 mine domains --from-counts --prefixes prefixes.jsonl parts/*.counts.jsonl': { pre: 'mkdir -p parts && cp counts/7.jsonl parts/7.counts.jsonl' },
   // The paper's loop trains fastText at dim 256 with a 2M-row bucket table every round: at fixture scale, one
   // round with a small classifier (the fixtures' loop below runs the whole loop to convergence).
   '$0 mine iterate -d loop --seeds owm.jsonl --budget 40e9 --decontam-index bench.idx -- pool/*.jsonl.gz': {
     rewrite: [['--budget 40e9', '--budget 40e9 --max-iterations 1 --train-args="--dim 16 --bucket 20000 --thread 1"']],
   },
-  '$0 mine iterate -d loop --seeds owm.jsonl -b 40e9 -- pool/*.jsonl.gz': { rewrite: [['-b 40e9', '-b 40e9 --max-iterations 1 --train-args="--dim 16 --bucket 20000 --thread 1"']] },
+  // Its own loop directory: the example above left one there with other settings (a loop resumes only its own).
+  '$0 mine iterate -d loop --seeds owm.jsonl -b 40e9 -- pool/*.jsonl.gz': { alone: true, rewrite: [['-b 40e9', '-b 40e9 --max-iterations 1 --train-args="--dim 16 --bucket 20000 --thread 1"']] },
   '$0 mine iterate -d loop --seeds seeds.jsonl -b 46300 --whitespace --negatives 300 --train-args="--dim 16 --lr 0.5 --epoch 10 --thread 1" -- pool.jsonl': { alone: true },
   // pretrain: step counts and batch sizes of a real run, at fixture scale.
   'mathpipe pretrain --data 0.56:toks/math --data 0.44:toks/code -o ckpt --tokens-per-step 65536 --valid toks/val': { alone: true, rewrite: [['--tokens-per-step 65536', '--tokens-per-step 2048 --steps 2']] },
@@ -129,8 +132,28 @@ export const RULES: Record<string, Rule> = {
   // grpo and sft examples that write -o out beside another run (a second run there is refused without --overwrite).
   'mathpipe grpo --init ckpt -o out --beta 0 --std-scope none --aggregation seq-mean-token-sum-norm q.jsonl': { alone: true },
   'mathpipe sft --init ckpt -o out --valid test.jsonl --eval-interval 50 --eval-accuracy-interval 100 --gold-field answer train.jsonl': { alone: true },
-  'mathpipe sft --init ckpt -o out --chat-template deepseek tool-data.jsonl': { alone: true },
   'mathpipe grpo --init ckpt -o out --step-scorer "python3 prm.py" q.jsonl': { when: has('python3'), skip: 'python3 is not installed', alone: true },
+  // --resume continues a run of the same data and settings: one step of it first, then the rest.
+  'mathpipe grpo --init ckpt -o out --resume q.jsonl': {
+    alone: true,
+    pre: 'mathpipe -q grpo --steps 1 -G 2 -b 2 --max-tokens 16 --eval-samples 2 --init ckpt -o out q.jsonl > /dev/null',
+    rewrite: [['--resume', '--resume --steps 2']],
+  },
+  // A PRM (the rm example after it trains one) and 3 iterations of one step, the PRM relabeled and retrained briefly.
+  'mathpipe grpo --init sft -o rl --reward-model prm --iterations 3 q.jsonl': {
+    alone: true,
+    pre: `mathpipe -q grpo rm label -m sft -n 1 -N 1 --max-tokens 16 q.jsonl -o l.jsonl && mathpipe -q grpo rm train --init sft -o prm --kind prm --steps 1 -b 2 l.jsonl > /dev/null`,
+    rewrite: [['--iterations 3', '--iterations 3 --steps 3 --rm-questions 2 --rm-samples 1 --rollouts 1 --rm-steps 1 --rm-batch-size 2']],
+  },
+  // The grpo example before it trained a PRM in prm (a second one there is refused without --overwrite).
+  'mathpipe grpo rm train --init sft -o prm --kind prm --chat labels.jsonl': { pre: 'rm -r prm' },
+  'mathpipe sft --init ckpt -o out --resume data.jsonl': {
+    alone: true,
+    pre: 'mathpipe -q sft --steps 1 --seq-len 64 -b 2 --init ckpt -o out data.jsonl > /dev/null',
+    rewrite: [['--resume', '--resume --steps 2']],
+  },
+  // The tool turns' prompts are longer than the 64 tokens the other sft examples train on.
+  'mathpipe sft --init ckpt -o out --chat-template deepseek tool-data.jsonl': { alone: true, rewrite: [['tool-data.jsonl', '--seq-len 256 tool-data.jsonl']] },
   // tokenize: a billion tokens is a real mixture's size.
   '$0 tokenize mix -o data/mix --tokens 1e9 --seed 7 56:data/math 44:data/nl': { rewrite: [['--tokens 1e9', '--tokens 1e4']] },
 };
@@ -152,13 +175,14 @@ printf '%s\\n' '{"id":"a","code":"The answer is \\\\boxed{3}","answer":"3","scor
 printf '%s\\n' '{"id":"a","response":"<think>2+2</think><answer>4</answer>","ground_truth":"4"}' > r1.jsonl`,
   grpo: `cp -r $B/ckpt ckpt; ln -s ckpt sft-ckpt; ln -s ckpt sft; cp $B/train.jsonl train.jsonl; cp $B/test.jsonl dev.jsonl; cp $B/train.jsonl q.jsonl; mkdir gsm8k; cp $B/train.jsonl gsm8k/train.jsonl
 printf '%s\\n' 'import json, sys' 'for line in sys.stdin:' '    r = json.loads(line)' '    print(json.dumps({"step_rewards": [1.0 if r["correct"] else 0.0] * len(r["steps"])}), flush=True)' > prm.py
-mathpipe -q grpo --init ckpt -o log-run -G 2 -b 2 --max-tokens 8 --steps 2 --log a.jsonl train.jsonl; for f in b o p; do cp a.jsonl $f.jsonl; done`,
+mathpipe -q grpo --init ckpt -o log-run -G 2 -b 2 --max-tokens 8 --steps 2 --log a.jsonl train.jsonl; for f in b o p; do cp a.jsonl $f.jsonl; done
+mathpipe -q grpo rm label -m ckpt -n 1 -N 1 --max-tokens 16 dev.jsonl -o dev-labels.jsonl`,
   mine: `cp $B/crawl.warc.gz crawl.warc.gz; cp crawl.warc.gz CC-MAIN-20240101-00000.warc.gz
 node --input-type=module -e 'import { warcRecord } from "${ROOT}/dist/fixtures/mine/warc-gen.js"; import { gzipSync } from "node:zlib"; import { writeFileSync } from "node:fs";
 const rec = (u, text) => gzipSync(warcRecord({ "WARC-Type": "conversion", "WARC-Target-URI": u, "WARC-Date": "2024-03-01T00:00:00Z", "WARC-Record-ID": "<urn:uuid:" + u.length + ">", "Content-Type": "text/plain" }, text));
 writeFileSync("page.warc.wet.gz", Buffer.concat([rec("https://a.test/x", "The derivative of x^2 is 2x, so the slope at 3 is 6."), rec("https://b.test/y", "Prime numbers: 2, 3, 5, 7, 11.")]));'
 cp $B/scored.jsonl docs.jsonl; gzip -kc docs.jsonl > docs.jsonl.gz; cp docs.jsonl scored.jsonl; cp docs.jsonl new.jsonl; cp docs.jsonl pool.jsonl; gzip -kc pool.jsonl > pool.jsonl.gz
-mkdir -p shards scored pool; split -n l/64 -d -a 2 --additional-suffix=.jsonl docs.jsonl shards/; for f in shards/*.jsonl; do b=$(basename $f .jsonl); gzip -c $f > scored/$b.jsonl.gz; cp scored/$b.jsonl.gz pool/$b.jsonl.gz; gzip $f; done
+mkdir -p shards scored pool sig pairs unique st math counts parts; split -n l/64 -d -a 2 --additional-suffix=.jsonl docs.jsonl shards/; for f in shards/*.jsonl; do b=$(basename $f .jsonl); gzip -c $f > scored/$b.jsonl.gz; cp scored/$b.jsonl.gz pool/$b.jsonl.gz; gzip $f; done
 mathpipe -q mine select -b 20000 --whitespace scored.jsonl -o selected.jsonl
 node -e 'for (const l of require("fs").readFileSync("scored.jsonl","utf8").split("\\n").filter(Boolean)) { const d = JSON.parse(l); if (d.label === "math") console.log(JSON.stringify({id: d.id, text: d.text, label: "math"})) }' > seeds.jsonl
 cp seeds.jsonl owm.jsonl; node -e 'for (const l of require("fs").readFileSync("scored.jsonl","utf8").split("\\n").filter(Boolean).slice(0, 50)) { const d = JSON.parse(l); if (d.label !== "math") console.log(JSON.stringify({id: d.id, text: d.text, label: "nonmath"})) }' > negatives.jsonl
@@ -168,8 +192,9 @@ mathpipe -q decontam index --bench $B/gsm8k-test.jsonl -o bench.idx`,
   sample: `cp -r $B/ckpt ckpt; cp $B/test.jsonl test.jsonl
 node -e 'const fs=require("fs"); const q=fs.readFileSync("test.jsonl","utf8").trim().split("\\n").map(JSON.parse); fs.writeFileSync("prompts.jsonl", q.map(x=>JSON.stringify({id:x.id,prompt:x.question})).join("\\n")+"\\n"); fs.writeFileSync("gsm8k-prompts.jsonl", q.map(x=>JSON.stringify({id:x.id,prompt:"Q: "+x.question+"\\nA:"})).join("\\n")+"\\n")'`,
   serve: `cp -r $B/ckpt ckpt`,
-  sft: `cp -r $B/ckpt ckpt; cp $B/test.jsonl test.jsonl; mkdir gsm8k; cp $B/train.jsonl gsm8k/train.jsonl
-node -e 'const fs=require("fs"); const q=fs.readFileSync("${'$'}B/train.jsonl","utf8").trim().split("\\n").map(JSON.parse); const chat=q.map(x=>JSON.stringify({messages:[{role:"user",content:x.question},{role:"assistant",content:x.solution}]})).join("\\n")+"\\n"; fs.writeFileSync("train.jsonl", chat); fs.writeFileSync("dev.jsonl", chat); fs.writeFileSync("data.jsonl", chat);
+  sft: `cp -r $B/ckpt ckpt; cp $B/test.jsonl test-problems.jsonl; mkdir gsm8k; cp $B/train.jsonl gsm8k/train.jsonl
+node -e 'const fs=require("fs"); const q=fs.readFileSync(process.env.B+"/train.jsonl","utf8").trim().split("\\n").map(JSON.parse); const chat=q.map(x=>JSON.stringify({messages:[{role:"user",content:x.question},{role:"assistant",content:x.solution}]})).join("\\n")+"\\n"; fs.writeFileSync("train.jsonl", chat);
+fs.writeFileSync("test.jsonl", fs.readFileSync("test-problems.jsonl","utf8").trim().split("\\n").map(JSON.parse).map(x=>JSON.stringify({messages:[{role:"user",content:x.question},{role:"assistant",content:x.solution}],answer:x.answer})).join("\\n")+"\\n"); fs.writeFileSync("dev.jsonl", chat); fs.writeFileSync("data.jsonl", chat);
 fs.writeFileSync("tool-data.jsonl", q.slice(0,4).map(x=>JSON.stringify({messages:[{role:"user",content:x.question},{role:"assistant",content:"Let me compute.\\n\`\`\`python\\nprint(" + x.answer + ")\\n\`\`\`"},{role:"tool",content:x.answer},{role:"assistant",content:x.solution}]})).join("\\n")+"\\n")'`,
   tokenize: `cp $B/corpus.jsonl corpus.jsonl; gzip -kc corpus.jsonl > corpus.jsonl.gz; cp corpus.jsonl docs.jsonl; cp corpus.jsonl.gz docs.jsonl.gz; cp corpus.jsonl.gz cc.jsonl.gz
 mathpipe -q tokenize train -v 300 -o tok corpus.jsonl; mkdir data; for n in math nl code algebraic arxiv; do mathpipe -q tokenize -t tok -o data/$n corpus.jsonl; done`,
@@ -208,6 +233,8 @@ const NEEDS: Record<string, string[]> = {
 
 /** Trainer examples at fixture scale: the size flags an example leaves at their defaults are set small. */
 const SCALE: [RegExp, string[][]][] = [
+  [/mathpipe grpo rm label /, [['-n', '--samples', '1'], ['-N', '--rollouts', '2'], ['--max-tokens', '16']]],
+  [/mathpipe grpo rm train /, [['--steps', '2'], ['-b', '--batch-size', '2']]],
   [/mathpipe grpo (?!rm |plot )/, [['--steps', '1'], ['-G', '--group-size', '2'], ['-b', '--batch-size', '2'], ['--max-tokens', '16'], ['--eval-samples', '2']]],
   [/mathpipe sft /, [['--steps', '2'], ['--seq-len', '64'], ['-b', '--batch-size', '2']]],
 ];
@@ -239,7 +266,7 @@ function aloneDir(group: string, names: string[], i: number): string {
 
 /** Start a server example, wait for its URL, run `during`, stop it with SIGTERM; the exit status and outputs. */
 async function runServer(cmd: string, cwd: string, rule: NonNullable<Rule['server']>): Promise<{ code: number | null; log: string; during?: RunResult }> {
-  const p = spawn('env', ['-u', 'NODE_OPTIONS', 'bash', '-c', `exec ${cmd.replace(/\s*&\s*$/, '')}`], {
+  const p = spawn('env', ['-u', 'NODE_OPTIONS', 'bash', '-c', `${cmd.replace(/\s*&\s*$/, '').replace(/^((?:\w+=\S*\s+)*)/, '$1exec ')}`], {
     cwd,
     env: { ...process.env, PATH: `${join(ROOT, 'bin')}:${process.env.PATH}` },
     stdio: ['ignore', 'pipe', 'pipe'],
