@@ -23,7 +23,7 @@ async function setup(t: Test, answer: FakeOptions['answer']) {
   const dir = t.testdir();
   const input = join(dir, 'items.jsonl');
   writeFileSync(input, ITEMS.map((x) => JSON.stringify(x)).join('\n') + '\n');
-  const base = ['eval', 'run', '--input', input, '--question-field', 'q', '--answer-field', 'gold', '--api', srv.url, '--model', 'fake', '--backoff', '0.01', '--workers', '1'];
+  const base = ['eval', 'run', '--input', input, '--question-field', 'q', '--answer-field', 'gold', '--api', srv.url, '--model', 'fake', '--backoff', '0.01', '--jobs', '1'];
   return { srv, dir, input, base };
 }
 
@@ -110,7 +110,7 @@ t.test('bad numbers are usage errors before any request (exit 2 naming the optio
     ['--exec-memory', '0'],
     ['--exec-output', '-5'],
     ['--check-timeout', '0'],
-    ['--workers', '0'],
+    ['--jobs', '0'],
   ];
   for (const [opt, v] of cases) {
     const r = await runCli([...base, opt, v]);
