@@ -5,7 +5,7 @@
 // ignores it) recording how text was normalised, so predict uses the same rule as train.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { DataError, IoError } from '../cli/errors.js';
-import { writeAll, writeOutputFd } from '../cli/output-file.js';
+import { writeOutputParts } from '../cli/output-file.js';
 import { ARGS_BYTES, MODEL_SUP, readArgs, writeArgs, type Args } from './args.js';
 import { Dictionary, TYPE_LABEL, TYPE_WORD } from './dictionary.js';
 import { DenseMatrix, ProductQuantizer, QuantMatrix, type Matrix } from './matrix.js';
@@ -252,34 +252,25 @@ function header(m: FastTextModel): Buffer {
   return Buffer.concat(parts);
 }
 
-function denseBlock(fd: number, flag: boolean, mat: DenseMatrix, afterFlag: boolean): void {
+/** A dense matrix as the format stores it: [flag,] rows, cols (int64), then the floats straight from memory. */
+function denseBlock(mat: DenseMatrix, afterFlag: boolean): Uint8Array[] {
   const h = Buffer.alloc(afterFlag ? 17 : 16);
   let o = 0;
-  if (afterFlag) h[o++] = flag ? 1 : 0;
+  if (afterFlag) h[o++] = 0; // not quantized
   o = h.writeBigInt64LE(BigInt(mat.rows), o);
   h.writeBigInt64LE(BigInt(mat.cols), o);
-  writeAll(fd, h);
-  // straight from the matrix's memory (the kernel caps one write at 2 GiB; writeAll resumes)
-  writeAll(fd, new Uint8Array(mat.data.buffer, mat.data.byteOffset, mat.data.byteLength));
+  return [h, new Uint8Array(mat.data.buffer, mat.data.byteOffset, mat.data.byteLength)];
 }
 
 /** Write a dense model by cli/output-file's rules (temporary + rename; devices in place), with the mathpipe trailer. */
 export function saveModel(file: string, m: FastTextModel): void {
   if (!(m.input instanceof DenseMatrix) || !(m.output instanceof DenseMatrix)) throw new Error('only dense models can be saved');
-  const { input, output } = m;
-  writeOutputFd(
-    file,
-    (fd) => {
-      writeAll(fd, header(m));
-      denseBlock(fd, false, input, true);
-      denseBlock(fd, false, output, true);
-      if (m.meta) {
-        const json = Buffer.from(JSON.stringify(m.meta), 'utf8');
-        const len = Buffer.alloc(4);
-        len.writeInt32LE(json.length, 0);
-        writeAll(fd, Buffer.concat([TRAILER, len, json]));
-      }
-    },
-    'model ',
-  );
+  const parts = [header(m), ...denseBlock(m.input, true), ...denseBlock(m.output, true)];
+  if (m.meta) {
+    const json = Buffer.from(JSON.stringify(m.meta), 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeInt32LE(json.length, 0);
+    parts.push(Buffer.concat([TRAILER, len, json]));
+  }
+  writeOutputParts(file, parts, 'model ');
 }

@@ -2,12 +2,13 @@
 // never survive (closed pipes, stale ones of killed runs), a closed stdout fails. See man mathpipe, OUTPUTS.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lines, runCli, runShell } from '../helpers.js';
-import { outputTarget, removeStaleTemps, writeOutputFile } from '../../src/cli/output-file.js';
+import { outputTarget, removeStaleTemps, writeOutputFile, writeOutputParts } from '../../src/cli/output-file.js';
+import { addonWith } from '../../src/util/native-addon.js';
 
 const LABELED = Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `d${i}`, text: i % 2 ? `integral theorem proof ${i}` : `football recipe travel ${i}`, label: i % 2 ? 'math' : 'other' })).join('\n') + '\n';
 const BENCH = Array.from({ length: 5 }, (_, i) => JSON.stringify({ question: `Natalia sold clips to ${i + 40} of her friends in April and then she sold half as many clips in May`, answer: '72' })).join('\n') + '\n';
@@ -28,6 +29,41 @@ t.test('the rules: /dev and /proc paths in place, symlinks followed, directories
   t.equal(readFileSync(join(dir, 'real.jsonl'), 'utf8'), 'new\n', 'its target holds the new content');
   writeOutputFile(join(dir, 'dangling'), 'made\n');
   t.equal(readFileSync(join(dir, 'nowhere.jsonl'), 'utf8'), 'made\n');
+  t.same(temps(dir), [], 'no temporaries left');
+});
+
+/** Whether files in dir can be opened with O_DIRECT. */
+function directOk(dir: string): boolean {
+  try {
+    closeSync(openSync(join(dir, 'probe'), constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(join(dir, 'probe'), { force: true });
+  }
+}
+
+t.test('large outputs written around the page cache (O_DIRECT) hold the same bytes as buffered ones', async (t) => {
+  const dir = t.testdir({ 'old.bin': 'previous' });
+  // Parts of odd sizes, the big one not a multiple of the bounce buffer (8 MiB) nor of a block (4 KiB).
+  const big = new Uint8Array((9 << 20) + 4097);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+  const parts = [Buffer.from('header of odd length'), big, new Uint8Array(0), Buffer.from('trailer')];
+  const want = Buffer.concat(parts);
+  const how = writeOutputParts(join(dir, 'old.bin'), parts, '', 0);
+  t.ok(readFileSync(join(dir, 'old.bin')).equals(want), `${how} write: exact bytes and length`);
+  if (addonWith('writeDirect') && directOk(dir)) t.equal(how, 'direct', 'with the addon, on a file system that takes O_DIRECT, the write goes around the page cache');
+  writeOutputParts(join(dir, 'small.bin'), parts);
+  t.ok(readFileSync(join(dir, 'small.bin')).equals(want), 'below the threshold: buffered, same bytes');
+  // tmpfs refuses O_DIRECT: the write falls back to the ordinary path.
+  if (existsSync('/dev/shm')) {
+    const shm = join('/dev/shm', `mathpipe-test-${process.pid}.bin`);
+    writeOutputParts(shm, parts, '', 0);
+    t.ok(readFileSync(shm).equals(want), 'a file system without O_DIRECT gets the same bytes');
+    rmSync(shm);
+  }
+  writeOutputParts('/dev/null', parts, '', 0);
   t.same(temps(dir), [], 'no temporaries left');
 });
 
