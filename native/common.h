@@ -83,6 +83,20 @@ struct Args {
   }
 };
 
+// body(i) for i in [0, n): on the OpenMP threads when `parallel` (static schedule), else in a plain loop on the
+// calling thread. Not `#pragma omp parallel for if (...)`: libgomp sets up a team of one for a false `if`, about
+// 2 us a call (measured), and a decoding step calls these kernels ~30 times, mostly too small for threads. A body
+// that computes something rounding-sensitive should call one out-of-line function, so both paths run one copy.
+template <typename F>
+inline void parallelFor(int64_t n, bool parallel, F&& body) {
+  if (parallel) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) body(i);
+  } else {
+    for (int64_t i = 0; i < n; i++) body(i);
+  }
+}
+
 // Registration table: each kernel file defines its exports with MP_EXPORT(name, fn).
 struct Export {
   const char* name;

@@ -87,7 +87,7 @@ inline void weighted(const float* w, const float* v, int64_t n, int64_t hdRun, f
 
 // Store the new key (rotated) and value of sequence s, kv head g, at own position s.n.
 template <int HD>
-void store(const Dims& d, const Seq& s, int64_t g, const float* k, const float* v, const float* cos, const float* sin) {
+__attribute__((noinline)) void store(const Dims& d, const Seq& s, int64_t g, const float* k, const float* v, const float* cos, const float* sin) {
   const int64_t hd = headDim<HD>(d.hd), pos = s.P + s.n, Lp = s.own.Lp;
   float rot[HD ? HD : 512];
   ropeRow<HD>(k + g * hd, cos + pos * hd, sin + pos * hd, rot, hd);
@@ -98,7 +98,7 @@ void store(const Dims& d, const Seq& s, int64_t g, const float* k, const float* 
 
 // The context row of sequence s, query head h, into out [hd]. S: scratch for P + own.Lp scores.
 template <int HD>
-void attend(const Dims& d, const Seq& s, int64_t h, const float* q, const float* cos, const float* sin, float* S, float* out) {
+__attribute__((noinline)) void attend(const Dims& d, const Seq& s, int64_t h, const float* q, const float* cos, const float* sin, float* S, float* out) {
   const int64_t hd = headDim<HD>(d.hd), g = h / (d.H / d.KV), pos = s.P + s.n, T = pos + 1, own = s.n + 1;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   float qr[HD ? HD : 512];
@@ -136,19 +136,30 @@ template <int HD>
 void run(const Batch& b) {
   const Dims& d = b.d;
   const int64_t n = static_cast<int64_t>(b.seqs.size()), hd = headDim<HD>(d.hd);
+  const auto storeOne = [&](int64_t i) {
+    store<HD>(d, b.seqs[i / d.KV], i % d.KV, b.k + (i / d.KV) * d.KV * hd, b.v + (i / d.KV) * d.KV * hd, b.cos, b.sin);
+  };
+  const auto attendOne = [&](int64_t i, float* S) {
+    const int64_t r = i / d.H, h = i % d.H;
+    attend<HD>(d, b.seqs[r], h, b.q + r * d.H * hd, b.cos, b.sin, S, b.out + r * d.H * hd + h * hd);
+  };
   // A parallel region wakes the OpenMP threads (passive waiting, tens of microseconds on a busy machine): worth it
-  // only past some work (decode.cc's threshold for products).
-#pragma omp parallel if (b.work > (1 << 21))
-  {
-    std::vector<float> S(b.maxScores);
+  // only past some work (decode.cc's threshold for products). Below it a plain loop: even a region with a false
+  // `if` costs libgomp ~2 us (common.h's parallelFor).
+  if (b.work > (1 << 21)) {
+#pragma omp parallel
+    {
+      std::vector<float> S(b.maxScores);
 #pragma omp for schedule(static)
-    for (int64_t i = 0; i < n * d.KV; i++)
-      store<HD>(d, b.seqs[i / d.KV], i % d.KV, b.k + (i / d.KV) * d.KV * hd, b.v + (i / d.KV) * d.KV * hd, b.cos, b.sin);
+      for (int64_t i = 0; i < n * d.KV; i++) storeOne(i);
 #pragma omp for schedule(dynamic)
-    for (int64_t i = 0; i < n * d.H; i++) {
-      const int64_t r = i / d.H, h = i % d.H;
-      attend<HD>(d, b.seqs[r], h, b.q + r * d.H * hd, b.cos, b.sin, S.data(), b.out + r * d.H * hd + h * hd);
+      for (int64_t i = 0; i < n * d.H; i++) attendOne(i, S.data());
     }
+  } else {
+    static thread_local std::vector<float> S;
+    if (static_cast<int64_t>(S.size()) < b.maxScores) S.resize(b.maxScores);
+    for (int64_t i = 0; i < n * d.KV; i++) storeOne(i);
+    for (int64_t i = 0; i < n * d.H; i++) attendOne(i, S.data());
   }
   std::fill(b.out + n * d.H * hd, b.out + b.rows * d.H * hd, 0.0f);
 }

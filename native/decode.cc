@@ -10,6 +10,7 @@
 // swiglu.cc's forward kernels, which keep small calls on the calling thread.)
 #include <algorithm>
 #include <cmath>
+#include <vector>
 #if defined(__AVX512F__)
 // gcc 12 warns, falsely, of an uninitialized variable inside the shuffle intrinsics (its _mm512_undefined_ps).
 #pragma GCC diagnostic push
@@ -219,8 +220,7 @@ napi_value DecodeMatmul(napi_env env, napi_callback_info info) {
   if (trans) {
     // Blocks of 16 rows of W, each used for every row of A while in cache; threads split the blocks.
     const int64_t nb = (N + 15) / 16;
-#pragma omp parallel for schedule(dynamic) if (par)
-    for (int64_t j = 0; j < nb; j++) {
+    const auto block = [&](int64_t j) {
       const int64_t n0 = j * 16, n1 = std::min(N, n0 + 16);
       int64_t m = 0;
       for (; m + 4 <= M; m += 4) {
@@ -233,30 +233,45 @@ napi_value DecodeMatmul(napi_env env, napi_callback_info info) {
         for (; n + 4 <= n1; n += 4) dots<1, 4>(A + m * K, K, W + n * K, K, K, C + m * N + n, N);
         for (; n < n1; n++) dots<1, 1>(A + m * K, K, W + n * K, K, K, C + m * N + n, N);
       }
+    };
+    // (Not `parallel for if (par)`: a false `if` still costs libgomp ~2 us, common.h's parallelFor.)
+    if (par) {
+#pragma omp parallel for schedule(dynamic)
+      for (int64_t j = 0; j < nb; j++) block(j);
+    } else {
+      for (int64_t j = 0; j < nb; j++) block(j);
     }
   } else {
     const int64_t nt = (N + kNR - 1) / kNR, mt = (M + kMR - 1) / kMR;
-    // Column tiles split among threads; per tile, blocks of kKC rows of W, each used for every row tile.
-#pragma omp parallel if (par)
-    {
-      float* panel = mt > 1 ? new float[kKC * kNR] : nullptr;
-      // Dynamic: the calling thread starts on the tiles while the others wake up (passive waiting).
-#pragma omp for schedule(dynamic)
-      for (int64_t j = 0; j < nt; j++) {
-        const int64_t n0 = j * kNR, n = std::min<int64_t>(kNR, N - n0);
-        for (int64_t k0 = 0; k0 < K; k0 += kKC) {
-          const int64_t kc = std::min(kKC, K - k0);
-          const float* w = W + k0 * N + n0;
-          int64_t ldw = N;
-          if (panel) {
-            for (int64_t k = 0; k < kc; k++) std::copy_n(w + k * N, n, panel + k * kNR);
-            w = panel, ldw = kNR;
-          }
-          for (int64_t m0 = 0; m0 < M; m0 += kMR)
-            tile(A + m0 * K + k0, K, w, ldw, C + m0 * N + n0, N, kc, std::min<int64_t>(kMR, M - m0), n, k0 == 0);
-        }
+    // Per column tile, blocks of kKC rows of W, each used for every row tile (packed into `panel` when there are
+    // several: a thread's own buffer, kept between calls).
+    const auto column = [&](int64_t j) {
+      static thread_local std::vector<float> buffer;
+      float* panel = nullptr;
+      if (mt > 1) {
+        buffer.resize(kKC * kNR);
+        panel = buffer.data();
       }
-      delete[] panel;
+      const int64_t n0 = j * kNR, n = std::min<int64_t>(kNR, N - n0);
+      for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+        const int64_t kc = std::min(kKC, K - k0);
+        const float* w = W + k0 * N + n0;
+        int64_t ldw = N;
+        if (panel) {
+          for (int64_t k = 0; k < kc; k++) std::copy_n(w + k * N, n, panel + k * kNR);
+          w = panel, ldw = kNR;
+        }
+        for (int64_t m0 = 0; m0 < M; m0 += kMR)
+          tile(A + m0 * K + k0, K, w, ldw, C + m0 * N + n0, N, kc, std::min<int64_t>(kMR, M - m0), n, k0 == 0);
+      }
+    };
+    // Column tiles split among threads, dynamic: the calling thread starts on the tiles while the others wake up
+    // (passive waiting).
+    if (par) {
+#pragma omp parallel for schedule(dynamic)
+      for (int64_t j = 0; j < nt; j++) column(j);
+    } else {
+      for (int64_t j = 0; j < nt; j++) column(j);
     }
   }
   return undefined(env);

@@ -25,8 +25,8 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
       napi_throw_range_error(env, nullptr, msg.c_str());
       return nullptr;
     }
-#pragma omp parallel for schedule(static) if (n * inner > 65536)
-  for (size_t i = 0; i < n; i++) std::memcpy(out + i * inner, table + ids[i] * inner, inner * sizeof(float));
+  parallelFor(static_cast<int64_t>(n), static_cast<int64_t>(n) * inner > 65536,
+              [&](int64_t i) { std::memcpy(out + i * inner, table + ids[i] * inner, inner * sizeof(float)); });
   return undefined(env);
 }
 MP_EXPORT("gatherRows", GatherRows);

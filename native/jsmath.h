@@ -8,6 +8,9 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+#endif
 
 namespace jsmath {
 
@@ -123,6 +126,62 @@ __attribute__((optimize("fp-contract=off"))) inline double expSimd(double x) {
   const bool out = x > 7.09782712893383973096e+02 || x < -7.45133219101941108420e+02;
   return x != x ? x + x : out ? big : tiny ? 1.0 + x : x == 1.0 ? 2.718281828459045 : scaled;
 }
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// expSimd on 8 lanes with AVX-512 intrinsics: gcc 12 does not vectorize expSimd's selections (its "vectorized"
+// loop and its simd clone both run the lanes one by one, ~8 ns an element). The same operations as expSimd, each
+// rounded as it is (products and sums apart: no FMA), every lane taking its own case by mask; the one reordering,
+// y * twopk * 1.0 for the common case, multiplies by 1.0 exactly, and keeps the tiny-result scaling from running
+// (and making subnormals) on lanes that do not take it.
+__attribute__((optimize("fp-contract=off"))) inline __m512d exp8(__m512d x) {
+  const __m512d P1 = _mm512_set1_pd(1.66666666666666019037e-01), P2 = _mm512_set1_pd(-2.77777777770155933842e-03),
+                P3 = _mm512_set1_pd(6.61375632143793436117e-05), P4 = _mm512_set1_pd(-1.65339022054652515390e-06),
+                P5 = _mm512_set1_pd(4.13813679705723846039e-08);
+  const __m512d ln2HI = _mm512_set1_pd(6.93147180369123816490e-01), ln2LO = _mm512_set1_pd(1.90821492927058770002e-10);
+  const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+  const __m512i bits = _mm512_castpd_si512(x);
+  const __m512i hx = _mm512_and_si512(_mm512_srli_epi64(bits, 32), _mm512_set1_epi64(0x7fffffff));
+  const __mmask8 neg = _mm512_cmplt_epi64_mask(bits, _mm512_setzero_si512());
+  const __mmask8 reduce = _mm512_cmpgt_epi64_mask(hx, _mm512_set1_epi64(0x3fd62e42));
+  const __mmask8 near = _mm512_cmplt_epi64_mask(hx, _mm512_set1_epi64(0x3FF0A2B2));
+  const __mmask8 tiny = _mm512_cmplt_epi64_mask(hx, _mm512_set1_epi64(0x3e300000));
+  const __m512d half = _mm512_mask_blend_pd(neg, _mm512_set1_pd(0.5), _mm512_set1_pd(-0.5));
+  // Truncation, as the int32 cast (the same value for every x that reaches a result through k).
+  const __m512i kFar = _mm512_cvttpd_epi64(_mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(1.44269504088896338700e+00), x), half));
+  const __m512i kNear = _mm512_mask_blend_epi64(neg, _mm512_set1_epi64(1), _mm512_set1_epi64(-1));
+  const __m512i k = _mm512_maskz_mov_epi64(reduce, _mm512_mask_blend_epi64(near, kFar, kNear));
+  const __m512d t0 = _mm512_cvtepi64_pd(k);
+  const __m512d hiFar = _mm512_sub_pd(x, _mm512_mul_pd(t0, ln2HI));
+  const __m512d hiNear = _mm512_sub_pd(x, _mm512_mask_blend_pd(neg, ln2HI, _mm512_sub_pd(zero, ln2HI)));
+  const __m512d hi = _mm512_mask_blend_pd(reduce, x, _mm512_mask_blend_pd(near, hiFar, hiNear));
+  const __m512d loNear = _mm512_mask_blend_pd(neg, ln2LO, _mm512_sub_pd(zero, ln2LO));
+  const __m512d lo = _mm512_maskz_mov_pd(reduce, _mm512_mask_blend_pd(near, _mm512_mul_pd(t0, ln2LO), loNear));
+  const __m512d r = _mm512_mask_blend_pd(reduce, x, _mm512_sub_pd(hi, lo));
+  const __m512d t = _mm512_mul_pd(r, r);
+  __m512d p = _mm512_add_pd(P4, _mm512_mul_pd(t, P5));
+  p = _mm512_add_pd(P3, _mm512_mul_pd(t, p));
+  p = _mm512_add_pd(P2, _mm512_mul_pd(t, p));
+  p = _mm512_add_pd(P1, _mm512_mul_pd(t, p));
+  const __m512d c = _mm512_sub_pd(r, _mm512_mul_pd(t, p));
+  const __m512d q = _mm512_div_pd(_mm512_mul_pd(r, c), _mm512_sub_pd(_mm512_set1_pd(2.0), c));
+  const __m512d y = _mm512_sub_pd(one, _mm512_sub_pd(_mm512_sub_pd(lo, q), hi));
+  const __mmask8 top = _mm512_cmpeq_epi64_mask(k, _mm512_set1_epi64(1024));
+  const __mmask8 normal = _mm512_cmpge_epi64_mask(k, _mm512_set1_epi64(-1021));
+  const __m512i e = _mm512_mask_blend_epi64(top, _mm512_mask_blend_epi64(normal, _mm512_add_epi64(k, _mm512_set1_epi64(1000)), k), _mm512_set1_epi64(1023));
+  const __m512d twopk = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(e, _mm512_set1_epi64(0x3ff)), 52));
+  // expSimd: k == 1024: y * 2 * twopk; k >= -1021: y * twopk; else y * twopk * 2^-1000.
+  const __m512d yy = _mm512_mask_blend_pd(top, y, _mm512_mul_pd(y, _mm512_set1_pd(2.0)));
+  const __m512d scale = _mm512_mask_blend_pd(normal, _mm512_set1_pd(9.33263618503218878990e-302), one);
+  __m512d res = _mm512_mul_pd(_mm512_mul_pd(yy, twopk), scale);
+  res = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, one, _CMP_EQ_OQ), res, _mm512_set1_pd(2.718281828459045));
+  res = _mm512_mask_blend_pd(tiny, res, _mm512_add_pd(one, x));
+  const __mmask8 over = _mm512_cmp_pd_mask(x, _mm512_set1_pd(7.09782712893383973096e+02), _CMP_GT_OQ);
+  const __mmask8 under = _mm512_cmp_pd_mask(x, _mm512_set1_pd(-7.45133219101941108420e+02), _CMP_LT_OQ);
+  res = _mm512_mask_blend_pd(under, res, zero);
+  res = _mm512_mask_blend_pd(over, res, _mm512_set1_pd(__builtin_inf()));
+  return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), res, _mm512_add_pd(x, x));
+}
+#endif
 
 // log(x): x = 2^k (1 + f), log(1 + f) = 2s + s R(s^2) with s = f / (2 + f).
 __attribute__((optimize("fp-contract=off"))) inline double log(double x) {

@@ -11,6 +11,17 @@ namespace {
 // Elements (rows x D) below which the forward runs on the calling thread.
 constexpr int64_t kParallelElements = 1 << 16;
 
+// One row (out of line: the threaded and the calling-thread loops run this one copy, the same bits).
+__attribute__((noinline)) void forwardRow(const float* xr, const float* w, float* yr, float* rstd, int64_t D, float eps) {
+  float ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (int64_t j = 0; j < D; j++) ss += xr[j] * xr[j];
+  const float r = 1.0f / std::sqrt(ss / D + eps);
+  *rstd = r;
+#pragma omp simd
+  for (int64_t j = 0; j < D; j++) yr[j] = xr[j] * r * w[j];
+}
+
 // rmsNormForward(x, w, y, rstd, rows, D, eps): x, y [rows, D], w [D], rstd [rows] (kept for the backward).
 napi_value RmsNormForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -25,18 +36,7 @@ napi_value RmsNormForward(napi_env env, napi_callback_info info) {
   if (!a.atLeast(k, "rows", rows, 0) || !a.atLeast(k, "D", D, 1) || !a.holds(k, "x", nx, rows * D) || !a.holds(k, "w", nw, D) ||
       !a.holds(k, "y", ny, rows * D) || !a.holds(k, "rstd", nr, rows))
     return nullptr;
-#pragma omp parallel for schedule(static) if (rows * D > kParallelElements)
-  for (int64_t i = 0; i < rows; i++) {
-    const float* xr = x + i * D;
-    float* yr = y + i * D;
-    float ss = 0;
-#pragma omp simd reduction(+ : ss)
-    for (int64_t j = 0; j < D; j++) ss += xr[j] * xr[j];
-    const float r = 1.0f / std::sqrt(ss / D + eps);
-    rstd[i] = r;
-#pragma omp simd
-    for (int64_t j = 0; j < D; j++) yr[j] = xr[j] * r * w[j];
-  }
+  parallelFor(rows, rows * D > kParallelElements, [&](int64_t i) { forwardRow(x + i * D, w, y + i * D, rstd + i, D, eps); });
   return undefined(env);
 }
 MP_EXPORT("rmsNormForward", RmsNormForward);

@@ -12,6 +12,13 @@
 #include <string>
 #include <vector>
 #include "common.h"
+#if defined(__AVX512F__)
+// gcc 12 warns, falsely, of an uninitialized variable inside the intrinsics (its _mm512_undefined_*), as in decode.cc.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
 #include "jsmath.h"
 
 namespace {
@@ -20,6 +27,50 @@ namespace {
 // (sampling.ts's BUCKETS_PER_NAT, NBUCKETS).
 constexpr double kBucketsPerNat = 64;
 constexpr int kBuckets = 32 * 64 + 1;
+
+// The first id of the largest logit: the JavaScript loop's `if (l[i] > l[best]) best = i` (ties to the lower id;
+// a NaN never wins, and a NaN at id 0 wins throughout, so rows holding one take that loop itself).
+int64_t argmax(const float* l, int64_t V) {
+#if defined(__AVX512F__)
+  const __m512 lowest = _mm512_set1_ps(-__builtin_inff());
+  __m512 m = lowest;
+  __mmask16 nan = 0;
+  for (int64_t i = 0; i < V; i += 16) {
+    const __mmask16 in = V - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (V - i)) - 1);
+    const __m512 x = _mm512_mask_loadu_ps(lowest, in, l + i);
+    nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    m = _mm512_max_ps(m, x);
+  }
+  if (!nan) {
+    const float top = _mm512_reduce_max_ps(m);
+    for (int64_t i = 0; i < V; i++)
+      if (l[i] == top) return i;
+  }
+#endif
+  int64_t best = 0;
+  for (int64_t i = 1; i < V; i++)
+    if (l[i] > l[best]) best = i;
+  return best;
+}
+
+// a[i] = exp(l[i] - mx), and with b, b[i] = exp((l[i] - mx) * inv): jsmath's exp, on 8 lanes where AVX-512 runs.
+void expShifted(const float* l, int64_t V, double mx, double inv, double* a, double* b) {
+  int64_t i = 0;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  const __m512d vmx = _mm512_set1_pd(mx), vinv = _mm512_set1_pd(inv);
+  for (; i < V; i += 8) {
+    const __mmask8 in = V - i >= 8 ? 0xFF : static_cast<__mmask8>((1u << (V - i)) - 1);
+    const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(in, l + i)), vmx);
+    _mm512_mask_storeu_pd(a + i, in, jsmath::exp8(d));
+    if (b) _mm512_mask_storeu_pd(b + i, in, jsmath::exp8(_mm512_mul_pd(d, vinv)));
+  }
+#endif
+#pragma omp simd
+  for (int64_t j = i; j < V; j++) a[j] = jsmath::expSimd(l[j] - mx);
+  if (b)
+#pragma omp simd
+    for (int64_t j = i; j < V; j++) b[j] = jsmath::expSimd((l[j] - mx) * inv);
+}
 
 struct Params {
   double temperature, topP, minP;
@@ -46,16 +97,13 @@ class Row {
   Row(const float* logits, int64_t V, Scratch& s) : l_(logits), V_(V), s_(s) {}
 
   Result choose(const Params& p, double uniform) {
-    int64_t best = 0;
-    for (int64_t i = 1; i < V_; i++)
-      if (l_[i] > l_[best]) best = i;
+    const int64_t best = argmax(l_, V_);
     const double mx = l_[best];
-    // The exponentials in vector loops (expSimd: exp's bits), the sums after them in id order, as JavaScript adds.
+    // The exponentials in vector loops (exp's bits), the sums after them in id order, as JavaScript adds.
     s_.e.resize(V_);
     double* e = s_.e.data();
     if (p.temperature == 0) {
-#pragma omp simd
-      for (int64_t i = 0; i < V_; i++) e[i] = jsmath::expSimd(l_[i] - mx);
+      expShifted(l_, V_, mx, 1, e, nullptr);
       double sum = 0;
       for (int64_t i = 0; i < V_; i++) sum += e[i];
       return {static_cast<int32_t>(best), -jsmath::log(sum), 0.0};
@@ -66,16 +114,10 @@ class Row {
     const double inv = 1 / p.temperature;
     double raw = 0;
     if (p.temperature == 1) {
-#pragma omp simd
-      for (int64_t i = 0; i < V_; i++) q[i] = jsmath::expSimd(l_[i] - mx);
+      expShifted(l_, V_, mx, 1, q, nullptr);
       for (int64_t i = 0; i < V_; i++) raw += q[i];
     } else {
-#pragma omp simd
-      for (int64_t i = 0; i < V_; i++) {
-        const double d = l_[i] - mx;
-        e[i] = jsmath::expSimd(d);
-        q[i] = jsmath::expSimd(d * inv);
-      }
+      expShifted(l_, V_, mx, inv, e, q);
       for (int64_t i = 0; i < V_; i++) raw += e[i];
     }
     const double lse = mx + jsmath::log(raw);
@@ -187,6 +229,11 @@ class Row {
   }
 };
 
+// One row, out of line: the threaded and the calling-thread loops run this one copy (the same bits).
+__attribute__((noinline)) Result chooseRow(const float* logits, int64_t V, Scratch& s, const Params& p, double uniform) {
+  return Row(logits, V, s).choose(p, uniform);
+}
+
 // Elements (rows x V) below which the rows are sampled on the calling thread (waking the OpenMP threads costs
 // tens of microseconds: more than a few small rows).
 constexpr int64_t kParallelElements = 1 << 16;
@@ -235,20 +282,44 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
     }
     rows[i] = static_cast<const float*>(data);
   }
-#pragma omp parallel if (int64_t{n} * V > kParallelElements)
-  {
+  const auto one = [&](int64_t i) {
     static thread_local Scratch scratch;
-#pragma omp for schedule(dynamic)
-    for (int64_t i = 0; i < int64_t{n}; i++) {
-      const double* p = params + 4 * i;
-      const Result r = Row(rows[i], V, scratch).choose({p[0], p[1], p[2], static_cast<int64_t>(p[3])}, uniforms[i]);
-      tokens[i] = r.token;
-      logprobs[2 * i] = r.logprob;
-      logprobs[2 * i + 1] = r.samplingLogprob;
-    }
+    const double* p = params + 4 * i;
+    const Result r = chooseRow(rows[i], V, scratch, {p[0], p[1], p[2], static_cast<int64_t>(p[3])}, uniforms[i]);
+    tokens[i] = r.token;
+    logprobs[2 * i] = r.logprob;
+    logprobs[2 * i + 1] = r.samplingLogprob;
+  };
+  // (A region with a false `if` would cost libgomp ~2 us: common.h's parallelFor.)
+  if (int64_t{n} * V > kParallelElements) {
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t i = 0; i < int64_t{n}; i++) one(i);
+  } else {
+    for (int64_t i = 0; i < int64_t{n}; i++) one(i);
   }
   return undefined(env);
 }
 MP_EXPORT("sampleRows", SampleRows);
 
+// jsExp(x, out): out[i] = exp(x[i]) by the sampler's exponential (Float64Arrays of one length), for the test that
+// holds it to V8's Math.exp bit for bit on every class of input.
+napi_value JsExp(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0, no = 0;
+  const double* x = a.array<double>(0, &n);
+  double* out = a.array<double>(1, &no);
+  if (!a.ok || !a.holds("jsExp", "out", no, static_cast<int64_t>(n))) return nullptr;
+  size_t i = 0;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  for (; i + 8 <= n; i += 8) _mm512_storeu_pd(out + i, jsmath::exp8(_mm512_loadu_pd(x + i)));
+#endif
+  for (; i < n; i++) out[i] = jsmath::expSimd(x[i]);
+  return undefined(env);
+}
+MP_EXPORT("jsExp", JsExp);
+
 }  // namespace
+
+#if defined(__AVX512F__)
+#pragma GCC diagnostic pop
+#endif

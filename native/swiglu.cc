@@ -11,6 +11,12 @@ constexpr int64_t kChunk = 4096;
 // Elements below which the forward runs on the calling thread.
 constexpr int64_t kParallelElements = 1 << 16;
 
+// y = g sigmoid(g) u over n elements (out of line: the threaded and the calling-thread loops run this one copy).
+__attribute__((noinline)) void forwardChunk(const float* g, const float* u, float* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = g[i] * vm::sigmoid(g[i]) * u[i];
+}
+
 // swigluForward(g, u, y, n)
 napi_value SwigluForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -21,12 +27,10 @@ napi_value SwigluForward(napi_env env, napi_callback_info info) {
   int64_t n = a.integer(3);
   const char* k = "swigluForward";
   if (!a.atLeast(k, "n", n, 0) || !a.holds(k, "g", ng, n) || !a.holds(k, "u", nu, n) || !a.holds(k, "y", ny, n)) return nullptr;
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (int64_t c = 0; c < n; c += kChunk) {
-    const int64_t end = c + kChunk < n ? c + kChunk : n;
-#pragma omp simd
-    for (int64_t i = c; i < end; i++) y[i] = g[i] * vm::sigmoid(g[i]) * u[i];
-  }
+  parallelFor((n + kChunk - 1) / kChunk, n > kParallelElements, [&](int64_t c) {
+    const int64_t begin = c * kChunk, end = begin + kChunk < n ? begin + kChunk : n;
+    forwardChunk(g + begin, u + begin, y + begin, end - begin);
+  });
   return undefined(env);
 }
 MP_EXPORT("swigluForward", SwigluForward);

@@ -7,6 +7,7 @@ import { Sampler, RowSampler, NEUTRAL, nativeSampling, sampleRng, checkParams, t
 import { StopWatch } from '../../src/sample/stops.js';
 import { chatFormat, parseMessages, DEEPSEEK_TEMPLATE } from '../../src/sample/chat.js';
 import { loadTokenizer } from '../../src/tokenizer/index.js';
+import { nativeWith } from '../../src/train/native.js';
 import { writeByteTokenizer } from './fixtures.js';
 
 const P = (p: Partial<SamplingParams>): SamplingParams => ({ ...NEUTRAL, ...p });
@@ -115,6 +116,23 @@ t.test('the native sampler (native/sample.cc) gives Sampler.choose\'s tokens and
   t.pass(`${compared} rows compared`);
   const k = new RowSampler();
   t.throws(() => k.chooseAll([new Float32Array(4), new Float32Array(3)], [NEUTRAL, NEUTRAL], [sampleRng(1, 0, 0), sampleRng(1, 0, 1)]), /row 1 has 3 logits, expected 4/, 'rows of different lengths are refused');
+});
+
+t.test("the native sampler's exponential is V8's Math.exp bit for bit, vector lanes and tail", { skip: !nativeWith('jsExp') && 'the native sampler is not built here' }, async (t) => {
+  const k = nativeWith<{ jsExp(x: Float64Array, out: Float64Array): void }>('jsExp')!;
+  const rng = sampleRng(11, 0, 0);
+  const xs: number[] = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 2 ** -28, -(2 ** -28), 2 ** -29, 5e-324, -5e-324, 709.78, 709.79, 709.5, 709.1, -745.1, -745.2, -708.5, -720];
+  // Around each of exp's branch points (|x| = ln2/2, 1.5 ln2, 2^-28, the overflow and underflow thresholds),
+  // then spreads at every scale the sampler meets (logit gaps, tempered ones) and beyond.
+  for (const b of [Math.LN2 / 2, 1.5 * Math.LN2, 2 ** -28, 709.782712893384, 745.1332191019411, 708.39641853226, 1])
+    for (let d = -40; d <= 40; d++) for (const sgn of [1, -1]) xs.push(sgn * (b + d * b * Number.EPSILON));
+  for (const scale of [1e-9, 0.01, 1, 10, 100, 800]) for (let i = 0; i < 2000; i++) xs.push((rng.next() * 2 - 1) * scale);
+  xs.push(0.5); // an odd count: the last lanes run the scalar tail
+  const x = Float64Array.from(xs);
+  const out = new Float64Array(x.length);
+  k.jsExp(x, out);
+  const bad = xs.filter((v, i) => !Object.is(out[i], Math.exp(v)));
+  t.same(bad.slice(0, 5).map((v) => [v, out[xs.indexOf(v)], Math.exp(v)]), [], `${xs.length} inputs, ${bad.length} differ`);
 });
 
 t.test('RNG streams: one per (seed, stream, sample); parameters are checked', async (t) => {
