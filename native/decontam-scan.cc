@@ -4,19 +4,22 @@
 // to the JS path, which decides it exactly as before:
 //   - a code unit whose class, lowercase or NFKC stability the JS tables do not hold yet (NEED: JS
 //     fills the tables, then calls again from the same line);
-//   - anything else unusual (not a plain JSON object, a text needing NFKC, astral characters, a line
-//     that may match): DEFER, JS scans that line.
+//   - anything else unusual (not a plain JSON object, a text needing NFKC beyond words.ts's one-character
+//     maps, astral characters, a line that may match): DEFER, JS scans that line.
 // The rules are the JS files' rules; each step names the function it mirrors. test/decontam/native.test.ts
 // checks both paths give the same bytes.
 #include "common.h"
 
 #include <cstring>
 #include <vector>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 namespace {
 
 enum : uint8_t { SEP = 1, WORD = 2, SINGLE = 3, JOIN = 4, BACKSLASH = 5, LT = 6 };
-enum : int32_t { DONE = 0, NEED = 1, DEFER = 2 };
+enum : int32_t { DONE = 0, NEED = 1, DEFER = 2, COPY = 3 };
 constexpr int MAX_DEPTH = 256;
 constexpr int MAX_N = 31;
 constexpr uint32_t PA = 0x2545f491u, PB = 0x9e3779b1u;
@@ -40,6 +43,8 @@ struct Ctx {
   const uint8_t* classes;
   const uint16_t* lower;
   const uint8_t* stable;
+  const uint32_t* nfkcMap;
+  const uint16_t* nfkcPool;
   const int32_t *ctlA, *ctlB, *ctlLen, *ctlAct;
   const uint32_t *ctlToA, *ctlToB;
   int ctlBits;
@@ -51,7 +56,7 @@ struct Ctx {
   uint32_t powA[MAX_N + 1], powB[MAX_N + 1], saltA[MAX_N + 1], saltB[MAX_N + 1];
   std::vector<uint8_t> key;
   // Per-line scratch.
-  std::vector<uint16_t> units;
+  std::vector<uint16_t> units, norm;
   std::vector<uint32_t> hashA, hashB, preA, preB;
   int32_t need = 0;  // the unit a NEED is about
 };
@@ -121,6 +126,26 @@ long scanString(const uint8_t* b, size_t i, size_t e, uint16_t* out, size_t* out
   size_t n = 0;
   uint32_t high = 0;
   for (i++; i < e;) {
+#ifdef __AVX2__
+    // Runs of plain printable ASCII (most of every line), 32 bytes at a time. out has room: a unit per byte
+    // at most, and out holds as many units as the line has bytes.
+    while (i + 32 <= e) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+      // Signed: bytes >= 0x80 are negative, so "0x20 > v" catches them with the control characters.
+      const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v),
+                                          _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')), _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))));
+      const uint32_t m = uint32_t(_mm256_movemask_epi8(bad));
+      const size_t run = m ? size_t(__builtin_ctz(m)) : 32;
+      if (out) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + n), _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + n + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1)));
+        n += run;
+      }
+      i += run;
+      if (run < 32) break;
+    }
+    if (i >= e) break;
+#endif
     uint8_t c = b[i];
     if (c == '"') {
       if (out) {
@@ -276,8 +301,9 @@ bool findText(Ctx& x, const uint8_t* b, size_t s, size_t e, size_t* len, bool* n
 
 // ---- words.ts ----
 
-// nfkcStable, with astral characters and lone surrogates handed back.
-int32_t stableText(Ctx& x, const uint16_t* u, size_t len) {
+// nfkcStable, with astral characters and lone surrogates handed back. *mapped: some character has a
+// one-character NFKC map (words.ts nfkcMap), for normalize to apply.
+int32_t stableText(Ctx& x, const uint16_t* u, size_t len, bool* mapped) {
   for (size_t i = 0; i < len; i++) {
     uint16_t c = u[i];
     if (c < 0x80) continue;
@@ -287,9 +313,26 @@ int32_t stableText(Ctx& x, const uint16_t* u, size_t len) {
       x.need = c;
       return NEED;
     }
-    if (k != 1) return DEFER;
+    if (k == 3) *mapped = true;
+    else if (k != 1) return DEFER;
   }
   return DONE;
+}
+
+// The NFKC of u[0, len) when stableText found only stable and mapped characters, into x.norm (with a 0
+// after it, as splitUnits needs); returns its length.
+size_t normalize(Ctx& x, const uint16_t* u, size_t len) {
+  x.norm.clear();
+  for (size_t i = 0; i < len; i++) {
+    uint16_t c = u[i];
+    if (c >= 0x80 && x.stable[c] == 3) {
+      const uint32_t m = x.nfkcMap[c];
+      x.norm.insert(x.norm.end(), x.nfkcPool + (m >> 5), x.nfkcPool + (m >> 5) + (m & 31));
+    } else x.norm.push_back(c);
+  }
+  const size_t n = x.norm.size();
+  x.norm.push_back(0);
+  return n;
 }
 
 int controlSlot(const Ctx& x, uint32_t ha, uint32_t hb, int32_t len) {
@@ -503,18 +546,19 @@ void* arrayData(napi_env env, napi_value v, size_t* bytes) {
 
 // decontamScanInit(classes, lower, stable, ctlA, ctlB, ctlLen, ctlAct, ctlToA, ctlToB, grams, short, filter,
 //   shortTrigrams, shortFirst, params Int32Array [n, k, gramsBits, shortBits, shortLengths, ctlBits,
-//   filterBits, vocabBits], key Uint8Array) -> handle. The caller keeps the arrays alive as long as the handle.
+//   filterBits, vocabBits], key Uint8Array, nfkcMap Uint32Array(65536), nfkcPool Uint16Array) -> handle.
+//   The caller keeps the arrays alive as long as the handle.
 napi_value scanInit(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
-  napi_value argv[16];
+  size_t argc = 18;
+  napi_value argv[18];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 16) {
-    napi_throw_type_error(env, nullptr, "decontamScanInit: 16 arguments");
+  if (argc < 18) {
+    napi_throw_type_error(env, nullptr, "decontamScanInit: 18 arguments");
     return nullptr;
   }
-  void* p[16];
-  size_t bytes[16] = {0};
-  for (int i = 0; i < 16; i++) {
+  void* p[18];
+  size_t bytes[18] = {0};
+  for (int i = 0; i < 18; i++) {
     p[i] = arrayData(env, argv[i], &bytes[i]);
     if (!p[i] && bytes[i] != 0) {
       napi_throw_type_error(env, nullptr, "decontamScanInit: typed arrays expected");
@@ -525,6 +569,13 @@ napi_value scanInit(napi_env env, napi_callback_info info) {
   x->classes = static_cast<const uint8_t*>(p[0]);
   x->lower = static_cast<const uint16_t*>(p[1]);
   x->stable = static_cast<const uint8_t*>(p[2]);
+  x->nfkcMap = static_cast<const uint32_t*>(p[16]);
+  x->nfkcPool = static_cast<const uint16_t*>(p[17]);
+  if (bytes[0] < 65536 || bytes[1] < 2 * 65536 || bytes[2] < 65536 || bytes[16] < 4 * 65536 || bytes[17] < 2 * 32 * 1024) {
+    delete x;
+    napi_throw_range_error(env, nullptr, "decontamScanInit: unit tables too short");
+    return nullptr;
+  }
   x->ctlA = static_cast<const int32_t*>(p[3]);
   x->ctlB = static_cast<const int32_t*>(p[4]);
   x->ctlLen = static_cast<const int32_t*>(p[5]);
@@ -564,9 +615,13 @@ napi_value scanInit(napi_env env, napi_callback_info info) {
 }
 
 // decontamScan(handle, buf Uint8Array, out Uint8Array, state Int32Array). state: [0] position of the next
-// line, [1] end of the block, [2] its line number, [3] bytes in out, [4] status (DONE, NEED, DEFER),
+// line, [1] end of the block, [2] its line number, [3] bytes in out, [4] status (DONE, NEED, DEFER, COPY),
 // [5] the unit a NEED is about, [6] end of the line handed back (its "\n" or the block end), [7] kept lines
-// (added to). Clean lines are copied to out (which has room for the block) with their "\n".
+// (added to), [8] verbatim. Clean lines are copied to out (which has room for the block) with their "\n".
+// Verbatim (state[8] = 1): every line before state[0] was kept as it is, so the output so far is buf[0,
+// state[3]) and nothing is copied (out is not used); a clean line that is not its own output (a "\r" or
+// byte order mark dropped, no "\n" at the end) stops the scan with COPY before it, for the caller to copy
+// the output so far to out, clear state[8] and call again.
 napi_value scan(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -580,11 +635,12 @@ napi_value scan(napi_env env, napi_callback_info info) {
   const uint8_t* b = static_cast<const uint8_t*>(arrayData(env, argv[1], &bufLen));
   uint8_t* out = static_cast<uint8_t*>(arrayData(env, argv[2], &outLen));
   int32_t* st = static_cast<int32_t*>(arrayData(env, argv[3], &stLen));
-  if (!b || !out || !st || stLen < 32 || st[0] < 0 || size_t(st[1]) > bufLen || st[3] < 0 || size_t(st[3]) > outLen) {
+  if (!b || !st || stLen < 36 || (!out && !st[8]) || st[0] < 0 || size_t(st[1]) > bufLen || st[3] < 0 || size_t(st[3]) > outLen + (st[8] ? bufLen : 0)) {
     napi_throw_type_error(env, nullptr, "decontamScan: bad arguments");
     return nullptr;
   }
   size_t pos = size_t(st[0]), end = size_t(st[1]), o = size_t(st[3]);
+  const bool verbatim = st[8] != 0;
   int32_t lineNo = st[2];
   int32_t status = DONE;
   size_t nl = end;
@@ -595,13 +651,17 @@ napi_value scan(napi_env env, napi_callback_info info) {
     if (le > ls && b[le - 1] == '\r') le--;
     if (lineNo == 1 && le - ls >= 3 && b[ls] == 0xef && b[ls + 1] == 0xbb && b[ls + 2] == 0xbf) ls += 3;
     status = DEFER;
-    if (le > ls && b[ls] == '{' && o + (le - ls) + 1 <= outLen) {
+    if (le > ls && b[ls] == '{' && (verbatim || o + (le - ls) + 1 <= outLen)) {
       if (x->units.size() < le - ls + 1) x->units.resize(2 * (le - ls) + 2);
       size_t len = 0, count = 0;
       bool nonAscii = false;
       if (findText(*x, b, ls, le, &len, &nonAscii)) {
-        status = nonAscii ? stableText(*x, x->units.data(), len) : DONE;
-        if (status == DONE) {
+        bool mapped = false;
+        status = nonAscii ? stableText(*x, x->units.data(), len, &mapped) : DONE;
+        if (status == DONE && mapped) {
+          const size_t n = normalize(*x, x->units.data(), len);
+          status = splitUnits(*x, x->norm.data(), n, &count);
+        } else if (status == DONE) {
           x->units[len] = 0;
           status = splitUnits(*x, x->units.data(), len, &count);
         }
@@ -609,9 +669,17 @@ napi_value scan(napi_env env, napi_callback_info info) {
       }
     }
     if (status != DONE) break;
-    memcpy(out + o, b + ls, le - ls);
-    o += le - ls;
-    out[o++] = '\n';
+    if (verbatim) {
+      if (ls != pos || le != nl || nl == end) {
+        status = COPY;
+        break;
+      }
+      o = nl + 1;
+    } else {
+      memcpy(out + o, b + ls, le - ls);
+      o += le - ls;
+      out[o++] = '\n';
+    }
     st[7]++;
     pos = nl + 1;
     lineNo++;

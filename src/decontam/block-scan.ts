@@ -10,11 +10,15 @@ import { decodeLine, parseLine, type Line } from '../jsonl/index.js';
 import { findText, found } from './json-line.js';
 import type { NgramIndex } from './ngram-index.js';
 import { Scanner, type ScanCounts, type ScanOptions } from './scan.js';
-import { DEFER, DONE, S, nativeScan, type NativeScan } from './native-scan.js';
+import { COPY, DEFER, DONE, S, nativeScan, type NativeScan } from './native-scan.js';
+import { isMapped } from './blocks.js';
 import { Words, learnUnit, nfkcStable, splitUnits, splitWords, unitBuffer } from './words.js';
 
 export interface BlockResult {
-  /** The kept lines, each ending in "\n" (a buffer of its own), and how many. */
+  /**
+   * The kept lines, each ending in "\n", and how many: a buffer of their own, or (when every line was
+   * kept as it is) a view of the block itself.
+   */
   kept: Uint8Array;
   keptLines: number;
   /** Removed evidence lines joined by "\n" ("" when none). */
@@ -34,18 +38,27 @@ function plainKey(field: string): boolean {
   return true;
 }
 
+const EMPTY: Buffer = Buffer.alloc(0);
+
 export class BlockScanner {
   private readonly scanner: Scanner;
   private readonly key: Uint8Array | undefined;
   private readonly w = new Words();
-  private out = Buffer.alloc(0);
+  /** The block being scanned. */
+  private buf = EMPTY;
+  private out = EMPTY;
   private outLen = 0;
+  /**
+   * Every line so far was kept byte for byte: the output is buf[0, outLen), outLen is where the next
+   * line starts, and `out` is not in use. Most blocks stay so, and are written without a copy.
+   */
+  private verbatim = true;
   private outLines = 0;
   private removed: string[] = [];
   private skipped = 0;
   private readonly lines: Line[] = [];
   private readonly native: NativeScan | undefined;
-  private readonly state = new Int32Array(8);
+  private readonly state = new Int32Array(9);
   /** Lines the native scan handed back to the JS path (diagnostics, tests). */
   handedBack = 0;
 
@@ -68,8 +81,9 @@ export class BlockScanner {
 
   /** Scan buf, whole lines of `file`, the first being line `firstLine`; returns what the block gave. */
   scan(buf: Buffer, file: string, firstLine: number): BlockResult {
-    // Each block's output gets a buffer of its own: the writer (or the transfer from a worker) keeps it.
-    this.out = Buffer.allocUnsafe(Math.max(buf.length + 1, 4096));
+    this.buf = buf;
+    this.verbatim = true;
+    this.out = EMPTY;
     this.outLen = 0;
     this.outLines = 0;
     if (this.native) this.scanNative(this.native, buf, file, firstLine);
@@ -84,7 +98,8 @@ export class BlockScanner {
     }
     const sc = this.scanner;
     const r: BlockResult = {
-      kept: this.out.subarray(0, this.outLen),
+      // The writer (or the transfer from a worker) keeps this buffer: it is never reused here.
+      kept: (this.verbatim ? buf : this.out).subarray(0, this.outLen),
       keptLines: this.outLines,
       removed: this.removed.join('\n'),
       counts: sc.counts,
@@ -96,7 +111,17 @@ export class BlockScanner {
     sc.hits = sc.hits.map(() => 0);
     this.removed = [];
     this.skipped = 0;
+    this.buf = this.out = EMPTY;
     return r;
+  }
+
+  /** Leave verbatim mode (before writing or dropping anything that is not the next line as it is). */
+  private toCopy(): void {
+    if (!this.verbatim) return;
+    this.verbatim = false;
+    // Each block's copied output gets a buffer of its own: the writer (or the transfer from a worker) keeps it.
+    this.out = Buffer.allocUnsafe(Math.max(this.buf.length + 1, 4096));
+    this.buf.copy(this.out, 0, 0, this.outLen);
   }
 
   /** The block through the native scan; the lines it hands back go through line(). */
@@ -111,6 +136,7 @@ export class BlockScanner {
     for (;;) {
       st[S.outLen] = this.outLen;
       st[S.kept] = 0;
+      st[S.verbatim] = this.verbatim ? 1 : 0;
       native.scan(buf, this.out, st);
       const c = this.scanner.counts;
       c.docs_in += st[S.kept];
@@ -118,6 +144,10 @@ export class BlockScanner {
       this.outLines += st[S.kept];
       this.outLen = st[S.outLen];
       if (st[S.status] === DONE) return;
+      if (st[S.status] === COPY) {
+        this.toCopy();
+        continue;
+      }
       if (st[S.status] !== DEFER && (needPos !== st[S.pos] || needUnit !== st[S.unit])) {
         needPos = st[S.pos];
         needUnit = st[S.unit];
@@ -149,6 +179,13 @@ export class BlockScanner {
           const c = this.scanner.counts;
           c.docs_in++;
           c.docs_out++;
+          if (this.verbatim && ls === s && le === e && e < buf.length) {
+            this.outLen = e + 1;
+            this.outLines++;
+            return;
+          }
+          this.toCopy();
+          this.reserve(this.outLen + le - ls + 1);
           this.outLen += buf.copy(this.out, this.outLen, ls, le);
           this.out[this.outLen++] = 0x0a;
           this.outLines++;
@@ -161,6 +198,7 @@ export class BlockScanner {
 
   /** The line through the record path: decoded and parsed as JsonlRecord readers do, then scan.ts. */
   private recordPath(buf: Buffer, s: number, e: number, file: string, lineNo: number): void {
+    this.toCopy();
     const lines = this.lines;
     lines.length = 0;
     if (!decodeLine(buf, s, e, file, lineNo, lines, this.o.skipInvalid)) {
@@ -209,9 +247,12 @@ export interface ScanWorkerData {
   opts: ScanOptions;
 }
 
-/** A buffer that is the whole of its ArrayBuffer, as a transfer needs (Node pools small buffers). */
+/**
+ * A buffer that is the whole of its ArrayBuffer, as a transfer needs (Node pools small buffers; a file
+ * mapping stays with the thread that mapped it).
+ */
 export function owned(b: Uint8Array): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !isMapped(b) ? b : new Uint8Array(b);
 }
 
 /** The pool's handler: one BlockScanner per thread; kept bytes move back to the main thread. */

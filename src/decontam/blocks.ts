@@ -1,8 +1,20 @@
 // Input cut into blocks of whole lines (about BLOCK bytes each), numbered by their first line: the unit
-// of work of the scan, on one thread or many.
-import { readBytes } from '../jsonl/index.js';
+// of work of the scan, on one thread or many. A plain file is mapped block by block when the native addon
+// is built (native/map-file.cc): no read into fresh memory, whose first touch is the costliest step of the
+// whole scan on a virtual machine. Stdin, gzip and builds without the addon are read as a stream.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readBytes, STDIN } from '../jsonl/index.js';
+import { dropMapped, mapFile } from './native-scan.js';
 
 export const BLOCK = 1 << 20;
+/** Mappings start at a multiple of this (a multiple of every page size Linux uses). */
+const ALIGN = 1 << 16;
+/**
+ * Mappings of blocks read before this many later ones have their pages dropped: by then the block has been
+ * scanned and written (the worker pool and the writer hold a few blocks at most). Without it, resident
+ * memory would grow until the collector finalises the mappings; with it, it stays flat.
+ */
+const KEEP_MAPPED = 8;
 
 export interface LineBlock {
   file: string;
@@ -17,9 +29,79 @@ function countLines(buf: Uint8Array): number {
   return n;
 }
 
+const mappedBuffers = new WeakSet<ArrayBufferLike>();
+
+/** Whether `b` views a file mapping (read-only; it must be copied before it is transferred to a worker). */
+export function isMapped(b: Uint8Array): boolean {
+  return mappedBuffers.has(b.buffer);
+}
+
+/** The open file `path`, when it can be mapped: a regular, non-empty file that is not gzip. */
+function openMappable(path: string): { fd: number; size: number } | undefined {
+  if (path === STDIN) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // the stream path reports the error
+  }
+  try {
+    const st = fstatSync(fd);
+    const magic = Buffer.alloc(2);
+    if (st.isFile() && st.size > 0 && readSync(fd, magic, 0, 2, 0) === 2 && !(magic[0] === 0x1f && magic[1] === 0x8b)) {
+      // A probe: an addon without mapFile, or a file system that cannot map, falls back to reading.
+      if (mapFile(fd, 0, 1)) return { fd, size: st.size };
+    }
+  } catch {
+    // not mappable: read it
+  }
+  closeSync(fd);
+  return undefined;
+}
+
+/** Blocks of a mappable file: each a view of its own mapping, which is unmapped once no view is left. */
+function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: number; lines: number }): Generator<LineBlock> {
+  let line = 1;
+  const recent: ArrayBuffer[] = [];
+  for (let start = 0; start < size; ) {
+    const base = start - (start % ALIGN);
+    let len = Math.min(size - base, start - base + BLOCK);
+    for (;;) {
+      const ab = mapFile(fd, base, len)!;
+      const view = new Uint8Array(ab);
+      // The block ends after the last "\n" in the window; a line longer than the window widens it.
+      const nl = base + len === size ? len - 1 : view.lastIndexOf(10, len - 1);
+      if (nl >= start - base) {
+        mappedBuffers.add(ab);
+        recent.push(ab);
+        if (recent.length > KEEP_MAPPED) dropMapped(recent.shift()!);
+        const buf = Buffer.from(ab, start - base, nl + 1 - (start - base));
+        const lines = countLines(buf);
+        stats.bytes += buf.length;
+        stats.lines += lines + (buf[buf.length - 1] === 10 ? 0 : 1);
+        yield { file, firstLine: line, buf };
+        line += lines;
+        start = base + nl + 1;
+        break;
+      }
+      dropMapped(ab);
+      len = Math.min(size - base, 2 * len);
+    }
+  }
+}
+
 /** The inputs' lines in blocks; `stats.bytes` counts the bytes read (compressed size for gzip). */
 export async function* readBlocks(inputs: string[], stats: { bytes: number; lines: number }): AsyncGenerator<LineBlock> {
   for (const file of inputs) {
+    const m = openMappable(file);
+    if (m) {
+      try {
+        yield* mappedBlocks(file, m.fd, m.size, stats);
+      } finally {
+        closeSync(m.fd);
+      }
+      continue;
+    }
     let line = 1;
     let parts: Buffer[] = [];
     let size = 0;

@@ -33,6 +33,7 @@ import { writeAll, writeOutputFd } from '../cli/output-file.js';
 import { GramTable } from './table.js';
 import { NgramIndex, MAX_N, MIN_WORDS, SHORT_VOCAB_BITS, FILTER_BITS, FILTER_K, type BenchInfo, type IndexRules } from './ngram-index.js';
 import { NORMALIZER_VERSION } from './words.js';
+import { mapFile } from './native-scan.js';
 
 export const MAGIC = 'MPDCIDX\0';
 // 2: LaTeX command words, calculator annotations dropped, the stoplist and --max-items rules (rules in metadata).
@@ -103,7 +104,8 @@ export function writeIndexFile(path: string, index: NgramIndex): number {
   return bytes;
 }
 
-function readWhole(path: string): Buffer {
+/** The file's bytes: mapped when the addon can (no copy), else read into shared memory (worker threads can view it). */
+function readWhole(path: string, shared: boolean): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -118,6 +120,15 @@ function readWhole(path: string): Buffer {
   }
   try {
     const size = fstatSync(fd).size;
+    if (!shared) {
+      let mapped: ArrayBuffer | undefined;
+      try {
+        mapped = mapFile(fd, 0, size);
+      } catch {
+        // A file system that cannot be mapped: read it.
+      }
+      if (mapped) return Buffer.from(mapped);
+    }
     // Shared so worker threads can use the same bytes; aligned so typed arrays view it without copying.
     const buf = Buffer.from(new SharedArrayBuffer(size));
     for (let off = 0; off < size; ) {
@@ -190,6 +201,11 @@ export function shareIndex(index: NgramIndex): NgramIndex {
   return parseIndex(view, '<index>', false);
 }
 
-export function readIndexFile(path: string): NgramIndex {
-  return parseIndex(readWhole(path), path);
+/**
+ * The index in `path`, mapped when the addon is built (no copy of ~50 MB into fresh memory, whose page
+ * faults cost more than the rest of loading), else read into shared memory. `shared`: always in a
+ * SharedArrayBuffer (`backing`), for worker threads; shareIndex copies a mapped index there when needed.
+ */
+export function readIndexFile(path: string, shared = false): NgramIndex {
+  return parseIndex(readWhole(path, shared), path);
 }

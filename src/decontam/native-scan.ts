@@ -4,11 +4,14 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FILTER_BITS, SHORT_VOCAB_BITS, type NgramIndex } from './ngram-index.js';
-import { lowerBmp, stableBmp, unitTables } from './words.js';
+import { lowerBmp, nfkcMap, nfkcPool, stableBmp, unitTables } from './words.js';
 
 interface Addon {
   decontamScanInit(...tables: ArrayBufferView[]): object;
   decontamScan(handle: object, buf: Uint8Array, out: Uint8Array, state: Int32Array): void;
+  /** native/map-file.cc; absent from older builds. */
+  mapFile?(fd: number, offset: number, length: number): ArrayBuffer;
+  dropMapped?(ab: ArrayBuffer): void;
 }
 
 const ADDON = fileURLToPath(new URL('../../native/mathpipe.node', import.meta.url));
@@ -35,12 +38,31 @@ export function nativeAvailable(): boolean {
   return loadAddon() !== undefined;
 }
 
+/**
+ * A read-only map of bytes [offset, offset + length) of an open file (offset a multiple of the page size),
+ * or undefined without the addon. Far cheaper than reading into fresh memory on virtual machines
+ * (native/map-file.cc); the ArrayBuffer unmaps itself when collected. Writing through a view of it crashes.
+ */
+export function mapFile(fd: number, offset: number, length: number): ArrayBuffer | undefined {
+  const a = loadAddon();
+  return a?.mapFile && a.dropMapped && length > 0 ? a.mapFile(fd, offset, length) : undefined;
+}
+
+/**
+ * Let the pages of a mapFile buffer go (they stop counting in the resident size). Always safe: a later read
+ * of it faults the file's bytes back in (slowly), so it is for mappings that are most likely done with.
+ */
+export function dropMapped(ab: ArrayBuffer): void {
+  loadAddon()?.dropMapped?.(ab);
+}
+
 /** Status in state[S.status] (native/decontam-scan.cc). */
 export const DONE = 0;
 export const NEED = 1;
 export const DEFER = 2;
+export const COPY = 3;
 /** Slots of the state array shared with the native scan. */
-export const S = { pos: 0, end: 1, line: 2, outLen: 3, status: 4, unit: 5, lineEnd: 6, kept: 7 } as const;
+export const S = { pos: 0, end: 1, line: 2, outLen: 3, status: 4, unit: 5, lineEnd: 6, kept: 7, verbatim: 8 } as const;
 
 export interface NativeScan {
   /** Scan from state[S.pos] (see decontamScan in native/decontam-scan.cc). */
@@ -54,7 +76,7 @@ export function nativeScan(index: NgramIndex, key: Uint8Array): NativeScan | und
   const t = unitTables;
   const params = Int32Array.of(index.n, index.k, index.grams.bits, index.short.bits, index.shortLengths, t.CTL_BITS, FILTER_BITS, SHORT_VOCAB_BITS);
   // The handle points into these arrays: `keep` holds them for as long as it lives.
-  const keep = [t.classes, lowerBmp, stableBmp, t.ctlA, t.ctlB, t.ctlLen, t.ctlAct, t.ctlToA, t.ctlToB, index.grams.slots, index.short.slots, index.filter, index.shortTrigrams, index.shortFirst, params, key];
+  const keep = [t.classes, lowerBmp, stableBmp, t.ctlA, t.ctlB, t.ctlLen, t.ctlAct, t.ctlToA, t.ctlToB, index.grams.slots, index.short.slots, index.filter, index.shortTrigrams, index.shortFirst, params, key, nfkcMap, nfkcPool];
   const handle = a.decontamScanInit(...keep);
   return { scan: (buf, out, state) => void (keep.length && a.decontamScan(handle, buf, out, state)) };
 }

@@ -131,11 +131,11 @@ for (const [m, t] of Object.entries(ALIASES)) control(m, 0, t);
  */
 export const unitTables = { classes, ctlA, ctlB, ctlLen, ctlAct, ctlToA, ctlToB, CTL_BITS };
 
-/** Fill the class, lowercase and NFKC-stability entries of BMP code unit c (see unitTables). */
+/** Fill the class, lowercase and NFKC entries of BMP code unit c (see unitTables). */
 export function learnUnit(c: number): void {
   const k = classOf(c);
   if (k === WORD) lowerOf(c);
-  if (stableBmp[c] === 0) stableBmp[c] = isStableCodePoint(c) ? 1 : 2;
+  if (stableBmp[c] === 0) stableBmp[c] = stability(c);
 }
 
 /** Growable per-word arrays, reused between documents so the scan allocates nothing per word. */
@@ -173,7 +173,17 @@ export function normalizeText(text: string): string {
 // without building a string. Stable: NFKC leaves it alone, it is not a mark (marks reorder and compose
 // with what precedes them), and not a conjoining Hangul jamo (which composes with the syllable before
 // it). Every other character that composes with a preceding one (NFC_QC = Maybe) is a mark.
-export const stableBmp = new Uint8Array(65536); // 0: not yet looked up, 1: stable, 2: not
+export const stableBmp = new Uint8Array(65536); // 0: not yet looked up, 1: stable, 2: not, 3: not, but mapped (nfkcMap)
+/**
+ * For the native scan, the NFKC of BMP characters that are not stable but whose NFKC is a run of stable
+ * BMP characters ("…" -> "...", no-break space -> " ", "²" -> "2", "ﬁ" -> "fi", "ℕ" -> "N"): most of the
+ * non-stable characters of real web text. Such a character is never a mark or a jamo, so NFKC of a text of
+ * stable and mapped characters is the text with each mapped character replaced by its map (NFKD works
+ * character by character, and what comes out is all stable). nfkcMap[c] = start << 5 | length in nfkcPool.
+ */
+export const nfkcMap = new Uint32Array(65536);
+export const nfkcPool = new Uint16Array(1 << 15);
+let nfkcPoolUsed = 0;
 const stableAstral = new Map<number, boolean>();
 const markRe = /\p{M}/u;
 
@@ -182,6 +192,24 @@ function isStableCodePoint(cp: number): boolean {
   if (cp >= 0xd800 && cp <= 0xdfff) return false; // a lone surrogate
   const ch = String.fromCodePoint(cp);
   return ch.normalize('NFKC') === ch && !markRe.test(ch);
+}
+
+/** stableBmp's entry for BMP code unit c (and nfkcMap's, for 3). */
+function stability(c: number): number {
+  if (isStableCodePoint(c)) return 1;
+  if (c >= 0xd800 && c <= 0xdfff) return 2;
+  const ch = String.fromCharCode(c);
+  if (markRe.test(ch) || (c >= 0x1100 && c <= 0x11ff) || (c >= 0xa960 && c <= 0xa97f) || (c >= 0xd7b0 && c <= 0xd7ff)) return 2;
+  const m = ch.normalize('NFKC');
+  if (m.length > 31 || nfkcPoolUsed + m.length > nfkcPool.length) return 2;
+  for (let i = 0; i < m.length; i++) {
+    const u = m.charCodeAt(i);
+    if ((u >= 0xd800 && u <= 0xdfff) || !isStableCodePoint(u)) return 2;
+  }
+  for (let i = 0; i < m.length; i++) nfkcPool[nfkcPoolUsed + i] = m.charCodeAt(i);
+  nfkcMap[c] = (nfkcPoolUsed << 5) | m.length;
+  nfkcPoolUsed += m.length;
+  return 3;
 }
 
 /** Is u[0, len) its own NFKC by the rule above (false means "normalise it", not "it changes")? */
@@ -197,7 +225,7 @@ export function nfkcStable(u: Uint16Array, len: number): boolean {
       continue;
     }
     let k = stableBmp[c];
-    if (k === 0) k = stableBmp[c] = isStableCodePoint(c) ? 1 : 2;
+    if (k === 0) k = stableBmp[c] = stability(c);
     if (k !== 1) return false;
   }
   return true;

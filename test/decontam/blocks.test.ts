@@ -1,0 +1,86 @@
+// How decontam reads and writes its blocks: a plain file is mapped (native/map-file.cc) and must give the
+// same blocks as the stream reader (stdin, gzip, no addon); a block whose every line is kept as it is comes
+// back as a view of itself, any other is copied, and the bytes are the same either way.
+import t from 'tap';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { BLOCK, isMapped, readBlocks } from '../../src/decontam/blocks.js';
+import { BlockScanner } from '../../src/decontam/block-scan.js';
+import { buildIndex } from '../../src/decontam/bench.js';
+import { mapFile, nativeAvailable } from '../../src/decontam/native-scan.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mp-blocks-'));
+
+async function blocksOf(path: string) {
+  const stats = { bytes: 0, lines: 0 };
+  const blocks: { firstLine: number; buf: Buffer; mapped: boolean }[] = [];
+  for await (const b of readBlocks([path], stats)) blocks.push({ firstLine: b.firstLine, buf: Buffer.from(b.buf), mapped: isMapped(b.buf) });
+  return { blocks, stats };
+}
+
+/** Lines of varied length, one longer than a block (the mapped window must widen), no "\n" at the end. */
+function content(): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < 9000; i++) lines.push(JSON.stringify({ id: i, text: 'word '.repeat(i % 97) + 'é' }));
+  lines.splice(4000, 0, JSON.stringify({ id: 'long', text: 'x'.repeat(3 * BLOCK) }));
+  return Buffer.from(lines.join('\n'));
+}
+
+t.test('a mapped file gives the blocks the stream reader gives', async (t) => {
+  const data = content();
+  const plain = join(dir, 'c.jsonl');
+  const gz = join(dir, 'c.jsonl.gz');
+  writeFileSync(plain, data);
+  writeFileSync(gz, gzipSync(data));
+  const a = await blocksOf(plain);
+  const b = await blocksOf(gz);
+  const fd = openSync(plain, 'r');
+  const canMap = mapFile(fd, 0, 1) !== undefined;
+  closeSync(fd);
+  t.equal(canMap, nativeAvailable(), 'the addon maps files');
+  t.ok(a.blocks.every((x) => x.mapped === canMap), canMap ? 'a plain file is mapped' : 'no addon: read as a stream');
+  t.notOk(b.blocks.some((x) => x.mapped), 'gzip is read as a stream');
+  t.ok(Buffer.concat(a.blocks.map((x) => x.buf)).equals(data), 'mapped blocks: the file, in order');
+  t.ok(Buffer.concat(b.blocks.map((x) => x.buf)).equals(data), 'streamed blocks: the file, in order');
+  t.equal(a.stats.lines, 9001);
+  t.equal(b.stats.lines, 9001);
+  t.equal(a.stats.bytes, data.length);
+  for (const { blocks } of [a, b]) {
+    let line = 1;
+    for (const x of blocks) {
+      t.equal(x.firstLine, line);
+      line += x.buf.filter((c) => c === 10).length;
+      t.ok(x.buf[x.buf.length - 1] === 10 || x === blocks[blocks.length - 1], 'whole lines');
+    }
+  }
+  t.ok(a.blocks.some((x) => x.buf.length > 3 * BLOCK), 'the long line is whole');
+});
+
+t.test('clean blocks are written as themselves, others copied, the same bytes', async (t) => {
+  const bench = join(dir, 'bench.jsonl');
+  const q = 'Natalia sold clips to forty eight of her friends in April and then half as many in May';
+  writeFileSync(bench, JSON.stringify({ id: 'q1', question: q }) + '\n');
+  const index = await buildIndex([bench], 10, { stoplist: ['none'], maxItems: 0 });
+  const clean = Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: i, text: `document ${i} about something else entirely, ½ a page` }));
+  const cases: [string, string, string][] = [
+    // name, block, expected output
+    ['all kept', clean.join('\n') + '\n', clean.join('\n') + '\n'],
+    ['one removed', [...clean.slice(0, 20), JSON.stringify({ text: q }), ...clean.slice(20)].join('\n') + '\n', clean.join('\n') + '\n'],
+    ['a CRLF line', clean.slice(0, 10).join('\n') + '\r\n' + clean.slice(10).join('\n') + '\n', clean.join('\n') + '\n'],
+    ['no final newline', clean.join('\n'), clean.join('\n') + '\n'],
+    ['a blank line', clean.slice(0, 10).join('\n') + '\n\n' + clean.slice(10).join('\n') + '\n', clean.join('\n') + '\n'],
+  ];
+  for (const native of [false, true]) {
+    const sc = new BlockScanner(index, { textField: 'text', mode: 'doc', skipInvalid: false, evidence: false }, native);
+    for (const [name, block, want] of cases) {
+      const buf = Buffer.from(block);
+      const r = sc.scan(buf, 'c.jsonl', 1);
+      const what = `${name} (${sc.isNative ? 'native' : 'JS'} scan)`;
+      t.equal(Buffer.from(r.kept).toString(), want, `${what}: output`);
+      t.equal(r.keptLines, 50, `${what}: lines`);
+      t.equal(r.kept.buffer === buf.buffer, name === 'all kept', `${what}: ${name === 'all kept' ? 'a view of the block' : 'a copy'}`);
+    }
+  }
+});
