@@ -4,12 +4,11 @@
 import { inputList, workerCount } from '../cli/options.js';
 import { info, warn } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
-import { startProgress } from '../cli/progress.js';
-import { readLineBatches, totalSize, withWriter, type LineStats } from '../jsonl/index.js';
+import { readLineBatches, runRecordLoop } from '../jsonl/index.js';
 import { DenseMatrix } from './matrix.js';
 import { loadModel, type FastTextModel } from './modelfile.js';
 import { intOpt, normalizeFor, numOpt } from './options.js';
-import { predictPool, type Batch } from './predict-pool.js';
+import { predictPool, type Batch, type BatchResult } from './predict-pool.js';
 import type { ScoreOptions } from './scorer.js';
 
 /** The label a user named, with or without the prefix; a usage error lists the model's labels. */
@@ -43,48 +42,41 @@ export async function runPredict(argv: Record<string, unknown>): Promise<void> {
   const dense = model.input instanceof DenseMatrix && model.output instanceof DenseMatrix;
   const threads = dense ? threadsWanted : 1;
   const paths = inputList(argv.inputs);
-  const stats: LineStats = { bytes: 0, lines: 0 };
-  const counts = { scored: 0, filtered: 0, skipped: 0, written: 0 };
-  const progress = startProgress('classify predict', () => ({ records: stats.lines, bytes: stats.bytes }), totalSize(paths));
-  const pool = predictPool(model, opts, threads);
-  // Batches of about BATCH lines from one file: input chunks hold only a few long lines each.
-  async function* batches(): AsyncGenerator<Batch> {
-    let cur: Batch | null = null;
-    for await (const batch of readLineBatches(paths, stats, { skipInvalid: opts.skipInvalid })) {
-      for (const l of batch) {
-        if (cur && cur.file !== l.file) {
-          yield cur;
-          cur = null;
-        }
-        cur ??= { file: l.file, lines: [], texts: [] };
-        cur.lines.push(l.line);
-        cur.texts.push(l.text);
-        if (cur.texts.length >= BATCH) {
-          yield cur;
-          cur = null;
-        }
-      }
-    }
-    if (cur) yield cur;
-  }
-  try {
-    await withWriter(argv.output as string | undefined, async (out) => {
-      for await (const r of pool.map(batches())) {
-        counts.filtered += r.filtered;
-        counts.skipped += r.skipped;
-        counts.scored += r.out.length + r.filtered;
-        for (const line of r.out) {
-          const p = out.write(line);
-          if (p) await p;
-          counts.written++;
+  const counts = { scored: 0, filtered: 0, skipped: 0 };
+  const { stats, written } = await runRecordLoop<Batch, BatchResult>({
+    label: 'classify predict',
+    inputs: paths,
+    output: argv.output as string | undefined,
+    // Batches of about BATCH lines from one file: input chunks hold only a few long lines each.
+    async *batches(stats) {
+      let cur: Batch | null = null;
+      for await (const batch of readLineBatches(paths, stats, { skipInvalid: opts.skipInvalid })) {
+        stats.records += batch.length;
+        for (const l of batch) {
+          if (cur && cur.file !== l.file) {
+            yield cur;
+            cur = null;
+          }
+          cur ??= { file: l.file, lines: [], texts: [] };
+          cur.lines.push(l.line);
+          cur.texts.push(l.text);
+          if (cur.texts.length >= BATCH) {
+            yield cur;
+            cur = null;
+          }
         }
       }
-    });
-  } finally {
-    progress.stop();
-    await pool.close();
-  }
-  counts.skipped += stats.skipped ?? 0;
+      if (cur) yield cur;
+    },
+    pool: predictPool(model, opts, threads),
+    emit(r) {
+      counts.filtered += r.filtered;
+      counts.skipped += r.skipped;
+      counts.scored += r.out.length + r.filtered;
+      return { out: r.out };
+    },
+  });
+  counts.skipped += stats.skipped;
   if (counts.skipped) warn(`skipped ${counts.skipped} invalid record${counts.skipped === 1 ? '' : 's'} (--skip-invalid)`);
-  info(`${counts.scored} documents scored, ${counts.written} written${counts.filtered ? ` (${counts.filtered} under --threshold)` : ''}`);
+  info(`${counts.scored} documents scored, ${written} written${counts.filtered ? ` (${counts.filtered} under --threshold)` : ''}`);
 }

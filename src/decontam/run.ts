@@ -4,12 +4,11 @@
 import { writeOutputFile } from '../cli/output-file.js';
 import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
-import { startProgress } from '../cli/progress.js';
-import { newReadStats, reportSkipped, totalSize, withOptionalWriter, withWriter } from '../jsonl/index.js';
+import { reportSkipped, runRecordLoop } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
 import { readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
-import { mapOrdered } from '../cli/worker-pool.js';
+import { WorkerPool } from '../cli/worker-pool.js';
 import { blockHandler, owned, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
 import { readBlocks } from './blocks.js';
 import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
@@ -78,40 +77,32 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     for (const k of Object.keys(counts) as (keyof ScanCounts)[]) counts[k] += c[k];
     h.forEach((v, i) => (hits[i] += v));
   };
-  const stats = newReadStats();
-  const progress = startProgress('decontam', () => ({ records: counts.docs_in || stats.records, bytes: stats.bytes }), totalSize(o.inputs));
-  try {
-    await withWriter(o.output, (out) =>
-      withOptionalWriter(o.removed, async (removed) => {
-        // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
-        const workers = o.jobs > 1 ? o.jobs : 0;
-        const tasks = (async function* () {
-          for await (const b of readBlocks(o.inputs, stats)) yield { file: b.file, firstLine: b.firstLine, buf: workers ? owned(b.buf) : b.buf };
-        })();
-        const results = mapOrdered<BlockTask, BlockResult>(tasks, {
-          script: new URL('./worker.js', import.meta.url),
-          workerData: workers ? ({ index: shareIndex(index).backing!, opts: scan } satisfies ScanWorkerData) : undefined,
-          workers,
-          local: () => blockHandler(index, scan),
-          transfer: (t) => [t.buf.buffer as ArrayBuffer],
-        });
-        for await (const r of results) {
-          add(r.counts, r.hits);
-          stats.skipped += r.skipped;
-          stats.records += r.counts.docs_in;
-          const p = out.writeBytes(r.kept, r.keptLines);
-          if (p) await p;
-          // Evidence lines are joined by "\n"; the writer adds the last newline.
-          if (removed && r.removed) {
-            const p = removed.write(r.removed);
-            if (p) await p;
-          }
-        }
-      }),
-    );
-  } finally {
-    progress.stop();
-  }
+  // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
+  const workers = o.jobs > 1 ? o.jobs : 0;
+  const pool = new WorkerPool<BlockTask, BlockResult>({
+    script: new URL('./worker.js', import.meta.url),
+    workerData: workers ? ({ index: shareIndex(index).backing!, opts: scan } satisfies ScanWorkerData) : undefined,
+    workers,
+    local: () => blockHandler(index, scan),
+    transfer: (t) => [t.buf.buffer as ArrayBuffer],
+  });
+  const { stats } = await runRecordLoop<BlockTask, BlockResult>({
+    label: 'decontam',
+    inputs: o.inputs,
+    output: o.output,
+    side: o.removed,
+    async *batches(stats) {
+      for await (const b of readBlocks(o.inputs, stats)) yield { file: b.file, firstLine: b.firstLine, buf: workers ? owned(b.buf) : b.buf };
+    },
+    pool,
+    emit(r, stats) {
+      add(r.counts, r.hits);
+      stats.skipped += r.skipped;
+      stats.records += r.counts.docs_in;
+      // Evidence lines are joined by "\n"; the writer adds the last newline.
+      return { out: { bytes: r.kept, lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
+    },
+  });
 
   const r: Report = {
     mode: o.mode,

@@ -1,10 +1,10 @@
 // The grade pipeline: stream records, send every (response, gold) pair to the checker pool one input batch
-// at a time (so memory stays flat), write records in input order with the verdict spliced in.
+// at a time (so memory stays flat), write records in input order with the verdict spliced in. The loop
+// around it (outputs, progress, order, cleanup) is jsonl/record-loop's, shared with decontam and classify.
 import { writeOutputFile } from '../cli/output-file.js';
 import { DataError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
-import { startProgress } from '../cli/progress.js';
-import { newReadStats, readJsonlBatches, recordWhere, reportSkipped, totalSize, withOptionalWriter, withWriter, type Json, type JsonlRecord } from '../jsonl/index.js';
+import { readJsonlBatches, recordWhere, reportSkipped, runRecordLoop, withFields, type Json, type JsonlRecord, type OrderedPool } from '../jsonl/index.js';
 import { CheckerPool, type PoolGrade } from '../checker/pool.js';
 import { extractAnswer, type ExtractMode } from '../checker/extract.js';
 import { deepseekGold, DEEPSEEK_FUNCTIONS, type DeepseekTask } from '../checker/deepseek.js';
@@ -94,73 +94,102 @@ function labelOf(v: Json | undefined): boolean | null {
   return null;
 }
 
+/** A record ready to grade. */
+interface Gradable {
+  rec: JsonlRecord;
+  inp: GradeInput;
+}
+
+/** A record with its verdicts, one per response. */
+interface Graded {
+  rec: JsonlRecord;
+  isArray: boolean;
+  grades: PoolGrade[];
+  /** What the verdicts compared against: DeepSeek's gold (built from the field) in deepseek mode. */
+  gold: string | null;
+}
+
+/**
+ * The checker pool as the record loop's ordered pool: every check of a batch is posted at once, and the
+ * records come back in input order, one batch at a time (so memory stays flat).
+ */
+function gradingPool(pool: CheckerPool, extract: ExtractMode): OrderedPool<Gradable[], Graded> {
+  return {
+    async *map(batches) {
+      for await (const batch of batches) {
+        const pending = batch.map(({ rec, inp }) => {
+          const { responses, gold } = inp;
+          const grades: Promise<PoolGrade>[] = responses.map((r) =>
+            gold === null ? Promise.resolve({ pred: extractAnswer(r, extract), correct: false }) : pool.grade(r, gold, inp.ctx),
+          );
+          const shownGold = inp.ctx?.deepseekGold === undefined ? gold : Array.isArray(inp.ctx.deepseekGold) ? inp.ctx.deepseekGold.join(', ') : inp.ctx.deepseekGold;
+          return { rec, isArray: inp.isArray, grades: Promise.all(grades), gold: shownGold };
+        });
+        for (const p of pending) yield { ...p, grades: await p.grades };
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
 export async function runGrade(o: GradeRunOptions): Promise<void> {
-  const stats = newReadStats();
   const pool = new CheckerPool({ workers: o.workers, timeoutMs: o.timeoutMs, opts: { extract: o.extract, symbolic: o.symbolic, cas: o.cas, task: o.task } });
-  const progress = startProgress('grade', () => ({ records: stats.records, bytes: stats.bytes }), totalSize(o.inputs));
   let grades = 0;
   let correct = 0;
   let noAnswer = 0;
   let compared = 0;
   let agree = 0;
   const t0 = performance.now();
-  try {
-    await withWriter(o.output, (out) =>
-      withOptionalWriter(o.disagreements, async (dis) => {
-        for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
-          const pending = batch.flatMap((rec) => {
-            let inp: GradeInput;
-            try {
-              inp = gradeInput(rec, o);
-            } catch (e) {
-              // Without a usable response or gold the record is a bad line like any other: skipped and counted.
-              if (!o.skipInvalid || !(e instanceof DataError)) throw e;
-              stats.skipped++;
-              stats.records--;
-              return [];
-            }
-            const { responses, gold } = inp;
-            const grades: Promise<PoolGrade>[] = responses.map((r) =>
-              gold === null ? Promise.resolve({ pred: extractAnswer(r, o.extract), correct: false }) : pool.grade(r, gold, inp.ctx),
-            );
-            // What the verdict compared against: DeepSeek's gold (built from the field) in deepseek mode.
-            const shownGold = inp.ctx?.deepseekGold === undefined ? gold : Array.isArray(inp.ctx.deepseekGold) ? inp.ctx.deepseekGold.join(', ') : inp.ctx.deepseekGold;
-            return [{ rec, isArray: inp.isArray, grades: Promise.all(grades), gold: shownGold }];
-          });
-          for (const p of pending) {
-            const gs = await p.grades;
-            grades += gs.length;
-            for (const g of gs) {
-              if (g.correct) correct++;
-              if (g.pred === null) noAnswer++;
-            }
-            if (o.labels) {
-              const lv = p.rec.value[o.labels];
-              const labels = Array.isArray(lv) ? lv.map((x) => labelOf(x)) : [labelOf(lv)];
-              if (labels.length !== gs.length || labels.some((l) => l === null)) {
-                throw new DataError(recordWhere(p.rec), `labels field "${o.labels}" must hold one bool or 0/1 per response`);
-              }
-              gs.forEach((g, k) => {
-                compared++;
-                if (g.correct === labels[k]) agree++;
-                else if (dis) {
-                  const id = p.rec.value.id ?? p.rec.value.idx ?? p.rec.value.example_id ?? null;
-                  void dis.writeJson({ where: recordWhere(p.rec), id, sample: k, extracted: g.pred, gold: p.gold, ours: g.correct, label: labels[k], timedOut: g.timedOut ?? false });
-                }
-              });
-            }
-            const fields: Record<string, Json> = p.isArray
-              ? { [o.extractedField]: gs.map((g) => g.pred), [o.correctField]: gs.map((g) => g.correct) }
-              : { [o.extractedField]: gs[0]!.pred, [o.correctField]: gs[0]!.correct };
-            await out.writeRecord(p.rec, fields);
+  const { stats } = await runRecordLoop<Gradable[], Graded>({
+    label: 'grade',
+    inputs: o.inputs,
+    output: o.output,
+    side: o.disagreements,
+    async *batches(stats) {
+      for await (const batch of readJsonlBatches(o.inputs, { skipInvalid: o.skipInvalid, stats })) {
+        yield batch.flatMap((rec) => {
+          try {
+            return [{ rec, inp: gradeInput(rec, o) }];
+          } catch (e) {
+            // Without a usable response or gold the record is a bad line like any other: skipped and counted.
+            if (!o.skipInvalid || !(e instanceof DataError)) throw e;
+            stats.skipped++;
+            stats.records--;
+            return [];
           }
+        });
+      }
+    },
+    pool: gradingPool(pool, o.extract),
+    emit(p) {
+      const gs = p.grades;
+      grades += gs.length;
+      for (const g of gs) {
+        if (g.correct) correct++;
+        if (g.pred === null) noAnswer++;
+      }
+      const side: string[] = [];
+      if (o.labels) {
+        const lv = p.rec.value[o.labels];
+        const labels = Array.isArray(lv) ? lv.map((x) => labelOf(x)) : [labelOf(lv)];
+        if (labels.length !== gs.length || labels.some((l) => l === null)) {
+          throw new DataError(recordWhere(p.rec), `labels field "${o.labels}" must hold one bool or 0/1 per response`);
         }
-      }),
-    );
-  } finally {
-    progress.stop();
-    await pool.close();
-  }
+        gs.forEach((g, k) => {
+          compared++;
+          if (g.correct === labels[k]) agree++;
+          else if (o.disagreements) {
+            const id = p.rec.value.id ?? p.rec.value.idx ?? p.rec.value.example_id ?? null;
+            side.push(JSON.stringify({ where: recordWhere(p.rec), id, sample: k, extracted: g.pred, gold: p.gold, ours: g.correct, label: labels[k], timedOut: g.timedOut ?? false }));
+          }
+        });
+      }
+      const fields: Record<string, Json> = p.isArray
+        ? { [o.extractedField]: gs.map((g) => g.pred), [o.correctField]: gs.map((g) => g.correct) }
+        : { [o.extractedField]: gs[0]!.pred, [o.correctField]: gs[0]!.correct };
+      return { out: [withFields(p.rec, fields)], side };
+    },
+  });
   const secs = (performance.now() - t0) / 1000;
   reportSkipped(stats);
   if (pool.timeouts) warn(`${pool.timeouts} check${pool.timeouts === 1 ? '' : 's'} timed out after ${o.timeoutMs / 1000}s and counted as incorrect`);
