@@ -16,7 +16,7 @@ import type { BackendCapabilities } from '../train/backend.js';
 import type { LlamaModel } from '../train/model.js';
 import type { Rng } from '../util/rng.js';
 import { BlasDecoder } from './blas-decode.js';
-import { PromptCache, Rope, Scratch, SequenceCache, attendRows, cachedAttention, type CacheShape } from './kv-cache.js';
+import { CachePool, PromptCache, Rope, Scratch, SequenceCache, attendRows, cachedAttention, type CacheShape } from './kv-cache.js';
 import { measureRowGroup } from './row-group.js';
 import { RowSampler, checkParams, sampleRng, type Choice, type SamplingParams } from './sampling.js';
 import { StopWatch } from './stops.js';
@@ -144,6 +144,8 @@ export class Generator {
   private readonly shape: CacheShape;
   private readonly rope: Rope;
   private readonly scratch = new Scratch();
+  /** The own caches of finished samples, for the samples that take their slots. */
+  private readonly pool: CachePool;
   private readonly sampler = new RowSampler();
   private readonly context: number;
   /** Rows per decoding product call (0: the whole batch); see GeneratorOptions.productGroup. */
@@ -159,6 +161,8 @@ export class Generator {
     this.shape = { layers: c.num_hidden_layers, H: c.num_attention_heads, KV: c.num_key_value_heads, hd: headDim(c) };
     this.context = c.max_position_embeddings;
     this.rope = new Rope(this.context, this.shape.hd, c.rope_theta);
+    // Own caches of a full batch, and as many prompt caches.
+    this.pool = new CachePool(2 * opts.batchSize);
     this.blas = opts.directKernels === false ? undefined : BlasDecoder.for(model);
     // The direct decoder's products are batch-invariant by construction (native/decode.cc): no groups needed.
     this.rowGroup = opts.productGroup ?? (opts.caps?.blasProducts && !this.blas ? measureRowGroup(model) : 0);
@@ -207,7 +211,7 @@ export class Generator {
   private cancel(job: Job, reason: unknown): void {
     const q = this.queue.indexOf(job);
     if (q >= 0) this.queue.splice(q, 1);
-    this.active = this.active.filter((s) => s.job !== job);
+    this.active = this.active.filter((s) => s.job !== job || this.release(s));
     job.prompt = undefined;
     job.reject(reason);
   }
@@ -293,12 +297,13 @@ export class Generator {
       const index = job.started++;
       const { params } = job.req;
       const P = job.req.prompt.length;
+      job.prompt.cache.users++;
       this.active.push({
         job,
         index,
         rng: sampleRng(params.seed, job.req.stream ?? 0, index),
         // A sample feeds back at most max_tokens - 1 tokens (the last one sampled is never fed), within the context.
-        cache: new SequenceCache(job.prompt.cache, Math.max(0, Math.min(params.maxTokens - 1, this.context - P))),
+        cache: new SequenceCache(job.prompt.cache, Math.max(0, Math.min(params.maxTokens - 1, this.context - P)), this.pool),
         logits: job.prompt.logits,
         next: -1,
         watch: new StopWatch(params.stop),
@@ -322,7 +327,7 @@ export class Generator {
   private prefill(prompt: number[]): { cache: PromptCache; logits: Float32Array } {
     const t0 = performance.now();
     const P = prompt.length;
-    const cache = new PromptCache(this.shape, P);
+    const cache = new PromptCache(this.shape, P, this.pool);
     let logits: Float32Array;
     if (this.blas) {
       // Copied: the decoder reuses its buffer at the next prefill.
@@ -410,8 +415,20 @@ export class Generator {
     }
   }
 
+  /**
+   * Give s's own cache back to the pool (s has left the batch), and its prompt's once no sample reads it and no
+   * sample of the request is still to start (the job holds it until then); false, for filter().
+   */
+  private release(s: Seq): false {
+    this.pool.give(s.cache.data);
+    const prompt = s.cache.prompt;
+    if (--prompt.users === 0 && s.job.prompt?.cache !== prompt) this.pool.give(prompt.data);
+    return false;
+  }
+
   private finish(s: Seq, reason: 'stop' | 'length', stopReason: string | number | null, text: string): true {
     const job = s.job;
+    this.release(s);
     job.samples[s.index] = { index: s.index, text, tokens: s.tokens, logprobs: s.logprobs, samplingLogprobs: s.samplingLogprobs, finishReason: reason, stopReason };
     if (++job.done === job.req.params.n && !job.failed) job.resolve(job.samples);
     return true;
@@ -433,8 +450,9 @@ export class Generator {
       const caches = group.map((s) => s.cache);
       let data: Float32Array;
       if (this.blas) {
-        // Copied: the decoder reuses its logits buffer at the next group.
-        data = this.blas.step(ids, (layer, q, k, v, ctx) => attendRows(caches, layer, this.rope, this.scratch, q, k, v, ctx)).slice(0, group.length * V);
+        // Not copied: the decoder overwrites its logits buffer at the next step, and every row is sampled (and
+        // shown to onToken) before that. (The direct decoder runs the batch as one group: see rowGroup.)
+        data = this.blas.step(ids, (layer, q, k, v, ctx) => attendRows(caches, layer, this.rope, this.scratch, q, k, v, ctx)).subarray(0, group.length * V);
       } else {
         const attend = cachedAttention(caches, this.rope, this.scratch, rows, (d, shape) => tf.tensor2d(d, shape));
         const out = tf.tidy(() => this.model.decode(tf.tensor1d(ids, 'int32'), attend));

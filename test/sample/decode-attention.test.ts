@@ -10,7 +10,7 @@ import { LlamaModel } from '../../src/train/model.js';
 import { nativeWith } from '../../src/train/native.js';
 import { Rng } from '../../src/util/rng.js';
 import { Generator, type GeneratedSample } from '../../src/sample/generator.js';
-import { PromptCache, Rope, Scratch, SequenceCache, attendRows, decodeAttention, type CacheShape } from '../../src/sample/kv-cache.js';
+import { CachePool, PromptCache, Rope, Scratch, SequenceCache, attendRows, decodeAttention, type CacheShape } from '../../src/sample/kv-cache.js';
 import { NEUTRAL } from '../../src/sample/sampling.js';
 
 t.before(async () => {
@@ -162,4 +162,20 @@ t.test('the generator gives the same tokens with the native and the JavaScript a
     }),
   );
   t.ok(worst < 1e-4, `max |log-prob native - js| = ${worst.toExponential(2)}`);
+});
+
+t.test('CachePool: a finished sequence\'s buffer goes to the next one of its size, zeroed; at most `limit` held', async (t) => {
+  const shape: CacheShape = { layers: 2, H: 2, KV: 1, hd: 4 };
+  const pool = new CachePool(1);
+  const prompt = new PromptCache(shape, 3, pool);
+  const a = new SequenceCache(prompt, 5, pool);
+  a.data.fill(7);
+  pool.give(a.data);
+  pool.give(new Float32Array(a.data.length)); // past the limit: dropped
+  const b = new SequenceCache(prompt, 5, pool);
+  t.equal(b.data, a.data, 'the same buffer');
+  t.ok(b.data.every((x) => x === 0), 'zeroed');
+  t.not(new SequenceCache(prompt, 5, pool).data, a.data, 'the pool held one buffer');
+  const other = new SequenceCache(prompt, 40, pool);
+  t.equal(other.data.length, 2 * 2 * 1 * 4 * 48, 'another size is a new buffer');
 });
