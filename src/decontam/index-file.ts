@@ -142,8 +142,11 @@ function readWhole(path: string, shared: boolean): Buffer {
   }
 }
 
-/** `verify` false skips the checksum: for a buffer already checked (worker threads). */
-export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex {
+/**
+ * `verify` false skips the checksum: for a buffer already checked (worker threads). `like`: an index parsed
+ * from the same bytes, whose metadata is taken instead of parsing it again.
+ */
+export function parseIndex(buf: Buffer, path: string, verify = true, like?: NgramIndex): NgramIndex {
   if (buf.byteOffset % 8) buf = Buffer.from(new Uint8Array(buf)); // typed-array views need alignment
   const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
@@ -159,11 +162,38 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   const expected = HEADER + metaLen + 2 ** vBits / 8 + 2 ** wBits / 4 + 12 * gSlots + 12 * sSlots;
   if (metaLen % 8 || buf.length !== expected) throw bad(`size ${buf.length} bytes, header says ${expected} (truncated?)`);
   if (verify && crc32(buf.subarray(HEADER)) >>> 0 !== crc) throw bad('checksum mismatch (corrupt file)');
-  let meta: Meta;
-  try {
-    meta = JSON.parse(buf.toString('utf8', HEADER, HEADER + metaLen)) as Meta;
-  } catch {
-    throw bad('corrupt metadata');
+  // The texts' list is most of the metadata and only describes hits: it is parsed when first needed.
+  let meta: Omit<Meta, 'texts'> | undefined;
+  let texts: (() => Meta['texts']) | undefined;
+  if (!like) {
+    const json = buf.toString('utf8', HEADER, HEADER + metaLen).trimEnd();
+    // serializeIndex writes "texts" last; the bare `,"texts":[` cannot occur inside a JSON string.
+    const at = json.lastIndexOf(',"texts":[');
+    try {
+      if (at >= 0 && json.endsWith(']}')) {
+        meta = JSON.parse(json.slice(0, at) + '}') as Omit<Meta, 'texts'>;
+        const list = json.slice(at + ',"texts":'.length, -1);
+        texts = () => {
+          try {
+            return JSON.parse(list) as Meta['texts'];
+          } catch {
+            throw bad('corrupt metadata');
+          }
+        };
+      }
+    } catch {
+      // not the layout serializeIndex writes: parse it whole
+    }
+    if (!meta) {
+      let whole: Meta;
+      try {
+        whole = JSON.parse(json) as Meta;
+      } catch {
+        throw bad('corrupt metadata');
+      }
+      meta = whole;
+      texts = () => whole.texts;
+    }
   }
   const ab = buf.buffer;
   let off = buf.byteOffset + HEADER + metaLen;
@@ -180,19 +210,28 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   const short = table(sSlots, sSize);
   const index = new NgramIndex(n, { grams, short, shortLengths: lengths, filter, shortTrigrams, shortFirst });
   if (buf.buffer instanceof SharedArrayBuffer && buf.byteOffset === 0 && buf.length === buf.buffer.byteLength) index.backing = buf.buffer;
-  index.benchmarks = meta.benchmarks;
-  index.rules = meta.rules;
-  for (const [b, item, field] of meta.texts) {
-    index.textBench.push(b);
-    index.textItem.push(item);
-    index.textField.push(field);
+  index.file = buf;
+  if (like) {
+    index.benchmarks = like.benchmarks;
+    index.rules = like.rules;
+    index.setTexts(like);
+    return index;
   }
+  index.benchmarks = meta!.benchmarks;
+  index.rules = meta!.rules;
+  index.setTexts(texts!);
   return index;
 }
 
 /** The index serialised into shared memory and parsed back over it (for worker threads). */
 export function shareIndex(index: NgramIndex): NgramIndex {
   if (index.backing) return index;
+  if (index.file) {
+    // Read from a file (mapped): the same bytes, copied as they are.
+    const view = Buffer.from(new SharedArrayBuffer(index.file.length));
+    view.set(index.file);
+    return parseIndex(view, '<index>', false, index);
+  }
   const parts = serializeIndex(index);
   const sab = new SharedArrayBuffer(parts.reduce((n, p) => n + p.length, 0));
   const view = Buffer.from(sab);

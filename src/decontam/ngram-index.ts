@@ -144,9 +144,9 @@ export class NgramIndex {
   shortLengths = 0;
   benchmarks: BenchInfo[] = [];
   rules: IndexRules = { max_items: 0, stoplist: { sources: [], entries: 0 } };
-  textBench: number[] = [];
-  textItem: string[] = [];
-  textField: string[] = [];
+  /** Benchmark, item and field of each indexed text, by text number (see texts). */
+  private textMeta?: { bench: number[]; item: string[]; field: string[] };
+  private loadTexts?: () => [number, string, string][];
   /** Bitsets: k-grams of the indexed n-grams; word trigrams of short texts; first words of short texts, with their length. */
   filter: Uint32Array;
   /** k of the k-gram filter: FILTER_K, or n when n is smaller. */
@@ -155,6 +155,8 @@ export class NgramIndex {
   shortFirst: Uint32Array;
   /** The serialised index these tables are views of, when it lives in shared memory. */
   backing?: SharedArrayBuffer;
+  /** The index file's bytes these tables are views of, when it was read from one (index-file.ts). */
+  file?: Uint8Array;
   private lengths: number[] = [];
   private preA = new Uint32Array(1024);
   private preB = new Uint32Array(1024);
@@ -170,6 +172,41 @@ export class NgramIndex {
     this.shortTrigrams = tables?.shortTrigrams ?? new Uint32Array((1 << SHORT_VOCAB_BITS) / 32);
     this.shortFirst = tables?.shortFirst ?? new Uint32Array((1 << SHORT_VOCAB_BITS) / 32);
     if (tables) this.setShortLengths(tables.shortLengths);
+  }
+
+  get textBench(): number[] {
+    return this.texts().bench;
+  }
+
+  get textItem(): string[] {
+    return this.texts().item;
+  }
+
+  get textField(): string[] {
+    return this.texts().field;
+  }
+
+  /**
+   * The texts' metadata, from `load` when first needed: an index file holds it as ~2 MB of JSON that a
+   * scan reads only to describe a hit (index-file.ts). Or shared with another index over the same texts.
+   */
+  setTexts(load: (() => [number, string, string][]) | NgramIndex): void {
+    this.textMeta = load instanceof NgramIndex ? load.texts() : undefined;
+    this.loadTexts = load instanceof NgramIndex ? undefined : load;
+  }
+
+  private texts(): { bench: number[]; item: string[]; field: string[] } {
+    if (!this.textMeta) {
+      const m: { bench: number[]; item: string[]; field: string[] } = { bench: [], item: [], field: [] };
+      for (const [b, item, field] of this.loadTexts?.() ?? []) {
+        m.bench.push(b);
+        m.item.push(item);
+        m.field.push(field);
+      }
+      this.textMeta = m;
+      this.loadTexts = undefined;
+    }
+    return this.textMeta;
   }
 
   source(text: number): Source {

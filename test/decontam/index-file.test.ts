@@ -2,7 +2,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIndex } from '../../src/decontam/bench.js';
-import { parseIndex, serializeIndex, writeIndexFile, readIndexFile, MAGIC } from '../../src/decontam/index-file.js';
+import { parseIndex, serializeIndex, shareIndex, writeIndexFile, readIndexFile, MAGIC } from '../../src/decontam/index-file.js';
 import { Words, splitWords } from '../../src/decontam/words.js';
 import { benchItems } from '../../fixtures/decontam/gen.js';
 import { runCli, sharedData } from '../helpers.js';
@@ -28,6 +28,13 @@ t.test('serialise -> parse keeps every table, bitset and source', async (t) => {
   t.same(b.benchmarks, a.benchmarks);
   t.same(b.rules, a.rules, 'how it was built: --max-items and the stoplist');
   t.same(b.textItem, a.textItem);
+  t.same(b.textBench, a.textBench);
+  t.same(b.textField, a.textField);
+  // Shared for worker threads: the file's bytes copied into shared memory, the metadata taken over.
+  const s = shareIndex(b);
+  t.ok(s.backing instanceof SharedArrayBuffer);
+  t.same(s.textItem, a.textItem);
+  t.same(s.grams.slots, a.grams.slots);
   const w = new Words();
   for (const x of items.slice(0, 20)) {
     const ha = a.firstHit(splitWords(`xx ${x.question} yy`, w));
