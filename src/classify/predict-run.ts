@@ -1,13 +1,13 @@
 // `classify predict`: stream documents, add the probability of one label (and optionally the top k),
 // drop those under --threshold. Records are scored batch by batch (on worker threads with --thread
 // > 1) and written in input order, so memory stays flat.
-import { inputList, workerCount } from '../cli/options.js';
+import { inputList, integer, number, workerCount } from '../cli/options.js';
 import { info, warn } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
 import { readLineBatches, runRecordLoop } from '../jsonl/index.js';
 import { DenseMatrix } from './matrix.js';
 import { loadModel, type FastTextModel } from './modelfile.js';
-import { intOpt, normalizeFor, numOpt } from './options.js';
+import { normalizeFor } from './options.js';
 import { predictPool, type Batch, type BatchResult } from './predict-pool.js';
 import type { ScoreOptions } from './scorer.js';
 
@@ -29,11 +29,11 @@ const BATCH = 256;
 export async function runPredict(argv: Record<string, unknown>): Promise<void> {
   const threadsWanted = workerCount(argv.thread, '--thread');
   const model = loadModel(String(argv.model), { shared: threadsWanted > 1 });
-  const kArg = intOpt(argv, 'k', -1, 1e6);
+  const kArg = integer(argv.k, '-k', -1, 1e6);
   const opts: ScoreOptions = {
     target: resolveLabel(model, String(argv.label)),
     k: kArg < 0 ? model.dict.nlabels : kArg,
-    threshold: numOpt(argv, 'threshold', 0, 1),
+    threshold: number(argv.threshold, '--threshold', { min: 0, max: 1 }),
     normalize: normalizeFor(argv.normalize, model.meta?.normalize),
     textField: String(argv['text-field']),
     scoreField: String(argv['score-field']),

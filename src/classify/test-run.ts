@@ -1,5 +1,5 @@
 // `classify test`: fastText's `test` and `test-label` in one JSON report.
-import { inputList } from '../cli/options.js';
+import { inputList, integer, number } from '../cli/options.js';
 import { info } from '../cli/log.js';
 import { UsageError } from '../cli/errors.js';
 import { withWriter } from '../jsonl/index.js';
@@ -7,12 +7,12 @@ import { encodeExamples } from './dataset.js';
 import { evaluate } from './evaluate.js';
 import { detectFormat, readAllExamples, type InputFormat } from './examples.js';
 import { loadModel } from './modelfile.js';
-import { intOpt, normalizeFor, numOpt } from './options.js';
+import { normalizeFor } from './options.js';
 
 export async function runTest(argv: Record<string, unknown>): Promise<void> {
   const model = loadModel(String(argv.model));
-  const k = intOpt(argv, 'k', 1, 1e6);
-  const threshold = numOpt(argv, 'threshold', 0, 1);
+  const k = integer(argv.k, '-k', 1, 1e6);
+  const threshold = number(argv.threshold, '--threshold', { min: 0, max: 1 });
   const paths = inputList(argv.inputs);
   const format = await detectFormat(paths, argv.format as InputFormat | 'auto');
   const normalize = normalizeFor(argv.normalize, model.meta?.normalize);

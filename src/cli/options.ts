@@ -81,11 +81,40 @@ export function optionalInteger(v: unknown, flag: string, min: number, max?: num
   return v === undefined ? undefined : integer(v, flag, min, max);
 }
 
-/** A finite number >= min (or > min with `exclusive`), else a usage error naming the flag and what was given. */
-export function number(v: unknown, flag: string, min = -Infinity, exclusive = false): number {
-  if (typeof v === 'number' && Number.isFinite(v) && (exclusive ? v > min : v >= min)) return v;
-  const bound = min === -Infinity ? '' : ` ${exclusive ? '>' : '>='} ${min}`;
-  throw new UsageError(`${flag} must be a number${bound} (got ${String(v)})`);
+/** Where a number option may lie: `min`/`max` inclusive, `above`/`below` exclusive; none: any finite number. */
+export interface Bounds {
+  min?: number;
+  above?: number;
+  max?: number;
+  below?: number;
+}
+
+/**
+ * A number option's value, checked: finite and within `bounds`, or a usage error that names the flag, the bounds
+ * ("> 0", "in (0, 1]") and what was given. A string option holding a number (`--budget 40e9`) is read as one.
+ */
+export function number(v: unknown, flag: string, bounds: Bounds = {}): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  const { min, above, max, below } = bounds;
+  if (
+    typeof n === 'number' &&
+    Number.isFinite(n) &&
+    (min === undefined || n >= min) &&
+    (above === undefined || n > above) &&
+    (max === undefined || n <= max) &&
+    (below === undefined || n < below)
+  )
+    return n;
+  throw new UsageError(`${flag} must be a number${describeBounds(bounds)} (got ${String(v)})`);
+}
+
+function describeBounds({ min, above, max, below }: Bounds): string {
+  const lo = min ?? above;
+  const hi = max ?? below;
+  if (lo !== undefined && hi !== undefined) return ` in ${min !== undefined ? '[' : '('}${lo}, ${hi}${max !== undefined ? ']' : ')'}`;
+  if (lo !== undefined) return ` ${min !== undefined ? '>=' : '>'} ${lo}`;
+  if (hi !== undefined) return ` ${max !== undefined ? '<=' : '<'} ${hi}`;
+  return '';
 }
 
 /** A byte count with an optional K, M or G suffix (powers of 1024, as in coreutils): "50M", "1.5G", "4096". */

@@ -41,10 +41,9 @@ function checkItemOptions(a: Record<string, unknown>): void {
 /** Real numbers that must be positive (or >= 0) for the run to mean anything: 0 s timeouts fail every request or program. */
 function checkRunNumbers(a: Record<string, unknown>): void {
   const positive = ['request-timeout', 'exec-timeout', 'check-timeout'] as const;
-  for (const k of positive) number(a[k], `--${k}`, 0, true);
-  for (const k of ['temperature', 'backoff'] as const) number(a[k], `--${k}`, 0);
-  const topP = a['top-p'] as number | undefined;
-  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  for (const k of positive) number(a[k], `--${k}`, { above: 0 });
+  for (const k of ['temperature', 'backoff'] as const) number(a[k], `--${k}`, { min: 0 });
+  if (a['top-p'] !== undefined) number(a['top-p'], '--top-p', { above: 0, max: 1 });
   for (const [k, min] of [['exec-memory', 1], ['exec-output', 0]] as const) integer(a[k], `--${k}`, min);
   optionalInteger(a.jobs, '--jobs', 1);
 }
@@ -92,8 +91,7 @@ function withRun(y: Argv) {
       checkItemOptions(a);
       checkRunNumbers(a);
       if ((a.n as number) > 1 && (a.temperature as number) === 0) throw new UsageError('--n above 1 needs --temperature > 0: greedy decoding gives the same answer every time (servers refuse n > 1 at temperature 0)');
-      const ks = a.k as number[] | undefined;
-      if (ks && ks.some((k) => !Number.isInteger(k) || k < 1 || k > (a.n as number))) throw new UsageError('every --k must be an integer in 1..n');
+      for (const k of (a.k as number[] | undefined) ?? []) integer(k, '--k', 1, a.n as number);
       return true;
     })
     .example('$0 eval run -b gsm8k --data-dir ../shared/data/benchmarks --api http://localhost:8000/v1 --model deepseek-math-7b-base -o gsm8k.jsonl --report gsm8k.json', 'GSM8K 8-shot CoT, greedy')
@@ -230,7 +228,7 @@ const fetchCmd: CommandModule = {
       .example('$0 eval fetch prompts gsm8k && $0 eval run -b gsm8k --api $URL --model m', 'What an npm install needs for --style cot'),
   handler: async (a) => {
     integer(a.retries, '--retries', 0);
-    number(a.backoff, '--backoff', 0);
+    number(a.backoff, '--backoff', { min: 0 });
     const { fetchBenchmarks, defaultCacheDir } = await import('./fetch.js');
     const { BENCHMARKS } = await import('./benchmarks.js');
     let benches = (a.benches as string[]).map(String);

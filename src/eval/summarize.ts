@@ -3,15 +3,17 @@ import { readFileSync } from 'node:fs';
 import { writeOutputFile } from '../cli/output-file.js';
 import { DataError, IoError, UsageError } from '../cli/errors.js';
 import { info } from '../cli/log.js';
+import { integer } from '../cli/options.js';
 import { newReadStats, readJsonl, recordWhere, reportSkipped, type Json } from '../jsonl/index.js';
 import { defaultKs, formatTable, summarize, type SampleResult } from './metrics.js';
 import { plotSvg, type Series } from './plot.js';
 
 export async function summarizeFiles(paths: string[], ks: number[] | undefined, summaryPath: string | undefined, seed: number, skipInvalid = false): Promise<void> {
-  const notK = ks?.find((k) => !Number.isInteger(k) || k < 1);
-  // -k takes every following word, so "-k 1 4 out.jsonl" reads the file name as a K (NaN).
-  const hint = Number.isNaN(notK) ? '; -k takes all following words: put input files first or end the list with --' : '';
-  if (notK !== undefined) throw new UsageError(`every --k must be an integer >= 1 (got ${notK})${hint}`);
+  for (const k of ks ?? []) {
+    // -k takes every following word, so "-k 1 4 out.jsonl" reads the file name as a K (NaN).
+    if (Number.isNaN(k)) throw new UsageError('--k must be an integer >= 1 (got NaN); -k takes all following words: put input files first or end the list with --');
+    integer(k, '--k', 1);
+  }
   const rs: SampleResult[] = [];
   const stats = newReadStats();
   for await (const rec of readJsonl(paths, { skipInvalid, stats })) {

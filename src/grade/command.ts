@@ -1,7 +1,7 @@
 // `mathpipe grade`: grade existing predictions (any JSONL with a response and a gold answer).
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli/errors.js';
-import { inputList, inputs, optionalInteger, output, skipInvalid } from '../cli/options.js';
+import { inputList, inputs, number, optionalInteger, output, skipInvalid } from '../cli/options.js';
 
 export const GRADE_EXTRACT = ['auto', 'boxed', 'answer-tag', 'answer-is', 'gsm8k', 'last-number', 'choice', 'none', 'deepseek'] as const;
 const DEEPSEEK_TASKS = ['gsm8k-cot', 'math-cot', 'math', 'last-single', 'sat', 'mmlu-stem', 'ocw', 'cmath-cot', 'gaokao-mathcloze', 'gaokao-mathqa', 'gsm8k-pal', 'math-pal'];
@@ -36,7 +36,7 @@ const command: CommandModule = {
       .example('$0 grade --extract answer-tag --gold-field ground_truth r1.jsonl | jq .correct', 'R1-zero <answer> format')
       .example('$0 grade --extract deepseek --task math --response-field code --gold-field answer qwen.jsonl', 'DeepSeek-Math\'s extraction, for numbers comparable to the paper')
       .check((a) => {
-        if (!((a.timeout as number) > 0)) throw new UsageError('--timeout must be > 0');
+        number(a.timeout, '--timeout', { above: 0 });
         optionalInteger(a.jobs, '--jobs', 1);
         if (a.disagreements && !a.labels) throw new UsageError('--disagreements needs --labels');
         return true;

@@ -110,16 +110,16 @@ const runCommand: CommandModule = {
         checkTrainingOptions(a, ['micro-batch', 'gen-batch', 'max-draws', 'eval-samples']);
         if (!a.init && !a.resume) throw new UsageError('--init CHECKPOINT (the policy to start from) is required');
         if (a.model !== undefined) throw new UsageError('--model: grpo trains the --init checkpoint (its shape is fixed)');
-        if (!(typeof a.epochs === 'number' && a.epochs > 0)) throw new UsageError('--epochs must be positive');
+        number(a.epochs, '--epochs', { above: 0 });
         checkQuestionOptions(a);
         if (a['step-marker'] !== undefined && !a['step-scorer'] && !a['reward-model']) throw new UsageError('--step-marker needs --step-scorer or --reward-model (steps matter for process rewards only)');
         if (a['step-scorer'] && a['reward-model']) throw new UsageError('--step-scorer and --reward-model: one source of step rewards at a time');
         integer(a.iterations, '--iterations', 1);
-        if (!((a.replay as number) >= 0 && (a.replay as number) < 1)) throw new UsageError('--replay must be a fraction in [0, 1)');
+        number(a.replay, '--replay', { min: 0, below: 1 });
         number(a['rm-weight'], '--rm-weight');
         for (const k of ['rm-questions', 'rm-samples', 'rm-batch-size']) integer(a[k], `--${k}`, 1);
         for (const k of ['rollouts', 'rm-steps']) integer(a[k], `--${k}`, 0);
-        if (!((a['rm-lr'] as number) > 0)) throw new UsageError('--rm-lr must be positive');
+        number(a['rm-lr'], '--rm-lr', { above: 0 });
         if (Array.isArray(a.preset)) throw new UsageError('--preset given twice');
         return true;
       })

@@ -3,6 +3,7 @@
 // and the labeler must agree on them, so they are one definition.
 import type { Options } from 'yargs';
 import { UsageError } from '../cli/errors.js';
+import { number } from '../cli/options.js';
 import { EXTRACT_MODES, type ExtractMode } from '../checker/extract.js';
 import type { StepSeparator } from './advantages.js';
 import type { QuestionFields } from './data.js';
@@ -59,7 +60,7 @@ export function checkQuestionOptions(a: Record<string, unknown>): void {
   if (a['chat-template'] && !a.chat) throw new UsageError('--chat-template needs --chat');
   if (a.system !== undefined && !a.chat) throw new UsageError('--system needs --chat');
   if (a['step-marker'] === '') throw new UsageError('--step-marker must not be empty');
-  if (a['top-p'] !== undefined && !((a['top-p'] as number) > 0 && (a['top-p'] as number) <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  if (a['top-p'] !== undefined) number(a['top-p'], '--top-p', { above: 0, max: 1 });
 }
 
 /** The prompt settings a reward model records and must be scored with. */

@@ -1,7 +1,6 @@
 // `mathpipe mine`: option definitions only; the work is imported lazily from run.ts.
 import type { Argv, CommandModule } from 'yargs';
-import { byteSize, output, workerCount } from '../cli/options.js';
-import { UsageError } from '../cli/errors.js';
+import { byteSize, number, output, workerCount } from '../cli/options.js';
 import { dedupCommand } from './dedup-command.js';
 import { selectCommand } from './select-command.js';
 import { domainsCommand, expandCommand } from './domains-command.js';
@@ -57,12 +56,9 @@ const extract: CommandModule = {
         timeout: { type: 'number', default: 60, describe: 'Seconds to wait for response headers or for the next body bytes' },
       })
       .check((a) => {
-        for (const k of ['min-chars', 'retries', 'retry-base-ms', 'retry-max-ms'] as const) {
-          const v = a[k] as number;
-          if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${k} must be a number >= 0`);
-        }
+        for (const k of ['min-chars', 'retries', 'retry-base-ms', 'retry-max-ms'] as const) number(a[k], `--${k}`, { min: 0 });
         byteSize(a['max-record-size'], '--max-record-size');
-        if (!((a.timeout as number) > 0)) throw new UsageError('--timeout must be > 0');
+        number(a.timeout, '--timeout', { above: 0 });
         return true;
       })
       .example('mathpipe mine CC-MAIN-*.warc.gz -o docs.jsonl', 'Local WARC files to document JSONL')

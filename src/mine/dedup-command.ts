@@ -2,7 +2,7 @@
 // Option definitions only; the work is imported lazily.
 import type { Argv, CommandModule, Options } from 'yargs';
 import { availableParallelism } from 'node:os';
-import { inputList, inputs, integer, optionalInteger, output, skipInvalid, textField, workerCount } from '../cli/options.js';
+import { inputList, inputs, integer, number, optionalInteger, output, skipInvalid, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import type { MinHashConfig } from './dedup/minhash.js';
 import type { KeepRule } from './dedup/cluster.js';
@@ -41,7 +41,7 @@ export function minhashConfig(a: Record<string, unknown>, optimal: (t: number, k
   let rows = int('rows', 1);
   const t = a.threshold as number | undefined;
   if (t !== undefined) {
-    if (!(t > 0 && t < 1)) throw new UsageError('--threshold must be between 0 and 1');
+    number(t, '--threshold', { above: 0, below: 1 });
     if (bands !== undefined || rows !== undefined) throw new UsageError('--threshold chooses --bands and --rows: give one or the other');
     ({ bands, rows } = optimal(t, numPerm));
   }
@@ -70,7 +70,7 @@ const oneShot: CommandModule = {
     const { optimalBands } = await import('./dedup/bands.js');
     const minhash = minhashConfig(a, optimalBands);
     const verify = a.verify as number | undefined;
-    if (verify !== undefined && !(verify > 0 && verify <= 1)) throw new UsageError('--verify must be a Jaccard similarity in (0, 1]');
+    if (verify !== undefined) number(verify, '--verify', { above: 0, max: 1 });
     if (!a.urls && !a.near) throw new UsageError('--no-urls and --no-near together leave nothing to compare');
     const { runDedup } = await import('./dedup/run.js');
     await runDedup({

@@ -39,7 +39,7 @@ export const domainsCommand: CommandModule = {
       .example('$0 mine domains -c selected.jsonl --counts counts/$TASK.jsonl --shard $TASK/64 -- pool/*.jsonl.gz', 'one shard\'s counts (an array task)')
       .example('$0 mine domains --from-counts --prefixes prefixes.jsonl parts/*.counts.jsonl', 'sum the shards and report'),
   handler: async (a) => {
-    const depth = integer(Number(a.depth), '--depth', 0);
+    const depth = integer(a.depth, '--depth', 0);
     if (!a['from-counts'] && !(a.collected as string[] | undefined)?.length) throw new UsageError('name the collected set with --collected (or sum shards with --from-counts)');
     const { runDomains } = await import('./domains/run.js');
     await runDomains({

@@ -1,6 +1,6 @@
 // `mathpipe mine iterate`: the recall loop. Option definitions only.
 import type { Argv, CommandModule } from 'yargs';
-import { inputList, inputs, integer } from '../cli/options.js';
+import { inputList, inputs, integer, number } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 
 const PAPER = '--dim 256 --lr 0.1 --wordNgrams 3 --minCount 3 --epoch 3 --thread 1';
@@ -32,10 +32,9 @@ export const iterateCommand: CommandModule = {
       .example('$0 mine iterate -d loop --seeds seeds.jsonl -b 46300 --whitespace --negatives 300 --train-args="--dim 16 --lr 0.5 --epoch 10 --thread 1" -- pool.jsonl', 'the fixtures\' loop (test/mine/iterate.test.ts)')
       .example('$0 mine iterate -d loop --seeds owm.jsonl -b 40e9 -- pool/*.jsonl.gz', 'again after an interruption: resumes at the first step not done'),
   handler: async (a) => {
-    const budget = Number(a.budget);
-    if (!(budget >= 0)) throw new UsageError('--budget must be a number of tokens');
-    const max = integer(Number(a['max-iterations']), '--max-iterations', 1);
-    const negatives = integer(Number(a.negatives), '--negatives', 1);
+    const budget = number(a.budget, '--budget', { min: 0 });
+    const max = integer(a['max-iterations'], '--max-iterations', 1);
+    const negatives = integer(a.negatives, '--negatives', 1);
     const pool = inputList(a.inputs);
     if (pool.includes('-')) throw new UsageError('the pool is read every round: give files, not stdin');
     const trainArgs = String(a['train-args']).split(/\s+/).filter(Boolean);

@@ -1,6 +1,6 @@
 // `mathpipe mine select`: top documents by score up to a token budget. Option definitions only.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { inputList, inputs, output, skipInvalid, textField, workerCount } from '../cli/options.js';
+import { inputList, inputs, number, output, skipInvalid, textField, workerCount } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { parseShard, shardSlice } from './shard.js';
 
@@ -28,9 +28,7 @@ const jobs = {
 const shard = { shard: { type: 'string', requiresArg: true, describe: 'i/N: the i-th of N contiguous slices of the input list (0 <= i < N)' } } as const;
 
 function budgetOf(v: unknown): number {
-  const n = Number(v);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`--budget must be a number of tokens >= 0, like 40e9 (got ${String(v)})`);
-  return Math.floor(n);
+  return Math.floor(number(v, '--budget', { min: 0 }));
 }
 
 type A = Record<string, unknown>;

@@ -34,7 +34,7 @@ const command: CommandModule = {
       .check((a) => {
         integer(a.port, '--port', 0, 65535);
         integer(a['batch-size'], '--batch-size', 1);
-        number(a.grace, '--grace', 0);
+        number(a.grace, '--grace', { min: 0 });
         byteSize(a['max-request-size'], '--max-request-size');
         const names = a['served-model-name'] as string[] | undefined;
         if (names && names.some((n) => !String(n))) throw new UsageError('--served-model-name must not be empty');

@@ -1,8 +1,7 @@
 // `mathpipe tokenize` and its verbs. Option definitions only: the work is imported lazily in handlers.
 import type { Argv, CommandModule } from 'yargs';
 import { availableParallelism } from 'node:os';
-import { output, skipInvalid, inputs, inputList, textField, workerCount } from '../cli/options.js';
-import { UsageError } from '../cli/errors.js';
+import { output, skipInvalid, inputs, inputList, number, textField, workerCount } from '../cli/options.js';
 import { trainCommand } from './train-command.js';
 import { mixCommand } from './mix-command.js';
 import { inspectCommand } from './inspect-command.js';
@@ -43,8 +42,7 @@ const encodeCommand: CommandModule = {
       .example('zcat cc.jsonl.gz | $0 tokenize -j 2 -o data/cc', 'read stdin with two encoder threads'),
   handler: async (a) => {
     const workers = workerCount(a.jobs, '--jobs', 0);
-    const chunkBytes = Number(a['chunk-bytes']);
-    if (!(chunkBytes >= 1)) throw new UsageError('--chunk-bytes must be positive');
+    const chunkBytes = number(a['chunk-bytes'], '--chunk-bytes', { min: 1 });
     const { run } = await import('./encode.js');
     await run({
       inputs: inputList(a.inputs),

@@ -18,7 +18,7 @@ export const inspectCommand: CommandModule = {
       .example('$0 tokenize inspect data/math', 'readable summary and the first document decoded')
       .example('$0 tokenize inspect --json --samples 3 data/math | jq .vocab', 'as JSON'),
   handler: async (a) => {
-    for (const k of ['samples', 'sample-tokens', 'top'] as const) integer(Number(a[k]), `--${k}`, 0);
+    for (const k of ['samples', 'sample-tokens', 'top'] as const) integer(a[k], `--${k}`, 0);
     const { run } = await import('./inspect.js');
     await run({
       prefix: String(a.prefix),

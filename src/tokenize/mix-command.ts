@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { seed } from '../cli/options.js';
-import { UsageError } from '../cli/errors.js';
+import { number, seed } from '../cli/options.js';
 
 export const mixCommand: CommandModule = {
   command: 'mix <sources..>',
@@ -20,14 +19,13 @@ export const mixCommand: CommandModule = {
       .example('$0 tokenize mix -o data/mix --tokens 1e9 --seed 7 56:data/math 44:data/nl', 'exactly 1B tokens (to within one document per source)'),
   handler: async (a) => {
     const { run, parseSource } = await import('./mix.js');
-    const tokens = a.tokens === undefined ? undefined : Number(a.tokens);
-    if (tokens !== undefined && !(tokens > 0)) throw new UsageError('--tokens must be positive');
+    const tokens = a.tokens === undefined ? undefined : number(a.tokens, '--tokens', { above: 0 });
     await run({
       sources: (a.sources as string[]).map((s) => parseSource(String(s))),
       output: a.output as string | undefined,
       blend: a.blend as string | undefined,
       tokens: tokens === undefined ? undefined : Math.round(tokens),
-      validFraction: Number(a['valid-fraction']),
+      validFraction: number(a['valid-fraction'], '--valid-fraction', { min: 0, below: 1 }),
       seed: Number(a.seed),
     });
   },

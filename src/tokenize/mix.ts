@@ -126,7 +126,6 @@ function writeMixture(prefix: string, dtype: TokenDType, pools: Pool[], picks: I
 
 export async function run(a: MixArgs): Promise<void> {
   if (!a.output && !a.blend) throw new UsageError('give -o PREFIX (write the mixed dataset) or --blend FILE (write a blend spec), or both');
-  if (!(a.validFraction >= 0 && a.validFraction < 1)) throw new UsageError('--valid-fraction must be in [0, 1)');
   const dss = a.sources.map((s) => IndexedDataset.open(s.prefix));
   const metas = a.sources.map((s) => readMeta(s.prefix));
   const tokenizers = new Set(metas.map((m) => m?.tokenizer).filter((x): x is string => typeof x === 'string'));

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { skipInvalid, inputs, inputList, textField, workerCount } from '../cli/options.js';
-import { UsageError } from '../cli/errors.js';
+import { integer, number, skipInvalid, inputs, inputList, textField, workerCount } from '../cli/options.js';
 import { availableParallelism } from 'node:os';
 
 export const trainCommand: CommandModule = {
@@ -29,12 +28,10 @@ export const trainCommand: CommandModule = {
       .example('$0 tokenize train -v 4096 --max-bytes 10e6 -o tok-small/ corpus.jsonl', 'a small one from the first 10 MB')
       .example('$0 tokenize -t tok/ -o data/math corpus.jsonl.gz', 'then encode with it'),
   handler: async (a) => {
-    const vocabSize = Number(a['vocab-size']);
-    if (!Number.isInteger(vocabSize) || vocabSize > 2_000_000) throw new UsageError('--vocab-size must be a whole number up to 2000000');
-    const minFrequency = Number(a['min-frequency']);
-    if (!(minFrequency >= 1)) throw new UsageError('--min-frequency must be at least 1');
-    const maxBytes = Number(a['max-bytes']);
-    if (!(maxBytes > 0)) throw new UsageError('--max-bytes must be positive');
+    // The lower bound that matters (256 bytes + the special tokens) is train.ts's, with the count in its message.
+    const vocabSize = integer(a['vocab-size'], '--vocab-size', 1, 2_000_000);
+    const minFrequency = number(a['min-frequency'], '--min-frequency', { min: 1 });
+    const maxBytes = a['max-bytes'] === Infinity ? Infinity : number(a['max-bytes'], '--max-bytes', { above: 0 });
     const workers = workerCount(a.jobs, '--jobs', 0);
     const { run } = await import('./train.js');
     await run({

@@ -45,9 +45,9 @@ export function checkTrainingOptions(a: Record<string, unknown>, positive: strin
   if (a.resume && a.overwrite) throw new UsageError('--resume continues the checkpoint in --out, --overwrite replaces it: give one');
   for (const k of ['log-interval', 'eval-interval', 'steps', ...positive]) optionalInteger(a[k], `--${k}`, 1);
   integer(a['save-interval'], '--save-interval', 0);
-  number(a.lr, '--lr', 0, true);
+  number(a.lr, '--lr', { above: 0 });
   optionalInteger(a.warmup, '--warmup', 0);
-  for (const k of ['clip', 'weight-decay', 'min-lr-ratio', 'eps']) number(a[k], `--${k}`, 0);
+  for (const k of ['clip', 'weight-decay', 'min-lr-ratio', 'eps']) number(a[k], `--${k}`, { min: 0 });
   for (const k of ['beta1', 'beta2'])
     if (!((a[k] as number) >= 0 && (a[k] as number) < 1)) throw new UsageError(`--${k} must be in [0, 1)`);
 }

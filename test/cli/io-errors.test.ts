@@ -62,5 +62,11 @@ t.test('bad numeric options are usage errors (exit 2)', async (t) => {
   t.equal(seed.code, 2, '--seed abc (the shared option) is a usage error');
   t.match(seed.stderr, /--seed must be a number/);
   t.notMatch(seed.stderr, /\n\s+at /, '--seed abc: no stack trace');
-  oneLine(t, await runCli(['grade', '--timeout', 'abc', '-'], { input: GRADED }), 2, /--timeout must be > 0/, 'grade --timeout abc');
+  oneLine(t, await runCli(['grade', '--timeout', 'abc', '-'], { input: GRADED }), 2, /--timeout must be a number > 0 \(got NaN\)$/, 'grade --timeout abc');
+  // Hand-written checks once, the shared helpers now: the flag, the range, what was given.
+  oneLine(t, await runCli(['tokenize', 'train', '-v', '1.5', '-o', 'x', '-']), 2, /--vocab-size must be an integer in 1\.\.2000000 \(got 1\.5\)$/, 'tokenize train -v 1.5');
+  oneLine(t, await runCli(['mine', 'select', '--budget', 'lots', '-']), 2, /--budget must be a number >= 0 \(got lots\)$/, 'mine select --budget lots');
+  const run = ['eval', 'run', '-b', 'gsm8k', '--api', 'http://127.0.0.1:9/v1', '--model', 'm', '--temperature', '0.7', '--n', '4'];
+  oneLine(t, await runCli([...run, '--k', '1', '8']), 2, /--k must be an integer in 1\.\.4 \(got 8\)$/, 'eval run --k above --n');
+  oneLine(t, await runCli([...run, '--top-p', '0']), 2, /--top-p must be a number in \(0, 1\] \(got 0\)$/, 'eval run --top-p 0');
 });

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { runCli } from '../helpers.js';
-import { workerCount } from '../../src/cli/options.js';
+import { integer, number, workerCount } from '../../src/cli/options.js';
 import { generateWarc } from '../../fixtures/mine/warc-gen.js';
 
 const CAP = 4 * availableParallelism();
@@ -19,6 +19,22 @@ t.test('workerCount: checks, caps, and makes room for the workers\' stdio pipes'
   const before = process.stdout.getMaxListeners();
   t.equal(workerCount(CAP * 100, '--jobs'), CAP);
   t.ok(process.stdout.getMaxListeners() >= before + CAP);
+});
+
+t.test('integer() and number(): the flag, the range as written, and what was given', async (t) => {
+  t.equal(integer(3, '-n', 3, 31), 3);
+  t.throws(() => integer(32, '-n', 3, 31), { message: '-n must be an integer in 3..31 (got 32)' });
+  t.throws(() => integer(2.5, '--steps', 1), { message: '--steps must be an integer >= 1 (got 2.5)' });
+  t.equal(number(1, '--top-p', { above: 0, max: 1 }), 1);
+  t.throws(() => number(0, '--top-p', { above: 0, max: 1 }), { message: '--top-p must be a number in (0, 1] (got 0)' });
+  t.throws(() => number(1, '--replay', { min: 0, below: 1 }), { message: '--replay must be a number in [0, 1) (got 1)' });
+  t.throws(() => number(0, '--lr', { above: 0 }), { message: '--lr must be a number > 0 (got 0)' });
+  t.throws(() => number(2, '--x', { below: 2 }), { message: '--x must be a number < 2 (got 2)' });
+  t.throws(() => number(Infinity, '--rm-weight'), { message: '--rm-weight must be a number (got Infinity)' });
+  // A string option holding a number (--budget 40e9) is read as one; an empty or wordy one is not.
+  t.equal(number('40e9', '--budget', { min: 0 }), 40e9);
+  t.throws(() => number('', '--budget', { min: 0 }), { message: '--budget must be a number >= 0 (got )' });
+  t.throws(() => number('lots', '--budget', { min: 0 }), { message: '--budget must be a number >= 0 (got lots)' });
 });
 
 t.test('every thread or job count option: at most 4x cores, one warning past that, no leak warning', async (t) => {

@@ -38,7 +38,7 @@ const label: CommandModule = {
       .check((a) => {
         checkQuestionOptions(a);
         for (const [k, min] of [['samples', 1], ['rollouts', 0], ['max-tokens', 1], ['gen-batch', 1]] as const) optionalInteger(a[k], `--${k}`, min);
-        number(a.temperature, '--temperature', 0);
+        number(a.temperature, '--temperature', { min: 0 });
         return true;
       })
       .example('mathpipe grpo rm label -m sft --chat -n 4 -N 8 train.jsonl -o labels.jsonl', '4 outputs per question, each step judged by 8 rollouts')
@@ -98,8 +98,8 @@ const train: CommandModule = {
       .check((a) => {
         checkQuestionOptions(a);
         for (const k of ['steps', 'batch-size']) optionalInteger(a[k], `--${k}`, 1);
-        number(a.epochs, '--epochs', 0, true);
-        number(a.lr, '--lr', 0, true);
+        number(a.epochs, '--epochs', { above: 0 });
+        number(a.lr, '--lr', { above: 0 });
         return true;
       })
       .example('mathpipe grpo rm train --init sft -o prm --kind prm --chat labels.jsonl', 'A PRM on rm label\'s step labels')
