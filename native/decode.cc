@@ -129,6 +129,8 @@ void tile(const float* A, int64_t lda, const float* W, int64_t ldw, float* C, in
 // Rows of W per block: a block's panel (kKC x kNR floats, 64 KB with AVX-512) stays in cache across the row
 // tiles, packed contiguous when there are several (rows of W [K, N] are N floats apart: a page each).
 constexpr int64_t kKC = 256;
+// Weights (N x K floats) from which the panels are packed.
+constexpr int64_t kPackFloats = 1 << 20;
 
 #if defined(__AVX512F__)
 // The lane sums of 16 vectors in one: lane 4c + e of the result is the sum of v[c + 4e]'s 16 lanes, each added
@@ -243,12 +245,15 @@ napi_value DecodeMatmul(napi_env env, napi_callback_info info) {
     }
   } else {
     const int64_t nt = (N + kNR - 1) / kNR, mt = (M + kMR - 1) / kMR;
-    // Per column tile, blocks of kKC rows of W, each used for every row tile (packed into `panel` when there are
-    // several: a thread's own buffer, kept between calls).
+    // Per column tile, blocks of kKC rows of W, each used for every row tile; packed into `panel` (a thread's own
+    // buffer, kept between calls) when there are several row tiles and W is large (more than 4 MB). Below that the
+    // copy cost more than it saved (measured at 32 rows: 15% slower for the bench and wide models' matrices and
+    // for 768 x 768, the same at 512 rows); the FMA chains are the same either way.
+    const bool pack = mt > 1 && N * K > kPackFloats;
     const auto column = [&](int64_t j) {
       static thread_local std::vector<float> buffer;
       float* panel = nullptr;
-      if (mt > 1) {
+      if (pack) {
         buffer.resize(kKC * kNR);
         panel = buffer.data();
       }

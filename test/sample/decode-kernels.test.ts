@@ -42,7 +42,8 @@ function reference(a: F32, w: F32, M: number, N: number, K: number, trans: boole
 }
 
 // Shapes with every tail: rows not a multiple of 4, columns not a multiple of the tile or a vector, K past the
-// 256-row blocks and not a multiple of a vector; the last two large enough for the threaded path.
+// 256-row blocks and not a multiple of a vector; the last three large enough for the threaded path, the last one
+// for packed panels (weights of more than 2^20 floats, several row tiles).
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 17, 5],
@@ -50,6 +51,7 @@ const SHAPES: [number, number, number][] = [
   [6, 130, 300],
   [37, 700, 300],
   [33, 520, 130],
+  [13, 1100, 1000],
 ];
 
 t.test('decodeMatmul equals a float64 product to float32 rounding', { skip }, async (t) => {
