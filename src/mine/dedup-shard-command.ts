@@ -101,7 +101,7 @@ const filter: CommandModule = {
         clusters: { type: 'string', requiresArg: true, describe: 'Write one JSON line per removed document of this shard (as the one-shot --clusters)' },
       })
       .example('$0 mine dedup filter --plan plan.bin sig/7.sig -o unique/7.jsonl.gz', 'shard 7\'s kept documents')
-      .example('$0 mine dedup filter --plan plan.bin --shard $TASK/64 -o unique/$TASK.jsonl.gz sig/*.sig', 'the same, the SIG file chosen by the task index'),
+      .example('$0 mine dedup filter --plan plan.bin --shard $TASK/64 -o unique/$TASK.jsonl.gz sig/{0..63}.sig', 'the same, the SIG file chosen by the task index (a glob would sort sig/10.sig before sig/2.sig)'),
   handler: async (a) => {
     const sigs = shardSlice(sigList(a.inputs), parseShard(a.shard));
     if (sigs.length !== 1) throw new UsageError(`filter writes one shard: give one SIG file, or --shard i/N that selects one (selected ${sigs.length})`);

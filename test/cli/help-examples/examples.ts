@@ -106,8 +106,6 @@ export const RULES: Record<string, Rule> = {
   'mathpipe mine --cc-index hits.jsonl': { skip: `${NETWORK}: the index hits point into data.commoncrawl.org` },
   // The buckets example above hashed band 0 only; clusters needs every band's pairs.
   '$0 mine dedup clusters -o plan.bin --pairs pairs/*.pairs -- sig/*.sig': { pre: 'for i in $(seq 1 13); do mathpipe -q mine dedup buckets --shard $i/14 -o pairs/$i.pairs sig/*.sig; done' },
-  // --shard slices the list of all 64 SIG files; the fixture signed 2 of them (shards 3 and 7): task 7's is the 2nd of 2.
-  '$0 mine dedup filter --plan plan.bin --shard $TASK/64 -o unique/$TASK.jsonl.gz sig/*.sig': { rewrite: [['--shard $TASK/64', '--shard 1/2']] },
   '$0 mine domains --from-counts --prefixes prefixes.jsonl parts/*.counts.jsonl': { pre: 'mkdir -p parts && cp counts/7.jsonl parts/7.counts.jsonl' },
   // The paper's loop trains fastText at dim 256 with a 2M-row bucket table every round: at fixture scale, one
   // round with a small classifier (the fixtures' loop below runs the whole loop to convergence).
