@@ -2,6 +2,8 @@
 // preset fills every knob; a flag given on the command line wins over it. The resolved values, with where each
 // came from, are printed at start-up and saved in the checkpoint (grpo_config.json, and the trainer state's
 // fingerprint so --resume refuses a change).
+import { UsageError } from '../cli/errors.js';
+import { integer, number } from '../cli/options.js';
 import { STD_SCOPES, type StdScope, STEP_AGGREGATIONS, type StepAggregation } from './advantages.js';
 
 export const KL_ESTIMATORS = ['k1', 'k2', 'k3'] as const;
@@ -139,18 +141,20 @@ export function resolveConfig(preset: string, flags: Partial<Record<keyof GrpoCo
 /** Problems with a resolved config, in CLI words. */
 export function checkConfig(c: GrpoConfig): string[] {
   const bad: string[] = [];
-  const int = (k: keyof GrpoConfig, min: number) => {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < min) bad.push(`--${flagOf(k)} must be an integer >= ${min}`);
+  // Every problem is listed, not only the first: the shared checks' messages are collected.
+  const check = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      bad.push(e.message);
+    }
   };
-  int('group_size', 1);
-  int('batch_size', 1);
-  int('max_tokens', 1);
-  int('mu', 1);
-  for (const k of ['epsilon', 'epsilon_high', 'beta', 'temperature'] as const) if (!(c[k] >= 0) || !Number.isFinite(c[k])) bad.push(`--${flagOf(k)} must be a finite number >= 0`);
-  for (const k of ['correct_weight', 'format_weight'] as const) if (!Number.isFinite(c[k])) bad.push(`--${flagOf(k)} must be a finite number`);
+  for (const k of ['group_size', 'batch_size', 'max_tokens', 'mu'] as const) check(() => integer(c[k], `--${flagOf(k)}`, 1));
+  for (const k of ['epsilon', 'epsilon_high', 'beta', 'temperature'] as const) check(() => number(c[k], `--${flagOf(k)}`, { min: 0 }));
+  for (const k of ['correct_weight', 'format_weight'] as const) check(() => number(c[k], `--${flagOf(k)}`));
   if (c.epsilon >= 1) bad.push('--epsilon must be below 1 (the ratio is clipped to [1 - epsilon, 1 + epsilon-high])');
-  if (!(c.overlong_buffer >= 0 && c.overlong_buffer <= 1)) bad.push('--overlong-buffer must be a fraction of --max-tokens in [0, 1]');
+  check(() => number(c.overlong_buffer, '--overlong-buffer', { min: 0, max: 1 }));
   if (c.group_size < 2 && c.baseline === 'mean') bad.push('--group-size must be at least 2 when advantages are relative to the group (--baseline mean)');
   for (const [k, choices] of Object.entries(CHOICES)) {
     const v = c[k as keyof GrpoConfig];

@@ -197,6 +197,12 @@ t.test('presets: a flag wins over the preset; checks', async (t) => {
   t.same(r.overridden, ['beta']);
   t.same(checkConfig(PRESETS.deepseekmath.config), []);
   t.match(checkConfig({ ...PRESETS.deepseekmath.config, group_size: 1, kl_estimator: 'k4' as never }).join('; '), /--group-size must be at least 2.*--kl-estimator must be one of k1, k2, k3/);
+  // Every problem is listed, in the shared helpers' words.
+  t.same(checkConfig({ ...PRESETS.deepseekmath.config, group_size: 2.5, beta: -1, overlong_buffer: 2 }), [
+    '--group-size must be an integer >= 1 (got 2.5)',
+    '--beta must be a number >= 0 (got -1)',
+    '--overlong-buffer must be a number in [0, 1] (got 2)',
+  ]);
   const d = PRESETS.deepseekmath.config;
   t.same([d.group_size, d.max_tokens, d.beta, d.kl_estimator, d.kl_in, d.epsilon, d.std_scope, d.aggregation, d.mu], [64, 1024, 0.04, 'k3', 'loss', 0.2, 'group', 'seq-mean-token-mean', 1], "the paper's numbers");
 });
