@@ -9,6 +9,7 @@
 #pragma GCC optimize("fp-contract=off")
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 #include "common.h"
@@ -96,30 +97,36 @@ class Row {
  public:
   Row(const float* logits, int64_t V, Scratch& s) : l_(logits), V_(V), s_(s) {}
 
-  Result choose(const Params& p, double uniform) {
-    const int64_t best = argmax(l_, V_);
-    const double mx = l_[best];
+  // A row is chosen in two parts around the sum of its exponentials, so that the sums of several rows (float64
+  // additions in id order: a chain of V dependent additions each) can run interleaved (sumRows below).
+  // prepare(): the largest logit and the exponentials; returns the terms to sum, in id order.
+  const double* prepare(const Params& p) {
+    best_ = argmax(l_, V_);
+    mx_ = l_[best_];
     // The exponentials in vector loops (exp's bits), the sums after them in id order, as JavaScript adds.
     s_.e.resize(V_);
     double* e = s_.e.data();
     if (p.temperature == 0) {
-      expShifted(l_, V_, mx, 1, e, nullptr);
-      double sum = 0;
-      for (int64_t i = 0; i < V_; i++) sum += e[i];
-      return {static_cast<int32_t>(best), -jsmath::log(sum), 0.0};
+      expShifted(l_, V_, mx_, 1, e, nullptr);
+      return e;
     }
     s_.q.resize(V_);
     s_.bucket.resize(V_);
     double* q = s_.q.data();
-    const double inv = 1 / p.temperature;
-    double raw = 0;
+    inv_ = 1 / p.temperature;
     if (p.temperature == 1) {
-      expShifted(l_, V_, mx, 1, q, nullptr);
-      for (int64_t i = 0; i < V_; i++) raw += q[i];
-    } else {
-      expShifted(l_, V_, mx, inv, e, q);
-      for (int64_t i = 0; i < V_; i++) raw += e[i];
+      expShifted(l_, V_, mx_, 1, q, nullptr);
+      return q;
     }
+    expShifted(l_, V_, mx_, inv_, e, q);
+    return e;
+  }
+
+  // The rest, given the sum of prepare()'s terms (greedy: the normaliser; else raw, the untempered one).
+  Result finish(const Params& p, double uniform, double sum) {
+    if (p.temperature == 0) return {static_cast<int32_t>(best_), -jsmath::log(sum), 0.0};
+    const double raw = sum, mx = mx_, inv = inv_;
+    double* q = s_.q.data();
     const double lse = mx + jsmath::log(raw);
     if (p.minP > 0)
       for (int64_t i = 0; i < V_; i++)
@@ -133,7 +140,7 @@ class Row {
       for (int64_t i = 0; i < V_; i++) total += q[i];
     const double u = uniform * total;
     double acc = 0;
-    int64_t pick = best;
+    int64_t pick = best_;
     for (int64_t i = 0; i < V_; i++) {
       acc += q[i];
       if (u < acc) {
@@ -148,6 +155,8 @@ class Row {
   const float* l_;
   const int64_t V_;
   Scratch& s_;
+  int64_t best_ = 0;
+  double mx_ = 0, inv_ = 1;
 
   // More likely first, ties to the lower id: the order of sampling.ts's sortedBucket (a strict total order, so
   // any correct selection or sort agrees with it).
@@ -229,9 +238,44 @@ class Row {
   }
 };
 
-// One row, out of line: the threaded and the calling-thread loops run this one copy (the same bits).
-__attribute__((noinline)) Result chooseRow(const float* logits, int64_t V, Scratch& s, const Params& p, double uniform) {
-  return Row(logits, V, s).choose(p, uniform);
+// Rows chosen together: their sums interleave (kGroup independent chains instead of one).
+constexpr int kGroup = 8;
+
+// out[r] = sum of a[r][0..V) in index order (a chain of additions per row, exactly the one-row loop's), for
+// R rows at once.
+template <int R>
+void sumRows(const double* const* a, int64_t V, double* out) {
+  double s[R] = {};
+  for (int64_t i = 0; i < V; i++)
+    for (int r = 0; r < R; r++) s[r] += a[r][i];
+  for (int r = 0; r < R; r++) out[r] = s[r];
+}
+
+// Rows [r0, r0 + m) of a call, m <= kGroup (out of line: the threaded and the calling-thread loops run this one
+// copy).
+__attribute__((noinline)) void chooseGroup(const float* const* rows, int64_t V, const double* params, const double* uniforms, int64_t r0, int64_t m,
+                                           int32_t* tokens, double* logprobs) {
+  static thread_local Scratch scratch[kGroup];
+  std::optional<Row> row[kGroup];
+  Params ps[kGroup];
+  const double* terms[kGroup];
+  double sums[kGroup];
+  for (int64_t j = 0; j < m; j++) {
+    const double* p = params + 4 * (r0 + j);
+    ps[j] = {p[0], p[1], p[2], static_cast<int64_t>(p[3])};
+    row[j].emplace(rows[r0 + j], V, scratch[j]);
+    terms[j] = row[j]->prepare(ps[j]);
+  }
+  int64_t j = 0;
+  for (; j + 8 <= m; j += 8) sumRows<8>(terms + j, V, sums + j);
+  for (; j + 4 <= m; j += 4) sumRows<4>(terms + j, V, sums + j);
+  for (; j < m; j++) sumRows<1>(terms + j, V, sums + j);
+  for (int64_t j = 0; j < m; j++) {
+    const Result r = row[j]->finish(ps[j], uniforms[r0 + j], sums[j]);
+    tokens[r0 + j] = r.token;
+    logprobs[2 * (r0 + j)] = r.logprob;
+    logprobs[2 * (r0 + j) + 1] = r.samplingLogprob;
+  }
 }
 
 // Elements (rows x V) below which the rows are sampled on the calling thread (waking the OpenMP threads costs
@@ -282,20 +326,16 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
     }
     rows[i] = static_cast<const float*>(data);
   }
-  const auto one = [&](int64_t i) {
-    static thread_local Scratch scratch;
-    const double* p = params + 4 * i;
-    const Result r = chooseRow(rows[i], V, scratch, {p[0], p[1], p[2], static_cast<int64_t>(p[3])}, uniforms[i]);
-    tokens[i] = r.token;
-    logprobs[2 * i] = r.logprob;
-    logprobs[2 * i + 1] = r.samplingLogprob;
+  const int64_t groups = (int64_t{n} + kGroup - 1) / kGroup;
+  const auto group = [&](int64_t g) {
+    chooseGroup(rows.data(), V, params, uniforms, g * kGroup, std::min<int64_t>(kGroup, int64_t{n} - g * kGroup), tokens, logprobs);
   };
   // (A region with a false `if` would cost libgomp ~2 us: common.h's parallelFor.)
   if (int64_t{n} * V > kParallelElements) {
 #pragma omp parallel for schedule(dynamic)
-    for (int64_t i = 0; i < int64_t{n}; i++) one(i);
+    for (int64_t g = 0; g < groups; g++) group(g);
   } else {
-    for (int64_t i = 0; i < int64_t{n}; i++) one(i);
+    for (int64_t g = 0; g < groups; g++) group(g);
   }
   return undefined(env);
 }
