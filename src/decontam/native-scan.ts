@@ -9,9 +9,9 @@ import { lowerBmp, nfkcMap, nfkcPool, stableBmp, unitTables } from './words.js';
 interface Addon {
   decontamScanInit(...tables: ArrayBufferView[]): object;
   decontamScan(handle: object, buf: Uint8Array, out: Uint8Array, state: Int32Array): void;
-  /** native/map-file.cc; absent from older builds. */
-  mapFile?(fd: number, offset: number, length: number): ArrayBuffer;
-  dropMapped?(ab: ArrayBuffer): void;
+  /** native/map-file.cc. */
+  mapFile(fd: number, offset: number, length: number): ArrayBuffer;
+  dropMapped(ab: ArrayBuffer): void;
 }
 
 const ADDON = fileURLToPath(new URL('../../native/mathpipe.node', import.meta.url));
@@ -24,7 +24,9 @@ function loadAddon(): Addon | undefined {
     if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON)) {
       try {
         const a = createRequire(import.meta.url)(ADDON) as Partial<Addon>;
-        if (typeof a.decontamScan === 'function' && typeof a.decontamScanInit === 'function') addon = a as Addon;
+        // mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build
+        // without it is an older scan, which this code must not drive.
+        if (typeof a.decontamScan === 'function' && typeof a.decontamScanInit === 'function' && typeof a.mapFile === 'function') addon = a as Addon;
       } catch {
         // A stale or foreign build: the JS path scans.
       }
@@ -45,7 +47,7 @@ export function nativeAvailable(): boolean {
  */
 export function mapFile(fd: number, offset: number, length: number): ArrayBuffer | undefined {
   const a = loadAddon();
-  return a?.mapFile && a.dropMapped && length > 0 ? a.mapFile(fd, offset, length) : undefined;
+  return a && length > 0 ? a.mapFile(fd, offset, length) : undefined;
 }
 
 /**
@@ -53,7 +55,7 @@ export function mapFile(fd: number, offset: number, length: number): ArrayBuffer
  * of it faults the file's bytes back in (slowly), so it is for mappings that are most likely done with.
  */
 export function dropMapped(ab: ArrayBuffer): void {
-  loadAddon()?.dropMapped?.(ab);
+  loadAddon()?.dropMapped(ab);
 }
 
 /** Status in state[S.status] (native/decontam-scan.cc). */

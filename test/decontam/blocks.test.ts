@@ -81,6 +81,8 @@ t.test('clean blocks are written as themselves, others copied, the same bytes', 
       t.equal(Buffer.from(r.kept).toString(), want, `${what}: output`);
       t.equal(r.keptLines, 50, `${what}: lines`);
       t.equal(r.kept.buffer === buf.buffer, name === 'all kept', `${what}: ${name === 'all kept' ? 'a view of the block' : 'a copy'}`);
+      // "½" is not its own NFKC but maps to one run of stable characters: the native scan normalises it itself.
+      if (name === 'all kept' && sc.isNative) t.equal(sc.handedBack, 0, `${what}: no line handed back to JavaScript`);
     }
   }
 });
