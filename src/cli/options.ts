@@ -19,10 +19,7 @@ export const seed = {
     default: 1,
     describe: 'Random seed (same seed, same input: same output)',
     // "--seed abc" parses as NaN, which every RNG here would silently turn into some fixed stream.
-    coerce: (v: number) => {
-      if (!Number.isFinite(v)) throw new UsageError(`--seed must be a number (got ${String(v)})`);
-      return v;
-    },
+    coerce: (v: number) => number(v, '--seed'),
   },
 } as const satisfies Record<string, Options>;
 

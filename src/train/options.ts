@@ -48,8 +48,7 @@ export function checkTrainingOptions(a: Record<string, unknown>, positive: strin
   number(a.lr, '--lr', { above: 0 });
   optionalInteger(a.warmup, '--warmup', 0);
   for (const k of ['clip', 'weight-decay', 'min-lr-ratio', 'eps']) number(a[k], `--${k}`, { min: 0 });
-  for (const k of ['beta1', 'beta2'])
-    if (!((a[k] as number) >= 0 && (a[k] as number) < 1)) throw new UsageError(`--${k} must be in [0, 1)`);
+  for (const k of ['beta1', 'beta2']) number(a[k], `--${k}`, { min: 0, below: 1 });
 }
 
 /** What trainingOptions() parse to, named for the code (the flags' values, as every trainer's options carry them). */
