@@ -33,7 +33,9 @@ if (process.env.MATHPIPE_NATIVE === '0') {
   } else {
     mkdirSync(dirname(out), { recursive: true });
     // -march=native: the addon is built where it runs (like a source install of PyTorch or fastText).
-    const args = ['-O3', '-march=native', '-fno-math-errno', '-fopenmp', '-std=c++17', '-fPIC', '-shared', '-Wall',
+    // -Wno-maybe-uninitialized: gcc 12 warns inside its own AVX-512 headers (_mm512_undefined_*) wherever the
+    // sampler's intrinsics are inlined, pages of noise at every install.
+    const args = ['-O3', '-march=native', '-fno-math-errno', '-fopenmp', '-std=c++17', '-fPIC', '-shared', '-Wall', '-Wno-maybe-uninitialized',
       `-I${include}`, '-o', `${out}.tmp`, ...sources, '-ldl'];
     try {
       execFileSync(cxx, args, { stdio: ['ignore', 'inherit', 'inherit'] });
