@@ -1,7 +1,7 @@
 // Per-record decontamination, shared by the single-threaded loop and the worker threads: decide,
 // count, and collect the output lines (kept records, removed evidence) for the caller to write.
 import { DataError } from '../cli/errors.js';
-import { recordWhere, withFields, type JsonlRecord } from '../jsonl/index.js';
+import { recordWhere, textFieldProblem, withFields, type JsonlRecord } from '../jsonl/index.js';
 import type { Hit, NgramIndex } from './ngram-index.js';
 import { keepParagraphs, paragraphs } from './segments.js';
 import { Words, splitWords, wordString } from './words.js';
@@ -56,10 +56,7 @@ export class Scanner {
     const field = this.o.textField;
     const text = rec.value[field];
     if (typeof text !== 'string') {
-      if (!this.o.skipInvalid) {
-        const why = text === undefined ? `missing field "${field}" (choose it with --text-field)` : `field "${field}" is not a string`;
-        throw new DataError(recordWhere(rec), why);
-      }
+      if (!this.o.skipInvalid) throw new DataError(recordWhere(rec), textFieldProblem(rec.value, field)!);
       c.skipped_records_without_text++;
       return;
     }
