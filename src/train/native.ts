@@ -2,10 +2,9 @@
 // fused training kernels that run on the wasm backend's memory directly (typed-array views over its heap), so
 // tensors stay tfjs-wasm tensors and nothing is copied. Absent or disabled (MATHPIPE_NATIVE=0), every op falls
 // back to its tfjs composition.
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { internalsUsable } from './tfjs-internals.js';
+import { ADDON_PATH, loadAddon } from '../util/native-addon.js';
 
 type F32 = Float32Array;
 
@@ -17,8 +16,6 @@ export interface NativeAddon {
   sgemm(a: F32, b: F32, c: F32, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, strideA: number, strideB: number, beta: number): void;
 }
 
-const ADDON = fileURLToPath(new URL('../../native/mathpipe.node', import.meta.url));
-
 let cached: NativeAddon | null | undefined;
 
 /**
@@ -26,20 +23,8 @@ let cached: NativeAddon | null | undefined;
  * heap layout its callers rely on (tfjs-internals.ts warns about that once).
  */
 export function nativeAddon(): NativeAddon | undefined {
-  if (cached === undefined) {
-    cached = null;
-    if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON) && internalsUsable()) {
-      // OpenMP's idle threads spin by default, and on a small machine they take the cores from OpenBLAS and the
-      // main thread between kernels (the bench step was ~3x slower). libgomp reads this once, when it loads.
-      process.env.OMP_WAIT_POLICY ??= 'passive';
-      try {
-        cached = createRequire(import.meta.url)(ADDON) as NativeAddon;
-      } catch {
-        // A stale or foreign build: fall back silently, `pretrain` says which kernels run.
-        cached = null;
-      }
-    }
-  }
+  // The tfjs check only when the addon is wanted and there: it warns about a tfjs mismatch once.
+  if (cached === undefined) cached = process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON_PATH) && internalsUsable() ? ((loadAddon() as NativeAddon | undefined) ?? null) : null;
   return cached ?? undefined;
 }
 
@@ -49,12 +34,12 @@ export function nativeAddon(): NativeAddon | undefined {
  * a global `npm install -g mathpipe` leaves the addon unbuilt until `npm rebuild mathpipe`.
  */
 export function nativeOffReason(): { missing: boolean; text: string } {
-  return { missing: process.env.MATHPIPE_NATIVE !== '0' && !existsSync(ADDON), text: offText() };
+  return { missing: process.env.MATHPIPE_NATIVE !== '0' && !existsSync(ADDON_PATH), text: offText() };
 }
 
 function offText(): string {
   if (process.env.MATHPIPE_NATIVE === '0') return 'native kernels: off (MATHPIPE_NATIVE=0)';
-  if (!existsSync(ADDON)) {
+  if (!existsSync(ADDON_PATH)) {
     return 'native kernels: not built, so training runs on the tfjs kernels (about 5x slower). Build them with `npm rebuild mathpipe` (`npm rebuild -g mathpipe` for a global install) ' +
       '(npm 11 skips install scripts unless allowed: `npm install -g --allow-scripts=mathpipe mathpipe`; needs g++, and libopenblas for fast products), or `npm run build` in a clone';
   }
