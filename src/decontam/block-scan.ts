@@ -10,8 +10,8 @@ import { decodeLine, parseLine, type Line } from '../jsonl/index.js';
 import { findText, found } from './json-line.js';
 import type { NgramIndex } from './ngram-index.js';
 import { Scanner, type ScanCounts, type ScanOptions } from './scan.js';
-import { COPY, DEFER, DONE, S, nativeScan, type NativeScan } from './native-scan.js';
-import { isMapped } from './blocks.js';
+import { COPY, DEFER, DONE, S, dropMapped, nativeScan, type NativeScan } from './native-scan.js';
+import { isMapped, mapRange } from './blocks.js';
 import { Words, learnUnit, nfkcStable, splitUnits, splitWords, unitBuffer } from './words.js';
 
 export interface BlockResult {
@@ -27,6 +27,11 @@ export interface BlockResult {
   hits: number[];
   /** Lines skipped as invalid (--skip-invalid). */
   skipped: number;
+  /**
+   * A range task's answer when every line was kept as it is: the kept bytes are the first `ownKept` bytes
+   * of the block, which the main thread has mapped (`kept` is then empty).
+   */
+  ownKept?: number;
 }
 
 /** A field name the byte search can look for: no character JSON would have to escape. */
@@ -235,15 +240,21 @@ export class BlockScanner {
   }
 }
 
-/** A block of whole lines to scan; with workers, `buf` owns its ArrayBuffer (it is moved, not copied). */
+/**
+ * A block of whole lines to scan: its bytes (`buf`; with workers it owns its ArrayBuffer, which is moved,
+ * not copied), or, for a block of a mapped file, where it lies in `file` (`range`): the worker maps those
+ * bytes itself (blocks.ts mapRange) and the main thread keeps its own view of them.
+ */
 export interface BlockTask {
   file: string;
   firstLine: number;
-  buf: Uint8Array;
+  buf?: Uint8Array;
+  range?: { offset: number; length: number; fileId: string };
 }
 
 export interface ScanWorkerData {
-  index: SharedArrayBuffer;
+  /** The index in shared memory, or the index file for each worker to map (the same page-cache pages). */
+  index: SharedArrayBuffer | { path: string; crc: number };
   opts: ScanOptions;
 }
 
@@ -255,11 +266,25 @@ export function owned(b: Uint8Array): Uint8Array {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !isMapped(b) ? b : new Uint8Array(b);
 }
 
-/** The pool's handler: one BlockScanner per thread; kept bytes move back to the main thread. */
+/**
+ * The pool's handler: one BlockScanner per thread; kept bytes move back to the main thread. A range task
+ * whose lines were all kept as they are answers only how many of its bytes that is (`ownKept`): the main
+ * thread writes them from its own mapping.
+ */
 export function blockHandler(index: NgramIndex, opts: ScanOptions): Handler<BlockTask, BlockResult> {
   const scanner = new BlockScanner(index, opts);
   return {
-    run: (t) => scanner.scan(Buffer.from(t.buf.buffer, t.buf.byteOffset, t.buf.byteLength), t.file, t.firstLine),
+    run: (t) => {
+      if (!t.range) return scanner.scan(Buffer.from(t.buf!.buffer, t.buf!.byteOffset, t.buf!.byteLength), t.file, t.firstLine);
+      const { ab, buf } = mapRange(t.file, t.range.fileId, t.range.offset, t.range.length);
+      try {
+        const r = scanner.scan(buf, t.file, t.firstLine);
+        // A fresh empty buffer: the transfer below detaches it.
+        return r.kept.buffer === ab ? { ...r, kept: new Uint8Array(0), ownKept: r.kept.length } : r;
+      } finally {
+        dropMapped(ab);
+      }
+    },
     transfer: (r) => (r.kept.byteOffset === 0 ? [r.kept.buffer as ArrayBuffer] : []),
   };
 }

@@ -2,7 +2,8 @@
 // of work of the scan, on one thread or many. A plain file is mapped block by block when the native addon
 // is built (native/map-file.cc): no read into fresh memory, whose first touch is the costliest step of the
 // whole scan on a virtual machine. Stdin, gzip and builds without the addon are read as a stream.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { IoError } from '../cli/errors.js';
 import { readBytes, STDIN } from '../jsonl/index.js';
 import { dropMapped, mapFile } from './native-scan.js';
 
@@ -21,6 +22,10 @@ export interface LineBlock {
   /** Line number of the block's first line in its file. */
   firstLine: number;
   buf: Buffer;
+  /** Where `buf` starts in the file, when it is a view of a mapping of it (a worker can map the same bytes). */
+  offset?: number;
+  /** With `offset`: the mapped file's identity (fileId), which a worker checks before it maps the same path. */
+  fileId?: string;
 }
 
 function countLines(buf: Uint8Array): number {
@@ -36,8 +41,13 @@ export function isMapped(b: Uint8Array): boolean {
   return mappedBuffers.has(b.buffer);
 }
 
+/** Which file an open descriptor is (device and inode), to tell it from another one later at the same path. */
+function fileId(st: Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
 /** The open file `path`, when it can be mapped: a regular, non-empty file that is not gzip. */
-function openMappable(path: string): { fd: number; size: number } | undefined {
+function openMappable(path: string): { fd: number; size: number; id: string } | undefined {
   if (path === STDIN) return undefined;
   let fd: number;
   try {
@@ -50,7 +60,7 @@ function openMappable(path: string): { fd: number; size: number } | undefined {
     const magic = Buffer.alloc(2);
     if (st.isFile() && st.size > 0 && readSync(fd, magic, 0, 2, 0) === 2 && !(magic[0] === 0x1f && magic[1] === 0x8b)) {
       // A probe: an addon without mapFile, or a file system that cannot map, falls back to reading.
-      if (mapFile(fd, 0, 1)) return { fd, size: st.size };
+      if (mapFile(fd, 0, 1)) return { fd, size: st.size, id: fileId(st) };
     }
   } catch {
     // not mappable: read it
@@ -60,7 +70,7 @@ function openMappable(path: string): { fd: number; size: number } | undefined {
 }
 
 /** Blocks of a mappable file: each a view of its own mapping, which is unmapped once no view is left. */
-function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: number; lines: number }): Generator<LineBlock> {
+function* mappedBlocks(file: string, fd: number, size: number, id: string, stats: { bytes: number; lines: number }): Generator<LineBlock> {
   let line = 1;
   const recent: ArrayBuffer[] = [];
   for (let start = 0; start < size; ) {
@@ -79,7 +89,7 @@ function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: n
         const lines = countLines(buf);
         stats.bytes += buf.length;
         stats.lines += lines + (buf[buf.length - 1] === 10 ? 0 : 1);
-        yield { file, firstLine: line, buf };
+        yield { file, firstLine: line, buf, offset: start, fileId: id };
         line += lines;
         start = base + nl + 1;
         break;
@@ -96,7 +106,7 @@ export async function* readBlocks(inputs: string[], stats: { bytes: number; line
     const m = openMappable(file);
     if (m) {
       try {
-        yield* mappedBlocks(file, m.fd, m.size, stats);
+        yield* mappedBlocks(file, m.fd, m.size, m.id, stats);
       } finally {
         closeSync(m.fd);
       }
@@ -124,5 +134,34 @@ export async function* readBlocks(inputs: string[], stats: { bytes: number; line
       stats.lines += countLines(buf) + (buf[buf.length - 1] === 10 ? 0 : 1);
       yield { file, firstLine: line, buf };
     }
+  }
+}
+
+/**
+ * Bytes [offset, offset + length) of `path`, a block another thread mapped (LineBlock.offset), mapped
+ * again: a worker maps its block itself, so the block travels as (file, offset, length) instead of as a
+ * copy into transferable memory, whose fresh pages cost the main thread more than the scan gains. `ab` is
+ * the mapping (for dropMapped once scanned). The file is opened per block (microseconds against a
+ * megabyte's scan), so no descriptor outlives its use: worker threads share the process's descriptors.
+ */
+export function mapRange(path: string, id: string, offset: number, length: number): { ab: ArrayBuffer; buf: Buffer } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new IoError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    // Another file renamed to `path` since the main thread opened it would be scanned silently, and reading
+    // a mapping past the end of its file kills the process (SIGBUS): both are errors instead.
+    const st = fstatSync(fd);
+    if (fileId(st) !== id) throw new IoError(`${path}: the file was replaced while it was read`);
+    if (st.size < offset + length) throw new IoError(`${path}: the file shrank while it was read`);
+    const base = offset - (offset % ALIGN);
+    const ab = mapFile(fd, base, offset + length - base);
+    if (!ab) throw new IoError(`${path}: cannot map the file`);
+    return { ab, buf: Buffer.from(ab, offset - base, length) };
+  } finally {
+    closeSync(fd);
   }
 }

@@ -248,3 +248,20 @@ export function shareIndex(index: NgramIndex): NgramIndex {
 export function readIndexFile(path: string, shared = false): NgramIndex {
   return parseIndex(readWhole(path, shared), path);
 }
+
+/** The checksum field of the header of the index file `index` was read from (undefined: not read from a file). */
+export function fileChecksum(index: NgramIndex): number | undefined {
+  const f = index.file;
+  return f && f.length >= HEADER ? new DataView(f.buffer, f.byteOffset + 44, 4).getUint32(0, true) : undefined;
+}
+
+/**
+ * The index file `path` again, as a worker thread maps it after the main thread verified it: the checksum
+ * is not recomputed over its ~50 MB but compared with the one the main thread checked (`crc`), so a file
+ * replaced in between is still refused.
+ */
+export function reopenIndexFile(path: string, crc: number): NgramIndex {
+  const index = parseIndex(readWhole(path, false), path, false);
+  if (fileChecksum(index) !== crc) throw new DataError(path, 'the index file changed while it was read');
+  return index;
+}

@@ -6,11 +6,12 @@ import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
 import { reportSkipped, runRecordLoop } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
-import { readIndexFile, shareIndex } from './index-file.js';
+import { fileChecksum, readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
 import { WorkerPool } from '../cli/worker-pool.js';
 import { blockHandler, owned, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
 import { readBlocks } from './blocks.js';
+import { dropMapped } from './native-scan.js';
 import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
 export const DEFAULT_N = 10;
@@ -68,8 +69,13 @@ export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n'
 export async function runDecontam(o: DecontamOptions): Promise<Report> {
   const t0 = performance.now();
   let index = await loadIndex(o);
-  // Worker threads share one copy of the index; the main thread then views that copy too.
-  if (o.jobs > 1) index = shareIndex(index);
+  const workers = o.jobs > 1 ? o.jobs : 0;
+  // Worker threads map a mapped index file themselves (the page cache holds one copy); any other index is
+  // copied into shared memory once, and the main thread then views that copy too.
+  const indexFile = workers && o.index && index.file && !index.backing ? o.index : undefined;
+  if (workers && !indexFile) index = shareIndex(index);
+  // This thread then reads only the index's metadata: its table pages can go (they stay in the page cache).
+  else if (indexFile) dropMapped(index.file!.buffer as ArrayBuffer);
   const scan: ScanOptions = { textField: o.textField, mode: o.mode, skipInvalid: o.skipInvalid, evidence: Boolean(o.removed) };
   const counts = newCounts();
   const hits = index.benchmarks.map(() => 0);
@@ -78,29 +84,42 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     h.forEach((v, i) => (hits[i] += v));
   };
   // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
-  const workers = o.jobs > 1 ? o.jobs : 0;
   const pool = new WorkerPool<BlockTask, BlockResult>({
     script: new URL('./worker.js', import.meta.url),
-    workerData: workers ? ({ index: shareIndex(index).backing!, opts: scan } satisfies ScanWorkerData) : undefined,
+    workerData: workers ? ({ index: indexFile ? { path: indexFile, crc: fileChecksum(index)! } : index.backing!, opts: scan } satisfies ScanWorkerData) : undefined,
     workers,
     local: () => blockHandler(index, scan),
-    transfer: (t) => [t.buf.buffer as ArrayBuffer],
+    transfer: (t) => (t.buf ? [t.buf.buffer as ArrayBuffer] : []),
   });
+  // This thread's views of the blocks sent as ranges (undefined for those sent as bytes), in task order:
+  // results come back in that order, and a block whose lines were all kept is written from its view.
+  const views: (Uint8Array | undefined)[] = [];
   const { stats } = await runRecordLoop<BlockTask, BlockResult>({
     label: 'decontam',
     inputs: o.inputs,
     output: o.output,
     side: o.removed,
     async *batches(stats) {
-      for await (const b of readBlocks(o.inputs, stats)) yield { file: b.file, firstLine: b.firstLine, buf: workers ? owned(b.buf) : b.buf };
+      for await (const b of readBlocks(o.inputs, stats)) {
+        if (!workers) yield { file: b.file, firstLine: b.firstLine, buf: b.buf };
+        else if (b.offset !== undefined) {
+          views.push(b.buf);
+          yield { file: b.file, firstLine: b.firstLine, range: { offset: b.offset, length: b.buf.length, fileId: b.fileId! } };
+        } else {
+          views.push(undefined);
+          yield { file: b.file, firstLine: b.firstLine, buf: owned(b.buf) };
+        }
+      }
     },
     pool,
     emit(r, stats) {
+      const view = workers ? views.shift() : undefined;
       add(r.counts, r.hits);
       stats.skipped += r.skipped;
       stats.records += r.counts.docs_in;
+      const kept = r.ownKept !== undefined ? view!.subarray(0, r.ownKept) : r.kept;
       // Evidence lines are joined by "\n"; the writer adds the last newline.
-      return { out: { bytes: r.kept, lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
+      return { out: { bytes: kept, lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
     },
   });
 
