@@ -1,8 +1,6 @@
 // The native fast path (native/decontam-scan.cc), when the addon is built: the same decisions as the JS
 // fast path, on whole blocks. Absent, stale or disabled (MATHPIPE_NATIVE=0), block-scan.ts scans in JS.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { addonWith } from '../util/native-addon.js';
 import { FILTER_BITS, SHORT_VOCAB_BITS, type NgramIndex } from './ngram-index.js';
 import { lowerBmp, nfkcMap, nfkcPool, stableBmp, unitTables } from './words.js';
 
@@ -14,26 +12,9 @@ interface Addon {
   dropMapped(ab: ArrayBuffer): void;
 }
 
-const ADDON = fileURLToPath(new URL('../../native/mathpipe.node', import.meta.url));
-
-let addon: Addon | null | undefined;
-
-function loadAddon(): Addon | undefined {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env.MATHPIPE_NATIVE !== '0' && existsSync(ADDON)) {
-      try {
-        const a = createRequire(import.meta.url)(ADDON) as Partial<Addon>;
-        // mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build
-        // without it is an older scan, which this code must not drive.
-        if (typeof a.decontamScan === 'function' && typeof a.decontamScanInit === 'function' && typeof a.mapFile === 'function') addon = a as Addon;
-      } catch {
-        // A stale or foreign build: the JS path scans.
-      }
-    }
-  }
-  return addon ?? undefined;
-}
+// mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build without it is an
+// older scan, which this code must not drive.
+const loadAddon = (): Addon | undefined => addonWith<Addon>('decontamScan', 'decontamScanInit', 'mapFile', 'dropMapped');
 
 /** Whether blocks will be scanned natively (the bench says which path it measured). */
 export function nativeAvailable(): boolean {
