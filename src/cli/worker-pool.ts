@@ -38,6 +38,11 @@ export interface PoolOptions<T, R> {
   /** Worker threads; 0 runs `local()` on this thread. */
   workers: number;
   local?: () => Handler<T, R>;
+  /**
+   * With workers, this thread runs one task in every workers + 1 itself with `local()` (in map()): for a command
+   * whose main thread would otherwise only read and write, -j N is then N threads of work with N - 1 workers.
+   */
+  localShare?: boolean;
   /** Tasks posted to one worker at once (default 2): enough to keep it busy while a reply travels. */
   perWorker?: number;
   /** Buffers of a task moved to the worker (each must own its ArrayBuffer, not a slice of Node's pool). */
@@ -238,26 +243,33 @@ export class WorkerPool<T, R> {
   run(task: T): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('WorkerPool is closed'));
-    if (!this.slots.length) {
-      this.local ??= this.o.local!();
-      try {
-        return Promise.resolve(this.local.run(task));
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
-    }
+    if (!this.slots.length) return this.runHere(task);
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, moved: false, resolve, reject });
       this.pump();
     });
   }
 
+  /** The task on this thread, with `local()`. */
+  private runHere(task: T): Promise<R> {
+    this.local ??= this.o.local!();
+    try {
+      return Promise.resolve(this.local.run(task));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
   /** Results of `tasks` in their order, with at most workers x perWorker unanswered at a time. */
   async *map(tasks: AsyncIterable<T> | Iterable<T>): AsyncGenerator<R> {
     const window: Promise<R>[] = [];
-    const limit = Math.max(1, this.slots.length * this.perWorker);
+    // localShare: every `every`-th task runs here; the window grows by this thread's share.
+    const every = this.o.localShare && this.o.local && this.slots.length ? this.slots.length + 1 : 0;
+    const limit = Math.max(1, (this.slots.length + (every ? 1 : 0)) * this.perWorker);
+    let k = 0;
     for await (const t of tasks) {
-      const p = this.run(t);
+      const here = every > 0 && ++k % every === 0 && !this.failure && !this.closed;
+      const p = here ? this.runHere(t) : this.run(t);
       p.catch(() => {}); // awaited below, in order; no unhandled rejection meanwhile
       window.push(p);
       if (window.length >= limit) yield await window.shift()!;

@@ -11,7 +11,6 @@ import type { NgramIndex } from './ngram-index.js';
 import { WorkerPool } from '../cli/worker-pool.js';
 import { blockHandler, owned, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
 import { readBlocks } from './blocks.js';
-import { dropMapped } from './native-scan.js';
 import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
 export const DEFAULT_N = 10;
@@ -69,13 +68,12 @@ export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n'
 export async function runDecontam(o: DecontamOptions): Promise<Report> {
   const t0 = performance.now();
   let index = await loadIndex(o);
-  const workers = o.jobs > 1 ? o.jobs : 0;
+  // -j N: N threads scan, this one and N - 1 workers (its reading and writing of mapped blocks is light).
+  const workers = o.jobs > 1 ? o.jobs - 1 : 0;
   // Worker threads map a mapped index file themselves (the page cache holds one copy); any other index is
   // copied into shared memory once, and the main thread then views that copy too.
   const indexFile = workers && o.index && index.file && !index.backing ? o.index : undefined;
   if (workers && !indexFile) index = shareIndex(index);
-  // This thread then reads only the index's metadata: its table pages can go (they stay in the page cache).
-  else if (indexFile) dropMapped(index.file!.buffer as ArrayBuffer);
   const scan: ScanOptions = { textField: o.textField, mode: o.mode, skipInvalid: o.skipInvalid, evidence: Boolean(o.removed) };
   const counts = newCounts();
   const hits = index.benchmarks.map(() => 0);
@@ -89,6 +87,7 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     workerData: workers ? ({ index: indexFile ? { path: indexFile, crc: fileChecksum(index)! } : index.backing!, opts: scan } satisfies ScanWorkerData) : undefined,
     workers,
     local: () => blockHandler(index, scan),
+    localShare: true,
     transfer: (t) => (t.buf ? [t.buf.buffer as ArrayBuffer] : []),
   });
   // This thread's views of the blocks sent as ranges (undefined for those sent as bytes), in task order:

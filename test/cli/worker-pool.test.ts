@@ -28,6 +28,18 @@ t.test('results come back in input order whatever finishes first', async (t) => 
   t.same(ns(await collect(mapOrdered(tasks, opts({ workers: 0, local: () => local })))), tasks.map((_, i) => i));
 });
 
+t.test('localShare: this thread runs one task in workers + 1, results still in input order', async (t) => {
+  const tasks = Array.from({ length: 24 }, (_, i) => echo(i, i % 4 === 1 ? 10 : 0));
+  const local = { run: (x: Task) => ({ n: (x as { n: number }).n, by: 0 }) };
+  const rs = await collect(mapOrdered(tasks, opts({ workers: 1, local: () => local, localShare: true })));
+  t.same(ns(rs), tasks.map((_, i) => i));
+  t.same(
+    rs.map((r) => ('by' in r ? r.by : -1)),
+    tasks.map((_, i) => ((i + 1) % 2 === 0 ? 0 : 1)),
+    'every second task ran here (by 0), the others on the worker (tag 1)',
+  );
+});
+
 t.test('in-flight work is bounded by workers x perWorker', async (t) => {
   const pool = shared;
   let pulled = 0;
