@@ -8,6 +8,7 @@
 // writes the ordinary way).
 #include "common.h"
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -20,8 +21,16 @@ constexpr size_t kAlign = 4096;
 constexpr size_t kBuffer = 8 << 20;
 
 bool throwErrno(napi_env env, int err) {
-  const char* code = err == EINVAL ? "EINVAL" : err == ENOSPC ? "ENOSPC" : err == EIO ? "EIO" : err == EDQUOT ? "EDQUOT" : "EIO";
-  napi_throw_error(env, code, (std::string("direct write failed: ") + strerror(err)).c_str());
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char* name = strerrorname_np(err);
+#else
+  const char* name = nullptr;
+#endif
+  const char* code = name ? name : err == EINVAL ? "EINVAL" : err == ENOSPC ? "ENOSPC" : "EIO";
+  // Node's own wording ("ENOSPC: no space left on device, write"), so messages read as on the buffered path.
+  std::string reason = strerror(err);
+  if (!reason.empty()) reason[0] = static_cast<char>(tolower(reason[0]));
+  napi_throw_error(env, code, (std::string(code) + ": " + reason + ", write").c_str());
   return false;
 }
 

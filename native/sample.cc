@@ -57,7 +57,7 @@ int64_t argmax(const float* l, int64_t V) {
 // a[i] = exp(l[i] - mx), and with b, b[i] = exp((l[i] - mx) * inv): jsmath's exp, on 8 lanes where AVX-512 runs.
 void expShifted(const float* l, int64_t V, double mx, double inv, double* a, double* b) {
   int64_t i = 0;
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
   const __m512d vmx = _mm512_set1_pd(mx), vinv = _mm512_set1_pd(inv);
   for (; i < V; i += 8) {
     const __mmask8 in = V - i >= 8 ? 0xFF : static_cast<__mmask8>((1u << (V - i)) - 1);
