@@ -105,7 +105,7 @@ export function writeIndexFile(path: string, index: NgramIndex): number {
 }
 
 /** The file's bytes: mapped when the addon can (no copy), else read into shared memory (worker threads can view it). */
-function readWhole(path: string, shared: boolean): Buffer {
+function readWhole(path: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -120,15 +120,13 @@ function readWhole(path: string, shared: boolean): Buffer {
   }
   try {
     const size = fstatSync(fd).size;
-    if (!shared) {
-      let mapped: ArrayBuffer | undefined;
-      try {
-        mapped = mapFile(fd, 0, size);
-      } catch {
-        // A file system that cannot be mapped: read it.
-      }
-      if (mapped) return Buffer.from(mapped);
+    let mapped: ArrayBuffer | undefined;
+    try {
+      mapped = mapFile(fd, 0, size);
+    } catch {
+      // A file system that cannot be mapped: read it.
     }
+    if (mapped) return Buffer.from(mapped);
     // Shared so worker threads can use the same bytes; aligned so typed arrays view it without copying.
     const buf = Buffer.from(new SharedArrayBuffer(size));
     for (let off = 0; off < size; ) {
@@ -142,11 +140,8 @@ function readWhole(path: string, shared: boolean): Buffer {
   }
 }
 
-/**
- * `verify` false skips the checksum: for a buffer already checked (worker threads). `like`: an index parsed
- * from the same bytes, whose metadata is taken instead of parsing it again.
- */
-export function parseIndex(buf: Buffer, path: string, verify = true, like?: NgramIndex): NgramIndex {
+/** `verify` false skips the checksum: for a buffer already checked (worker threads). */
+export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex {
   if (buf.byteOffset % 8) buf = Buffer.from(new Uint8Array(buf)); // typed-array views need alignment
   const bad = (why: string) => new DataError(path, `not a usable decontam index: ${why}`);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('bad magic (build one with `mathpipe decontam index`)');
@@ -165,35 +160,33 @@ export function parseIndex(buf: Buffer, path: string, verify = true, like?: Ngra
   // The texts' list is most of the metadata and only describes hits: it is parsed when first needed.
   let meta: Omit<Meta, 'texts'> | undefined;
   let texts: (() => Meta['texts']) | undefined;
-  if (!like) {
-    const json = buf.toString('utf8', HEADER, HEADER + metaLen).trimEnd();
-    // serializeIndex writes "texts" last; the bare `,"texts":[` cannot occur inside a JSON string.
-    const at = json.lastIndexOf(',"texts":[');
+  const json = buf.toString('utf8', HEADER, HEADER + metaLen).trimEnd();
+  // serializeIndex writes "texts" last; the bare `,"texts":[` cannot occur inside a JSON string.
+  const at = json.lastIndexOf(',"texts":[');
+  try {
+    if (at >= 0 && json.endsWith(']}')) {
+      meta = JSON.parse(json.slice(0, at) + '}') as Omit<Meta, 'texts'>;
+      const list = json.slice(at + ',"texts":'.length, -1);
+      texts = () => {
+        try {
+          return JSON.parse(list) as Meta['texts'];
+        } catch {
+          throw bad('corrupt metadata');
+        }
+      };
+    }
+  } catch {
+    // not the layout serializeIndex writes: parse it whole
+  }
+  if (!meta) {
+    let whole: Meta;
     try {
-      if (at >= 0 && json.endsWith(']}')) {
-        meta = JSON.parse(json.slice(0, at) + '}') as Omit<Meta, 'texts'>;
-        const list = json.slice(at + ',"texts":'.length, -1);
-        texts = () => {
-          try {
-            return JSON.parse(list) as Meta['texts'];
-          } catch {
-            throw bad('corrupt metadata');
-          }
-        };
-      }
+      whole = JSON.parse(json) as Meta;
     } catch {
-      // not the layout serializeIndex writes: parse it whole
+      throw bad('corrupt metadata');
     }
-    if (!meta) {
-      let whole: Meta;
-      try {
-        whole = JSON.parse(json) as Meta;
-      } catch {
-        throw bad('corrupt metadata');
-      }
-      meta = whole;
-      texts = () => whole.texts;
-    }
+    meta = whole;
+    texts = () => whole.texts;
   }
   const ab = buf.buffer;
   let off = buf.byteOffset + HEADER + metaLen;
@@ -211,14 +204,8 @@ export function parseIndex(buf: Buffer, path: string, verify = true, like?: Ngra
   const index = new NgramIndex(n, { grams, short, shortLengths: lengths, filter, shortTrigrams, shortFirst });
   if (buf.buffer instanceof SharedArrayBuffer && buf.byteOffset === 0 && buf.length === buf.buffer.byteLength) index.backing = buf.buffer;
   index.file = buf;
-  if (like) {
-    index.benchmarks = like.benchmarks;
-    index.rules = like.rules;
-    index.setTexts(like);
-    return index;
-  }
-  index.benchmarks = meta!.benchmarks;
-  index.rules = meta!.rules;
+  index.benchmarks = meta.benchmarks;
+  index.rules = meta.rules;
   index.setTexts(texts!);
   return index;
 }
@@ -226,12 +213,6 @@ export function parseIndex(buf: Buffer, path: string, verify = true, like?: Ngra
 /** The index serialised into shared memory and parsed back over it (for worker threads). */
 export function shareIndex(index: NgramIndex): NgramIndex {
   if (index.backing) return index;
-  if (index.file) {
-    // Read from a file (mapped): the same bytes, copied as they are.
-    const view = Buffer.from(new SharedArrayBuffer(index.file.length));
-    view.set(index.file);
-    return parseIndex(view, '<index>', false, index);
-  }
   const parts = serializeIndex(index);
   const sab = new SharedArrayBuffer(parts.reduce((n, p) => n + p.length, 0));
   const view = Buffer.from(sab);
@@ -242,11 +223,10 @@ export function shareIndex(index: NgramIndex): NgramIndex {
 
 /**
  * The index in `path`, mapped when the addon is built (no copy of ~50 MB into fresh memory, whose page
- * faults cost more than the rest of loading), else read into shared memory. `shared`: always in a
- * SharedArrayBuffer (`backing`), for worker threads; shareIndex copies a mapped index there when needed.
+ * faults cost more than the rest of loading; worker threads map it too), else read into shared memory.
  */
-export function readIndexFile(path: string, shared = false): NgramIndex {
-  return parseIndex(readWhole(path, shared), path);
+export function readIndexFile(path: string): NgramIndex {
+  return parseIndex(readWhole(path), path);
 }
 
 /** The checksum field of the header of the index file `index` was read from (undefined: not read from a file). */
@@ -261,7 +241,7 @@ export function fileChecksum(index: NgramIndex): number | undefined {
  * replaced in between is still refused.
  */
 export function reopenIndexFile(path: string, crc: number): NgramIndex {
-  const index = parseIndex(readWhole(path, false), path, false);
+  const index = parseIndex(readWhole(path), path, false);
   if (fileChecksum(index) !== crc) throw new DataError(path, 'the index file changed while it was read');
   return index;
 }

@@ -188,11 +188,11 @@ export class NgramIndex {
 
   /**
    * The texts' metadata, from `load` when first needed: an index file holds it as ~2 MB of JSON that a
-   * scan reads only to describe a hit (index-file.ts). Or shared with another index over the same texts.
+   * scan reads only to describe a hit (index-file.ts).
    */
-  setTexts(load: (() => [number, string, string][]) | NgramIndex): void {
-    this.textMeta = load instanceof NgramIndex ? load.texts() : undefined;
-    this.loadTexts = load instanceof NgramIndex ? undefined : load;
+  setTexts(load: () => [number, string, string][]): void {
+    this.textMeta = undefined;
+    this.loadTexts = load;
   }
 
   private texts(): { bench: number[]; item: string[]; field: string[] } {

@@ -30,7 +30,7 @@ t.test('serialise -> parse keeps every table, bitset and source', async (t) => {
   t.same(b.textItem, a.textItem);
   t.same(b.textBench, a.textBench);
   t.same(b.textField, a.textField);
-  // Shared for worker threads: the file's bytes copied into shared memory, the metadata taken over.
+  // Shared for worker threads (an index built in the run, or read without the addon): in shared memory.
   const s = shareIndex(b);
   t.ok(s.backing instanceof SharedArrayBuffer);
   t.same(s.textItem, a.textItem);
