@@ -54,7 +54,14 @@ t.test('large outputs written around the page cache (O_DIRECT) hold the same byt
   const how = writeOutputParts(join(dir, 'old.bin'), parts, '', 0);
   t.ok(readFileSync(join(dir, 'old.bin')).equals(want), `${how} write: exact bytes and length`);
   if (addonWith('writeDirect') && directOk(dir)) t.equal(how, 'direct', 'with the addon, on a file system that takes O_DIRECT, the write goes around the page cache');
-  writeOutputParts(join(dir, 'small.bin'), parts);
+  process.env.MATHPIPE_DIRECT_IO = '0';
+  try {
+    t.equal(writeOutputParts(join(dir, 'off.bin'), parts, '', 0), 'buffered', 'MATHPIPE_DIRECT_IO=0: through the page cache');
+  } finally {
+    delete process.env.MATHPIPE_DIRECT_IO;
+  }
+  t.ok(readFileSync(join(dir, 'off.bin')).equals(want));
+  t.equal(writeOutputParts(join(dir, 'small.bin'), parts), 'buffered', 'below the threshold: buffered');
   t.ok(readFileSync(join(dir, 'small.bin')).equals(want), 'below the threshold: buffered, same bytes');
   // tmpfs refuses O_DIRECT: the write falls back to the ordinary path.
   if (existsSync('/dev/shm')) {
