@@ -69,3 +69,40 @@ napi_value DropMapped(napi_env env, napi_callback_info info) {
 MP_EXPORT("dropMapped", DropMapped);
 
 }  // namespace
+
+namespace {
+
+// mappedAddress(arrayBuffer from mapFile): where its bytes are in this process, for viewMapped in another thread.
+napi_value MappedAddress(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  if (!a.ok) return nullptr;
+  void* data = nullptr;
+  size_t len = 0;
+  if (a.argc < 1 || napi_get_arraybuffer_info(env, a.argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "mappedAddress: an ArrayBuffer from mapFile expected");
+    return nullptr;
+  }
+  napi_value v;
+  NAPI_CALL(env, napi_create_double(env, double(reinterpret_cast<uintptr_t>(data)), &v));
+  return v;
+}
+MP_EXPORT("mappedAddress", MappedAddress);
+
+// viewMapped(address, length): an ArrayBuffer over bytes another thread of this process has mapped (mapFile),
+// without mapping them again. It neither owns nor unmaps them: the caller keeps the mapping alive while it is used.
+napi_value ViewMapped(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const double addr = a.num(0);
+  const int64_t len = a.integer(1);
+  if (!a.ok) return nullptr;
+  if (addr <= 0 || len <= 0) {
+    napi_throw_range_error(env, nullptr, "viewMapped: address and length > 0 expected");
+    return nullptr;
+  }
+  napi_value ab;
+  NAPI_CALL(env, napi_create_external_arraybuffer(env, reinterpret_cast<void*>(uintptr_t(addr)), size_t(len), nullptr, nullptr, &ab));
+  return ab;
+}
+MP_EXPORT("viewMapped", ViewMapped);
+
+}  // namespace

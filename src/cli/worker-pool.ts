@@ -39,8 +39,9 @@ export interface PoolOptions<T, R> {
   workers: number;
   local?: () => Handler<T, R>;
   /**
-   * With workers, this thread runs one task in every workers + 1 itself with `local()` (in map()): for a command
-   * whose main thread would otherwise only read and write, -j N is then N threads of work with N - 1 workers.
+   * With workers, this thread runs tasks itself with `local()` (in map()) whenever no ready worker has room for
+   * the next one: for a command whose main thread would otherwise only read and write, -j N is then N threads
+   * of work with N - 1 workers, and none waits for another (nor for a worker still starting).
    */
   localShare?: boolean;
   /** Tasks posted to one worker at once (default 2): enough to keep it busy while a reply travels. */
@@ -260,18 +261,33 @@ export class WorkerPool<T, R> {
     }
   }
 
-  /** Results of `tasks` in their order, with at most workers x perWorker unanswered at a time. */
+  /** Tasks map() keeps unanswered at most: perWorker for each thread of work (this one too with localShare). */
+  get window(): number {
+    return Math.max(1, (this.slots.length + (this.sharing ? 1 : 0)) * this.perWorker);
+  }
+
+  private get sharing(): boolean {
+    return Boolean(this.o.localShare && this.o.local && this.slots.length);
+  }
+
+  /** Whether a worker that is ready has room for one more task (with nothing queued before it). */
+  private workerHasRoom(): boolean {
+    if (this.queue.length) return false;
+    return this.slots.some((s) => !s.gone && s.posted.length < this.perWorker && Atomics.load(s.progress, 1) === 1);
+  }
+
+  /** Results of `tasks` in their order, with at most `window` unanswered at a time. */
   async *map(tasks: AsyncIterable<T> | Iterable<T>): AsyncGenerator<R> {
     const window: Promise<R>[] = [];
-    // localShare: every `every`-th task runs here; the window grows by this thread's share.
-    const every = this.o.localShare && this.o.local && this.slots.length ? this.slots.length + 1 : 0;
-    const limit = Math.max(1, (this.slots.length + (every ? 1 : 0)) * this.perWorker);
-    let k = 0;
+    const share = this.sharing;
+    const limit = this.window;
     for await (const t of tasks) {
-      const here = every > 0 && ++k % every === 0 && !this.failure && !this.closed;
+      const here = share && !this.failure && !this.closed && !this.workerHasRoom();
       const p = here ? this.runHere(t) : this.run(t);
       p.catch(() => {}); // awaited below, in order; no unhandled rejection meanwhile
       window.push(p);
+      // A task run here held this thread: take the workers' replies before choosing where the next one runs.
+      if (here) await new Promise((resolve) => setImmediate(resolve));
       if (window.length >= limit) yield await window.shift()!;
     }
     while (window.length) yield await window.shift()!;

@@ -10,16 +10,23 @@ import { decodeLine, parseLine, type Line } from '../jsonl/index.js';
 import { findText, found } from './json-line.js';
 import type { NgramIndex } from './ngram-index.js';
 import { Scanner, type ScanCounts, type ScanOptions } from './scan.js';
-import { COPY, DEFER, DONE, S, dropMapped, nativeScan, type NativeScan } from './native-scan.js';
-import { isMapped, mapRange } from './blocks.js';
+import { COPY, DEFER, DONE, S, nativeScan, viewMapped, type NativeScan } from './native-scan.js';
+import { isMapped } from './blocks.js';
 import { Words, learnUnit, nfkcStable, splitUnits, splitWords, unitBuffer } from './words.js';
+
+/**
+ * The kept output as it travels back from a worker: a view of the block as its [start, end) in it (the main
+ * thread views the same bytes), or bytes of their own (moved, not copied).
+ */
+export type Piece = Uint8Array | [number, number];
 
 export interface BlockResult {
   /**
-   * The kept lines, each ending in "\n", and how many: a buffer of their own, or (when every line was
-   * kept as it is) a view of the block itself.
+   * The kept lines, each ending in "\n", in order: views of the block for runs of lines kept as they are
+   * (most blocks are one such view), bytes of their own for lines rewritten or copied. From a worker, views
+   * of the block arrive as ranges (Piece); `resolveKept` turns them back into views.
    */
-  kept: Uint8Array;
+  kept: Piece[];
   keptLines: number;
   /** Removed evidence lines joined by "\n" ("" when none). */
   removed: string;
@@ -27,11 +34,13 @@ export interface BlockResult {
   hits: number[];
   /** Lines skipped as invalid (--skip-invalid). */
   skipped: number;
-  /**
-   * A range task's answer when every line was kept as it is: the kept bytes are the first `ownKept` bytes
-   * of the block, which the main thread has mapped (`kept` is then empty).
-   */
-  ownKept?: number;
+  /** From a worker, for a task sent as bytes: those bytes, moved back (the ranges in `kept` are of them). */
+  block?: Uint8Array;
+}
+
+/** The kept lines of `r` as views: ranges are of `block` (the task's bytes, or this thread's view of them). */
+export function resolveKept(r: BlockResult, block: Uint8Array | undefined): Uint8Array[] {
+  return r.kept.map((p) => (p instanceof Uint8Array ? p : block!.subarray(p[0], p[1])));
 }
 
 /** A field name the byte search can look for: no character JSON would have to escape. */
@@ -51,13 +60,18 @@ export class BlockScanner {
   private readonly w = new Words();
   /** The block being scanned. */
   private buf = EMPTY;
-  private out = EMPTY;
-  private outLen = 0;
+  /** The kept output before the open piece. */
+  private pieces: Uint8Array[] = [];
   /**
-   * Every line so far was kept byte for byte: the output is buf[0, outLen), outLen is where the next
-   * line starts, and `out` is not in use. Most blocks stay so, and are written without a copy.
+   * Run mode: the open piece is buf[runStart, outLen), lines kept as they are, and outLen is where the next
+   * line starts. Most blocks stay so, written as one view of themselves; a dropped line only closes the run.
+   * Copy mode (a "\r" or byte order mark to drop): kept lines are copied, the open piece is out[outStart, outLen).
    */
   private verbatim = true;
+  private runStart = 0;
+  private out = EMPTY;
+  private outStart = 0;
+  private outLen = 0;
   private outLines = 0;
   private removed: string[] = [];
   private skipped = 0;
@@ -88,7 +102,9 @@ export class BlockScanner {
   scan(buf: Buffer, file: string, firstLine: number): BlockResult {
     this.buf = buf;
     this.verbatim = true;
+    this.runStart = 0;
     this.out = EMPTY;
+    this.outStart = 0;
     this.outLen = 0;
     this.outLines = 0;
     if (this.native) this.scanNative(this.native, buf, file, firstLine);
@@ -102,9 +118,10 @@ export class BlockScanner {
       }
     }
     const sc = this.scanner;
+    this.closePiece();
     const r: BlockResult = {
-      // The writer (or the transfer from a worker) keeps this buffer: it is never reused here.
-      kept: (this.verbatim ? buf : this.out).subarray(0, this.outLen),
+      // The writer (or the transfer from a worker) keeps these bytes: none is reused here.
+      kept: this.pieces,
       keptLines: this.outLines,
       removed: this.removed.join('\n'),
       counts: sc.counts,
@@ -114,19 +131,59 @@ export class BlockScanner {
     sc.counts = { ...sc.counts };
     for (const k of Object.keys(sc.counts) as (keyof ScanCounts)[]) sc.counts[k] = 0;
     sc.hits = sc.hits.map(() => 0);
+    this.pieces = [];
     this.removed = [];
     this.skipped = 0;
     this.buf = this.out = EMPTY;
     return r;
   }
 
-  /** Leave verbatim mode (before writing or dropping anything that is not the next line as it is). */
+  /** End the open piece of output (a run of the block, or what was copied to out) and add it to the pieces. */
+  private closePiece(): void {
+    if (this.verbatim) {
+      if (this.outLen > this.runStart) this.pieces.push(this.buf.subarray(this.runStart, this.outLen));
+      this.runStart = this.outLen;
+    } else {
+      if (this.outLen > this.outStart) this.pieces.push(this.out.subarray(this.outStart, this.outLen));
+      this.outStart = this.outLen;
+    }
+  }
+
+  /** Run mode: nothing more of the block up to `next` (where the next line starts, or past the end) goes out as it is. */
+  private skipTo(next: number): void {
+    this.closePiece();
+    this.runStart = this.outLen = Math.min(next, this.buf.length);
+  }
+
+  /** Enter copy mode: later kept lines are copied to a buffer of this block's own, with room for all of it. */
   private toCopy(): void {
     if (!this.verbatim) return;
+    this.closePiece();
     this.verbatim = false;
-    // Each block's copied output gets a buffer of its own: the writer (or the transfer from a worker) keeps it.
-    this.out = Buffer.allocUnsafe(Math.max(this.buf.length + 1, 4096));
-    this.buf.copy(this.out, 0, 0, this.outLen);
+    // Never from Node's shared pool (allocUnsafeSlow): a worker moves these bytes to the main thread.
+    this.out = Buffer.allocUnsafeSlow(Math.max(this.buf.length + 1, 4096));
+    this.outStart = this.outLen = 0;
+  }
+
+  /**
+   * Kept bytes buf[ls, le) and a "\n", which are not the line as it is (a "\r" or byte order mark dropped, or
+   * the "\n" missing at the end of the input): copied. In run mode that is the block's last line (next is past
+   * its end): it becomes a piece of its own; any other such line puts the block in copy mode first.
+   */
+  private copyLine(buf: Buffer, ls: number, le: number, next: number): void {
+    if (this.verbatim && next <= buf.length) this.toCopy();
+    if (this.verbatim) {
+      const line = Buffer.allocUnsafeSlow(le - ls + 1);
+      buf.copy(line, 0, ls, le);
+      line[le - ls] = 0x0a;
+      this.closePiece();
+      this.pieces.push(line);
+      this.runStart = this.outLen = buf.length;
+      return;
+    }
+    this.reserve(le - ls + 1);
+    this.outLen += buf.copy(this.out, this.outLen, ls, le);
+    this.out[this.outLen++] = 0x0a;
   }
 
   /** The block through the native scan; the lines it hands back go through line(). */
@@ -149,17 +206,19 @@ export class BlockScanner {
       this.outLines += st[S.kept];
       this.outLen = st[S.outLen];
       if (st[S.status] === DONE) return;
-      if (st[S.status] === COPY) {
+      // A clean line that is not its own output: the file's last line without its "\n" is copied alone;
+      // otherwise ("\r\n" line ends, a byte order mark) the rest of the block is copied.
+      if (st[S.status] === COPY && st[S.lineEnd] < buf.length) {
         this.toCopy();
         continue;
       }
-      if (st[S.status] !== DEFER && (needPos !== st[S.pos] || needUnit !== st[S.unit])) {
+      if (st[S.status] !== DEFER && st[S.status] !== COPY && (needPos !== st[S.pos] || needUnit !== st[S.unit])) {
         needPos = st[S.pos];
         needUnit = st[S.unit];
         learnUnit(needUnit);
         continue;
       }
-      this.handedBack++;
+      if (st[S.status] !== COPY) this.handedBack++;
       this.line(buf, st[S.pos], st[S.lineEnd], file, st[S.line]);
       st[S.pos] = st[S.lineEnd] + 1;
       st[S.line]++;
@@ -184,16 +243,9 @@ export class BlockScanner {
           const c = this.scanner.counts;
           c.docs_in++;
           c.docs_out++;
-          if (this.verbatim && ls === s && le === e && e < buf.length) {
-            this.outLen = e + 1;
-            this.outLines++;
-            return;
-          }
-          this.toCopy();
-          this.reserve(this.outLen + le - ls + 1);
-          this.outLen += buf.copy(this.out, this.outLen, ls, le);
-          this.out[this.outLen++] = 0x0a;
           this.outLines++;
+          if (ls === s && le === e && e < buf.length) this.keepAsIs(buf, s, e);
+          else this.copyLine(buf, ls, le, e + 1);
           return;
         }
       }
@@ -203,53 +255,81 @@ export class BlockScanner {
 
   /** The line through the record path: decoded and parsed as JsonlRecord readers do, then scan.ts. */
   private recordPath(buf: Buffer, s: number, e: number, file: string, lineNo: number): void {
+    const kept = this.decide(buf, s, e, file, lineNo);
+    if (!kept) {
+      if (this.verbatim) this.skipTo(e + 1);
+      return;
+    }
+    this.outLines += kept.length;
+    // The line itself, kept (decodeLine refuses invalid UTF-8, so its text encodes back to the same bytes).
+    if (kept.length === 1 && kept[0] === this.lines[0].text && e < buf.length && Buffer.byteLength(kept[0]) === e - s) {
+      this.keepAsIs(buf, s, e);
+      return;
+    }
+    // Rewritten (segment mode): the rest of the block is copied.
     this.toCopy();
+    for (const k of kept) {
+      const n = Buffer.byteLength(k);
+      this.reserve(n + 1);
+      this.outLen += this.out.write(k, this.outLen, n, 'utf8');
+      this.out[this.outLen++] = 0x0a;
+    }
+  }
+
+  /** Line buf[s, e) and its "\n" go out as they are: the run grows (run mode), or they are copied. */
+  private keepAsIs(buf: Buffer, s: number, e: number): void {
+    if (this.verbatim) {
+      this.outLen = e + 1;
+      return;
+    }
+    this.reserve(e + 1 - s);
+    this.outLen += buf.copy(this.out, this.outLen, s, e + 1);
+  }
+
+  /** What the record path keeps of line lineNo (rewritten lines, or undefined for none). */
+  private decide(buf: Buffer, s: number, e: number, file: string, lineNo: number): string[] | undefined {
     const lines = this.lines;
     lines.length = 0;
     if (!decodeLine(buf, s, e, file, lineNo, lines, this.o.skipInvalid)) {
       this.skipped++;
-      return;
+      return undefined;
     }
-    if (!lines.length) return; // blank
+    if (!lines.length) return undefined; // blank
     const l = lines[0];
     let value;
     try {
       value = parseLine(l.text, at(file, lineNo));
-    } catch (e) {
-      if (!this.o.skipInvalid || !(e instanceof DataError)) throw e;
+    } catch (err) {
+      if (!this.o.skipInvalid || !(err instanceof DataError)) throw err;
       this.skipped++;
-      return;
+      return undefined;
     }
     const sc = this.scanner;
     sc.record({ value, raw: l.text, file, line: lineNo });
     const { kept, removed } = sc.drain();
-    for (const k of kept) {
-      this.reserve(this.outLen + Buffer.byteLength(k) + 1);
-      this.outLen += this.out.write(k, this.outLen, 'utf8');
-      this.out[this.outLen++] = 0x0a;
-      this.outLines++;
-    }
     for (const r of removed) this.removed.push(r);
+    return kept.length ? kept : undefined;
   }
 
-  private reserve(n: number): void {
-    if (this.out.length >= n) return;
-    const bigger = Buffer.allocUnsafe(Math.max(n, 2 * this.out.length));
-    this.out.copy(bigger, 0, 0, this.outLen);
-    this.out = bigger;
+  /** Copy mode: room for `extra` more bytes in out (a full buffer is closed as a piece, and a new one begun). */
+  private reserve(extra: number): void {
+    if (this.outLen + extra <= this.out.length) return;
+    this.closePiece();
+    this.out = Buffer.allocUnsafeSlow(Math.max(extra, this.out.length, 4096));
+    this.outStart = this.outLen = 0;
   }
 }
 
 /**
  * A block of whole lines to scan: its bytes (`buf`; with workers it owns its ArrayBuffer, which is moved,
- * not copied), or, for a block of a mapped file, where it lies in `file` (`range`): the worker maps those
- * bytes itself (blocks.ts mapRange) and the main thread keeps its own view of them.
+ * not copied), or, for a block of a mapped file, where the main thread's mapping holds it (`mapped`): a worker
+ * views those bytes in place (native-scan viewMapped), and the main thread keeps its mapping until the answer.
  */
 export interface BlockTask {
   file: string;
   firstLine: number;
   buf?: Uint8Array;
-  range?: { offset: number; length: number; fileId: string };
+  mapped?: { address: number; length: number };
 }
 
 export interface ScanWorkerData {
@@ -266,25 +346,36 @@ export function owned(b: Uint8Array): Uint8Array {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !isMapped(b) ? b : new Uint8Array(b);
 }
 
+/** r with the pieces of `kept` that view `block` given as ranges of it (any thread can view the same bytes). */
+function asRanges(r: BlockResult, block: Uint8Array): BlockResult {
+  const kept = r.kept.map((p): Piece => (p instanceof Uint8Array && p.buffer === block.buffer ? [p.byteOffset - block.byteOffset, p.byteOffset - block.byteOffset + p.byteLength] : p));
+  return { ...r, kept };
+}
+
 /**
- * The pool's handler: one BlockScanner per thread; kept bytes move back to the main thread. A range task
- * whose lines were all kept as they are answers only how many of its bytes that is (`ownKept`): the main
- * thread writes them from its own mapping.
+ * The pool's handler: one BlockScanner per thread. Kept runs of the block answer as ranges of it: the main
+ * thread views them in its own mapping (a mapped block) or in the task's bytes, which move back with the
+ * result (`block`); copied bytes move back too. Nothing kept is copied to cross threads. `viewOf`: on the main
+ * thread, its view of a mapped block.
  */
-export function blockHandler(index: NgramIndex, opts: ScanOptions): Handler<BlockTask, BlockResult> {
+export function blockHandler(index: NgramIndex, opts: ScanOptions, viewOf?: (t: BlockTask) => Uint8Array | undefined): Handler<BlockTask, BlockResult> {
   const scanner = new BlockScanner(index, opts);
   return {
     run: (t) => {
-      if (!t.range) return scanner.scan(Buffer.from(t.buf!.buffer, t.buf!.byteOffset, t.buf!.byteLength), t.file, t.firstLine);
-      const { ab, buf } = mapRange(t.file, t.range.fileId, t.range.offset, t.range.length);
-      try {
-        const r = scanner.scan(buf, t.file, t.firstLine);
-        // A fresh empty buffer: the transfer below detaches it.
-        return r.kept.buffer === ab ? { ...r, kept: new Uint8Array(0), ownKept: r.kept.length } : r;
-      } finally {
-        dropMapped(ab);
+      // The main thread's own view of a mapped block, or a worker's view of the same bytes.
+      if (t.mapped) {
+        const view = viewOf?.(t);
+        const buf = view ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(viewMapped(t.mapped.address, t.mapped.length));
+        return asRanges(scanner.scan(buf, t.file, t.firstLine), buf);
       }
+      const buf = Buffer.from(t.buf!.buffer, t.buf!.byteOffset, t.buf!.byteLength);
+      return { ...asRanges(scanner.scan(buf, t.file, t.firstLine), buf), block: t.buf };
     },
-    transfer: (r) => (r.kept.byteOffset === 0 ? [r.kept.buffer as ArrayBuffer] : []),
+    transfer: (r) => {
+      const moved = new Set<ArrayBuffer>();
+      for (const p of r.kept) if (p instanceof Uint8Array) moved.add(p.buffer as ArrayBuffer);
+      if (r.block) moved.add(r.block.buffer as ArrayBuffer);
+      return [...moved];
+    },
   };
 }

@@ -2,30 +2,21 @@
 // of work of the scan, on one thread or many. A plain file is mapped block by block when the native addon
 // is built (native/map-file.cc): no read into fresh memory, whose first touch is the costliest step of the
 // whole scan on a virtual machine. Stdin, gzip and builds without the addon are read as a stream.
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { IoError } from '../cli/errors.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readBytes, STDIN } from '../jsonl/index.js';
-import { dropMapped, mapFile } from './native-scan.js';
+import { dropMapped, mapFile, mappedAddress } from './native-scan.js';
 
 export const BLOCK = 1 << 20;
 /** Mappings start at a multiple of this (a multiple of every page size Linux uses). */
 const ALIGN = 1 << 16;
-/**
- * Mappings of blocks read before this many later ones have their pages dropped: by then the block has been
- * scanned and written (the worker pool and the writer hold a few blocks at most). Without it, resident
- * memory would grow until the collector finalises the mappings; with it, it stays flat.
- */
-const KEEP_MAPPED = 8;
 
 export interface LineBlock {
   file: string;
   /** Line number of the block's first line in its file. */
   firstLine: number;
   buf: Buffer;
-  /** Where `buf` starts in the file, when it is a view of a mapping of it (a worker can map the same bytes). */
-  offset?: number;
-  /** With `offset`: the mapped file's identity (fileId), which a worker checks before it maps the same path. */
-  fileId?: string;
+  /** Where `buf` starts in this process's memory, when it is a view of a mapping (a worker views the same bytes). */
+  address?: number;
 }
 
 function countLines(buf: Uint8Array): number {
@@ -41,13 +32,8 @@ export function isMapped(b: Uint8Array): boolean {
   return mappedBuffers.has(b.buffer);
 }
 
-/** Which file an open descriptor is (device and inode), to tell it from another one later at the same path. */
-function fileId(st: Stats): string {
-  return `${st.dev}:${st.ino}`;
-}
-
 /** The open file `path`, when it can be mapped: a regular, non-empty file that is not gzip. */
-function openMappable(path: string): { fd: number; size: number; id: string } | undefined {
+function openMappable(path: string): { fd: number; size: number } | undefined {
   if (path === STDIN) return undefined;
   let fd: number;
   try {
@@ -60,7 +46,7 @@ function openMappable(path: string): { fd: number; size: number; id: string } | 
     const magic = Buffer.alloc(2);
     if (st.isFile() && st.size > 0 && readSync(fd, magic, 0, 2, 0) === 2 && !(magic[0] === 0x1f && magic[1] === 0x8b)) {
       // A probe: an addon without mapFile, or a file system that cannot map, falls back to reading.
-      if (mapFile(fd, 0, 1)) return { fd, size: st.size, id: fileId(st) };
+      if (mapFile(fd, 0, 1)) return { fd, size: st.size };
     }
   } catch {
     // not mappable: read it
@@ -69,8 +55,12 @@ function openMappable(path: string): { fd: number; size: number; id: string } | 
   return undefined;
 }
 
-/** Blocks of a mappable file: each a view of its own mapping, which is unmapped once no view is left. */
-function* mappedBlocks(file: string, fd: number, size: number, id: string, stats: { bytes: number; lines: number }): Generator<LineBlock> {
+/**
+ * Blocks of a mappable file: each a view of its own mapping, which is unmapped once no view is left. The pages
+ * of a block are dropped once `keep` later blocks have been read: by then it has been scanned and written.
+ * Without that, resident memory would grow until the collector finalises the mappings; with it, it stays flat.
+ */
+function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: number; lines: number }, keep: number): Generator<LineBlock> {
   let line = 1;
   const recent: ArrayBuffer[] = [];
   for (let start = 0; start < size; ) {
@@ -84,12 +74,12 @@ function* mappedBlocks(file: string, fd: number, size: number, id: string, stats
       if (nl >= start - base) {
         mappedBuffers.add(ab);
         recent.push(ab);
-        if (recent.length > KEEP_MAPPED) dropMapped(recent.shift()!);
+        if (recent.length > keep) dropMapped(recent.shift()!);
         const buf = Buffer.from(ab, start - base, nl + 1 - (start - base));
         const lines = countLines(buf);
         stats.bytes += buf.length;
         stats.lines += lines + (buf[buf.length - 1] === 10 ? 0 : 1);
-        yield { file, firstLine: line, buf, offset: start, fileId: id };
+        yield { file, firstLine: line, buf, address: mappedAddress(ab) + (start - base) };
         line += lines;
         start = base + nl + 1;
         break;
@@ -100,13 +90,17 @@ function* mappedBlocks(file: string, fd: number, size: number, id: string, stats
   }
 }
 
-/** The inputs' lines in blocks; `stats.bytes` counts the bytes read (compressed size for gzip). */
-export async function* readBlocks(inputs: string[], stats: { bytes: number; lines: number }): AsyncGenerator<LineBlock> {
+/**
+ * The inputs' lines in blocks; `stats.bytes` counts the bytes read (compressed size for gzip). `inFlight`: blocks
+ * the caller may hold unwritten after reading them (its pool's window); a few more are kept mapped for the writer.
+ */
+export async function* readBlocks(inputs: string[], stats: { bytes: number; lines: number }, inFlight = 1): AsyncGenerator<LineBlock> {
+  const keep = Math.max(8, inFlight + 4);
   for (const file of inputs) {
     const m = openMappable(file);
     if (m) {
       try {
-        yield* mappedBlocks(file, m.fd, m.size, m.id, stats);
+        yield* mappedBlocks(file, m.fd, m.size, stats, keep);
       } finally {
         closeSync(m.fd);
       }
@@ -134,34 +128,5 @@ export async function* readBlocks(inputs: string[], stats: { bytes: number; line
       stats.lines += countLines(buf) + (buf[buf.length - 1] === 10 ? 0 : 1);
       yield { file, firstLine: line, buf };
     }
-  }
-}
-
-/**
- * Bytes [offset, offset + length) of `path`, a block another thread mapped (LineBlock.offset), mapped
- * again: a worker maps its block itself, so the block travels as (file, offset, length) instead of as a
- * copy into transferable memory, whose fresh pages cost the main thread more than the scan gains. `ab` is
- * the mapping (for dropMapped once scanned). The file is opened per block (microseconds against a
- * megabyte's scan), so no descriptor outlives its use: worker threads share the process's descriptors.
- */
-export function mapRange(path: string, id: string, offset: number, length: number): { ab: ArrayBuffer; buf: Buffer } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new IoError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  try {
-    // Another file renamed to `path` since the main thread opened it would be scanned silently, and reading
-    // a mapping past the end of its file kills the process (SIGBUS): both are errors instead.
-    const st = fstatSync(fd);
-    if (fileId(st) !== id) throw new IoError(`${path}: the file was replaced while it was read`);
-    if (st.size < offset + length) throw new IoError(`${path}: the file shrank while it was read`);
-    const base = offset - (offset % ALIGN);
-    const ab = mapFile(fd, base, offset + length - base);
-    if (!ab) throw new IoError(`${path}: cannot map the file`);
-    return { ab, buf: Buffer.from(ab, offset - base, length) };
-  } finally {
-    closeSync(fd);
   }
 }

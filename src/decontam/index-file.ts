@@ -17,8 +17,10 @@
 //   52      4     log2 bits of the short-text trigram and first-word bitsets (W)
 //   56      4     k of the k-gram filter
 //   60      4     reserved, zero
-//   64      M     metadata: UTF-8 JSON {benchmarks: [...], rules: {max_items, stoplist}, texts: [[bench,
-//                 item, field], ...]}, padded with spaces to a multiple of 8
+//   64      M     metadata: UTF-8 JSON {benchmarks: [...], rules: {max_items, stoplist}, text_bench:
+//                 [[bench, count], ...], texts: [[bench, item, field], ...]}, padded with spaces to a
+//                 multiple of 8; text_bench is each text's benchmark as runs (files written before it
+//                 was added lack it, and are read through texts)
 //   ...           bitsets as u32 words (bit h = a hash h is present): k-grams of n-gram texts (2^V bits),
 //                 short-text word trigrams (2^W bits), short-text first words (2^W bits)
 //   ...           n-gram table: 2^G slots of three i32 [key A, key B, value] (value -1 = empty slot,
@@ -43,6 +45,8 @@ const HEADER = 64;
 interface Meta {
   benchmarks: BenchInfo[];
   rules: IndexRules;
+  /** Runs of [benchmark, texts]: a scan counts hits by benchmark without parsing `texts`, the bulk of the metadata. */
+  text_bench?: [number, number][];
   texts: [number, string, string][];
 }
 
@@ -56,6 +60,7 @@ export function serializeIndex(index: NgramIndex): Buffer[] {
   const meta: Meta = {
     benchmarks: index.benchmarks,
     rules: index.rules,
+    text_bench: index.benchRuns(),
     texts: index.textBench.map((b, i) => [b, index.textItem[i], index.textField[i]]),
   };
   let metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
@@ -157,7 +162,8 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   const expected = HEADER + metaLen + 2 ** vBits / 8 + 2 ** wBits / 4 + 12 * gSlots + 12 * sSlots;
   if (metaLen % 8 || buf.length !== expected) throw bad(`size ${buf.length} bytes, header says ${expected} (truncated?)`);
   if (verify && crc32(buf.subarray(HEADER)) >>> 0 !== crc) throw bad('checksum mismatch (corrupt file)');
-  // The texts' list is most of the metadata and only describes hits: it is parsed when first needed.
+  // The texts' list is most of the metadata and only describes removed documents (--removed): it is parsed
+  // when first needed.
   let meta: Omit<Meta, 'texts'> | undefined;
   let texts: (() => Meta['texts']) | undefined;
   const json = buf.toString('utf8', HEADER, HEADER + metaLen).trimEnd();
@@ -206,7 +212,7 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   index.file = buf;
   index.benchmarks = meta.benchmarks;
   index.rules = meta.rules;
-  index.setTexts(texts!);
+  index.setTexts(texts!, meta.text_bench);
   return index;
 }
 

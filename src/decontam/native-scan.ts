@@ -10,11 +10,13 @@ interface Addon {
   /** native/map-file.cc. */
   mapFile(fd: number, offset: number, length: number): ArrayBuffer;
   dropMapped(ab: ArrayBuffer): void;
+  mappedAddress(ab: ArrayBuffer): number;
+  viewMapped(address: number, length: number): ArrayBuffer;
 }
 
 // mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build without it is an
-// older scan, which this code must not drive.
-const loadAddon = (): Addon | undefined => addonWith<Addon>('decontamScan', 'decontamScanInit', 'mapFile', 'dropMapped');
+// older scan, which this code must not drive. A build without viewMapped is older than workers sharing mappings.
+const loadAddon = (): Addon | undefined => addonWith<Addon>('decontamScan', 'decontamScanInit', 'mapFile', 'dropMapped', 'mappedAddress', 'viewMapped');
 
 /** Whether blocks will be scanned natively (the bench says which path it measured). */
 export function nativeAvailable(): boolean {
@@ -37,6 +39,21 @@ export function mapFile(fd: number, offset: number, length: number): ArrayBuffer
  */
 export function dropMapped(ab: ArrayBuffer): void {
   loadAddon()?.dropMapped(ab);
+}
+
+/** Where the bytes of a mapFile buffer are in this process (for viewMapped on another thread). */
+export function mappedAddress(ab: ArrayBuffer): number {
+  return loadAddon()!.mappedAddress(ab);
+}
+
+/**
+ * Bytes another thread of this process mapped (mapFile; `address` from mappedAddress plus an offset), viewed
+ * without mapping them again: no second set of page-table entries to fill, the dearest step of reading a file
+ * on a virtual machine. The view owns nothing: the thread that mapped the bytes keeps its mapping until this
+ * view is no longer read.
+ */
+export function viewMapped(address: number, length: number): ArrayBuffer {
+  return loadAddon()!.viewMapped(address, length);
 }
 
 /** Status in state[S.status] (native/decontam-scan.cc). */

@@ -147,6 +147,8 @@ export class NgramIndex {
   /** Benchmark, item and field of each indexed text, by text number (see texts). */
   private textMeta?: { bench: number[]; item: string[]; field: string[] };
   private loadTexts?: () => [number, string, string][];
+  /** Benchmark of each text, from the index file's runs: a hit is counted without parsing the texts' list. */
+  private benchByText?: Int32Array;
   /** Bitsets: k-grams of the indexed n-grams; word trigrams of short texts; first words of short texts, with their length. */
   filter: Uint32Array;
   /** k of the k-gram filter: FILTER_K, or n when n is smaller. */
@@ -190,9 +192,31 @@ export class NgramIndex {
    * The texts' metadata, from `load` when first needed: an index file holds it as ~2 MB of JSON that a
    * scan reads only to describe a hit (index-file.ts).
    */
-  setTexts(load: () => [number, string, string][]): void {
+  setTexts(load: () => [number, string, string][], benchRuns?: [number, number][]): void {
     this.textMeta = undefined;
     this.loadTexts = load;
+    this.benchByText = undefined;
+    if (!benchRuns) return;
+    const by = new Int32Array(benchRuns.reduce((n, [, count]) => n + count, 0));
+    let at = 0;
+    for (const [bench, count] of benchRuns) by.fill(bench, at, (at += count));
+    this.benchByText = by;
+  }
+
+  /** The benchmark (its number in `benchmarks`) that indexed text `text` comes from. */
+  benchOf(text: number): number {
+    return this.benchByText ? this.benchByText[text] : this.textBench[text];
+  }
+
+  /** The benchmark of each text as runs [benchmark, texts], in text order (texts are added benchmark by benchmark). */
+  benchRuns(): [number, number][] {
+    const runs: [number, number][] = [];
+    for (const b of this.textBench) {
+      const last = runs[runs.length - 1];
+      if (last && last[0] === b) last[1]++;
+      else runs.push([b, 1]);
+    }
+    return runs;
   }
 
   private texts(): { bench: number[]; item: string[]; field: string[] } {
@@ -211,7 +235,7 @@ export class NgramIndex {
 
   source(text: number): Source {
     return {
-      benchmark: this.benchmarks[this.textBench[text]].name,
+      benchmark: this.benchmarks[this.benchOf(text)].name,
       item: this.textItem[text],
       field: this.textField[text],
     };

@@ -9,7 +9,7 @@ import { buildIndex, type BenchOptions } from './bench.js';
 import { fileChecksum, readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
 import { WorkerPool } from '../cli/worker-pool.js';
-import { blockHandler, owned, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
+import { blockHandler, owned, resolveKept, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
 import { readBlocks } from './blocks.js';
 import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
@@ -81,17 +81,20 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     for (const k of Object.keys(counts) as (keyof ScanCounts)[]) counts[k] += c[k];
     h.forEach((v, i) => (hits[i] += v));
   };
+  // This thread's views of the mapped blocks, for the tasks it runs itself.
+  const localViews = new WeakMap<BlockTask, Uint8Array>();
   // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
   const pool = new WorkerPool<BlockTask, BlockResult>({
     script: new URL('./worker.js', import.meta.url),
     workerData: workers ? ({ index: indexFile ? { path: indexFile, crc: fileChecksum(index)! } : index.backing!, opts: scan } satisfies ScanWorkerData) : undefined,
     workers,
-    local: () => blockHandler(index, scan),
+    local: () => blockHandler(index, scan, (t) => localViews.get(t)),
     localShare: true,
     transfer: (t) => (t.buf ? [t.buf.buffer as ArrayBuffer] : []),
   });
-  // This thread's views of the blocks sent as ranges (undefined for those sent as bytes), in task order:
-  // results come back in that order, and a block whose lines were all kept is written from its view.
+  // This thread's views of the mapped blocks (undefined for those sent as bytes), in task order: results come
+  // back in that order, and the runs of lines kept as they are are written from these views. Holding them also
+  // keeps each mapping alive until its answer is in (a worker reads it in place), failures included.
   const views: (Uint8Array | undefined)[] = [];
   const { stats } = await runRecordLoop<BlockTask, BlockResult>({
     label: 'decontam',
@@ -99,11 +102,13 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
     output: o.output,
     side: o.removed,
     async *batches(stats) {
-      for await (const b of readBlocks(o.inputs, stats)) {
+      for await (const b of readBlocks(o.inputs, stats, pool.window)) {
         if (!workers) yield { file: b.file, firstLine: b.firstLine, buf: b.buf };
-        else if (b.offset !== undefined) {
+        else if (b.address !== undefined) {
           views.push(b.buf);
-          yield { file: b.file, firstLine: b.firstLine, range: { offset: b.offset, length: b.buf.length, fileId: b.fileId! } };
+          const task: BlockTask = { file: b.file, firstLine: b.firstLine, mapped: { address: b.address, length: b.buf.length } };
+          localViews.set(task, b.buf);
+          yield task;
         } else {
           views.push(undefined);
           yield { file: b.file, firstLine: b.firstLine, buf: owned(b.buf) };
@@ -116,9 +121,8 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
       add(r.counts, r.hits);
       stats.skipped += r.skipped;
       stats.records += r.counts.docs_in;
-      const kept = r.ownKept !== undefined ? view!.subarray(0, r.ownKept) : r.kept;
       // Evidence lines are joined by "\n"; the writer adds the last newline.
-      return { out: { bytes: kept, lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
+      return { out: { bytes: resolveKept(r, r.block ?? view), lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
     },
   });
 

@@ -68,8 +68,8 @@ export class Scanner {
       return;
     }
     c.docs_removed++;
-    const d = this.describe(hit);
-    if (this.o.evidence) this.removed.push(withFields(rec, { decontam: d }));
+    this.hits[this.index.benchOf(hit.text)]++;
+    if (this.o.evidence) this.removed.push(withFields(rec, { decontam: this.describe(hit) }));
   }
 
   private segments(rec: JsonlRecord, text: string): void {
@@ -82,7 +82,7 @@ export class Scanner {
       keep.push(!hit);
       if (!hit) continue;
       cut++;
-      const d = this.describe(hit);
+      this.hits[this.index.benchOf(hit.text)]++;
       if (this.o.evidence) {
         const id = rec.value.id;
         this.removed.push(
@@ -91,7 +91,7 @@ export class Scanner {
             where: recordWhere(rec),
             segment: i,
             text: text.slice(spans[i].start, spans[i].end),
-            decontam: d,
+            decontam: this.describe(hit),
           }),
         );
       }
@@ -106,12 +106,14 @@ export class Scanner {
     this.kept.push(cut ? withFields(rec, { [this.o.textField]: keepParagraphs(text, spans, keep) }) : rec.raw);
   }
 
-  /** Count the hit and describe it: the matching words (normalised) and their benchmark source. */
+  /**
+   * The hit as evidence: the matching words (normalised) and their benchmark source. Only --removed asks: the
+   * source's item and field come from the index's list of texts, parsed on first use.
+   */
   private describe(hit: Hit) {
     const w = this.w;
     const words: string[] = [];
     for (let i = hit.word; i < hit.word + hit.words; i++) words.push(wordString(w, i));
-    this.hits[this.index.textBench[hit.text]]++;
     return { ngram: words.join(' '), ...this.index.source(hit.text) };
   }
 }

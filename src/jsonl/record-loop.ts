@@ -18,8 +18,11 @@ export interface OrderedPool<T, R> {
 
 /** What one result writes, as the command decided. */
 export interface Emitted {
-  /** Output lines without their newline, or whole lines already encoded (each ending in "\n") and how many. */
-  out?: readonly string[] | { bytes: Uint8Array; lines: number };
+  /**
+   * Output lines without their newline, or whole lines already encoded (each ending in "\n", in one buffer or
+   * in pieces written one after another) and how many.
+   */
+  out?: readonly string[] | { bytes: Uint8Array | readonly Uint8Array[]; lines: number };
   /** Side-output lines without their newline; dropped when no side output was asked for. */
   side?: readonly string[];
 }
@@ -70,8 +73,11 @@ export async function runRecordLoop<T, R>(loop: RecordLoop<T, R>): Promise<LoopE
 
 async function writeLines(w: JsonlWriter, lines: NonNullable<Emitted['out']>): Promise<void> {
   if ('bytes' in lines) {
-    const p = w.writeBytes(lines.bytes, lines.lines);
-    if (p) await p;
+    const pieces = lines.bytes instanceof Uint8Array ? [lines.bytes] : lines.bytes;
+    for (let i = 0; i < pieces.length; i++) {
+      const p = w.writeBytes(pieces[i], i === pieces.length - 1 ? lines.lines : 0);
+      if (p) await p;
+    }
     return;
   }
   for (const line of lines) {

@@ -54,11 +54,11 @@ export class JsonlWriter {
    * The writer keeps `lines` until it is flushed: pass a buffer that is not reused.
    */
   writeBytes(lines: Uint8Array, count: number): Promise<void> | undefined {
+    this.lines += count;
     if (!lines.length) return undefined;
     this.parts.push(lines);
     this.hasBytes = true;
     this.size += lines.length;
-    this.lines += count;
     return this.size >= FLUSH_AT ? this.flush() : undefined;
   }
 
@@ -75,11 +75,11 @@ export class JsonlWriter {
     if (this.failed) throw this.ioError(this.failed);
     if (!this.size) return;
     const parts = this.parts;
-    const chunk = !this.hasBytes ? (parts as string[]).join('') : parts.length === 1 ? parts[0] : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    const hasBytes = this.hasBytes;
     this.parts = [];
     this.hasBytes = false;
     this.size = 0;
-    if (!this.out.write(chunk)) {
+    if (!(hasBytes ? this.writeParts(parts) : this.out.write((parts as string[]).join('')))) {
       // Both listeners are removed once either fires, or every slow-consumer flush would leak one.
       const ac = new AbortController();
       try {
@@ -91,6 +91,29 @@ export class JsonlWriter {
       }
     }
     if (this.failed) throw this.ioError(this.failed);
+  }
+
+  /**
+   * Byte parts (views of input blocks, mostly) are written as they are, not joined into a copy: corked, so a
+   * stream that can write them in one writev does. Runs of strings between them are joined. Whether the
+   * stream is under its high-water mark afterwards, as write() says.
+   */
+  private writeParts(parts: (string | Uint8Array)[]): boolean {
+    if (parts.length === 1) return this.out.write(parts[0]);
+    let ok = true;
+    let text = '';
+    this.out.cork();
+    for (const p of parts) {
+      if (typeof p === 'string') text += p;
+      else {
+        if (text) ok = this.out.write(text);
+        text = '';
+        ok = this.out.write(p);
+      }
+    }
+    if (text) ok = this.out.write(text);
+    this.out.uncork();
+    return ok;
   }
 
   /** Flush, close, and (for files) move the finished file into place. */

@@ -28,16 +28,28 @@ t.test('results come back in input order whatever finishes first', async (t) => 
   t.same(ns(await collect(mapOrdered(tasks, opts({ workers: 0, local: () => local })))), tasks.map((_, i) => i));
 });
 
-t.test('localShare: this thread runs one task in workers + 1, results still in input order', async (t) => {
+t.test('localShare: this thread runs a task whenever no ready worker has room, results still in input order', async (t) => {
   const tasks = Array.from({ length: 24 }, (_, i) => echo(i, i % 4 === 1 ? 10 : 0));
   const local = { run: (x: Task) => ({ n: (x as { n: number }).n, by: 0 }) };
-  const rs = await collect(mapOrdered(tasks, opts({ workers: 1, local: () => local, localShare: true })));
-  t.same(ns(rs), tasks.map((_, i) => i));
-  t.same(
-    rs.map((r) => ('by' in r ? r.by : -1)),
-    tasks.map((_, i) => ((i + 1) % 2 === 0 ? 0 : 1)),
-    'every second task ran here (by 0), the others on the worker (tag 1)',
-  );
+  // A worker still starting gets nothing: this thread runs every task meanwhile.
+  const cold = await collect(mapOrdered(tasks, opts({ workers: 1, local: () => local, localShare: true })));
+  t.same(ns(cold), tasks.map((_, i) => i));
+  t.equal(cold[0] && 'by' in cold[0] ? cold[0].by : -1, 0, 'the first task ran here: the worker was not ready');
+  // A ready worker takes tasks while it has room (perWorker 2); the next one runs here.
+  const pool = new WorkerPool(opts({ workers: 1, local: () => local, localShare: true }));
+  try {
+    await pool.run(echo(-1));
+    const warm = await collect(pool.map(tasks));
+    t.same(ns(warm), tasks.map((_, i) => i));
+    t.same(
+      warm.slice(0, 3).map((r) => ('by' in r ? r.by : -1)),
+      [1, 1, 0],
+      'tasks 0 and 1 went to the ready worker (tag 1), task 2 ran here (by 0)',
+    );
+    t.ok(warm.some((r, i) => i > 2 && 'by' in r && r.by === 1), 'the worker kept taking tasks as it answered');
+  } finally {
+    await pool.close();
+  }
 });
 
 t.test('in-flight work is bounded by workers x perWorker', async (t) => {

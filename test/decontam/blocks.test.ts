@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BLOCK, isMapped, readBlocks } from '../../src/decontam/blocks.js';
-import { BlockScanner } from '../../src/decontam/block-scan.js';
+import { BlockScanner, resolveKept } from '../../src/decontam/block-scan.js';
 import { buildIndex } from '../../src/decontam/bench.js';
 import { mapFile, nativeAvailable } from '../../src/decontam/native-scan.js';
 
@@ -58,7 +58,7 @@ t.test('a mapped file gives the blocks the stream reader gives', async (t) => {
   t.ok(a.blocks.some((x) => x.buf.length > 3 * BLOCK), 'the long line is whole');
 });
 
-t.test('clean blocks are written as themselves, others copied, the same bytes', async (t) => {
+t.test('kept lines are written as views of the block, only rewritten ones copied, the same bytes', async (t) => {
   const bench = join(dir, 'bench.jsonl');
   const q = 'Natalia sold clips to forty eight of her friends in April and then half as many in May';
   writeFileSync(bench, JSON.stringify({ id: 'q1', question: q }) + '\n');
@@ -78,9 +78,15 @@ t.test('clean blocks are written as themselves, others copied, the same bytes', 
       const buf = Buffer.from(block);
       const r = sc.scan(buf, 'c.jsonl', 1);
       const what = `${name} (${sc.isNative ? 'native' : 'JS'} scan)`;
-      t.equal(Buffer.from(r.kept).toString(), want, `${what}: output`);
+      const pieces = resolveKept(r, buf);
+      t.equal(Buffer.concat(pieces).toString(), want, `${what}: output`);
       t.equal(r.keptLines, 50, `${what}: lines`);
-      t.equal(r.kept.buffer === buf.buffer, name === 'all kept', `${what}: ${name === 'all kept' ? 'a view of the block' : 'a copy'}`);
+      const copied = pieces.filter((p) => p.buffer !== buf.buffer).reduce((n, p) => n + p.length, 0);
+      // A removed or blank line only splits the block's view in two; "\r\n" puts the rest of the block in a copy.
+      const wantCopied = { 'all kept': 0, 'one removed': 0, 'a blank line': 0, 'no final newline': Buffer.byteLength(clean[49]) + 1 }[name];
+      if (wantCopied === undefined) t.ok(copied > 0 && copied < want.length, `${what}: the lines from the "\\r" on copied`);
+      else t.equal(copied, wantCopied, `${what}: ${copied} bytes copied`);
+      t.equal(pieces.length, { 'all kept': 1, 'one removed': 2, 'a blank line': 2, 'no final newline': 2 }[name] ?? 2, `${what}: pieces`);
       // "½" is not its own NFKC but maps to one run of stable characters: the native scan normalises it itself.
       if (name === 'all kept' && sc.isNative) t.equal(sc.handedBack, 0, `${what}: no line handed back to JavaScript`);
     }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIndex } from '../../src/decontam/bench.js';
-import { BlockScanner } from '../../src/decontam/block-scan.js';
+import { BlockScanner, resolveKept } from '../../src/decontam/block-scan.js';
 import { findText, found } from '../../src/decontam/json-line.js';
 import type { NgramIndex } from '../../src/decontam/ngram-index.js';
 import { Scanner, type ScanOptions } from '../../src/decontam/scan.js';
@@ -141,7 +141,7 @@ function reference(index: NgramIndex, o: ScanOptions, buf: Buffer, file: string)
 /** The block scan over blocks of about `block` bytes of whole lines. */
 function blockScan(index: NgramIndex, o: ScanOptions, buf: Buffer, file: string, native: boolean, block = 4096): Outcome & { native: boolean; handedBack: number; lines: number } {
   const sc = new BlockScanner(index, o, native);
-  const kept: Buffer[] = [];
+  const kept: Uint8Array[] = [];
   const removed: string[] = [];
   let skipped = 0;
   const counts: Record<string, number> = {};
@@ -151,10 +151,11 @@ function blockScan(index: NgramIndex, o: ScanOptions, buf: Buffer, file: string,
     let e = buf.indexOf(10, Math.min(buf.length, s + block));
     e = e < 0 ? buf.length : e + 1;
     const part = buf.subarray(s, e);
-    const r = sc.scan(Buffer.from(part), file, line);
+    const view = Buffer.from(part);
+    const r = sc.scan(view, file, line);
     for (let i = part.indexOf(10); i >= 0; i = part.indexOf(10, i + 1)) line++;
     s = e;
-    kept.push(Buffer.from(r.kept));
+    kept.push(...resolveKept(r, view));
     if (r.removed) removed.push(r.removed);
     skipped += r.skipped;
     for (const [k, v] of Object.entries(r.counts)) counts[k] = (counts[k] ?? 0) + v;
