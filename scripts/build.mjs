@@ -17,9 +17,13 @@ function walk(dir) {
   }
 }
 for (const r of roots) if (existsSync(r)) walk(r);
+// Bundled, not transpiled alone: modules whose dependencies are many small files (see each file's comment).
+const BUNDLED = ['src/cli/yargs.ts'];
+// Only inside a bundle (as an alias), never a module of its own.
+const ALIASED = ['src/cli/string-width.ts'];
 if (process.argv.includes('--clean')) rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints,
+  entryPoints: entryPoints.filter((p) => ![...BUNDLED, ...ALIASED].includes(p.split('\\').join('/'))),
   outdir: 'dist',
   outbase: '.',
   format: 'esm',
@@ -27,4 +31,19 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+});
+await build({
+  entryPoints: BUNDLED,
+  bundle: true,
+  outdir: 'dist',
+  outbase: '.',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  // yargs measures help text with string-width, whose load-time Unicode tables cost more than yargs itself.
+  alias: { 'string-width': './src/cli/string-width.ts' },
+  // Bundled CommonJS dependencies call require(): give them one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });

@@ -4,9 +4,8 @@
 import { readdirSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { hideBin, yargs } from './yargs.js';
 import { CliError, EXIT, systemReason } from './errors.js';
 import { configureLog, error } from './log.js';
 import { removeTemps, requestStop } from './cleanup.js';
