@@ -11,6 +11,7 @@
 #include "common.h"
 
 #include <cstring>
+#include <omp.h>
 #include <vector>
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -59,6 +60,8 @@ struct Ctx {
   std::vector<uint16_t> units, norm;
   std::vector<uint32_t> hashA, hashB, preA, preB;
   int32_t need = 0;  // the unit a NEED is about
+  // decontamScanBatch's threads: a copy each (the tables are shared and read-only; the scratch is their own).
+  std::vector<Ctx> clones;
 };
 
 inline uint32_t fmix(uint32_t h) {
@@ -614,6 +617,26 @@ napi_value scanInit(napi_env env, napi_callback_info info) {
   return handle;
 }
 
+// Whether line b[ls, le) ("\r", "\n" and byte order mark excluded) is settled clean (DONE), needs a unit learned
+// (NEED, x.need) or goes to the JS path (DEFER): a plain JSON object whose text field no indexed sequence can match.
+int32_t lineStatus(Ctx& x, const uint8_t* b, size_t ls, size_t le) {
+  if (le <= ls || b[ls] != '{') return DEFER;
+  if (x.units.size() < le - ls + 1) x.units.resize(2 * (le - ls) + 2);
+  size_t len = 0, count = 0;
+  bool nonAscii = false;
+  if (!findText(x, b, ls, le, &len, &nonAscii)) return DEFER;
+  bool mapped = false;
+  int32_t status = nonAscii ? stableText(x, x.units.data(), len, &mapped) : DONE;
+  if (status == DONE && mapped) {
+    const size_t n = normalize(x, x.units.data(), len);
+    status = splitUnits(x, x.norm.data(), n, &count);
+  } else if (status == DONE) {
+    x.units[len] = 0;
+    status = splitUnits(x, x.units.data(), len, &count);
+  }
+  return status == DONE && anyHit(x, count) ? DEFER : status;
+}
+
 // decontamScan(handle, buf Uint8Array, out Uint8Array, state Int32Array). state: [0] position of the next
 // line, [1] end of the block, [2] its line number, [3] bytes in out, [4] status (DONE, NEED, DEFER, COPY),
 // [5] the unit a NEED is about, [6] end of the line handed back (its "\n" or the block end), [7] kept lines
@@ -650,24 +673,7 @@ napi_value scan(napi_env env, napi_callback_info info) {
     size_t ls = pos, le = nl;
     if (le > ls && b[le - 1] == '\r') le--;
     if (lineNo == 1 && le - ls >= 3 && b[ls] == 0xef && b[ls + 1] == 0xbb && b[ls + 2] == 0xbf) ls += 3;
-    status = DEFER;
-    if (le > ls && b[ls] == '{' && (verbatim || o + (le - ls) + 1 <= outLen)) {
-      if (x->units.size() < le - ls + 1) x->units.resize(2 * (le - ls) + 2);
-      size_t len = 0, count = 0;
-      bool nonAscii = false;
-      if (findText(*x, b, ls, le, &len, &nonAscii)) {
-        bool mapped = false;
-        status = nonAscii ? stableText(*x, x->units.data(), len, &mapped) : DONE;
-        if (status == DONE && mapped) {
-          const size_t n = normalize(*x, x->units.data(), len);
-          status = splitUnits(*x, x->norm.data(), n, &count);
-        } else if (status == DONE) {
-          x->units[len] = 0;
-          status = splitUnits(*x, x->units.data(), len, &count);
-        }
-        if (status == DONE && anyHit(*x, count)) status = DEFER;
-      }
-    }
+    status = verbatim || o + (le - ls) + 1 <= outLen ? lineStatus(*x, b, ls, le) : DEFER;
     if (status != DONE) break;
     if (verbatim) {
       if (ls != pos || le != nl || nl == end) {
@@ -694,7 +700,98 @@ napi_value scan(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+
+// One block of decontamScanBatch: every line classified; the lines not kept as they are (COPY, NEED, DEFER)
+// recorded as [position, end of line, status, unit, line number] in spec (room for `room`). Returns the kept
+// lines; *count: lines recorded; *stop: where the scan stopped (the block end, or a line that found spec full),
+// *stopLine: that line's number.
+int32_t scanBlock(Ctx& x, const uint8_t* b, size_t end, int32_t lineNo, int32_t* spec, size_t room, int32_t* count, int32_t* stop, int32_t* stopLine) {
+  size_t pos = 0, n = 0;
+  int32_t kept = 0;
+  while (pos < end) {
+    const uint8_t* q = static_cast<const uint8_t*>(memchr(b + pos, '\n', end - pos));
+    const size_t nl = q ? size_t(q - b) : end;
+    size_t ls = pos, le = nl;
+    if (le > ls && b[le - 1] == '\r') le--;
+    if (lineNo == 1 && le - ls >= 3 && b[ls] == 0xef && b[ls + 1] == 0xbb && b[ls + 2] == 0xbf) ls += 3;
+    int32_t status = lineStatus(x, b, ls, le);
+    if (status == DONE && (ls != pos || le != nl || nl == end)) status = COPY;
+    if (status == DONE) kept++;
+    else {
+      if (n == room) break;
+      int32_t* r = spec + 5 * n++;
+      r[0] = int32_t(pos);
+      r[1] = int32_t(nl);
+      r[2] = status;
+      r[3] = status == NEED ? x.need : 0;
+      r[4] = lineNo;
+    }
+    pos = nl + 1;
+    lineNo++;
+  }
+  *count = int32_t(n);
+  *stop = int32_t(pos < end ? pos : end);
+  *stopLine = lineNo;
+  return kept;
+}
+
+// decontamScanBatch(handle, blocks Uint8Array[], firstLines Int32Array, specs Int32Array[], out Int32Array, threads):
+// blocks scanned at once on `threads` OpenMP threads, the calling one among them, each block by one thread
+// (dynamic schedule: blocks cost what their text costs). Per block i, spec[i] receives its lines not kept as
+// they are (see scanBlock) and out[4i..4i+3] = kept lines, lines recorded, where the scan stopped and its line. No
+// JavaScript runs meanwhile, so the unit tables JS learns into (NEED) stay as they are during the call.
+napi_value scanBatch(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  Ctx* x = nullptr;
+  if (!a.ok || a.argc < 6 || napi_get_value_external(env, a.argv[0], reinterpret_cast<void**>(&x)) != napi_ok || !x) {
+    if (a.ok) napi_throw_type_error(env, nullptr, "decontamScanBatch: bad handle");
+    return nullptr;
+  }
+  const int threads = int(a.integer(5));
+  uint32_t n = 0, ns = 0;
+  size_t linesLen = 0, outLen = 0;
+  const int32_t* firstLines = static_cast<const int32_t*>(arrayData(env, a.argv[2], &linesLen));
+  int32_t* out = static_cast<int32_t*>(arrayData(env, a.argv[4], &outLen));
+  if (!a.ok || napi_get_array_length(env, a.argv[1], &n) != napi_ok || napi_get_array_length(env, a.argv[3], &ns) != napi_ok || ns < n ||
+      !firstLines || !out || linesLen < 4 * size_t(n) || outLen < 16 * size_t(n) || threads < 1) {
+    napi_throw_type_error(env, nullptr, "decontamScanBatch: bad arguments");
+    return nullptr;
+  }
+  struct Job {
+    const uint8_t* b;
+    size_t len;
+    int32_t* spec;
+    size_t room;
+  };
+  std::vector<Job> jobs(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value blk, sp;
+    size_t specBytes = 0;
+    if (napi_get_element(env, a.argv[1], i, &blk) != napi_ok || napi_get_element(env, a.argv[3], i, &sp) != napi_ok) return nullptr;
+    jobs[i].b = static_cast<const uint8_t*>(arrayData(env, blk, &jobs[i].len));
+    jobs[i].spec = static_cast<int32_t*>(arrayData(env, sp, &specBytes));
+    jobs[i].room = specBytes / (5 * sizeof(int32_t));
+    if ((!jobs[i].b && jobs[i].len) || !jobs[i].spec || jobs[i].len > size_t(INT32_MAX)) {
+      napi_throw_type_error(env, nullptr, "decontamScanBatch: Uint8Array blocks and Int32Array specs expected");
+      return nullptr;
+    }
+  }
+  if (x->clones.size() < size_t(threads)) {
+    Ctx base = *x;
+    base.clones.clear();
+    x->clones.assign(size_t(threads), base);
+  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t i = 0; i < int64_t(n); i++) {
+    const Job& j = jobs[size_t(i)];
+    int32_t* o = out + 4 * i;
+    o[0] = scanBlock(x->clones[size_t(omp_get_thread_num())], j.b, j.len, firstLines[i], j.spec, j.room, &o[1], &o[2], &o[3]);
+  }
+  return undefined(env);
+}
+
 }  // namespace
 
 MP_EXPORT("decontamScanInit", scanInit);
 MP_EXPORT("decontamScan", scan);
+MP_EXPORT("decontamScanBatch", scanBatch);

@@ -10,7 +10,7 @@ import { decodeLine, parseLine, type Line } from '../jsonl/index.js';
 import { findText, found } from './json-line.js';
 import type { NgramIndex } from './ngram-index.js';
 import { Scanner, type ScanCounts, type ScanOptions } from './scan.js';
-import { COPY, DEFER, DONE, S, nativeScan, viewMapped, type NativeScan } from './native-scan.js';
+import { BATCH_OUT, COPY, DEFER, DONE, S, SPEC, nativeScan, viewMapped, type NativeScan } from './native-scan.js';
 import { isMapped } from './blocks.js';
 import { Words, learnUnit, nfkcStable, splitUnits, splitWords, unitBuffer } from './words.js';
 
@@ -53,6 +53,8 @@ function plainKey(field: string): boolean {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** Lines per block a batch scan can record; past them, the block's rest is scanned on this thread. */
+const SPEC_ROOM = 256;
 
 export class BlockScanner {
   private readonly scanner: Scanner;
@@ -80,6 +82,8 @@ export class BlockScanner {
   private readonly state = new Int32Array(9);
   /** Lines the native scan handed back to the JS path (diagnostics, tests). */
   handedBack = 0;
+  /** Where a batch scan records each block's lines not kept as they are (reused from batch to batch). */
+  private readonly specs: Int32Array[] = [];
 
   /** useNative false: the JS fast path only (tests compare the two). */
   constructor(
@@ -100,14 +104,8 @@ export class BlockScanner {
 
   /** Scan buf, whole lines of `file`, the first being line `firstLine`; returns what the block gave. */
   scan(buf: Buffer, file: string, firstLine: number): BlockResult {
-    this.buf = buf;
-    this.verbatim = true;
-    this.runStart = 0;
-    this.out = EMPTY;
-    this.outStart = 0;
-    this.outLen = 0;
-    this.outLines = 0;
-    if (this.native) this.scanNative(this.native, buf, file, firstLine);
+    this.begin(buf);
+    if (this.native) this.scanNative(this.native, buf, file, firstLine, 0, buf.length);
     else {
       let lineNo = firstLine;
       for (let s = 0; s < buf.length; lineNo++) {
@@ -117,6 +115,76 @@ export class BlockScanner {
         s = nl + 1;
       }
     }
+    return this.end();
+  }
+
+  /**
+   * A block the native batch scan has been through (NativeScan.scanBatch): its lines kept as they are (`kept`
+   * of them, up to `stop`) go out as runs of the block; each recorded line (`count` in spec) and the rest of
+   * the block from `stop` (line `stopLine`) go through the native scan one by one here, which hands them to the
+   * JS path or learns what they need as scan() does. The same result as scan(buf, file, firstLine).
+   */
+  private finish(buf: Buffer, file: string, spec: Int32Array, count: number, kept: number, stop: number, stopLine: number): BlockResult {
+    const native = this.native!;
+    this.begin(buf);
+    const c = this.scanner.counts;
+    c.docs_in += kept;
+    c.docs_out += kept;
+    this.outLines += kept;
+    let at = 0;
+    for (let i = 0; i < SPEC * count; i += SPEC) {
+      const pos = spec[i];
+      const next = Math.min(spec[i + 1] + 1, buf.length);
+      this.keepRun(buf, at, pos);
+      this.scanNative(native, buf, file, spec[i + 4], pos, next);
+      at = next;
+    }
+    this.keepRun(buf, at, stop);
+    if (stop < buf.length) this.scanNative(native, buf, file, stopLine, stop, buf.length);
+    return this.end();
+  }
+
+  /**
+   * Blocks scanned natively on `threads` threads at once, then finished here one by one, in order: their results.
+   * Lines beyond SPEC_ROOM per block that need this thread (a file of "\r\n" lines) are scanned here as scan() does.
+   */
+  scanBatch(blocks: readonly { buf: Buffer; file: string; firstLine: number }[], threads: number): BlockResult[] {
+    const native = this.native!;
+    while (this.specs.length < blocks.length) this.specs.push(new Int32Array(SPEC * SPEC_ROOM));
+    const firstLines = Int32Array.from(blocks, (b) => b.firstLine);
+    const out = new Int32Array(BATCH_OUT * blocks.length);
+    native.scanBatch(
+      blocks.map((b) => b.buf),
+      firstLines,
+      this.specs,
+      out,
+      threads,
+    );
+    return blocks.map((b, i) => this.finish(b.buf, b.file, this.specs[i], out[BATCH_OUT * i + 1], out[BATCH_OUT * i], out[BATCH_OUT * i + 2], out[BATCH_OUT * i + 3]));
+  }
+
+  private begin(buf: Buffer): void {
+    this.buf = buf;
+    this.verbatim = true;
+    this.runStart = 0;
+    this.out = EMPTY;
+    this.outStart = 0;
+    this.outLen = 0;
+    this.outLines = 0;
+  }
+
+  /** Lines buf[from, to) (each ending in "\n") kept as they are, already counted: the run grows, or they are copied. */
+  private keepRun(buf: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    if (this.verbatim) {
+      this.outLen = to;
+      return;
+    }
+    this.reserve(to - from);
+    this.outLen += buf.copy(this.out, this.outLen, from, to);
+  }
+
+  private end(): BlockResult {
     const sc = this.scanner;
     this.closePiece();
     const r: BlockResult = {
@@ -186,11 +254,11 @@ export class BlockScanner {
     this.out[this.outLen++] = 0x0a;
   }
 
-  /** The block through the native scan; the lines it hands back go through line(). */
-  private scanNative(native: NativeScan, buf: Buffer, file: string, firstLine: number): void {
+  /** Lines buf[from, to) (the first is line `firstLine`) through the native scan; those it hands back go through line(). */
+  private scanNative(native: NativeScan, buf: Buffer, file: string, firstLine: number, from: number, to: number): void {
     const st = this.state;
-    st[S.pos] = 0;
-    st[S.end] = buf.length;
+    st[S.pos] = from;
+    st[S.end] = to;
     st[S.line] = firstLine;
     // The last NEED (line, unit): asked again, learning did not settle it, and JS takes the line.
     let needPos = -1;

@@ -4,7 +4,7 @@
 // whole scan on a virtual machine. Stdin, gzip and builds without the addon are read as a stream.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readBytes, STDIN } from '../jsonl/index.js';
-import { dropMapped, mapFile, mappedAddress } from './native-scan.js';
+import { dropMappedRange, mapFile, mappedAddress, populateMapped } from './native-scan.js';
 
 export const BLOCK = 1 << 20;
 /** Mappings start at a multiple of this (a multiple of every page size Linux uses). */
@@ -55,37 +55,68 @@ function openMappable(path: string): { fd: number; size: number } | undefined {
   return undefined;
 }
 
+/** Address space mapped at a time: blocks are views of a window of the file this large (or one line, if longer). */
+const WINDOW = 1 << 28;
+/** Pages of blocks done with are given back in ranges of at least this many bytes (one madvise each). */
+const DROP_AT = 1 << 24;
+
+/** A range of a mapping whose pages can go, grown block by block and dropped in one call. */
+interface Done {
+  ab: ArrayBuffer;
+  from: number;
+  to: number;
+}
+
 /**
- * Blocks of a mappable file: each a view of its own mapping, which is unmapped once no view is left. The pages
- * of a block are dropped once `keep` later blocks have been read: by then it has been scanned and written.
- * Without that, resident memory would grow until the collector finalises the mappings; with it, it stays flat.
+ * Blocks of a mappable file: views of a window of it mapped lazily (address space only), each block's pages
+ * populated as it is read. A block's pages are given back once `keep` later blocks have been read (by then it
+ * has been scanned and written), DROP_AT bytes at a time: resident memory stays flat whatever the file's size.
+ * A window is unmapped when the collector finds no view of it left.
  */
 function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: number; lines: number }, keep: number): Generator<LineBlock> {
   let line = 1;
-  const recent: ArrayBuffer[] = [];
+  let win: { ab: ArrayBuffer; base: number; address: number } | undefined;
+  const recent: Done[] = [];
+  let done: Done | undefined;
+  const drop = () => {
+    if (done) dropMappedRange(done.ab, done.from, done.to - done.from);
+    done = undefined;
+  };
   for (let start = 0; start < size; ) {
-    const base = start - (start % ALIGN);
-    let len = Math.min(size - base, start - base + BLOCK);
+    let len = Math.min(size - start, BLOCK);
     for (;;) {
-      const ab = mapFile(fd, base, len)!;
-      const view = new Uint8Array(ab);
-      // The block ends after the last "\n" in the window; a line longer than the window widens it.
-      const nl = base + len === size ? len - 1 : view.lastIndexOf(10, len - 1);
-      if (nl >= start - base) {
+      if (!win || start + len > win.base + win.ab.byteLength) {
+        const base = start - (start % ALIGN);
+        const ab = mapFile(fd, base, Math.min(size - base, Math.max(WINDOW, start + len - base)), true)!;
         mappedBuffers.add(ab);
-        recent.push(ab);
-        if (recent.length > keep) dropMapped(recent.shift()!);
-        const buf = Buffer.from(ab, start - base, nl + 1 - (start - base));
-        const lines = countLines(buf);
-        stats.bytes += buf.length;
-        stats.lines += lines + (buf[buf.length - 1] === 10 ? 0 : 1);
-        yield { file, firstLine: line, buf, address: mappedAddress(ab) + (start - base) };
-        line += lines;
-        start = base + nl + 1;
-        break;
+        win = { ab, base, address: mappedAddress(ab) };
       }
-      dropMapped(ab);
-      len = Math.min(size - base, 2 * len);
+      const at = start - win.base;
+      populateMapped(win.ab, at, len);
+      // The block ends after the last "\n" in its first BLOCK bytes; a line longer than that widens it.
+      const nl = start + len === size ? len - 1 : new Uint8Array(win.ab, at, len).lastIndexOf(10);
+      if (nl < 0) {
+        len = Math.min(size - start, 2 * len);
+        continue;
+      }
+      const buf = Buffer.from(win.ab, at, nl + 1);
+      recent.push({ ab: win.ab, from: at, to: at + buf.length });
+      if (recent.length > keep) {
+        const r = recent.shift()!;
+        if (done && done.ab === r.ab && done.to === r.from) done.to = r.to;
+        else {
+          drop();
+          done = r;
+        }
+        if (done.to - done.from >= DROP_AT) drop();
+      }
+      const lines = countLines(buf);
+      stats.bytes += buf.length;
+      stats.lines += lines + (buf[buf.length - 1] === 10 ? 0 : 1);
+      yield { file, firstLine: line, buf, address: win.address + at };
+      line += lines;
+      start += buf.length;
+      break;
     }
   }
 }

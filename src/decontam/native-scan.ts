@@ -7,16 +7,19 @@ import { lowerBmp, nfkcMap, nfkcPool, stableBmp, unitTables } from './words.js';
 interface Addon {
   decontamScanInit(...tables: ArrayBufferView[]): object;
   decontamScan(handle: object, buf: Uint8Array, out: Uint8Array, state: Int32Array): void;
+  decontamScanBatch(handle: object, blocks: Uint8Array[], firstLines: Int32Array, specs: Int32Array[], out: Int32Array, threads: number): void;
   /** native/map-file.cc. */
-  mapFile(fd: number, offset: number, length: number): ArrayBuffer;
+  mapFile(fd: number, offset: number, length: number, lazy?: boolean): ArrayBuffer;
   dropMapped(ab: ArrayBuffer): void;
+  adviseMapped(ab: ArrayBuffer, offset: number, length: number, populate: boolean): void;
   mappedAddress(ab: ArrayBuffer): number;
   viewMapped(address: number, length: number): ArrayBuffer;
 }
 
 // mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build without it is an
-// older scan, which this code must not drive. A build without viewMapped is older than workers sharing mappings.
-const loadAddon = (): Addon | undefined => addonWith<Addon>('decontamScan', 'decontamScanInit', 'mapFile', 'dropMapped', 'mappedAddress', 'viewMapped');
+// older scan, which this code must not drive. A build without decontamScanBatch or viewMapped is older still.
+const loadAddon = (): Addon | undefined =>
+  addonWith<Addon>('decontamScan', 'decontamScanInit', 'decontamScanBatch', 'mapFile', 'dropMapped', 'adviseMapped', 'mappedAddress', 'viewMapped');
 
 /** Whether blocks will be scanned natively (the bench says which path it measured). */
 export function nativeAvailable(): boolean {
@@ -27,10 +30,12 @@ export function nativeAvailable(): boolean {
  * A read-only map of bytes [offset, offset + length) of an open file (offset a multiple of the page size),
  * or undefined without the addon. Far cheaper than reading into fresh memory on virtual machines
  * (native/map-file.cc); the ArrayBuffer unmaps itself when collected. Writing through a view of it crashes.
+ * `lazy`: address space only (nothing populated, not counted as memory): the caller populates what it reads
+ * (populateMapped) and drops what it has read (dropMappedRange).
  */
-export function mapFile(fd: number, offset: number, length: number): ArrayBuffer | undefined {
+export function mapFile(fd: number, offset: number, length: number, lazy = false): ArrayBuffer | undefined {
   const a = loadAddon();
-  return a && length > 0 ? a.mapFile(fd, offset, length) : undefined;
+  return a && length > 0 ? a.mapFile(fd, offset, length, lazy) : undefined;
 }
 
 /**
@@ -39,6 +44,16 @@ export function mapFile(fd: number, offset: number, length: number): ArrayBuffer
  */
 export function dropMapped(ab: ArrayBuffer): void {
   loadAddon()?.dropMapped(ab);
+}
+
+/** Fill the page-table entries of bytes [offset, offset + length) of a mapFile buffer, before reading them. */
+export function populateMapped(ab: ArrayBuffer, offset: number, length: number): void {
+  loadAddon()?.adviseMapped(ab, offset, length, true);
+}
+
+/** dropMapped for bytes [offset, offset + length) of a mapFile buffer (widened to whole pages). */
+export function dropMappedRange(ab: ArrayBuffer, offset: number, length: number): void {
+  loadAddon()?.adviseMapped(ab, offset, length, false);
 }
 
 /** Where the bytes of a mapFile buffer are in this process (for viewMapped on another thread). */
@@ -64,9 +79,19 @@ export const COPY = 3;
 /** Slots of the state array shared with the native scan. */
 export const S = { pos: 0, end: 1, line: 2, outLen: 3, status: 4, unit: 5, lineEnd: 6, kept: 7, verbatim: 8 } as const;
 
+/** Ints per line a batch scan records (position, end of line, status, unit, line number), and per block it reports. */
+export const SPEC = 5;
+export const BATCH_OUT = 4;
+
 export interface NativeScan {
   /** Scan from state[S.pos] (see decontamScan in native/decontam-scan.cc). */
   scan(buf: Uint8Array, out: Uint8Array, state: Int32Array): void;
+  /**
+   * Scan whole blocks on `threads` threads at once (decontamScanBatch): per block, the lines not kept as they
+   * are go to specs[i] (SPEC ints each) and out[BATCH_OUT * i...] = kept lines, lines recorded, where the scan
+   * stopped (specs[i] full) and that line's number.
+   */
+  scanBatch(blocks: Uint8Array[], firstLines: Int32Array, specs: Int32Array[], out: Int32Array, threads: number): void;
 }
 
 /** A native scanner for `index`, looking for the top-level field `key` (UTF-8), or undefined. */
@@ -78,5 +103,8 @@ export function nativeScan(index: NgramIndex, key: Uint8Array): NativeScan | und
   // The handle points into these arrays: `keep` holds them for as long as it lives.
   const keep = [t.classes, lowerBmp, stableBmp, t.ctlA, t.ctlB, t.ctlLen, t.ctlAct, t.ctlToA, t.ctlToB, index.grams.slots, index.short.slots, index.filter, index.shortTrigrams, index.shortFirst, params, key, nfkcMap, nfkcPool];
   const handle = a.decontamScanInit(...keep);
-  return { scan: (buf, out, state) => void (keep.length && a.decontamScan(handle, buf, out, state)) };
+  return {
+    scan: (buf, out, state) => void (keep.length && a.decontamScan(handle, buf, out, state)),
+    scanBatch: (blocks, firstLines, specs, out, threads) => void (keep.length && a.decontamScanBatch(handle, blocks, firstLines, specs, out, threads)),
+  };
 }

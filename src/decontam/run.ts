@@ -1,15 +1,17 @@
 // `mathpipe decontam`: stream documents, drop the contaminated ones (or their contaminated paragraphs).
 // Clean records are written from their original line, byte for byte; memory holds the index and a
-// few input blocks, whatever the corpus size. With --jobs > 1, worker threads (cli/worker-pool) do the matching.
+// few input blocks, whatever the corpus size. With --jobs N, N threads match: the addon's (native-pool.ts),
+// or without it (and in segment mode) this thread and N - 1 worker threads (cli/worker-pool).
 import { writeOutputFile } from '../cli/output-file.js';
 import { IoError, UsageError } from '../cli/errors.js';
 import { info, warn } from '../cli/log.js';
-import { reportSkipped, runRecordLoop } from '../jsonl/index.js';
+import { reportSkipped, runRecordLoop, type Emitted, type LoopEnd, type ReadStats, type RecordLoop } from '../jsonl/index.js';
 import { buildIndex, type BenchOptions } from './bench.js';
 import { fileChecksum, readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
 import { WorkerPool } from '../cli/worker-pool.js';
-import { blockHandler, owned, resolveKept, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
+import { BlockScanner, blockHandler, owned, resolveKept, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
+import { NativeBatchPool, type ScanBlock } from './native-pool.js';
 import { readBlocks } from './blocks.js';
 import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
@@ -67,64 +69,28 @@ export async function loadIndex(o: Pick<DecontamOptions, 'bench' | 'index' | 'n'
 
 export async function runDecontam(o: DecontamOptions): Promise<Report> {
   const t0 = performance.now();
-  let index = await loadIndex(o);
-  // -j N: N threads scan, this one and N - 1 workers (its reading and writing of mapped blocks is light).
-  const workers = o.jobs > 1 ? o.jobs - 1 : 0;
-  // Worker threads map a mapped index file themselves (the page cache holds one copy); any other index is
-  // copied into shared memory once, and the main thread then views that copy too.
-  const indexFile = workers && o.index && index.file && !index.backing ? o.index : undefined;
-  if (workers && !indexFile) index = shareIndex(index);
+  const index = await loadIndex(o);
   const scan: ScanOptions = { textField: o.textField, mode: o.mode, skipInvalid: o.skipInvalid, evidence: Boolean(o.removed) };
   const counts = newCounts();
   const hits = index.benchmarks.map(() => 0);
-  const add = (c: ScanCounts, h: number[]) => {
-    for (const k of Object.keys(counts) as (keyof ScanCounts)[]) counts[k] += c[k];
-    h.forEach((v, i) => (hits[i] += v));
+  const loop = { label: 'decontam', inputs: o.inputs, output: o.output, side: o.removed };
+  // One block's result, decided: counted, and its kept lines written (`view`: this thread's view of the block
+  // a worker answered in ranges of).
+  const emit = (r: BlockResult, stats: ReadStats, view?: Uint8Array): Emitted => {
+    for (const k of Object.keys(counts) as (keyof ScanCounts)[]) counts[k] += r.counts[k];
+    r.hits.forEach((v, i) => (hits[i] += v));
+    stats.skipped += r.skipped;
+    stats.records += r.counts.docs_in;
+    // Evidence lines are joined by "\n"; the writer adds the last newline.
+    return { out: { bytes: resolveKept(r, r.block ?? view), lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
   };
-  // This thread's views of the mapped blocks, for the tasks it runs itself.
-  const localViews = new WeakMap<BlockTask, Uint8Array>();
-  // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
-  const pool = new WorkerPool<BlockTask, BlockResult>({
-    script: new URL('./worker.js', import.meta.url),
-    workerData: workers ? ({ index: indexFile ? { path: indexFile, crc: fileChecksum(index)! } : index.backing!, opts: scan } satisfies ScanWorkerData) : undefined,
-    workers,
-    local: () => blockHandler(index, scan, (t) => localViews.get(t)),
-    localShare: true,
-    transfer: (t) => (t.buf ? [t.buf.buffer as ArrayBuffer] : []),
-  });
-  // This thread's views of the mapped blocks (undefined for those sent as bytes), in task order: results come
-  // back in that order, and the runs of lines kept as they are are written from these views. Holding them also
-  // keeps each mapping alive until its answer is in (a worker reads it in place), failures included.
-  const views: (Uint8Array | undefined)[] = [];
-  const { stats } = await runRecordLoop<BlockTask, BlockResult>({
-    label: 'decontam',
-    inputs: o.inputs,
-    output: o.output,
-    side: o.removed,
-    async *batches(stats) {
-      for await (const b of readBlocks(o.inputs, stats, pool.window)) {
-        if (!workers) yield { file: b.file, firstLine: b.firstLine, buf: b.buf };
-        else if (b.address !== undefined) {
-          views.push(b.buf);
-          const task: BlockTask = { file: b.file, firstLine: b.firstLine, mapped: { address: b.address, length: b.buf.length } };
-          localViews.set(task, b.buf);
-          yield task;
-        } else {
-          views.push(undefined);
-          yield { file: b.file, firstLine: b.firstLine, buf: owned(b.buf) };
-        }
-      }
-    },
-    pool,
-    emit(r, stats) {
-      const view = workers ? views.shift() : undefined;
-      add(r.counts, r.hits);
-      stats.skipped += r.skipped;
-      stats.records += r.counts.docs_in;
-      // Evidence lines are joined by "\n"; the writer adds the last newline.
-      return { out: { bytes: resolveKept(r, r.block ?? view), lines: r.keptLines }, side: r.removed ? [r.removed] : undefined };
-    },
-  });
+  const scanner = new BlockScanner(index, scan);
+  let stats: ReadStats;
+  if (scanner.isNative) {
+    // -j N: N threads of the addon scan each batch of blocks (native-pool.ts).
+    const pool = new NativeBatchPool(scanner, o.jobs);
+    ({ stats } = await runRecordLoop<ScanBlock, BlockResult>({ ...loop, batches: (st) => readBlocks(o.inputs, st, pool.window), pool, emit: (r, st) => emit(r, st) }));
+  } else ({ stats } = await scanOnWorkers(o, index, scan, loop, emit));
 
   const r: Report = {
     mode: o.mode,
@@ -153,6 +119,58 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
   }
   info(summary(r));
   return r;
+}
+
+/**
+ * The JavaScript scan (no addon, or segment mode), -j N: this thread and N - 1 worker threads (cli/worker-pool),
+ * each with its own BlockScanner, the index shared between them.
+ */
+async function scanOnWorkers(
+  o: DecontamOptions,
+  loaded: NgramIndex,
+  scan: ScanOptions,
+  loop: Pick<RecordLoop<BlockTask, BlockResult>, 'label' | 'inputs' | 'output' | 'side'>,
+  emit: (r: BlockResult, stats: ReadStats, view?: Uint8Array) => Emitted,
+): Promise<LoopEnd> {
+  const workers = o.jobs > 1 ? o.jobs - 1 : 0;
+  // Worker threads map a mapped index file themselves (the page cache holds one copy); any other index is
+  // copied into shared memory once, and the main thread then views that copy too.
+  const indexFile = workers && o.index && loaded.file && !loaded.backing ? o.index : undefined;
+  const index = workers && !indexFile ? shareIndex(loaded) : loaded;
+  // This thread's views of the mapped blocks, for the tasks it runs itself.
+  const localViews = new WeakMap<BlockTask, Uint8Array>();
+  // Blocks of lines go to the workers (or, with -j 1, to a scanner on this thread) and come back in order.
+  const pool = new WorkerPool<BlockTask, BlockResult>({
+    script: new URL('./worker.js', import.meta.url),
+    workerData: workers ? ({ index: indexFile ? { path: indexFile, crc: fileChecksum(index)! } : index.backing!, opts: scan } satisfies ScanWorkerData) : undefined,
+    workers,
+    local: () => blockHandler(index, scan, (t) => localViews.get(t)),
+    localShare: true,
+    transfer: (t) => (t.buf ? [t.buf.buffer as ArrayBuffer] : []),
+  });
+  // This thread's views of the mapped blocks (undefined for those sent as bytes), in task order: results come
+  // back in that order, and the runs of lines kept as they are are written from these views. Holding them also
+  // keeps each mapping alive until its answer is in (a worker reads it in place), failures included.
+  const views: (Uint8Array | undefined)[] = [];
+  return runRecordLoop<BlockTask, BlockResult>({
+    ...loop,
+    async *batches(stats) {
+      for await (const b of readBlocks(o.inputs, stats, pool.window)) {
+        if (!workers) yield { file: b.file, firstLine: b.firstLine, buf: b.buf };
+        else if (b.address !== undefined) {
+          views.push(b.buf);
+          const task: BlockTask = { file: b.file, firstLine: b.firstLine, mapped: { address: b.address, length: b.buf.length } };
+          localViews.set(task, b.buf);
+          yield task;
+        } else {
+          views.push(undefined);
+          yield { file: b.file, firstLine: b.firstLine, buf: owned(b.buf) };
+        }
+      }
+    },
+    pool,
+    emit: (r, stats) => emit(r, stats, workers ? views.shift() : undefined),
+  });
 }
 
 function summary(r: Report): string {

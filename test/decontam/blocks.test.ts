@@ -92,3 +92,31 @@ t.test('kept lines are written as views of the block, only rewritten ones copied
     }
   }
 });
+
+t.test('a batch scan gives what the block scan gives, also past the lines it records per block', { skip: nativeAvailable() ? false : 'no native addon' }, async (t) => {
+  const bench = join(dir, 'bench2.jsonl');
+  const q = 'Natalia sold clips to forty eight of her friends in April and then half as many in May';
+  writeFileSync(bench, JSON.stringify({ id: 'q1', question: q }) + '\n');
+  const index = await buildIndex([bench], 10, { stoplist: ['none'], maxItems: 0 });
+  const doc = (i: number) => JSON.stringify({ id: i, text: i % 50 === 7 ? `${q} (${i})` : `document ${i}, ½ a page about something else` });
+  const lines = Array.from({ length: 700 }, (_, i) => doc(i));
+  const blocks = [
+    // "\r\n" from line 100 on: 600 lines the batch scan must record, more than it has room for.
+    lines.slice(0, 100).join('\n') + '\n' + lines.slice(100).join('\r\n') + '\r\n',
+    '\ufeff' + lines.join('\n') + '\n',
+    lines.join('\n'),
+    lines.slice(0, 3).join('\n') + '\n\n' + lines.slice(3).join('\n') + '\n',
+  ].map((b, i) => ({ buf: Buffer.from(b), file: `b${i}.jsonl`, firstLine: i === 1 ? 1 : 10 * i + 2 }));
+  const o = { textField: 'text', mode: 'doc' as const, skipInvalid: false, evidence: true };
+  const one = new BlockScanner(index, o);
+  const want = blocks.map((b) => one.scan(b.buf, b.file, b.firstLine));
+  for (const threads of [1, 2, 3]) {
+    const got = new BlockScanner(index, o).scanBatch(blocks, threads);
+    got.forEach((r, i) => {
+      const what = `block ${i}, ${threads} thread(s)`;
+      t.equal(Buffer.concat(resolveKept(r, blocks[i].buf)).toString(), Buffer.concat(resolveKept(want[i], blocks[i].buf)).toString(), `${what}: output`);
+      t.same([r.keptLines, r.counts, r.hits, r.removed], [want[i].keptLines, want[i].counts, want[i].hits, want[i].removed], `${what}: counts, hits and evidence`);
+    });
+  }
+  t.equal(want[0].counts.docs_removed, 14, 'the planted documents are removed');
+});

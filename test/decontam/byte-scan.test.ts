@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIndex } from '../../src/decontam/bench.js';
-import { BlockScanner, resolveKept } from '../../src/decontam/block-scan.js';
+import { BlockScanner, resolveKept, type BlockResult } from '../../src/decontam/block-scan.js';
 import { findText, found } from '../../src/decontam/json-line.js';
 import type { NgramIndex } from '../../src/decontam/ngram-index.js';
 import { Scanner, type ScanOptions } from '../../src/decontam/scan.js';
@@ -138,29 +138,39 @@ function reference(index: NgramIndex, o: ScanOptions, buf: Buffer, file: string)
   return { kept: kept.join(''), removed: removed.join('\n'), counts: { ...sc.counts }, hits: sc.hits, skipped };
 }
 
-/** The block scan over blocks of about `block` bytes of whole lines. */
-function blockScan(index: NgramIndex, o: ScanOptions, buf: Buffer, file: string, native: boolean, block = 4096): Outcome & { native: boolean; handedBack: number; lines: number } {
-  const sc = new BlockScanner(index, o, native);
+type Path = 'js' | 'native' | 'batch';
+
+/**
+ * The block scan over blocks of about `block` bytes of whole lines: in JS, natively one block at a time, or
+ * natively in batches of 8 blocks on 2 threads (BlockScanner.scanBatch, what decontam runs).
+ */
+function blockScan(index: NgramIndex, o: ScanOptions, buf: Buffer, file: string, path: Path, block = 4096): Outcome & { native: boolean; handedBack: number; lines: number } {
+  const sc = new BlockScanner(index, o, path !== 'js');
   const kept: Uint8Array[] = [];
   const removed: string[] = [];
   let skipped = 0;
   const counts: Record<string, number> = {};
   const hits = index.benchmarks.map(() => 0);
+  const blocks: { buf: Buffer; file: string; firstLine: number }[] = [];
   let line = 1;
   for (let s = 0; s < buf.length; ) {
     let e = buf.indexOf(10, Math.min(buf.length, s + block));
     e = e < 0 ? buf.length : e + 1;
     const part = buf.subarray(s, e);
-    const view = Buffer.from(part);
-    const r = sc.scan(view, file, line);
+    blocks.push({ buf: Buffer.from(part), file, firstLine: line });
     for (let i = part.indexOf(10); i >= 0; i = part.indexOf(10, i + 1)) line++;
     s = e;
-    kept.push(...resolveKept(r, view));
+  }
+  const results: BlockResult[] = [];
+  if (path === 'batch' && sc.isNative) for (let i = 0; i < blocks.length; i += 8) results.push(...sc.scanBatch(blocks.slice(i, i + 8), 2));
+  else for (const b of blocks) results.push(sc.scan(b.buf, b.file, b.firstLine));
+  results.forEach((r, i) => {
+    kept.push(...resolveKept(r, blocks[i].buf));
     if (r.removed) removed.push(r.removed);
     skipped += r.skipped;
     for (const [k, v] of Object.entries(r.counts)) counts[k] = (counts[k] ?? 0) + v;
-    r.hits.forEach((v, i) => (hits[i] += v));
-  }
+    r.hits.forEach((v, j) => (hits[j] += v));
+  });
   return { kept: Buffer.concat(kept).toString(), removed: removed.join('\n'), counts, hits, skipped, native: sc.isNative, handedBack: sc.handedBack, lines: line - 1 };
 }
 
@@ -174,9 +184,9 @@ function compare(t: Test, index: NgramIndex, buf: Buffer, what: string, textFiel
   for (const mode of modes) {
     const o: ScanOptions = { textField, mode, skipInvalid: true, evidence: true };
     const ref = reference(index, o, buf, 'c.jsonl');
-    for (const native of [false, true]) {
-      const got = blockScan(index, o, buf, 'c.jsonl', native);
-      const name = `${what}, ${mode} mode, ${got.native ? 'native' : 'JS'} scan`;
+    for (const path of ['js', 'native', 'batch'] as const) {
+      const got = blockScan(index, o, buf, 'c.jsonl', path);
+      const name = `${what}, ${mode} mode, ${got.native ? (path === 'batch' ? 'native batch' : 'native') : 'JS'} scan`;
       t.equal(got.kept, ref.kept, `${name}: the same lines kept, byte for byte`);
       t.equal(got.removed, ref.removed, `${name}: the same evidence`);
       t.same(got.counts, ref.counts, `${name}: the same counts`);
@@ -217,7 +227,7 @@ t.test('without --skip-invalid: the first bad line is the error, on every path',
   };
   const want = err(() => reference(index, o, buf, 'c.jsonl'));
   t.not(want, 'no error');
-  for (const native of [false, true]) t.equal(err(() => blockScan(index, o, buf, 'c.jsonl', native)), want);
+  for (const path of ['js', 'native', 'batch'] as const) t.equal(err(() => blockScan(index, o, buf, 'c.jsonl', path)), want, `${path} scan`);
 });
 
 t.test('--text-field: another field, and one JSON would escape (record path only)', async (t) => {
