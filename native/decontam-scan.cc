@@ -10,8 +10,13 @@
 // checks both paths give the same bytes.
 #include "common.h"
 
+#include <condition_variable>
 #include <cstring>
-#include <omp.h>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -60,8 +65,11 @@ struct Ctx {
   std::vector<uint16_t> units, norm;
   std::vector<uint32_t> hashA, hashB, preA, preB;
   int32_t need = 0;  // the unit a NEED is about
-  // decontamScanBatch's threads: a copy each (the tables are shared and read-only; the scratch is their own).
+  // Batch scanning (decontamScanSubmit): the threads' copies (the tables are shared; the scratch is their own),
+  // [0] for the main thread, and the queue they share.
   std::vector<Ctx> clones;
+  std::shared_ptr<struct Pool> pool;
+  ~Ctx();
 };
 
 inline uint32_t fmix(uint32_t h) {
@@ -71,6 +79,14 @@ inline uint32_t fmix(uint32_t h) {
   h *= 0xc2b2ae35u;
   return h ^ (h >> 16);
 }
+
+// The unit tables (words.ts) are filled by JavaScript on the main thread while batch threads may read them
+// (decontamScanSubmit): each entry goes once from 0 (unknown: NEED) to its final value, and a stability of 3
+// is stored (Atomics.store) after the NFKC map it points to, so it is loaded with acquire.
+template <typename T>
+inline T loadRelaxed(const T* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+template <typename T>
+inline T loadAcquire(const T* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 inline bool isWs(uint8_t c) { return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; }
 
@@ -311,7 +327,7 @@ int32_t stableText(Ctx& x, const uint16_t* u, size_t len, bool* mapped) {
     uint16_t c = u[i];
     if (c < 0x80) continue;
     if (c >= 0xd800 && c <= 0xdfff) return DEFER;
-    uint8_t k = x.stable[c];
+    uint8_t k = loadAcquire(&x.stable[c]);
     if (k == 0) {
       x.need = c;
       return NEED;
@@ -328,7 +344,7 @@ size_t normalize(Ctx& x, const uint16_t* u, size_t len) {
   x.norm.clear();
   for (size_t i = 0; i < len; i++) {
     uint16_t c = u[i];
-    if (c >= 0x80 && x.stable[c] == 3) {
+    if (c >= 0x80 && loadAcquire(&x.stable[c]) == 3) {
       const uint32_t m = x.nfkcMap[c];
       x.norm.insert(x.norm.end(), x.nfkcPool + (m >> 5), x.nfkcPool + (m >> 5) + (m & 31));
     } else x.norm.push_back(c);
@@ -361,7 +377,7 @@ int32_t splitUnits(Ctx& x, const uint16_t* u, size_t len, size_t* count) {
   uint32_t a = 0, b = 0;
   for (size_t i = 0; i < len; i++) {
     uint16_t c = u[i];
-    uint8_t k = c < 128 ? x.classes[c] : 0;
+    uint8_t k = c < 128 ? loadRelaxed(&x.classes[c]) : 0;
     if (k == WORD) {
       if (!open) {
         open = true;
@@ -381,7 +397,7 @@ int32_t splitUnits(Ctx& x, const uint16_t* u, size_t len, size_t* count) {
     }
     if (k == 0) {
       if (c >= 0xd800 && c <= 0xdfff) return DEFER;  // astral characters: JS
-      k = x.classes[c];
+      k = loadRelaxed(&x.classes[c]);
       if (k == 0) {
         x.need = c;
         return NEED;
@@ -393,7 +409,7 @@ int32_t splitUnits(Ctx& x, const uint16_t* u, size_t len, size_t* count) {
       open = false;
     }
     if (k == WORD) {
-      uint16_t lc = x.lower[c];
+      uint16_t lc = loadRelaxed(&x.lower[c]);
       if (lc == 0) {
         x.need = c;
         return NEED;
@@ -701,7 +717,7 @@ napi_value scan(napi_env env, napi_callback_info info) {
 }
 
 
-// One block of decontamScanBatch: every line classified; the lines not kept as they are (COPY, NEED, DEFER)
+// One block of the batch scan (decontamScanSubmit): every line classified; the lines not kept as they are (COPY, NEED, DEFER)
 // recorded as [position, end of line, status, unit, line number] in spec (room for `room`). Returns the kept
 // lines; *count: lines recorded; *stop: where the scan stopped (the block end, or a line that found spec full),
 // *stopLine: that line's number.
@@ -735,58 +751,135 @@ int32_t scanBlock(Ctx& x, const uint8_t* b, size_t end, int32_t lineNo, int32_t*
   return kept;
 }
 
-// decontamScanBatch(handle, blocks Uint8Array[], firstLines Int32Array, specs Int32Array[], out Int32Array, threads):
-// blocks scanned at once on `threads` OpenMP threads, the calling one among them, each block by one thread
-// (dynamic schedule: blocks cost what their text costs). Per block i, spec[i] receives its lines not kept as
-// they are (see scanBlock) and out[4i..4i+3] = kept lines, lines recorded, where the scan stopped and its line. No
-// JavaScript runs meanwhile, so the unit tables JS learns into (NEED) stay as they are during the call.
-napi_value scanBatch(napi_env env, napi_callback_info info) {
+// A block submitted to the batch threads: its bytes, first line number, where its recorded lines go and
+// out[0..3] (kept lines, lines recorded, where the scan stopped, that line's number), all JavaScript memory
+// the caller keeps alive until it has waited for the block.
+struct Job {
+  const uint8_t* b;
+  size_t len;
+  int32_t firstLine;
+  int32_t* spec;
+  size_t room;
+  int32_t* out;
+  bool done = false;
+};
+
+struct Pool {
+  std::mutex m;
+  std::condition_variable cv;  // a job queued, a job done, or stop
+  std::deque<std::shared_ptr<Job>> queue;
+  std::unordered_map<int64_t, std::shared_ptr<Job>> jobs;  // submitted, not yet waited for
+  int64_t next = 0;
+  bool stop = false;
+  std::vector<std::thread> threads;
+
+  void run(Ctx& c, Job& j) { j.out[0] = scanBlock(c, j.b, j.len, j.firstLine, j.spec, j.room, &j.out[1], &j.out[2], &j.out[3]); }
+
+  // Take the oldest queued job, scan it, mark it done (l is held on entry and on return).
+  void runOne(std::unique_lock<std::mutex>& l, Ctx& c) {
+    std::shared_ptr<Job> j = queue.front();
+    queue.pop_front();
+    l.unlock();
+    run(c, *j);
+    l.lock();
+    j->done = true;
+    cv.notify_all();
+  }
+
+  void halt() {
+    {
+      std::lock_guard<std::mutex> g(m);
+      stop = true;
+    }
+    cv.notify_all();
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+};
+
+Ctx::~Ctx() {
+  if (pool && !clones.empty()) pool->halt();
+}
+
+void startPool(Ctx* x, int threads) {
+  Ctx base = *x;
+  base.clones.clear();
+  base.pool.reset();
+  x->clones.assign(size_t(threads) + 1, base);
+  x->pool = std::make_shared<Pool>();
+  Pool* p = x->pool.get();
+  for (int i = 1; i <= threads; i++)
+    p->threads.emplace_back([x, p, i] {
+      std::unique_lock<std::mutex> l(p->m);
+      for (;;) {
+        p->cv.wait(l, [p] { return p->stop || !p->queue.empty(); });
+        if (p->stop) return;
+        p->runOne(l, x->clones[size_t(i)]);
+      }
+    });
+}
+
+// decontamScanSubmit(handle, block Uint8Array, firstLine, spec Int32Array, out Int32Array, threads): queue a
+// block for the batch threads (started on the first call: `threads` of them, besides the main thread, which
+// scans queued blocks itself while it waits); returns its job number for decontamScanWait. spec receives the
+// block's lines not kept as they are (scanBlock), out[0..3] what scanBlock returns. The caller keeps the
+// three arrays alive and unchanged until it has waited for the job.
+napi_value submit(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Ctx* x = nullptr;
   if (!a.ok || a.argc < 6 || napi_get_value_external(env, a.argv[0], reinterpret_cast<void**>(&x)) != napi_ok || !x) {
-    if (a.ok) napi_throw_type_error(env, nullptr, "decontamScanBatch: bad handle");
+    if (a.ok) napi_throw_type_error(env, nullptr, "decontamScanSubmit: bad handle");
     return nullptr;
   }
-  const int threads = int(a.integer(5));
-  uint32_t n = 0, ns = 0;
-  size_t linesLen = 0, outLen = 0;
-  const int32_t* firstLines = static_cast<const int32_t*>(arrayData(env, a.argv[2], &linesLen));
-  int32_t* out = static_cast<int32_t*>(arrayData(env, a.argv[4], &outLen));
-  if (!a.ok || napi_get_array_length(env, a.argv[1], &n) != napi_ok || napi_get_array_length(env, a.argv[3], &ns) != napi_ok || ns < n ||
-      !firstLines || !out || linesLen < 4 * size_t(n) || outLen < 16 * size_t(n) || threads < 1) {
-    napi_throw_type_error(env, nullptr, "decontamScanBatch: bad arguments");
+  const int64_t firstLine = a.integer(2), threads = a.integer(5);
+  size_t len = 0, specBytes = 0, outBytes = 0;
+  const uint8_t* b = static_cast<const uint8_t*>(arrayData(env, a.argv[1], &len));
+  int32_t* spec = static_cast<int32_t*>(arrayData(env, a.argv[3], &specBytes));
+  int32_t* out = static_cast<int32_t*>(arrayData(env, a.argv[4], &outBytes));
+  if (!a.ok || (!b && len) || !spec || !out || outBytes < 16 || len > size_t(INT32_MAX) || threads < 0 || threads > 1024) {
+    napi_throw_type_error(env, nullptr, "decontamScanSubmit: bad arguments");
     return nullptr;
   }
-  struct Job {
-    const uint8_t* b;
-    size_t len;
-    int32_t* spec;
-    size_t room;
-  };
-  std::vector<Job> jobs(n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value blk, sp;
-    size_t specBytes = 0;
-    if (napi_get_element(env, a.argv[1], i, &blk) != napi_ok || napi_get_element(env, a.argv[3], i, &sp) != napi_ok) return nullptr;
-    jobs[i].b = static_cast<const uint8_t*>(arrayData(env, blk, &jobs[i].len));
-    jobs[i].spec = static_cast<int32_t*>(arrayData(env, sp, &specBytes));
-    jobs[i].room = specBytes / (5 * sizeof(int32_t));
-    if ((!jobs[i].b && jobs[i].len) || !jobs[i].spec || jobs[i].len > size_t(INT32_MAX)) {
-      napi_throw_type_error(env, nullptr, "decontamScanBatch: Uint8Array blocks and Int32Array specs expected");
-      return nullptr;
-    }
+  if (!x->pool) startPool(x, int(threads));
+  Pool* p = x->pool.get();
+  auto j = std::make_shared<Job>();
+  *j = Job{b, len, int32_t(firstLine), spec, specBytes / (5 * sizeof(int32_t)), out};
+  int64_t id;
+  {
+    std::lock_guard<std::mutex> g(p->m);
+    id = p->next++;
+    p->queue.push_back(j);
+    p->jobs.emplace(id, j);
   }
-  if (x->clones.size() < size_t(threads)) {
-    Ctx base = *x;
-    base.clones.clear();
-    x->clones.assign(size_t(threads), base);
+  p->cv.notify_one();
+  napi_value v;
+  NAPI_CALL(env, napi_create_double(env, double(id), &v));
+  return v;
+}
+
+// decontamScanWait(handle, job): return once that job is done, scanning queued jobs (oldest first) meanwhile.
+napi_value wait(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  Ctx* x = nullptr;
+  const int64_t id = a.argc > 1 ? a.integer(1) : -1;
+  if (!a.ok || napi_get_value_external(env, a.argv[0], reinterpret_cast<void**>(&x)) != napi_ok || !x || !x->pool) {
+    if (a.ok) napi_throw_type_error(env, nullptr, "decontamScanWait: bad handle");
+    return nullptr;
   }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int64_t i = 0; i < int64_t(n); i++) {
-    const Job& j = jobs[size_t(i)];
-    int32_t* o = out + 4 * i;
-    o[0] = scanBlock(x->clones[size_t(omp_get_thread_num())], j.b, j.len, firstLines[i], j.spec, j.room, &o[1], &o[2], &o[3]);
+  Pool* p = x->pool.get();
+  std::unique_lock<std::mutex> l(p->m);
+  auto it = p->jobs.find(id);
+  if (it == p->jobs.end()) {
+    l.unlock();
+    napi_throw_range_error(env, nullptr, "decontamScanWait: no such job");
+    return nullptr;
   }
+  std::shared_ptr<Job> j = it->second;
+  while (!j->done) {
+    if (!p->queue.empty()) p->runOne(l, x->clones[0]);
+    else p->cv.wait(l, [&] { return j->done || !p->queue.empty(); });
+  }
+  p->jobs.erase(id);
   return undefined(env);
 }
 
@@ -794,4 +887,5 @@ napi_value scanBatch(napi_env env, napi_callback_info info) {
 
 MP_EXPORT("decontamScanInit", scanInit);
 MP_EXPORT("decontamScan", scan);
-MP_EXPORT("decontamScanBatch", scanBatch);
+MP_EXPORT("decontamScanSubmit", submit);
+MP_EXPORT("decontamScanWait", wait);

@@ -20,6 +20,21 @@ import { Words, learnUnit, nfkcStable, splitUnits, splitWords, unitBuffer } from
  */
 export type Piece = Uint8Array | [number, number];
 
+/** A block of whole lines of `file`, the first being line `firstLine`. */
+export interface ScanBlock {
+  buf: Buffer;
+  file: string;
+  firstLine: number;
+}
+
+/** A block submitted to the batch scan, until complete(). */
+export interface Pending {
+  block: ScanBlock;
+  spec: Int32Array;
+  out: Int32Array;
+  job: number;
+}
+
 export interface BlockResult {
   /**
    * The kept lines, each ending in "\n", in order: views of the block for runs of lines kept as they are
@@ -82,7 +97,7 @@ export class BlockScanner {
   private readonly state = new Int32Array(9);
   /** Lines the native scan handed back to the JS path (diagnostics, tests). */
   handedBack = 0;
-  /** Where a batch scan records each block's lines not kept as they are (reused from batch to batch). */
+  /** Arrays a batch scan records a block's lines not kept as they are in, free for the next block. */
   private readonly specs: Int32Array[] = [];
 
   /** useNative false: the JS fast path only (tests compare the two). */
@@ -119,10 +134,9 @@ export class BlockScanner {
   }
 
   /**
-   * A block the native batch scan has been through (NativeScan.scanBatch): its lines kept as they are (`kept`
-   * of them, up to `stop`) go out as runs of the block; each recorded line (`count` in spec) and the rest of
-   * the block from `stop` (line `stopLine`) go through the native scan one by one here, which hands them to the
-   * JS path or learns what they need as scan() does. The same result as scan(buf, file, firstLine).
+   * A block the native batch scan has been through: its lines kept as they are (`kept` of them, up to `stop`)
+   * go out as runs of the block; each recorded line (`count` in spec) and the rest of the block from `stop`
+   * (line `stopLine`) go through the native scan one by one here. The same result as scan().
    */
   private finish(buf: Buffer, file: string, spec: Int32Array, count: number, kept: number, stop: number, stopLine: number): BlockResult {
     const native = this.native!;
@@ -145,22 +159,37 @@ export class BlockScanner {
   }
 
   /**
-   * Blocks scanned natively on `threads` threads at once, then finished here one by one, in order: their results.
-   * Lines beyond SPEC_ROOM per block that need this thread (a file of "\r\n" lines) are scanned here as scan() does.
+   * Queue a block for the addon's batch threads (`threads` besides this one): natively scanned while this
+   * thread goes on; complete() waits for it and gives its result, the same as scan() would.
    */
-  scanBatch(blocks: readonly { buf: Buffer; file: string; firstLine: number }[], threads: number): BlockResult[] {
-    const native = this.native!;
-    while (this.specs.length < blocks.length) this.specs.push(new Int32Array(SPEC * SPEC_ROOM));
-    const firstLines = Int32Array.from(blocks, (b) => b.firstLine);
-    const out = new Int32Array(BATCH_OUT * blocks.length);
-    native.scanBatch(
-      blocks.map((b) => b.buf),
-      firstLines,
-      this.specs,
-      out,
-      threads,
-    );
-    return blocks.map((b, i) => this.finish(b.buf, b.file, this.specs[i], out[BATCH_OUT * i + 1], out[BATCH_OUT * i], out[BATCH_OUT * i + 2], out[BATCH_OUT * i + 3]));
+  submit(block: ScanBlock, threads: number): Pending {
+    const spec = this.specs.pop() ?? new Int32Array(SPEC * SPEC_ROOM);
+    const out = new Int32Array(BATCH_OUT);
+    return { block, spec, out, job: this.native!.submit(block.buf, block.firstLine, spec, out, threads) };
+  }
+
+  /**
+   * The result of a submitted block: once its native scan is done (this thread scans queued blocks while it
+   * waits), its lines kept as they are (`kept` of them, up to where the scan stopped) go out as runs of the
+   * block, and each recorded line and the rest of the block past the stop go through the native scan one by
+   * one here, which hands them to the JS path or learns what they need, as scan() does.
+   */
+  complete(p: Pending): BlockResult {
+    this.native!.wait(p.job);
+    const { block, spec, out } = p;
+    const r = this.finish(block.buf, block.file, spec, out[1], out[0], out[2], out[3]);
+    this.specs.push(spec);
+    return r;
+  }
+
+  /** Wait for a submitted block without using its result (a run that stops early must not leave it in a thread). */
+  abandon(p: Pending): void {
+    this.native!.wait(p.job);
+  }
+
+  /** Blocks through submit() and complete(), in order (tests; the pool streams them). */
+  scanBatch(blocks: readonly ScanBlock[], threads: number): BlockResult[] {
+    return blocks.map((b) => this.submit(b, threads)).map((p) => this.complete(p));
   }
 
   private begin(buf: Buffer): void {

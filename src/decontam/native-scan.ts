@@ -7,7 +7,8 @@ import { lowerBmp, nfkcMap, nfkcPool, stableBmp, unitTables } from './words.js';
 interface Addon {
   decontamScanInit(...tables: ArrayBufferView[]): object;
   decontamScan(handle: object, buf: Uint8Array, out: Uint8Array, state: Int32Array): void;
-  decontamScanBatch(handle: object, blocks: Uint8Array[], firstLines: Int32Array, specs: Int32Array[], out: Int32Array, threads: number): void;
+  decontamScanSubmit(handle: object, block: Uint8Array, firstLine: number, spec: Int32Array, out: Int32Array, threads: number): number;
+  decontamScanWait(handle: object, job: number): void;
   /** native/map-file.cc. */
   mapFile(fd: number, offset: number, length: number, lazy?: boolean): ArrayBuffer;
   dropMapped(ab: ArrayBuffer): void;
@@ -17,9 +18,9 @@ interface Addon {
 }
 
 // mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build without it is an
-// older scan, which this code must not drive. A build without decontamScanBatch or viewMapped is older still.
+// older scan, which this code must not drive. A build without decontamScanSubmit or viewMapped is older still.
 const loadAddon = (): Addon | undefined =>
-  addonWith<Addon>('decontamScan', 'decontamScanInit', 'decontamScanBatch', 'mapFile', 'dropMapped', 'adviseMapped', 'mappedAddress', 'viewMapped');
+  addonWith<Addon>('decontamScan', 'decontamScanInit', 'decontamScanSubmit', 'decontamScanWait', 'mapFile', 'dropMapped', 'adviseMapped', 'mappedAddress', 'viewMapped');
 
 /** Whether blocks will be scanned natively (the bench says which path it measured). */
 export function nativeAvailable(): boolean {
@@ -87,11 +88,14 @@ export interface NativeScan {
   /** Scan from state[S.pos] (see decontamScan in native/decontam-scan.cc). */
   scan(buf: Uint8Array, out: Uint8Array, state: Int32Array): void;
   /**
-   * Scan whole blocks on `threads` threads at once (decontamScanBatch): per block, the lines not kept as they
-   * are go to specs[i] (SPEC ints each) and out[BATCH_OUT * i...] = kept lines, lines recorded, where the scan
-   * stopped (specs[i] full) and that line's number.
+   * Queue a whole block for the addon's batch threads (`threads` of them, started on the first call; this
+   * thread scans queued blocks too, while it waits): its lines not kept as they are go to `spec` (SPEC ints
+   * each) and `out` gets BATCH_OUT ints: kept lines, lines recorded, where the scan stopped (spec full) and
+   * that line's number. Returns the job for wait(); the three arrays must stay as they are until then.
    */
-  scanBatch(blocks: Uint8Array[], firstLines: Int32Array, specs: Int32Array[], out: Int32Array, threads: number): void;
+  submit(block: Uint8Array, firstLine: number, spec: Int32Array, out: Int32Array, threads: number): number;
+  /** Return once job `job` is done (see submit). */
+  wait(job: number): void;
 }
 
 /** A native scanner for `index`, looking for the top-level field `key` (UTF-8), or undefined. */
@@ -105,6 +109,7 @@ export function nativeScan(index: NgramIndex, key: Uint8Array): NativeScan | und
   const handle = a.decontamScanInit(...keep);
   return {
     scan: (buf, out, state) => void (keep.length && a.decontamScan(handle, buf, out, state)),
-    scanBatch: (blocks, firstLines, specs, out, threads) => void (keep.length && a.decontamScanBatch(handle, blocks, firstLines, specs, out, threads)),
+    submit: (block, firstLine, spec, out, threads) => (keep.length ? a.decontamScanSubmit(handle, block, firstLine, spec, out, threads) : -1),
+    wait: (job) => void (keep.length && a.decontamScanWait(handle, job)),
   };
 }

@@ -10,8 +10,8 @@ import { buildIndex, type BenchOptions } from './bench.js';
 import { fileChecksum, readIndexFile, shareIndex } from './index-file.js';
 import type { NgramIndex } from './ngram-index.js';
 import { WorkerPool } from '../cli/worker-pool.js';
-import { BlockScanner, blockHandler, owned, resolveKept, type BlockResult, type BlockTask, type ScanWorkerData } from './block-scan.js';
-import { NativeBatchPool, type ScanBlock } from './native-pool.js';
+import { BlockScanner, blockHandler, owned, resolveKept, type BlockResult, type BlockTask, type ScanBlock, type ScanWorkerData } from './block-scan.js';
+import { NativeBatchPool } from './native-pool.js';
 import { readBlocks } from './blocks.js';
 import { newCounts, type ScanCounts, type ScanOptions } from './scan.js';
 
@@ -87,7 +87,7 @@ export async function runDecontam(o: DecontamOptions): Promise<Report> {
   const scanner = new BlockScanner(index, scan);
   let stats: ReadStats;
   if (scanner.isNative) {
-    // -j N: N threads of the addon scan each batch of blocks (native-pool.ts).
+    // -j N: this thread and N - 1 threads of the addon scan the blocks (native-pool.ts).
     const pool = new NativeBatchPool(scanner, o.jobs);
     ({ stats } = await runRecordLoop<ScanBlock, BlockResult>({ ...loop, batches: (st) => readBlocks(o.inputs, st, pool.window), pool, emit: (r, st) => emit(r, st) }));
   } else ({ stats } = await scanOnWorkers(o, index, scan, loop, emit));

@@ -135,7 +135,7 @@ export const unitTables = { classes, ctlA, ctlB, ctlLen, ctlAct, ctlToA, ctlToB,
 export function learnUnit(c: number): void {
   const k = classOf(c);
   if (k === WORD) lowerOf(c);
-  if (stableBmp[c] === 0) stableBmp[c] = stability(c);
+  if (stableBmp[c] === 0) storeStability(c);
 }
 
 /** Growable per-word arrays, reused between documents so the scan allocates nothing per word. */
@@ -195,6 +195,16 @@ function isStableCodePoint(cp: number): boolean {
 }
 
 /** stableBmp's entry for BMP code unit c (and nfkcMap's, for 3). */
+/**
+ * stability(c) into stableBmp. Native batch threads read the tables while this thread fills them: a 3 must not
+ * be seen before the NFKC map it points to, so it is stored with Atomics (a fence after the map's stores).
+ */
+function storeStability(c: number): number {
+  const k = stability(c);
+  Atomics.store(stableBmp, c, k);
+  return k;
+}
+
 function stability(c: number): number {
   if (isStableCodePoint(c)) return 1;
   if (c >= 0xd800 && c <= 0xdfff) return 2;
@@ -225,7 +235,7 @@ export function nfkcStable(u: Uint16Array, len: number): boolean {
       continue;
     }
     let k = stableBmp[c];
-    if (k === 0) k = stableBmp[c] = stability(c);
+    if (k === 0) k = storeStability(c);
     if (k !== 1) return false;
   }
   return true;
