@@ -1,7 +1,7 @@
 // Input cut into blocks of whole lines (about BLOCK bytes each), numbered by their first line: the unit
-// of work of the scan, on one thread or many. A plain file is mapped block by block when the native addon
-// is built (native/map-file.cc): no read into fresh memory, whose first touch is the costliest step of the
-// whole scan on a virtual machine. Stdin, gzip and builds without the addon are read as a stream.
+// of work of the scan, on one thread or many. A plain file is memory-mapped, a window at a time, when the
+// native addon is built (native/map-file.cc): no read into fresh memory, whose first touch is the costliest
+// step of the whole scan on a virtual machine. Stdin, gzip and builds without the addon are read as a stream.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readBytes, STDIN } from '../jsonl/index.js';
 import { dropMappedRange, mapFile, mappedAddress, populateMapped } from './native-scan.js';
