@@ -4,11 +4,12 @@
 import { readdirSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { CommandModule } from 'yargs';
+import type { Arguments, CommandModule, MiddlewareFunction } from 'yargs';
 import { hideBin, yargs } from './yargs.js';
 import { CliError, EXIT, systemReason } from './errors.js';
 import { configureLog, error } from './log.js';
 import { removeTemps, requestStop } from './cleanup.js';
+import { noteArgs } from './options.js';
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(srcDir, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -103,13 +104,15 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .usage('mathpipe <command> [options]\n\nThe DeepSeekMath recipe as composable commands that speak JSONL.')
     .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'No summary on stderr (warnings still show)' })
     .parserConfiguration({ 'populate--': true })
-    .middleware((a) => {
+    .middleware(((a: Arguments, y: { getAliases(): Record<string, string[]> }) => {
       configureLog({ quiet: Boolean(a.quiet) });
+      noteArgs(argv, y.getAliases());
       // `cmd --bench a b -- in.jsonl`: words after "--" are input files, for every command with [inputs..].
       const rest = a['--'];
       if (Array.isArray(rest) && rest.length && Array.isArray(a.inputs)) a.inputs = [...a.inputs, ...rest.map(String)];
       delete a['--'];
-    })
+      // yargs passes its instance too (its types do not say so): the aliases, for messages about typed values.
+    }) as unknown as MiddlewareFunction)
     .command(await loadCommands(argv))
     .demandCommand(1, 'Name a command: mathpipe --help lists them.')
     .recommendCommands()

@@ -47,13 +47,42 @@ export function inputList(v: unknown): string[] {
   return list.length ? list : ['-'];
 }
 
+// The command line as typed and the options' aliases (main.ts notes them): a numeric option given a word
+// reaches the checks below as NaN, and the message should show what was typed instead.
+let typed: readonly string[] = [];
+let aliases: Record<string, string[]> = {};
+
+export function noteArgs(args: readonly string[], optionAliases: Record<string, string[]>): void {
+  typed = args;
+  aliases = optionAliases;
+}
+
+/** How a bad value is shown in a message: what was typed for `flag` when yargs made it NaN. */
+function shown(v: unknown, flag: string): string {
+  if (typeof v !== 'number' || !Number.isNaN(v)) return String(v);
+  const names = new Set<string>();
+  for (const m of flag.matchAll(/--?([A-Za-z][\w-]*)/g)) {
+    names.add(m[1]);
+    for (const [k, list] of Object.entries(aliases)) if (k === m[1] || list.includes(m[1])) [k, ...list].forEach((n) => names.add(n));
+  }
+  for (let i = typed.length - 1; i >= 0; i--) {
+    const a = typed[i];
+    for (const n of names) {
+      const dash = n.length === 1 ? '-' : '--';
+      if (a === dash + n && i + 1 < typed.length) return typed[i + 1];
+      if (a.startsWith(dash + n + '=')) return a.slice(dash.length + n.length + 1);
+    }
+  }
+  return 'not a number';
+}
+
 /**
  * The value of a thread or job count option (-j, --jobs, --workers, --threads, --thread), checked and
  * capped at 4x the cores: past that, threads add memory (each has its own heap; `decontam -j 1000` took
  * GBs in seconds) and start-up time, not speed. Capping warns once.
  */
 export function workerCount(v: unknown, flag: string, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UsageError(`${flag} must be an integer >= ${min} (got ${String(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UsageError(`${flag} must be an integer >= ${min} (got ${shown(v, flag)})`);
   const max = 4 * availableParallelism();
   if (v > max) warn(`${flag} ${v} capped to ${max} (4x cores)`);
   const n = Math.min(v, max);
@@ -70,7 +99,7 @@ export function workerCount(v: unknown, flag: string, min = 1): number {
 export function integer(v: unknown, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
   const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
-  throw new UsageError(`${flag} must be an integer ${range} (got ${String(v)})`);
+  throw new UsageError(`${flag} must be an integer ${range} (got ${shown(v, flag)})`);
 }
 
 /** integer() for an option that may be unset (undefined passes through). */
@@ -102,7 +131,7 @@ export function number(v: unknown, flag: string, bounds: Bounds = {}): number {
     (below === undefined || n < below)
   )
     return n;
-  throw new UsageError(`${flag} must be a number${describeBounds(bounds)} (got ${String(v)})`);
+  throw new UsageError(`${flag} must be a number${describeBounds(bounds)} (got ${shown(v, flag)})`);
 }
 
 function describeBounds({ min, above, max, below }: Bounds): string {
@@ -119,6 +148,6 @@ export function byteSize(v: unknown, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(String(v).trim());
   const unit: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
   const n = m ? Math.round(Number(m[1]) * unit[m[2]!.toUpperCase()]!) : NaN;
-  if (!(n >= 1)) throw new UsageError(`${flag} must be a size in bytes, like 50M, 1G or 65536 (got ${String(v)})`);
+  if (!(n >= 1)) throw new UsageError(`${flag} must be a size in bytes, like 50M, 1G or 65536 (got ${shown(v, flag)})`);
   return n;
 }

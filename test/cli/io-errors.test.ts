@@ -62,7 +62,10 @@ t.test('bad numeric options are usage errors (exit 2)', async (t) => {
   t.equal(seed.code, 2, '--seed abc (the shared option) is a usage error');
   t.match(seed.stderr, /--seed must be a number/);
   t.notMatch(seed.stderr, /\n\s+at /, '--seed abc: no stack trace');
-  oneLine(t, await runCli(['grade', '--timeout', 'abc', '-'], { input: GRADED }), 2, /--timeout must be a number > 0 \(got NaN\)$/, 'grade --timeout abc');
+  // yargs turns a word given to a numeric option into NaN: the message shows the word, whichever name was typed.
+  oneLine(t, await runCli(['grade', '--timeout', 'abc', '-'], { input: GRADED }), 2, /--timeout must be a number > 0 \(got abc\)$/, 'grade --timeout abc');
+  oneLine(t, await runCli(['grade', '-j', 'two', '-'], { input: GRADED }), 2, /--jobs must be an integer >= 1 \(got two\)$/, 'grade -j two');
+  oneLine(t, await runCli(['grade', '--jobs=x2', '-'], { input: GRADED }), 2, /--jobs must be an integer >= 1 \(got x2\)$/, 'grade --jobs=x2');
   // Hand-written checks once, the shared helpers now: the flag, the range, what was given.
   oneLine(t, await runCli(['tokenize', 'train', '-v', '1.5', '-o', 'x', '-']), 2, /--vocab-size must be an integer in 1\.\.2000000 \(got 1\.5\)$/, 'tokenize train -v 1.5');
   oneLine(t, await runCli(['mine', 'select', '--budget', 'lots', '-']), 2, /--budget must be a number >= 0 \(got lots\)$/, 'mine select --budget lots');
