@@ -22,26 +22,12 @@ const BUNDLED = ['src/cli/yargs.ts'];
 // Only inside a bundle (as an alias), never a module of its own.
 const ALIASED = ['src/cli/string-width.ts'];
 if (process.argv.includes('--clean')) rmSync('dist', { recursive: true, force: true });
+const common = { outdir: 'dist', outbase: '.', format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+await build({ ...common, entryPoints: entryPoints.filter((p) => ![...BUNDLED, ...ALIASED].includes(p.split('\\').join('/'))) });
 await build({
-  entryPoints: entryPoints.filter((p) => ![...BUNDLED, ...ALIASED].includes(p.split('\\').join('/'))),
-  outdir: 'dist',
-  outbase: '.',
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-await build({
+  ...common,
   entryPoints: BUNDLED,
   bundle: true,
-  outdir: 'dist',
-  outbase: '.',
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
   // yargs measures help text with string-width, whose load-time Unicode tables cost more than yargs itself.
   alias: { 'string-width': './src/cli/string-width.ts' },
   // Bundled CommonJS dependencies call require(): give them one.
