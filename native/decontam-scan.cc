@@ -8,6 +8,11 @@
 //     maps, astral characters, a line that may match): DEFER, JS scans that line.
 // The rules are the JS files' rules; each step names the function it mirrors. test/decontam/native.test.ts
 // checks both paths give the same bytes.
+//
+// decontam -j N queues whole blocks for N - 1 threads of this file's own (decontamScanSubmit; not OpenMP: the
+// main thread must run JavaScript meanwhile). A thread classifies every line of its block and records the few
+// it does not keep as they are; the main thread then finishes each block in order with decontamScan and the JS
+// path, and scans queued blocks itself while it waits for one (decontamScanWait).
 #include "common.h"
 
 #include <condition_variable>
@@ -716,11 +721,10 @@ napi_value scan(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-
-// One block of the batch scan (decontamScanSubmit): every line classified; the lines not kept as they are (COPY, NEED, DEFER)
-// recorded as [position, end of line, status, unit, line number] in spec (room for `room`). Returns the kept
-// lines; *count: lines recorded; *stop: where the scan stopped (the block end, or a line that found spec full),
-// *stopLine: that line's number.
+// One block of the batch scan (decontamScanSubmit): every line classified; the lines not kept as they are
+// (COPY, NEED, DEFER) recorded as [position, end of line, status, unit, line number] in spec (room for `room`).
+// Returns the kept lines; *count: lines recorded; *stop: where the scan stopped (the block end, or a line that
+// found spec full), *stopLine: that line's number.
 int32_t scanBlock(Ctx& x, const uint8_t* b, size_t end, int32_t lineNo, int32_t* spec, size_t room, int32_t* count, int32_t* stop, int32_t* stopLine) {
   size_t pos = 0, n = 0;
   int32_t kept = 0;

@@ -10,7 +10,7 @@
 //
 // A lazy mapping (the input, a window of it at a time) is address space only: nothing is populated at map time
 // and it is not counted as external memory (the reader populates each block before it reads it and drops the
-// pages it is done with, in large ranges: each madvise of a process with worker threads costs a TLB shootdown,
+// pages it is done with, in large ranges: each madvise of a process with several threads costs a TLB shootdown,
 // which a virtual machine makes dear).
 #include "common.h"
 
