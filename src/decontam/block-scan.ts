@@ -187,7 +187,7 @@ export class BlockScanner {
    * one here, which hands them to the JS path or learns what they need, as scan() does.
    */
   complete(p: Pending): BlockResult {
-    this.native!.wait(p.job);
+    this.abandon(p);
     const { block, spec, out } = p;
     const r = this.finish(block.buf, block.file, spec, out[1], out[0], out[2], out[3]);
     this.specs.push(spec);
@@ -196,12 +196,18 @@ export class BlockScanner {
 
   /** Wait for a submitted block without using its result (a run that stops early must not leave it in a thread). */
   abandon(p: Pending): void {
-    this.native!.wait(p.job);
+    if (p.job >= 0) this.native!.wait(p.job);
+    p.job = -1;
   }
 
   /** Blocks through submit() and complete(), in order (tests; the pool streams them). */
   scanBatch(blocks: readonly ScanBlock[], threads: number): BlockResult[] {
-    return blocks.map((b) => this.submit(b, threads)).map((p) => this.complete(p));
+    const pending = blocks.map((b) => this.submit(b, threads));
+    try {
+      return pending.map((p) => this.complete(p));
+    } finally {
+      for (const p of pending) this.abandon(p);
+    }
   }
 
   private begin(buf: Buffer): void {
