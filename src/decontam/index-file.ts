@@ -41,6 +41,7 @@ export const MAGIC = 'MPDCIDX\0';
 // 2: LaTeX command words, calculator annotations dropped, the stoplist and --max-items rules (rules in metadata).
 export const FORMAT_VERSION = 2;
 const HEADER = 64;
+const TEXTS_KEY = Buffer.from(',"texts":[');
 
 interface Meta {
   benchmarks: BenchInfo[];
@@ -166,16 +167,19 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   // when first needed.
   let meta: Omit<Meta, 'texts'> | undefined;
   let texts: (() => Meta['texts']) | undefined;
-  const json = buf.toString('utf8', HEADER, HEADER + metaLen).trimEnd();
+  // Decoded in two parts: the head (benchmarks, rules, text_bench) now, the texts' list (~2 MB) when first needed.
+  const metaBytes = buf.subarray(HEADER, HEADER + metaLen);
+  let end = metaBytes.length;
+  while (end > 0 && metaBytes[end - 1] === 0x20) end--;
   // serializeIndex writes "texts" last; the bare `,"texts":[` cannot occur inside a JSON string.
-  const at = json.lastIndexOf(',"texts":[');
+  const at = metaBytes.lastIndexOf(TEXTS_KEY, end);
   try {
-    if (at >= 0 && json.endsWith(']}')) {
-      meta = JSON.parse(json.slice(0, at) + '}') as Omit<Meta, 'texts'>;
-      const list = json.slice(at + ',"texts":'.length, -1);
+    if (at >= 0 && metaBytes[end - 2] === 0x5d && metaBytes[end - 1] === 0x7d) {
+      meta = JSON.parse(metaBytes.toString('utf8', 0, at) + '}') as Omit<Meta, 'texts'>;
+      const list = metaBytes.subarray(at + TEXTS_KEY.length - 1, end - 1);
       texts = () => {
         try {
-          return JSON.parse(list) as Meta['texts'];
+          return JSON.parse(list.toString('utf8')) as Meta['texts'];
         } catch {
           throw bad('corrupt metadata');
         }
@@ -187,7 +191,7 @@ export function parseIndex(buf: Buffer, path: string, verify = true): NgramIndex
   if (!meta) {
     let whole: Meta;
     try {
-      whole = JSON.parse(json) as Meta;
+      whole = JSON.parse(metaBytes.toString('utf8', 0, end)) as Meta;
     } catch {
       throw bad('corrupt metadata');
     }
