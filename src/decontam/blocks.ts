@@ -60,7 +60,7 @@ const WINDOW = 1 << 28;
 /** Pages of blocks done with are given back in ranges of at least this many bytes (one madvise each). */
 const DROP_AT = 1 << 24;
 
-/** A range of a mapping whose pages can go, grown block by block and dropped in one call. */
+/** A range of a mapping whose pages can go. */
 interface Done {
   ab: ArrayBuffer;
   from: number;
@@ -68,20 +68,41 @@ interface Done {
 }
 
 /**
+ * Gives back the pages of mapped blocks once `keep` later blocks have been read (by then each has been scanned
+ * and written), whatever file they came from, in ranges of DROP_AT bytes: one madvise each.
+ */
+class Dropper {
+  private readonly recent: Done[] = [];
+  private done: Done | undefined;
+
+  constructor(private readonly keep: number) {}
+
+  read(block: Done): void {
+    this.recent.push(block);
+    if (this.recent.length <= this.keep) return;
+    const r = this.recent.shift()!;
+    if (this.done && this.done.ab === r.ab && this.done.to === r.from) this.done.to = r.to;
+    else {
+      this.drop();
+      this.done = r;
+    }
+    if (this.done.to - this.done.from >= DROP_AT) this.drop();
+  }
+
+  private drop(): void {
+    if (this.done) dropMappedRange(this.done.ab, this.done.from, this.done.to - this.done.from);
+    this.done = undefined;
+  }
+}
+
+/**
  * Blocks of a mappable file: views of a window of it mapped lazily (address space only), each block's pages
- * populated as it is read. A block's pages are given back once `keep` later blocks have been read (by then it
- * has been scanned and written), DROP_AT bytes at a time: resident memory stays flat whatever the file's size.
+ * populated as it is read and given back by `dropper`: resident memory stays flat whatever the file's size.
  * A window is unmapped when the collector finds no view of it left.
  */
-function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: number; lines: number }, keep: number): Generator<LineBlock> {
+function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: number; lines: number }, dropper: Dropper): Generator<LineBlock> {
   let line = 1;
   let win: { ab: ArrayBuffer; base: number; address: number } | undefined;
-  const recent: Done[] = [];
-  let done: Done | undefined;
-  const drop = () => {
-    if (done) dropMappedRange(done.ab, done.from, done.to - done.from);
-    done = undefined;
-  };
   for (let start = 0; start < size; ) {
     let len = Math.min(size - start, BLOCK);
     for (;;) {
@@ -100,16 +121,7 @@ function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: n
         continue;
       }
       const buf = Buffer.from(win.ab, at, nl + 1);
-      recent.push({ ab: win.ab, from: at, to: at + buf.length });
-      if (recent.length > keep) {
-        const r = recent.shift()!;
-        if (done && done.ab === r.ab && done.to === r.from) done.to = r.to;
-        else {
-          drop();
-          done = r;
-        }
-        if (done.to - done.from >= DROP_AT) drop();
-      }
+      dropper.read({ ab: win.ab, from: at, to: at + buf.length });
       const lines = countLines(buf);
       stats.bytes += buf.length;
       stats.lines += lines + (buf[buf.length - 1] === 10 ? 0 : 1);
@@ -126,12 +138,12 @@ function* mappedBlocks(file: string, fd: number, size: number, stats: { bytes: n
  * the caller may hold unwritten after reading them (its pool's window); a few more are kept mapped for the writer.
  */
 export async function* readBlocks(inputs: string[], stats: { bytes: number; lines: number }, inFlight = 1): AsyncGenerator<LineBlock> {
-  const keep = Math.max(8, inFlight + 4);
+  const dropper = new Dropper(Math.max(8, inFlight + 4));
   for (const file of inputs) {
     const m = openMappable(file);
     if (m) {
       try {
-        yield* mappedBlocks(file, m.fd, m.size, stats, keep);
+        yield* mappedBlocks(file, m.fd, m.size, stats, dropper);
       } finally {
         closeSync(m.fd);
       }
