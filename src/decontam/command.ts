@@ -126,7 +126,7 @@ const scanCommand: CommandModule<object, Args> = {
             type: 'number',
             requiresArg: true,
             default: 1,
-            describe: 'Threads that parse and match: this one and N-1 workers (at most 4x cores); output order is kept',
+            describe: 'Threads that parse and match: this one and N-1 more (at most 4x cores); output order is kept',
           },
           ...output,
           ...skipInvalid,
