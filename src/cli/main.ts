@@ -104,6 +104,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .usage('mathpipe <command> [options]\n\nThe DeepSeekMath recipe as composable commands that speak JSONL.')
     .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'No summary on stderr (warnings still show)' })
     .parserConfiguration({ 'populate--': true })
+    // yargs passes its instance too (its types do not say so): the aliases, for messages about typed values.
     .middleware(((a: Arguments, y: { getAliases(): Record<string, string[]> }) => {
       configureLog({ quiet: Boolean(a.quiet) });
       noteArgs(argv, y.getAliases());
@@ -111,7 +112,6 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       const rest = a['--'];
       if (Array.isArray(rest) && rest.length && Array.isArray(a.inputs)) a.inputs = [...a.inputs, ...rest.map(String)];
       delete a['--'];
-      // yargs passes its instance too (its types do not say so): the aliases, for messages about typed values.
     }) as unknown as MiddlewareFunction)
     .command(await loadCommands(argv))
     .demandCommand(1, 'Name a command: mathpipe --help lists them.')

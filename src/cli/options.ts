@@ -68,9 +68,10 @@ function shown(v: unknown, flag: string): string {
   for (let i = typed.length - 1; i >= 0; i--) {
     const a = typed[i];
     for (const n of names) {
-      const dash = n.length === 1 ? '-' : '--';
-      if (a === dash + n && i + 1 < typed.length) return typed[i + 1];
-      if (a.startsWith(dash + n + '=')) return a.slice(dash.length + n.length + 1);
+      for (const name of n.length === 1 ? ['-' + n, '--' + n] : ['--' + n]) {
+        if (a === name && i + 1 < typed.length) return typed[i + 1];
+        if (a.startsWith(name + '=')) return a.slice(name.length + 1);
+      }
     }
   }
   return 'not a number';
