@@ -1,7 +1,6 @@
 // mapFile(fd, offset, length[, lazy]): a read-only memory map of part of a file, as an ArrayBuffer that unmaps
 // itself when it is collected; adviseMapped(arrayBuffer, offset, length, populate) fills or drops the page-table
-// entries of part of it; dropMapped(arrayBuffer) drops all of them. decontam reads its index and its input
-// through these. Why not read(2): on the virtual machines mathpipe is measured on, the first touch of a page of
+// entries of part of it. decontam reads its index and its input through these. Why not read(2): on the virtual machines mathpipe is measured on, the first touch of a page of
 // fresh anonymous memory costs 10-40 us (measured: touching 100 MB of fresh memory 0.5 s, reading a 54 MB file
 // into a fresh buffer and touching it 0.47 s), while mapping page-cache pages with MAP_POPULATE and touching
 // them costs a fraction of that (the 54 MB index: 0.03 s). The pages are shared with the page cache, so worker
@@ -61,27 +60,18 @@ napi_value MapFile(napi_env env, napi_callback_info info) {
 }
 MP_EXPORT("mapFile", MapFile);
 
-// dropMapped(arrayBuffer from mapFile): give its pages back (MADV_DONTNEED) so they stop counting as resident.
-// Safe at any time: the mapping is private and never written, so a later read faults the file's bytes back in.
-napi_value DropMapped(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  if (!a.ok) return nullptr;
-  void* data = nullptr;
-  size_t len = 0;
-  if (a.argc < 1 || napi_get_arraybuffer_info(env, a.argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "dropMapped: an ArrayBuffer from mapFile expected");
-    return nullptr;
-  }
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  if (len > 0 && reinterpret_cast<uintptr_t>(data) % page == 0) madvise(data, len, MADV_DONTNEED);
-  return undefined(env);
+// The bytes of argument `i`, an ArrayBuffer from mapFile, or false with a TypeError naming `fn`.
+bool mappedArg(napi_env env, Args& a, size_t i, const char* fn, void** data, size_t* len) {
+  if (a.ok && i < a.argc && napi_get_arraybuffer_info(env, a.argv[i], data, len) == napi_ok) return true;
+  if (a.ok) napi_throw_type_error(env, nullptr, (std::string(fn) + ": an ArrayBuffer from mapFile expected").c_str());
+  return false;
 }
-MP_EXPORT("dropMapped", DropMapped);
 
 // adviseMapped(arrayBuffer from mapFile, offset, length, populate): fill the page-table entries of those bytes
 // (MADV_POPULATE_READ: one call instead of a fault per few pages; a kernel older than 5.14 refuses it and the
-// reads fault them in instead) or drop them (MADV_DONTNEED, safe as for dropMapped). The range is widened to
-// whole pages and clipped to the buffer.
+// reads fault them in instead) or drop them (MADV_DONTNEED: they stop counting as resident; safe at any time,
+// since the mapping is private and never written, so a later read faults the file's bytes back in). The range
+// is widened to whole pages and clipped to the buffer.
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #endif
@@ -89,11 +79,11 @@ napi_value AdviseMapped(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const int64_t off = a.integer(1), len = a.integer(2);
   const bool populate = a.flag(3);
-  if (!a.ok) return nullptr;
   void* data = nullptr;
   size_t size = 0;
-  if (napi_get_arraybuffer_info(env, a.argv[0], &data, &size) != napi_ok || off < 0 || len < 0) {
-    napi_throw_type_error(env, nullptr, "adviseMapped: an ArrayBuffer from mapFile, offset and length >= 0 expected");
+  if (!mappedArg(env, a, 0, "adviseMapped", &data, &size)) return nullptr;
+  if (off < 0 || len < 0) {
+    napi_throw_range_error(env, nullptr, "adviseMapped: offset and length >= 0 expected");
     return nullptr;
   }
   const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE)), base = reinterpret_cast<uintptr_t>(data);
@@ -105,20 +95,12 @@ napi_value AdviseMapped(napi_env env, napi_callback_info info) {
 }
 MP_EXPORT("adviseMapped", AdviseMapped);
 
-}  // namespace
-
-namespace {
-
 // mappedAddress(arrayBuffer from mapFile): where its bytes are in this process, for viewMapped in another thread.
 napi_value MappedAddress(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  if (!a.ok) return nullptr;
   void* data = nullptr;
   size_t len = 0;
-  if (a.argc < 1 || napi_get_arraybuffer_info(env, a.argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "mappedAddress: an ArrayBuffer from mapFile expected");
-    return nullptr;
-  }
+  if (!mappedArg(env, a, 0, "mappedAddress", &data, &len)) return nullptr;
   napi_value v;
   NAPI_CALL(env, napi_create_double(env, double(reinterpret_cast<uintptr_t>(data)), &v));
   return v;

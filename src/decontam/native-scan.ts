@@ -11,7 +11,6 @@ interface Addon {
   decontamScanWait(handle: object, job: number): void;
   /** native/map-file.cc. */
   mapFile(fd: number, offset: number, length: number, lazy?: boolean): ArrayBuffer;
-  dropMapped(ab: ArrayBuffer): void;
   adviseMapped(ab: ArrayBuffer, offset: number, length: number, populate: boolean): void;
   mappedAddress(ab: ArrayBuffer): number;
   viewMapped(address: number, length: number): ArrayBuffer;
@@ -20,7 +19,7 @@ interface Addon {
 // mapFile came with the scan's present protocol (the verbatim flag, 18 init arguments): a build without it is an
 // older scan, which this code must not drive. A build without decontamScanSubmit or viewMapped is older still.
 const loadAddon = (): Addon | undefined =>
-  addonWith<Addon>('decontamScan', 'decontamScanInit', 'decontamScanSubmit', 'decontamScanWait', 'mapFile', 'dropMapped', 'adviseMapped', 'mappedAddress', 'viewMapped');
+  addonWith<Addon>('decontamScan', 'decontamScanInit', 'decontamScanSubmit', 'decontamScanWait', 'mapFile', 'adviseMapped', 'mappedAddress', 'viewMapped');
 
 /** Whether blocks will be scanned natively (the bench says which path it measured). */
 export function nativeAvailable(): boolean {
@@ -39,20 +38,15 @@ export function mapFile(fd: number, offset: number, length: number, lazy = false
   return a && length > 0 ? a.mapFile(fd, offset, length, lazy) : undefined;
 }
 
-/**
- * Let the pages of a mapFile buffer go (they stop counting in the resident size). Always safe: a later read
- * of it faults the file's bytes back in (slowly), so it is for mappings that are most likely done with.
- */
-export function dropMapped(ab: ArrayBuffer): void {
-  loadAddon()?.dropMapped(ab);
-}
-
 /** Fill the page-table entries of bytes [offset, offset + length) of a mapFile buffer, before reading them. */
 export function populateMapped(ab: ArrayBuffer, offset: number, length: number): void {
   loadAddon()?.adviseMapped(ab, offset, length, true);
 }
 
-/** dropMapped for bytes [offset, offset + length) of a mapFile buffer (widened to whole pages). */
+/**
+ * Let the pages of bytes [offset, offset + length) of a mapFile buffer go (widened to whole pages): they stop
+ * counting in the resident size. Always safe: a later read faults the file's bytes back in (slowly).
+ */
 export function dropMappedRange(ab: ArrayBuffer, offset: number, length: number): void {
   loadAddon()?.adviseMapped(ab, offset, length, false);
 }
