@@ -1,7 +1,7 @@
-// -j 2 over mapped files: the workers map the index file and their blocks of the input themselves (a task
-// is a file range, not bytes), and a block whose lines were all kept is written from the main thread's own
-// view. Whatever path a block takes, -j 2 must give -j 1's bytes, --removed, report and errors (file:line);
-// stdin (the byte path with workers) must give them too.
+// -j 2 over mapped files: doc mode scans on the addon's threads (native-pool.ts), segment mode on worker
+// threads that read each block in the main thread's mapping (a task is an address, not bytes); kept lines are
+// written from the main thread's view either way. Whatever path a block takes, -j 2 must give -j 1's bytes,
+// --removed, report and errors (file:line); stdin (blocks as bytes) must give them too.
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
